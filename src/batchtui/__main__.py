@@ -1,0 +1,3 @@
+from batchtui.cli.main import main
+
+raise SystemExit(main())

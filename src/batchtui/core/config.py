@@ -1,0 +1,251 @@
+"""config.toml: profiles and settings.
+
+Read with tomllib (fast, stdlib); written with tomlkit so the user's comments and
+layout survive `profile add` and `profile remove`. API keys are read from the
+environment; a key written in the file is honoured only when the file is private.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from batchtui.core.errors import ConfigError
+from batchtui.core.paths import config_path
+
+PROFILE_FIELDS = (
+    "kind",
+    "base_url",
+    "api_key_env",
+    "api_key",
+    "headers",
+    "extra_body",
+    "model",
+    "timeout",
+    "poll_interval",
+)
+
+
+class Profile(BaseModel):
+    """One `[profiles.NAME]` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: str = "openai"
+    base_url: str | None = None
+    api_key_env: str | None = None
+    api_key: SecretStr | None = Field(default=None, repr=False)
+    headers: dict[str, str] = Field(default_factory=dict)
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    model: str | None = None
+    timeout: float = Field(default=60.0, gt=0)
+    # Seconds between provider polls of one running job (the TUI backs off from here).
+    poll_interval: float = Field(default=30.0, ge=1)
+    # Where the config came from, for messages.
+    source: Path | None = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def effective_base_url(self) -> str:
+        from batchtui.core.providers import get_kind
+
+        url = self.base_url or get_kind(self.kind, profile_name=self.name).default_base_url
+        if not url:
+            raise ConfigError(f"profile {self.name!r}: base_url is required for kind {self.kind}")
+        return url
+
+    @property
+    def key_env_names(self) -> tuple[str, ...]:
+        if self.api_key_env:
+            return (self.api_key_env,)
+        from batchtui.core.providers import get_kind
+
+        return get_kind(self.kind, profile_name=self.name).default_key_envs
+
+    def resolve_api_key(self, *, required: bool = True) -> str | None:
+        """The key from the environment variable, else from the (private) file."""
+        for env_name in self.key_env_names:
+            value = os.environ.get(env_name)
+            if value:
+                return value
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        if not required:
+            return None
+        names = " or ".join(self.key_env_names)
+        where = f" in {self.source}" if self.source else ""
+        raise ConfigError(
+            f"profile {self.name!r}: environment variable {names} is not set "
+            f"(export it, or set api_key_env in [profiles.{self.name}]{where})"
+        )
+
+
+class Settings(BaseModel):
+    """The optional `[settings]` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_profile: str | None = None
+    registry_refresh_seconds: float = Field(default=2.0, gt=0)
+
+
+class Config(BaseModel):
+    path: Path
+    exists: bool = False
+    profiles: dict[str, Profile] = Field(default_factory=dict)
+    settings: Settings = Field(default_factory=Settings)
+
+    def profile(self, name: str) -> Profile:
+        try:
+            return self.profiles[name]
+        except KeyError:
+            known = ", ".join(sorted(self.profiles)) or "none configured"
+            hint = difflib.get_close_matches(name, list(self.profiles), n=1)
+            did_you_mean = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise ConfigError(
+                f"unknown profile {name!r} (known: {known}){did_you_mean} "
+                f"- add one with `batchtui profile add {name} --kind openai`"
+            ) from None
+
+
+def load_config(path: Path | None = None) -> Config:
+    path = path or config_path()
+    try:
+        raw_bytes = path.read_bytes()
+    except FileNotFoundError:
+        return Config(path=path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: Path) -> Config:
+    unknown = set(data) - {"profiles", "settings"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(f"{path}: unknown table or key {key!r}{_suggest(key, ['profiles', 'settings'])}")
+    profiles_data = data.get("profiles", {})
+    if not isinstance(profiles_data, dict):
+        raise ConfigError(f"{path}: `profiles` must be a table of [profiles.NAME] tables")
+    profiles: dict[str, Profile] = {}
+    for name, table in profiles_data.items():
+        where = f"profiles.{name}"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{where}] must be a table")
+        for key in table:
+            if key not in PROFILE_FIELDS:
+                raise ConfigError(
+                    f"{path}: [{where}] unknown setting {key!r}{_suggest(key, PROFILE_FIELDS)}"
+                )
+        try:
+            profiles[name] = Profile(name=name, source=path, **table)
+        except ValidationError as exc:
+            raise ConfigError(f"{path}: {_describe(exc, where)}") from None
+    if any(profile.api_key is not None for profile in profiles.values()):
+        _refuse_shared_key_file(path)
+    try:
+        settings = Settings(**data.get("settings", {}))
+    except (ValidationError, TypeError) as exc:
+        detail = _describe(exc, "settings") if isinstance(exc, ValidationError) else str(exc)
+        raise ConfigError(f"{path}: {detail}") from None
+    return Config(path=path, exists=True, profiles=profiles, settings=settings)
+
+
+def _refuse_shared_key_file(path: Path) -> None:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"{path} holds an api_key but others can read it; refusing to use it: "
+            f"run `chmod 600 {path}` (or move the key to an environment variable)"
+        )
+
+
+def _suggest(key: str, choices: Any) -> str:
+    match = difflib.get_close_matches(key, list(choices), n=1)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _describe(exc: ValidationError, where: str) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    # Never echo the input value: it could be a key.
+    return f"{where}.{field}: {first['msg']}"
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def save_profile(profile: Profile, path: Path | None = None) -> Path:
+    """Add or replace `[profiles.NAME]`, keeping the rest of the file as written."""
+    import tomlkit
+
+    path = path or config_path()
+    document = _read_document(path)
+    profiles = document.setdefault("profiles", tomlkit.table(is_super_table=True))
+    table = tomlkit.table()
+    values = profile.model_dump(exclude={"name", "source"}, exclude_defaults=True)
+    for key in PROFILE_FIELDS:
+        if key not in values:
+            continue
+        value = values[key]
+        if key == "api_key":
+            value = profile.api_key.get_secret_value() if profile.api_key else None
+        if value in (None, {}, []):
+            continue
+        table[key] = value
+    if "kind" not in table:
+        table["kind"] = profile.kind
+    profiles[profile.name] = table
+    _write_document(path, document)
+    return path
+
+
+def remove_profile(name: str, path: Path | None = None) -> bool:
+    path = path or config_path()
+    if not path.exists():
+        return False
+    document = _read_document(path)
+    profiles = document.get("profiles")
+    if not profiles or name not in profiles:
+        return False
+    del profiles[name]
+    _write_document(path, document)
+    return True
+
+
+def _read_document(path: Path) -> Any:
+    import tomlkit
+
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return tomlkit.document()
+    except Exception as exc:  # tomlkit raises its own ParseError subclasses
+        raise ConfigError(f"{path}: invalid TOML, not changed: {exc}") from None
+
+
+def _write_document(path: Path, document: Any) -> None:
+    import tomlkit
+
+    from batchtui.core.fsutil import atomic_write_text
+    from batchtui.core.paths import ensure_private_dir
+
+    ensure_private_dir(path.parent)
+    atomic_write_text(path, tomlkit.dumps(document), mode=0o600)

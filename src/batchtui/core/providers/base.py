@@ -1,0 +1,83 @@
+"""The interface every batch backend implements.
+
+It speaks of files and batches, not of HTTP: an on-cluster backend (vLLM run-batch
+under SLURM, files on a shared filesystem) or a client-side runner implements the
+same methods without a URL in sight.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import ClassVar
+
+from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile, ResultFile
+
+# Called with (bytes done, bytes expected or None when unknown).
+ProgressCallback = Callable[[int, int | None], None]
+
+# Metadata key carrying the job's UUID tag, so a batch can be found again after a crash.
+TAG_METADATA_KEY = "batchtui_tag"
+
+
+class BatchProvider(ABC):
+    """One profile's connection to a batch backend. Use as an async context manager."""
+
+    kind: ClassVar[str]
+
+    async def __aenter__(self) -> BatchProvider:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    @abstractmethod
+    async def upload(self, path: Path, *, progress: ProgressCallback | None = None) -> RemoteFile:
+        """Send a local input file to where the backend reads it (streamed, never held whole)."""
+
+    @abstractmethod
+    async def create(self, spec: BatchSpec) -> RemoteBatch:
+        """Start a batch. Never retried blindly: the caller reconciles by tag."""
+
+    @abstractmethod
+    async def retrieve(self, batch_id: str) -> RemoteBatch: ...
+
+    @abstractmethod
+    def list_batches(self, *, limit: int | None = None) -> AsyncIterator[RemoteBatch]:
+        """Newest first, following pagination until `limit` batches or the end."""
+
+    @abstractmethod
+    async def cancel(self, batch_id: str) -> RemoteBatch: ...
+
+    async def find_by_tag(self, tag: str, *, scan_limit: int = 500) -> RemoteBatch | None:
+        """The batch whose metadata carries `tag`, searching the newest `scan_limit` batches."""
+        async for batch in self.list_batches(limit=scan_limit):
+            if batch.metadata.get(TAG_METADATA_KEY) == tag:
+                return batch
+        return None
+
+    def result_files(self, batch: RemoteBatch) -> list[ResultFile]:
+        """The files holding this batch's results, output first."""
+        files = []
+        if batch.output_file_id:
+            files.append(ResultFile(kind="output", file_id=batch.output_file_id))
+        if batch.error_file_id:
+            files.append(ResultFile(kind="error", file_id=batch.error_file_id))
+        return files
+
+    @abstractmethod
+    def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
+        """Lines of a remote file as they arrive (without the newline); stopping early is cheap."""
+
+    @abstractmethod
+    async def download(
+        self, file_id: str, dest: Path, *, progress: ProgressCallback | None = None
+    ) -> Path:
+        """Write the file to `dest` through `dest.part`, renamed only when whole.
+
+        A `.part` left by an interrupted download is resumed where the backend allows.
+        """

@@ -140,7 +140,9 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     unknown = set(data) - {"profiles", "settings"}
     if unknown:
         key = sorted(unknown)[0]
-        raise ConfigError(f"{path}: unknown table or key {key!r}{_suggest(key, ['profiles', 'settings'])}")
+        raise ConfigError(
+            f"{path}: unknown table or key {key!r}{_suggest(key, ['profiles', 'settings'])}"
+        )
     profiles_data = data.get("profiles", {})
     if not isinstance(profiles_data, dict):
         raise ConfigError(f"{path}: `profiles` must be a table of [profiles.NAME] tables")
@@ -158,6 +160,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             profiles[name] = Profile(name=name, source=path, **table)
         except ValidationError as exc:
             raise ConfigError(f"{path}: {_describe(exc, where)}") from None
+        _check_kind(profiles[name], path)
     if any(profile.api_key is not None for profile in profiles.values()):
         _refuse_shared_key_file(path)
     try:
@@ -166,6 +169,16 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         detail = _describe(exc, "settings") if isinstance(exc, ValidationError) else str(exc)
         raise ConfigError(f"{path}: {detail}") from None
     return Config(path=path, exists=True, profiles=profiles, settings=settings)
+
+
+def _check_kind(profile: Profile, path: Path) -> None:
+    from batchtui.core.providers import PROVIDER_KINDS, provider_kinds
+
+    if profile.kind not in PROVIDER_KINDS:
+        raise ConfigError(
+            f"{path}: [profiles.{profile.name}] kind: unknown kind {profile.kind!r}"
+            f"{_suggest(profile.kind, PROVIDER_KINDS)} (known: {', '.join(provider_kinds())})"
+        )
 
 
 def _refuse_shared_key_file(path: Path) -> None:
@@ -200,18 +213,15 @@ def save_profile(profile: Profile, path: Path | None = None) -> Path:
     document = _read_document(path)
     profiles = document.setdefault("profiles", tomlkit.table(is_super_table=True))
     table = tomlkit.table()
-    values = profile.model_dump(exclude={"name", "source"}, exclude_defaults=True)
+    table["kind"] = profile.kind
+    values = profile.model_dump(exclude={"name", "source", "kind"}, exclude_defaults=True)
     for key in PROFILE_FIELDS:
-        if key not in values:
-            continue
-        value = values[key]
-        if key == "api_key":
-            value = profile.api_key.get_secret_value() if profile.api_key else None
+        value = values.get(key)
+        if key == "api_key" and profile.api_key is not None:
+            value = profile.api_key.get_secret_value()
         if value in (None, {}, []):
             continue
         table[key] = value
-    if "kind" not in table:
-        table["kind"] = profile.kind
     profiles[profile.name] = table
     _write_document(path, document)
     return path

@@ -1,12 +1,45 @@
-"""CONTRACT STUB: the registry helper replaces the bodies; keep the signatures."""
+"""The job registry: jobs and their status history in one SQLite file.
+
+The file may sit on an NFS home shared by several login nodes and be used by several
+batchtui processes at once (a TUI, a CLI `watch`, a cron `refresh`); see `database.py`
+for how that is kept safe. API keys are never stored: `Job` has no field for one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 
-from batchtui.core.models import Job, RemoteBatch, StatusChange
+from batchtui.core import paths
+from batchtui.core.errors import JobNotFound, RegistryError, UsageError
+from batchtui.core.models import Job, RemoteBatch, StatusChange, utc_now
+from batchtui.core.registry import codec
+from batchtui.core.registry.database import Database
+from batchtui.core.registry.ids import JOB_ID_PREFIX, random_job_id
+from batchtui.core.registry.merge import merge_remote, needs_history_row, status_changed
 from batchtui.core.status import JobStatus
+
+_JOB_SELECT = f"SELECT {', '.join(codec.JOB_COLUMNS)} FROM jobs"
+_JOB_INSERT = (
+    f"INSERT INTO jobs ({', '.join(codec.JOB_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in codec.JOB_COLUMNS)})"
+)
+_JOB_UPDATE = (
+    f"UPDATE jobs SET {', '.join(f'{column} = ?' for column in codec.JOB_COLUMNS[1:])} WHERE id = ?"
+)
+_HISTORY_SELECT = f"SELECT {', '.join(codec.HISTORY_COLUMNS)} FROM status_history"
+_HISTORY_INSERT = (
+    f"INSERT INTO status_history ({', '.join(codec.HISTORY_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in codec.HISTORY_COLUMNS)})"
+)
+
+# `update_job` may change these; `id` is the key and `updated_at` is set by the registry.
+UPDATABLE_FIELDS = frozenset(Job.model_fields) - {"id", "updated_at"}
+
+# How many candidates an ambiguous `find_job` names before "and N more".
+_AMBIGUOUS_SHOWN = 5
 
 
 class Registry:
@@ -14,19 +47,23 @@ class Registry:
 
     Rollback journal (no WAL), busy timeout, one short BEGIN IMMEDIATE transaction
     per write; read-modify-write happens inside that transaction so concurrent
-    writers lose nothing.
+    writers lose nothing. `clock` gives "now" for `updated_at` and history rows.
     """
 
-    def __init__(self, path: Path) -> None:
-        raise NotImplementedError
+    def __init__(self, path: Path, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self.path = path
+        self._clock = clock
+        self._db = Database(path)
+        # Last decoded Job per id with the row it came from (see `list_jobs`).
+        self._decoded: dict[str, tuple[codec.JobRow, Job]] = {}
 
     @classmethod
     def open_default(cls) -> Registry:
         """The registry at `paths.registry_path()` (BATCHTUI_DATA_DIR overrides)."""
-        raise NotImplementedError
+        return cls(paths.registry_path())
 
     def close(self) -> None:
-        raise NotImplementedError
+        self._db.close()
 
     def __enter__(self) -> Registry:
         return self
@@ -36,22 +73,43 @@ class Registry:
 
     def new_job_id(self) -> str:
         """A fresh local id, short, never all digits (e.g. `bt-4kq9x2`)."""
-        raise NotImplementedError
+
+        def unused_id(conn: sqlite3.Connection) -> str:
+            while True:
+                candidate = random_job_id()
+                if not conn.execute("SELECT 1 FROM jobs WHERE id = ?", (candidate,)).fetchall():
+                    return candidate
+
+        return self._db.read(unused_id)
 
     def add_job(self, job: Job, *, note: str | None = None) -> Job:
         """Insert a job and its first history row."""
-        raise NotImplementedError
+        row = codec.job_to_row(job)
+
+        def insert(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM jobs WHERE id = ?", (job.id,)).fetchall():
+                raise RegistryError(f"registry {self.path} already has a job {job.id}")
+            conn.execute(_JOB_INSERT, row)
+            self._add_history(conn, job, note)
+
+        self._db.write(insert)
+        return job
 
     def get_job(self, job_id: str) -> Job:
         """By exact local id; raises JobNotFound."""
-        raise NotImplementedError
+        return self._db.read(lambda conn: self._load(conn, job_id))
 
     def find_job(self, ref: str) -> Job:
         """By local id, remote batch id, or a unique prefix of a local id.
 
-        Raises JobNotFound (exit 2) naming `ref`, or UsageError when ambiguous.
+        The prefix may leave out `bt-` (`4kq` finds `bt-4kq9x2`); local ids match
+        case-insensitively, remote ids exactly. Raises JobNotFound (exit 2) naming `ref`,
+        or UsageError listing the candidates when ambiguous.
         """
-        raise NotImplementedError
+        ref = ref.strip()
+        if not ref:
+            raise UsageError("empty job reference: give a local id, a remote batch id or a prefix")
+        return self._db.read(lambda conn: self._find(conn, ref))
 
     def list_jobs(
         self,
@@ -60,21 +118,204 @@ class Registry:
         statuses: Iterable[JobStatus] | None = None,
         limit: int | None = None,
     ) -> list[Job]:
-        """Newest first."""
-        raise NotImplementedError
+        """Newest first.
+
+        Rows unchanged since the previous call come back as the same Job objects (this is
+        the TUI's every-2-seconds read, and decoding dominates it): treat jobs as read-only
+        and change them through `update_job`.
+        """
+        where: list[str] = []
+        params: list[object] = []
+        if profile is not None:
+            where.append("profile = ?")
+            params.append(profile)
+        if statuses is not None:
+            wanted = [JobStatus(status).value for status in statuses]
+            where.append(f"status IN ({', '.join('?' for _ in wanted)})")
+            params.extend(wanted)
+        query = _JOB_SELECT
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        query += " ORDER BY created_at DESC, id DESC"
+        if limit is not None:
+            query += " LIMIT ?"
+            params.append(limit)
+        rows = self._db.read(lambda conn: conn.execute(query, params).fetchall())
+        jobs = [self._decode_cached(row) for row in rows]
+        if not where and limit is None:
+            seen = {job.id for job in jobs}
+            for stale_id in self._decoded.keys() - seen:
+                del self._decoded[stale_id]
+        return jobs
+
+    def counts_by_status(self, *, profile: str | None = None) -> dict[JobStatus, int]:
+        """How many jobs are in each status (statuses with no job are left out)."""
+        query = "SELECT status, count(*) FROM jobs"
+        params: tuple[object, ...] = ()
+        if profile is not None:
+            query += " WHERE profile = ?"
+            params = (profile,)
+        query += " GROUP BY status"
+        rows = self._db.read(lambda conn: conn.execute(query, params).fetchall())
+        return {JobStatus(status): count for status, count in rows}
 
     def update_job(self, job_id: str, *, note: str | None = None, **fields: object) -> Job:
-        """Change fields of a job atomically; a status change adds a history row."""
-        raise NotImplementedError
+        """Change fields of a job atomically; a status change adds a history row.
+
+        Unknown (or read-only: `id`, `updated_at`) field names raise TypeError, bad
+        values pydantic's ValidationError. `updated_at` is always touched. A history row
+        is added when the status or raw status changes, or when a `note` is given.
+        """
+        unknown = sorted(set(fields) - UPDATABLE_FIELDS)
+        if unknown:
+            raise TypeError(f"update_job() got unknown or read-only field(s): {', '.join(unknown)}")
+
+        def update(conn: sqlite3.Connection) -> Job:
+            old = self._load(conn, job_id)
+            new = Job.model_validate({**old.model_dump(), **fields, "updated_at": self._clock()})
+            self._store(conn, new)
+            if note is not None or status_changed(old, new):
+                self._add_history(conn, new, note)
+            return new
+
+        return self._db.write(update)
 
     def apply_remote(self, job_id: str, batch: RemoteBatch) -> tuple[Job, bool]:
-        """Merge what the provider reported; returns the job and whether its status changed."""
-        raise NotImplementedError
+        """Merge what the provider reported; returns the job and whether its status changed.
+
+        Rules in `merge.py`. A report that changes nothing writes nothing.
+        """
+
+        def apply(conn: sqlite3.Connection) -> tuple[Job, bool]:
+            old = self._load(conn, job_id)
+            merged = merge_remote(old, batch)
+            if merged == old:
+                return old, False
+            now = self._clock()
+            new = merged.model_copy(update={"updated_at": now})
+            self._store(conn, new)
+            if needs_history_row(
+                old, new, last_row_at=self._last_history_at(conn, job_id), now=now
+            ):
+                self._add_history(conn, new, None)
+            return new, old.status != new.status
+
+        return self._db.write(apply)
+
+    def delete_job(self, job_id: str) -> None:
+        """Forget a job and its history (the remote batch is not touched)."""
+
+        def delete(conn: sqlite3.Connection) -> None:
+            if conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,)).rowcount == 0:
+                raise self._not_found(job_id)
+
+        self._db.write(delete)
 
     def history(self, job_id: str) -> list[StatusChange]:
         """Oldest first."""
-        raise NotImplementedError
+
+        def read(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+            if not conn.execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchall():
+                raise self._not_found(job_id)
+            return conn.execute(
+                _HISTORY_SELECT + " WHERE job_id = ? ORDER BY seq", (job_id,)
+            ).fetchall()
+
+        try:
+            return [codec.row_to_history(row) for row in self._db.read(read)]
+        except ValueError as exc:
+            raise RegistryError(
+                f"registry {self.path}: history of job {job_id!r} is unreadable ({exc})"
+            ) from exc
 
     def data_version(self) -> int:
-        """Changes whenever any process commits a change: a cheap 'anything new?' check."""
-        raise NotImplementedError
+        """Changes whenever any process commits a change: a cheap 'anything new?' check.
+
+        A counter in the file bumped by every write transaction, so equal values in two
+        processes mean the same contents; one indexed read, no table scan.
+        """
+        return self._db.change_counter()
+
+    # Helpers below run inside a transaction opened by `Database.read`/`write`.
+
+    def _load(self, conn: sqlite3.Connection, job_id: str) -> Job:
+        rows = conn.execute(_JOB_SELECT + " WHERE id = ?", (job_id,)).fetchall()
+        if not rows:
+            raise self._not_found(job_id)
+        return self._decode(rows[0])
+
+    def _store(self, conn: sqlite3.Connection, job: Job) -> None:
+        row = codec.job_to_row(job)
+        conn.execute(_JOB_UPDATE, (*row[1:], row[0]))
+
+    def _add_history(self, conn: sqlite3.Connection, job: Job, note: str | None) -> None:
+        change = StatusChange(
+            job_id=job.id,
+            at=self._clock(),
+            status=job.status,
+            raw_status=job.raw_status,
+            request_counts=job.request_counts,
+            note=note,
+        )
+        conn.execute(_HISTORY_INSERT, codec.history_to_row(change))
+
+    def _last_history_at(self, conn: sqlite3.Connection, job_id: str) -> datetime | None:
+        rows = conn.execute(
+            "SELECT at FROM status_history WHERE job_id = ? ORDER BY seq DESC LIMIT 1",
+            (job_id,),
+        ).fetchall()
+        return codec.decode_datetime(rows[0][0]) if rows else None
+
+    def _find(self, conn: sqlite3.Connection, ref: str) -> Job:
+        local = ref.lower()
+        rows = conn.execute(_JOB_SELECT + " WHERE id = ?", (local,)).fetchall()
+        if rows:
+            return self._decode(rows[0])
+        rows = conn.execute(
+            _JOB_SELECT + " WHERE remote_id = ? ORDER BY created_at DESC", (ref,)
+        ).fetchall()
+        if not rows:
+            prefixes = {local}
+            if not local.startswith(JOB_ID_PREFIX):
+                prefixes.add(JOB_ID_PREFIX + local)
+            rows = conn.execute(
+                _JOB_SELECT
+                + " WHERE "
+                + " OR ".join("substr(id, 1, ?) = ?" for _ in prefixes)
+                + " ORDER BY created_at DESC",
+                [value for prefix in sorted(prefixes) for value in (len(prefix), prefix)],
+            ).fetchall()
+        if not rows:
+            raise JobNotFound(
+                f"no job matches {ref!r} in {self.path} "
+                "(looked for a local id, a remote batch id and a local id prefix)"
+            )
+        if len(rows) > 1:
+            raise UsageError(self._ambiguous_message(ref, [self._decode(row) for row in rows]))
+        return self._decode(rows[0])
+
+    def _ambiguous_message(self, ref: str, jobs: list[Job]) -> str:
+        shown = ", ".join(
+            f"{job.id} ({job.remote_id or 'not submitted'})" for job in jobs[:_AMBIGUOUS_SHOWN]
+        )
+        more = f" and {len(jobs) - _AMBIGUOUS_SHOWN} more" if len(jobs) > _AMBIGUOUS_SHOWN else ""
+        return f"job reference {ref!r} is ambiguous: it matches {shown}{more}; give the full id"
+
+    def _decode(self, row: codec.JobRow) -> Job:
+        try:
+            return codec.row_to_job(row)
+        except ValueError as exc:
+            raise RegistryError(
+                f"registry {self.path}: job {row[0]!r} is unreadable ({exc})"
+            ) from exc
+
+    def _decode_cached(self, row: codec.JobRow) -> Job:
+        cached = self._decoded.get(row[0])
+        if cached is not None and cached[0] == row:
+            return cached[1]
+        job = self._decode(row)
+        self._decoded[row[0]] = (row, job)
+        return job
+
+    def _not_found(self, job_id: str) -> JobNotFound:
+        return JobNotFound(f"no job {job_id!r} in the registry {self.path}")

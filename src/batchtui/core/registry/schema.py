@@ -1,0 +1,149 @@
+"""The registry's schema, as an ordered list of migrations.
+
+`PRAGMA user_version` holds how many migrations a file has had. Opening a file runs the
+missing ones in one BEGIN IMMEDIATE transaction (DDL is transactional in SQLite), so two
+processes opening an old registry at once migrate it exactly once. A file whose version
+is higher than `SCHEMA_VERSION` comes from a newer batchtui and is refused untouched.
+
+Only SQL that old system SQLite libraries (3.7.17 on EL7 login nodes) understand is used.
+
+Later issues (job groups/shards, parent/child retry jobs, per-job poll leases) add
+tables or columns as new migrations appended to `MIGRATIONS`; never edit a released one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from batchtui.core.errors import RegistryError
+
+# "btui" in ASCII: marks the file as a batchtui registry (`PRAGMA application_id`).
+APPLICATION_ID = 0x62747569
+
+CHANGE_COUNTER_KEY = "changes"
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _v1_jobs_and_history(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """
+        CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            status TEXT NOT NULL,
+            raw_status TEXT,
+            remote_id TEXT,
+            endpoint TEXT,
+            model TEXT,
+            completion_window TEXT,
+            input_path TEXT,
+            input_sha256 TEXT,
+            input_bytes INTEGER,
+            input_lines INTEGER,
+            input_file_id TEXT,
+            output_file_id TEXT,
+            error_file_id TEXT,
+            output_path TEXT,
+            error_path TEXT,
+            requests_total INTEGER NOT NULL DEFAULT 0,
+            requests_completed INTEGER NOT NULL DEFAULT 0,
+            requests_failed INTEGER NOT NULL DEFAULT 0,
+            timestamps TEXT NOT NULL DEFAULT '{}',
+            errors TEXT NOT NULL DEFAULT '[]',
+            metadata TEXT NOT NULL DEFAULT '{}',
+            usage TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    # Remote ids are not unique: two clusters may both have a SLURM job 4123.
+    conn.execute("CREATE INDEX jobs_remote_id ON jobs (remote_id)")
+    conn.execute("CREATE INDEX jobs_status ON jobs (status)")
+    conn.execute("CREATE INDEX jobs_created_at ON jobs (created_at)")
+    conn.execute(
+        """
+        CREATE TABLE status_history (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            raw_status TEXT,
+            requests_total INTEGER,
+            requests_completed INTEGER,
+            requests_failed INTEGER,
+            note TEXT
+        )
+        """
+    )
+    conn.execute("CREATE INDEX status_history_job ON status_history (job_id, seq)")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def _v2_change_counter(conn: sqlite3.Connection) -> None:
+    # Bumped by every write, so any process can tell "something changed" with one read.
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, 0)", (CHANGE_COUNTER_KEY,))
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_jobs_and_history, _v2_change_counter)
+SCHEMA_VERSION = len(MIGRATIONS)
+# The first version with the `meta` change counter.
+CHANGE_COUNTER_SINCE = MIGRATIONS.index(_v2_change_counter) + 1
+
+
+def read_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchall()[0][0]
+
+
+def check_compatible(conn: sqlite3.Connection, path: Path) -> int:
+    """The file's schema version; RegistryError when it is not ours or is too new."""
+    application_id = conn.execute("PRAGMA application_id").fetchall()[0][0]
+    version = read_version(conn)
+    if application_id not in (0, APPLICATION_ID):
+        raise RegistryError(
+            f"{path} is not a batchtui registry (SQLite application_id {application_id:#x})"
+        )
+    if version == 0:
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchall()[0][0]
+        if tables:
+            raise RegistryError(
+                f"{path} is not a batchtui registry (an SQLite database of something else)"
+            )
+    if version > SCHEMA_VERSION:
+        raise RegistryError(
+            f"{path} was written by a newer batchtui (registry schema v{version}, this version "
+            f"reads up to v{SCHEMA_VERSION}): upgrade batchtui or point BATCHTUI_DATA_DIR elsewhere"
+        )
+    return version
+
+
+def apply_migrations(conn: sqlite3.Connection, path: Path, *, target: int = SCHEMA_VERSION) -> bool:
+    """Bring the file up to `target` inside one write transaction; True if anything ran.
+
+    The caller's connection must be in autocommit mode (`isolation_level=None`).
+    """
+    if check_compatible(conn, path) >= target:
+        return False
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated between the check and the lock.
+        version = check_compatible(conn, path)
+        for migration in MIGRATIONS[version:target]:
+            migration(conn)
+        conn.execute(f"PRAGMA user_version = {target}")
+        if target >= CHANGE_COUNTER_SINCE:
+            conn.execute("UPDATE meta SET value = value + 1 WHERE key = ?", (CHANGE_COUNTER_KEY,))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return version < target

@@ -1,0 +1,62 @@
+"""What a provider accepts in one batch input file, as data.
+
+Each provider (or gateway in front of one) gets its own `Limits`, so adding Gemini or
+Vertex means adding a value here, not touching the validator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Every `url` OpenAI's current spec accepts for a batch (CreateBatchRequest.endpoint).
+OPENAI_ENDPOINTS: tuple[str, ...] = (
+    "/v1/chat/completions",
+    "/v1/responses",
+    "/v1/embeddings",
+    "/v1/completions",
+    "/v1/moderations",
+    "/v1/images/generations",
+    "/v1/images/edits",
+    "/v1/videos",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps for one batch input file; `None` means no cap."""
+
+    name: str
+    max_file_bytes: int | None = None
+    max_requests: int | None = None
+    # A longer line is reported, never held in memory, and not parsed.
+    max_line_bytes: int | None = None
+    # `/v1/embeddings` batches count inputs across all lines (a list input counts each item).
+    max_embedding_inputs: int | None = None
+    endpoints: tuple[str, ...] = OPENAI_ENDPOINTS
+
+
+OPENAI_LIMITS = Limits(
+    name="OpenAI",
+    # "200 MB" in OpenAI's docs; read as decimal megabytes, the stricter of the two readings.
+    max_file_bytes=200_000_000,
+    max_requests=50_000,
+    # No documented per-line cap; OpenAI caps one request's payload at 50 MB (image inputs).
+    max_line_bytes=50_000_000,
+    max_embedding_inputs=50_000,
+)
+
+# Limits by provider kind (`Profile.kind`); OpenAI-compatible kinds share OpenAI's.
+LIMITS_BY_KIND: dict[str, Limits] = {"openai": OPENAI_LIMITS}
+
+
+def limits_for_kind(kind: str | None) -> Limits:
+    """The limits of a provider kind; OpenAI's when the kind has none of its own."""
+    return LIMITS_BY_KIND.get(kind or "openai", OPENAI_LIMITS)
+
+
+def format_bytes(count: int) -> str:
+    """`count` in decimal units, as providers state their limits ("200 MB")."""
+    for unit, size in (("GB", 1_000_000_000), ("MB", 1_000_000), ("kB", 1_000)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}".replace(".0 ", " ")
+    return f"{count} bytes"

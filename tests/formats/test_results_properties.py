@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from batchtui.core.formats.results import parse_result_line
 from batchtui.core.models import ResultRecord
 
-MANY = settings(max_examples=1_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MANY = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Every key the parser looks at, at any level, so generated objects hit its branches
 # with wrong types everywhere.

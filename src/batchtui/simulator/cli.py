@@ -1,0 +1,144 @@
+"""`batchtui simulate` / `python -m batchtui.simulator`: serve the simulator until interrupted.
+
+The first line on stdout is the base URL ending in /v1 (flushed at once, so a parent process
+can read it); then one line per request goes to stderr unless `--quiet`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from batchtui.simulator.faults import FaultSpecError, parse_fault_spec
+from batchtui.simulator.flavors import FLAVOR_MODULES
+from batchtui.simulator.options import DEFAULT_EXPIRE_AFTER, SimulatorOptions, parse_models
+
+PROG = "batchtui simulate"
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _fault_spec(text: str) -> str:
+    try:
+        parse_fault_spec(text)
+    except FaultSpecError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (kill, a job scheduler) ends the server like Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Serve a simulated OpenAI Files and Batch API on this machine.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    parser.add_argument(
+        "--data-dir", type=Path, help="where files and batches are kept (survives restarts)"
+    )
+    parser.add_argument(
+        "--speed", type=_positive_float, default=5.0, help="requests finished per second"
+    )
+    parser.add_argument(
+        "--phase-seconds",
+        type=_non_negative_float,
+        default=1.0,
+        help="minimum seconds in each status",
+    )
+    parser.add_argument(
+        "--expire-after",
+        type=_positive_float,
+        default=DEFAULT_EXPIRE_AFTER,
+        help="seconds after which an unfinished batch expires (default 24 h)",
+    )
+    parser.add_argument(
+        "--api-key", help="accept only this Bearer key (default: accept any request)"
+    )
+    parser.add_argument("--models", help="comma-separated models to accept (default: any)")
+    parser.add_argument(
+        "--faults",
+        type=_fault_spec,
+        default="",
+        help="comma-separated [ROUTE:]KIND=RATE, e.g. create:500=0.5,content:truncated=1",
+    )
+    parser.add_argument("--seed", type=int, help="seed for the fault dice (repeatable runs)")
+    parser.add_argument(
+        "--slow-seconds",
+        type=_non_negative_float,
+        default=3.0,
+        help="delay of the 'slow' fault",
+    )
+    parser.add_argument(
+        "--no-range", action="store_true", help="ignore Range headers (always send whole files)"
+    )
+    parser.add_argument(
+        "--flavor", choices=sorted(FLAVOR_MODULES), default="openai", help="wire format"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no request log on stderr")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        options = SimulatorOptions(
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir,
+            speed=args.speed,
+            phase_seconds=args.phase_seconds,
+            expire_after=args.expire_after,
+            api_key=args.api_key,
+            models=parse_models(args.models) if args.models else None,
+            faults=args.faults,
+            seed=args.seed,
+            slow_seconds=args.slow_seconds,
+            quiet=args.quiet,
+            no_range=args.no_range,
+            flavor=args.flavor,
+        )
+    except ValueError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 2
+
+    from batchtui.simulator.server import SimulatorServer
+
+    try:
+        server = SimulatorServer(options)
+    except OSError as error:
+        print(
+            f"{PROG}: cannot listen on {options.host}:{options.port}: {error.strerror or error}",
+            file=sys.stderr,
+        )
+        return 1
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    print(server.base_url, flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0

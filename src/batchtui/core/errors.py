@@ -59,6 +59,7 @@ class ProviderError(BatchtuiError):
         status_code: int | None = None,
         code: str | None = None,
         retryable: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.provider = provider
@@ -66,6 +67,8 @@ class ProviderError(BatchtuiError):
         self.status_code = status_code
         self.code = code
         self.retryable = retryable
+        # Seconds the server asked us to wait (Retry-After), when it said.
+        self.retry_after = retry_after
 
 
 class AuthenticationError(ProviderError):

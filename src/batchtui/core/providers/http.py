@@ -1,0 +1,781 @@
+"""HTTP machinery shared by every HTTP provider: client, retries, error mapping, downloads.
+
+`ApiClient` wraps one `httpx.AsyncClient` for one profile. It knows nothing of batches:
+a provider hands it routes (`/batches/<quoted id>`) and gets JSON, streamed bytes or a
+file on disk back, or a `batchtui.core.errors` exception whose message is one line that
+names the profile and the call and never contains a secret.
+
+Retry rules: idempotent calls retry with exponential backoff and jitter (tenacity) on
+429, 408, 5xx and dropped connections, honouring `Retry-After`; non-idempotent calls are
+sent once, and `submit_json` says whether a failure may still have created something.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import errno
+import ipaddress
+import json
+import logging
+import os
+import re
+import socket
+import ssl
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import quote
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from batchtui.core.errors import (
+    AmbiguousSubmitError,
+    AuthenticationError,
+    BatchtuiError,
+    NotFoundError,
+    ProviderError,
+    ProviderUnreachable,
+)
+
+LOGGER = logging.getLogger("batchtui.http")
+
+REDACTED = "<redacted>"
+
+# Header names that always carry credentials (Portkey's config JSON can embed provider keys).
+SECRET_HEADER_NAMES = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "x-portkey-api-key",
+        "x-portkey-config",
+        "x-portkey-vertex-service-account-json",
+        "x-goog-api-key",
+        "cookie",
+        "set-cookie",
+    }
+)
+# Any other name with one of these words (as a `-`/`_` separated part: `x-portkey-provider`
+# is not a key) is treated as a secret too.
+SECRET_NAME_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "credentials"})
+_NAME_WORD_SPLIT = re.compile(r"[-_.\s]+")
+
+# How much of an error body is read and shown: enough for any JSON error envelope.
+_ERROR_BODY_LIMIT = 64 * 1024
+_MESSAGE_LIMIT = 300
+
+_CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)", re.IGNORECASE)
+
+
+def is_secret_name(name: str) -> bool:
+    lowered = name.strip().lower()
+    if lowered in SECRET_HEADER_NAMES:
+        return True
+    words = _NAME_WORD_SPLIT.split(lowered)
+    return any(word in SECRET_NAME_WORDS or "token" in word or "secret" in word for word in words)
+
+
+class Redactor:
+    """Removes known secret values from any text before it is shown or logged."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        known = {secret for secret in secrets if secret}
+        # Also as it would appear inside a URL; longest first, so a secret containing
+        # another is removed whole.
+        known |= {quote(secret, safe="") for secret in known}
+        self._secrets = sorted(known, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self._secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+
+    def headers(self, headers: Mapping[str, str] | httpx.Headers) -> dict[str, str]:
+        return {
+            name: REDACTED if is_secret_name(name) else self.text(value)
+            for name, value in headers.items()
+        }
+
+    def url(self, url: httpx.URL | str) -> str:
+        url = httpx.URL(str(url))
+        if url.params:
+            params = [
+                (name, REDACTED if is_secret_name(name) else value)
+                for name, value in url.params.multi_items()
+            ]
+            url = url.copy_with(params=params)
+        return self.text(str(url))
+
+
+def one_line(text: str, limit: int = _MESSAGE_LIMIT) -> str:
+    """Whitespace collapsed, cut to `limit` characters: fit for a one-line message."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --- client ------------------------------------------------------------------------------
+
+
+def is_loopback_host(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def loopback_mounts(base_url: str) -> dict[str, None]:
+    """httpx mounts that send loopback traffic direct, whatever HTTP(S)_PROXY says.
+
+    A `None` mount means "the default transport, no proxy". httpx mounts match host
+    names, not address ranges, so the base URL's own host is added when it is loopback.
+    """
+    hosts = {"localhost", "127.0.0.1", "[::1]"}
+    host = httpx.URL(base_url).host
+    if host and is_loopback_host(host):
+        hosts.add(f"[{host}]" if ":" in host else host)
+    return {f"all://{host}": None for host in sorted(hosts)}
+
+
+def build_async_client(
+    *, base_url: str, headers: Mapping[str, str], timeout: float
+) -> httpx.AsyncClient:
+    """A client for one profile. TLS is always verified (SSL_CERT_FILE / SSL_CERT_DIR honoured);
+    HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured except for loopback addresses."""
+    from batchtui import __version__
+
+    return httpx.AsyncClient(
+        base_url=base_url,
+        headers={"User-Agent": f"batchtui/{__version__}", **headers},
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 30.0)),
+        trust_env=True,
+        mounts=loopback_mounts(base_url),
+        # A redirect could carry custom credential headers to another host: refuse instead.
+        follow_redirects=False,
+    )
+
+
+# --- retries -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    initial_wait: float = 0.5
+    max_wait: float = 30.0
+    # A server asking for a longer pause than this gets this; the user is waiting.
+    max_retry_after: float = 60.0
+
+    def backoff_strategy(self) -> wait_random_exponential:
+        return wait_random_exponential(multiplier=self.initial_wait, max=self.max_wait)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+
+
+# Failures that happen before a request leaves: the server cannot have acted on it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, ProviderError) and exc.retryable
+
+
+# --- the client wrapper ------------------------------------------------------------------
+
+
+@dataclass
+class BodyChunk:
+    """Bytes of a remote file starting at `offset`; `total` is the whole size when known."""
+
+    offset: int
+    data: bytes
+    total: int | None
+
+
+@dataclass
+class _RangeBody:
+    response: httpx.Response | None
+    start: int
+    total: int | None
+    expected: int | None  # body length promised by Content-Length
+    received: int = 0
+
+
+class ApiClient:
+    """One profile's HTTP connection. `label` opens every message (`openai profile 'demo'`)."""
+
+    def __init__(
+        self,
+        *,
+        label: str,
+        base_url: str,
+        headers: Mapping[str, str],
+        secrets: Iterable[str | None],
+        timeout: float,
+        debug: bool = False,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.label = label
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.redactor = Redactor(
+            [*secrets, *(value for name, value in headers.items() if is_secret_name(name))]
+        )
+        self.debug = debug
+        if debug:
+            enable_debug_logging()
+        self.client = build_async_client(base_url=self.base_url, headers=headers, timeout=timeout)
+        self._backoff = self.retry.backoff_strategy()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # --- sending ---------------------------------------------------------------------
+
+    async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        started = time.monotonic()
+        try:
+            response = await self.client.send(request, stream=stream)
+        except httpx.HTTPError as exc:
+            if self.debug:
+                self._log(request, f"failed after {_ms(started)}: {type(exc).__name__}")
+            raise
+        if self.debug:
+            self._log(request, f"HTTP {response.status_code} in {_ms(started)}")
+        return response
+
+    def _log(self, request: httpx.Request, outcome: str) -> None:
+        headers = self.redactor.headers(request.headers)
+        LOGGER.debug(
+            "%s %s -> %s; request headers: %s",
+            request.method,
+            self.redactor.url(request.url),
+            outcome,
+            json.dumps(headers),
+        )
+
+    def _retrying(self) -> AsyncRetrying:
+        return AsyncRetrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(_is_retryable),
+            reraise=True,
+            before_sleep=self._log_retry,
+        )
+
+    def _wait(self, retry_state: RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, ProviderError) and exc.retry_after is not None:
+            return min(exc.retry_after, self.retry.max_retry_after)
+        return self._backoff(retry_state)
+
+    def _log_retry(self, retry_state: RetryCallState) -> None:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        LOGGER.info(
+            "retrying in %.1fs (attempt %d of %d): %s",
+            wait,
+            retry_state.attempt_number + 1,
+            self.retry.attempts,
+            exc,
+        )
+
+    def _backoff_seconds(self, attempt_number: int) -> float:
+        state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+        state.attempt_number = attempt_number
+        return self._backoff(state)
+
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        idempotent: bool,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        files: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        call: str | None = None,
+    ) -> Any:
+        """The decoded JSON answer of a call; retried (with backoff) only when `idempotent`."""
+        call = call or f"{method} {path}"
+
+        async def attempt() -> Any:
+            request = self.client.build_request(
+                method, path, params=params, json=json_body, files=files, data=data
+            )
+            try:
+                response = await self._send(request)
+            except httpx.HTTPError as exc:
+                raise self.transport_error(exc, call) from None
+            if not response.is_success:
+                raise self.status_error(response, call, response.content)
+            return self.decode_json(response, call)
+
+        if not idempotent:
+            return await attempt()
+        async for retry_attempt in self._retrying():
+            with retry_attempt:
+                return await attempt()
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    async def submit_json(self, path: str, *, json_body: Any, call: str | None = None) -> Any:
+        """POST once something that must not be created twice.
+
+        Failures where the server certainly did not act (no connection, 429, a 4xx refusal)
+        raise the usual errors; anything after the request may have been acted upon (a
+        dropped or timed-out answer, 408, 409, 5xx, an unreadable 2xx) raises
+        `AmbiguousSubmitError`, so the caller looks for what it tried to create first.
+        """
+        call = call or f"POST {path}"
+        request = self.client.build_request("POST", path, json=json_body)
+        try:
+            response = await self._send(request)
+        except _NOT_SENT as exc:
+            raise self.transport_error(exc, call) from None
+        except httpx.HTTPError as exc:
+            raise self.ambiguous(self.transport_error(exc, call)) from None
+        status = response.status_code
+        if status in (408, 409) or status >= 500:
+            raise self.ambiguous(self.status_error(response, call, response.content))
+        if not response.is_success:
+            raise self.status_error(response, call, response.content)
+        try:
+            return self.decode_json(response, call)
+        except ProviderError as exc:
+            raise self.ambiguous(exc) from None
+
+    def ambiguous(self, error: ProviderError) -> AmbiguousSubmitError:
+        detail = error.message.removeprefix(f"{self.label}: {error.call}: ")
+        return AmbiguousSubmitError(
+            f"{self.label}: {error.call}: outcome unknown, it may have been created: {detail}",
+            provider=self.label,
+            call=error.call,
+            status_code=error.status_code,
+            code=error.code,
+        )
+
+    # --- decoding and errors ---------------------------------------------------------
+
+    def decode_json(self, response: httpx.Response, call: str) -> Any:
+        body = response.content
+        if _looks_like_html(response, body):
+            raise self.error(
+                ProviderError,
+                call,
+                f"the server answered with an HTML page (HTTP {response.status_code}), "
+                "probably a proxy or gateway error",
+                status_code=response.status_code,
+            )
+        try:
+            value = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            what = "an empty answer" if not body.strip() else "an answer that is not valid JSON"
+            detail = "" if not body.strip() else f" ({exc}; truncated?)"
+            raise self.error(
+                ProviderError,
+                call,
+                f"the server sent {what} (HTTP {response.status_code}){detail}",
+                status_code=response.status_code,
+            ) from None
+        # Some servers report errors with a 200 and an error envelope (reference §6.6).
+        if isinstance(value, dict) and value.get("error") and "id" not in value:
+            code, message = _error_fields(value)
+            cls = NotFoundError if code and "not_found" in code.lower() else ProviderError
+            text = f"{code}: {message}" if code else message
+            raise self.error(
+                cls, call, f"error in a {response.status_code} answer: {text}", code=code
+            )
+        return value
+
+    def status_error(self, response: httpx.Response, call: str, body: bytes) -> ProviderError:
+        status = response.status_code
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if _looks_like_html(response, body):
+            detail = (
+                f"the server answered with an HTML page (HTTP {status}), "
+                "probably a proxy or gateway error"
+            )
+            code = None
+        elif 300 <= status < 400:
+            where = self.redactor.url(response.headers.get("Location", "")) or "elsewhere"
+            detail = f"HTTP {status}: redirected to {where}; set base_url to the final address"
+            code = None
+        else:
+            code, message = _error_fields(_json_or_none(body))
+            if not message and body.strip():
+                message = body.decode("utf-8", "replace")
+            message = message or response.reason_phrase
+            detail = f"HTTP {status} {code}: {message}" if code else f"HTTP {status}: {message}"
+        if status in (401, 403):
+            cls: type[ProviderError] = AuthenticationError
+        elif status == 404:
+            cls = NotFoundError
+        else:
+            cls = ProviderError
+        return self.error(
+            cls,
+            call,
+            detail,
+            status_code=status,
+            code=code,
+            retryable=status in (408, 429) or status >= 500,
+            retry_after=retry_after,
+        )
+
+    def transport_error(self, exc: httpx.HTTPError, call: str) -> ProviderError:
+        if isinstance(exc, httpx.ProxyError):
+            detail = f"the HTTP proxy refused the connection to {self.base_url} ({exc})"
+            return self.error(ProviderUnreachable, call, detail)
+        if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError):
+            reason = _connect_failure_reason(exc)
+            detail = f"cannot connect to {self.base_url} ({reason})"
+        elif isinstance(exc, httpx.ReadTimeout):
+            detail = f"no answer from {self.base_url} within {self.timeout:g}s (read timeout)"
+        elif isinstance(exc, httpx.TimeoutException):
+            detail = f"timed out talking to {self.base_url} ({type(exc).__name__})"
+        elif isinstance(exc, httpx.RemoteProtocolError):
+            detail = f"the connection to {self.base_url} dropped before the answer was complete"
+        elif isinstance(exc, httpx.NetworkError):
+            reason = _os_error_reason(exc) or str(exc) or type(exc).__name__
+            detail = f"the connection to {self.base_url} failed ({reason})"
+        else:
+            detail = f"request to {self.base_url} failed ({type(exc).__name__}: {exc})"
+        return self.error(ProviderUnreachable, call, detail, retryable=True)
+
+    def error(
+        self, cls: type[ProviderError], call: str, detail: str, **kwargs: Any
+    ) -> ProviderError:
+        message = self.redactor.text(one_line(f"{self.label}: {call}: {detail}", 500))
+        return cls(message, provider=self.label, call=call, **kwargs)
+
+    # --- streamed bodies -------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _open_range(self, path: str, *, offset: int, call: str) -> AsyncIterator[_RangeBody]:
+        """GET `path` from byte `offset`, as the server allows: the body's real start is
+        in `start` (0 when the server ignored Range)."""
+        response = await self._open_stream(path, offset=offset, call=call)
+        try:
+            if response.status_code == 416:
+                total = _content_range(response.headers.get("Content-Range"))[2]
+                await response.aclose()
+                if total == offset:  # nothing left to fetch: the `.part` is whole
+                    yield _RangeBody(response=None, start=offset, total=total, expected=0)
+                    return
+                response = await self._open_stream(path, offset=0, call=call)
+            body = self._range_body(response, offset=offset, call=call)
+            yield body
+        finally:
+            await response.aclose()
+
+    def _range_body(self, response: httpx.Response, *, offset: int, call: str) -> _RangeBody:
+        length = _int_or_none(response.headers.get("Content-Length"))
+        encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+        if response.status_code != 206:
+            # Content-Length counts encoded bytes when the server compressed anyway.
+            return _RangeBody(
+                response=response, start=0, total=None if encoded else length, expected=length
+            )
+        first, _last, total = _content_range(response.headers.get("Content-Range"))
+        if first is None or first > offset:
+            raise self.error(
+                ProviderError,
+                call,
+                f"HTTP 206 with an unusable Content-Range "
+                f"{response.headers.get('Content-Range')!r} for bytes={offset}-",
+                status_code=206,
+            )
+        return _RangeBody(response=response, start=first, total=total, expected=length)
+
+    async def _open_stream(self, path: str, *, offset: int, call: str) -> httpx.Response:
+        # identity: a byte offset into a compressed body would not be an offset into the file.
+        headers = {"Accept-Encoding": "identity"}
+        if offset > 0:
+            headers["Range"] = f"bytes={offset}-"
+
+        async def attempt() -> httpx.Response:
+            request = self.client.build_request("GET", path, headers=headers)
+            try:
+                response = await self._send(request, stream=True)
+            except httpx.HTTPError as exc:
+                raise self.transport_error(exc, call) from None
+            if response.is_success or (response.status_code == 416 and offset > 0):
+                return response
+            try:
+                body = await _read_limited(response, _ERROR_BODY_LIMIT)
+            except httpx.HTTPError:
+                body = b""
+            finally:
+                await response.aclose()
+            raise self.status_error(response, call, body)
+
+        async for retry_attempt in self._retrying():
+            with retry_attempt:
+                return await attempt()
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    async def _body_chunks(self, body: _RangeBody, call: str) -> AsyncIterator[bytes]:
+        if body.response is None:
+            return
+        try:
+            async for chunk in body.response.aiter_bytes():
+                body.received = body.response.num_bytes_downloaded
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise self.transport_error(exc, call) from None
+        if body.expected is not None and body.received < body.expected:
+            raise self.error(
+                ProviderUnreachable,
+                call,
+                f"the answer stopped after {body.received} of {body.expected} bytes",
+                retryable=True,
+            )
+
+    async def iter_chunks(
+        self, path: str, *, offset: int = 0, call: str | None = None
+    ) -> AsyncIterator[BodyChunk]:
+        """The bytes of a remote file from `offset`, resumed with Range after a dropped connection.
+
+        A chunk's `offset` can be lower than asked when the server ignores Range: the
+        caller decides whether to skip (lines) or start over (a `.part` file).
+        """
+        call = call or f"GET {path}"
+        position = offset
+        failures = 0
+        while True:
+            # Opening is retried inside `_open_range`; only a body cut short is resumed here.
+            async with self._open_range(path, offset=position, call=call) as body:
+                position = body.start
+                # An empty chunk first, so a caller learns where the body starts and the
+                # total size even when there is nothing (more) to read.
+                yield BodyChunk(offset=position, data=b"", total=body.total)
+                progressed = False
+                try:
+                    async for data in self._body_chunks(body, call):
+                        progressed = True
+                        yield BodyChunk(offset=position, data=data, total=body.total)
+                        position += len(data)
+                    return
+                except ProviderError as exc:
+                    failures = 0 if progressed else failures + 1
+                    if not exc.retryable or failures >= self.retry.attempts:
+                        raise
+                    LOGGER.info("resuming %s at byte %d after: %s", call, position, exc)
+            if failures:
+                await _sleep(self._backoff_seconds(failures))
+
+    async def iter_lines(self, path: str, *, call: str | None = None) -> AsyncIterator[bytes]:
+        """Lines of a remote file without their line ending; stopping early stops the download."""
+        delivered = 0
+        pending = b""
+        async with contextlib.aclosing(self.iter_chunks(path, call=call)) as chunks:
+            async for chunk in chunks:
+                data = chunk.data
+                if chunk.offset < delivered:  # the server restarted from an earlier byte
+                    data = data[delivered - chunk.offset :]
+                if not data:
+                    continue
+                delivered += len(data)
+                pending += data
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    yield line.removesuffix(b"\r")
+        if pending:
+            yield pending.removesuffix(b"\r")
+
+    async def download(
+        self,
+        path: str,
+        dest: Path,
+        *,
+        progress: Callable[[int, int | None], None] | None = None,
+        call: str | None = None,
+    ) -> Path:
+        """Stream a remote file into `dest.part`, resuming it if present; rename when whole."""
+        call = call or f"GET {path}"
+        part = dest.with_name(dest.name + ".part")
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            handle: BinaryIO = open(part, "r+b" if part.exists() else "w+b")  # noqa: SIM115
+        except OSError as exc:
+            reason = exc.strerror or exc
+            raise BatchtuiError(f"{part}: cannot write the download: {reason}") from None
+        with handle:
+            size = handle.seek(0, os.SEEK_END)
+            total: int | None = None
+            chunks_from = self.iter_chunks(path, offset=size, call=call)
+            async with contextlib.aclosing(chunks_from) as chunks:
+                async for chunk in chunks:
+                    total = chunk.total
+                    if chunk.offset != handle.tell():
+                        handle.seek(chunk.offset)
+                        handle.truncate()
+                    handle.write(chunk.data)
+                    if progress:
+                        progress(handle.tell(), total)
+            handle.flush()
+            os.fsync(handle.fileno())
+            size = handle.seek(0, os.SEEK_END)
+        if total is not None and size != total:
+            raise self.error(
+                ProviderError,
+                call,
+                f"download incomplete: {size} of {total} bytes; kept {part} to resume",
+            )
+        if progress and total is None:
+            progress(size, size)
+        os.replace(part, dest)
+        return dest
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def enable_debug_logging() -> None:
+    """Show `batchtui.http` exchanges on stderr unless logging was already set up elsewhere."""
+    LOGGER.setLevel(logging.DEBUG)
+    if not LOGGER.hasHandlers():
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        LOGGER.addHandler(handler)
+
+
+def _ms(started: float) -> str:
+    return f"{(time.monotonic() - started) * 1000:.0f}ms"
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+async def _read_limited(response: httpx.Response, limit: int) -> bytes:
+    chunks = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+def _looks_like_html(response: httpx.Response, body: bytes) -> bool:
+    content_type = response.headers.get("Content-Type", "").lower()
+    start = body[:512].lstrip().lower()
+    return "html" in content_type or start.startswith((b"<!doctype html", b"<html"))
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _error_fields(value: Any) -> tuple[str | None, str]:
+    """(code, message) from the error envelopes seen in the wild: OpenAI's
+    `{"error": {"message", "type", "code"}}`, Google's `{"error": {"code": 400, "status"}}`,
+    `{"error": "text"}` and FastAPI's `{"detail": ...}`."""
+    if not isinstance(value, dict):
+        return None, ""
+    error = value.get("error", value)
+    if isinstance(error, str):
+        return None, error
+    if not isinstance(error, dict):
+        return None, ""
+    code = next(
+        (error[key] for key in ("code", "type", "status") if isinstance(error.get(key), str)),
+        None,
+    )
+    message = error.get("message") or error.get("detail") or ""
+    if not isinstance(message, str):
+        message = json.dumps(message)
+    return code or None, message
+
+
+def _content_range(value: str | None) -> tuple[int | None, int | None, int | None]:
+    match = _CONTENT_RANGE.match(value or "")
+    if not match:
+        return None, None, None
+    first, last, total = match.groups()
+    return _int_or_none(first), _int_or_none(last), _int_or_none(total)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _os_error_reason(exc: BaseException) -> str | None:
+    """The most useful cause in an exception chain: connection refused, host unknown..."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return (
+                f"TLS certificate not trusted: {current.verify_message}; "
+                "point SSL_CERT_FILE at your site's CA bundle"
+            )
+        if isinstance(current, socket.gaierror):
+            return "host name not found"
+        if isinstance(current, OSError) and current.errno is not None:
+            reasons = {
+                errno.ECONNREFUSED: "connection refused",
+                errno.ECONNRESET: "connection reset",
+                errno.ENETUNREACH: "network unreachable",
+                errno.EHOSTUNREACH: "host unreachable",
+                errno.ETIMEDOUT: "timed out",
+            }
+            return reasons.get(current.errno, current.strerror or str(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _connect_failure_reason(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "timed out"
+    reason = _os_error_reason(exc)
+    if reason:
+        return reason
+    text = str(exc)
+    if "refused" in text.lower() or "all connection attempts failed" in text.lower():
+        return "connection refused"
+    return text or type(exc).__name__

@@ -1,0 +1,227 @@
+"""The OpenAI Batch API (reference §1), and any server that speaks it.
+
+Gateway providers (Portkey, LiteLLM) subclass this: they change `auth_headers`,
+`normalize_status`, the routes or `create_body`, and keep the rest.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+from urllib.parse import quote
+
+from batchtui.core.config import Profile
+from batchtui.core.errors import InputFileError, ProviderError
+from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile
+from batchtui.core.providers.base import BatchProvider, ProgressCallback
+from batchtui.core.providers.http import ApiClient, RetryPolicy
+from batchtui.core.providers.openai_wire import (
+    WireFormatError,
+    parse_batch,
+    parse_file,
+    parse_list_page,
+)
+from batchtui.core.status import JobStatus, normalize_openai_status
+
+# The largest page GET /batches serves.
+MAX_PAGE_SIZE = 100
+
+
+def quote_id(value: str) -> str:
+    """An id as one URL path segment: gateway ids may hold `/` or `gs://` (reference §0.3)."""
+    return quote(value, safe="")
+
+
+class OpenAIProvider(BatchProvider):
+    kind: ClassVar[str] = "openai"
+    files_route: ClassVar[str] = "/files"
+    batches_route: ClassVar[str] = "/batches"
+    upload_content_type: ClassVar[str] = "application/jsonl"
+    # Batches asked for per GET /batches page (a gateway may serve fewer).
+    page_size: int = MAX_PAGE_SIZE
+
+    def __init__(
+        self,
+        *,
+        label: str,
+        base_url: str,
+        api_key: str | None,
+        headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float = 60.0,
+        debug: bool = False,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.label = label
+        self.extra_body = dict(extra_body or {})
+        # Profile headers come last: a gateway profile may replace the auth header.
+        all_headers = {**self.auth_headers(api_key), **(headers or {})}
+        self.http = ApiClient(
+            label=label,
+            base_url=base_url,
+            headers=all_headers,
+            secrets=[api_key],
+            timeout=timeout,
+            debug=debug,
+            retry=retry,
+        )
+
+    @classmethod
+    def from_profile(
+        cls, profile: Profile, *, debug: bool = False, retry: RetryPolicy | None = None
+    ) -> OpenAIProvider:
+        return cls(
+            label=f"{profile.kind} profile {profile.name!r}",
+            base_url=profile.effective_base_url,
+            api_key=profile.resolve_api_key(),
+            headers=profile.headers,
+            extra_body=profile.extra_body,
+            timeout=profile.timeout,
+            debug=debug,
+            retry=retry,
+        )
+
+    def auth_headers(self, api_key: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+    def normalize_status(self, raw: str | None) -> JobStatus:
+        return normalize_openai_status(raw)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # --- parsing, with the call named in any error ------------------------------------
+
+    def _parse(self, parser: Callable[[Any], Any], value: Any, call: str) -> Any:
+        try:
+            return parser(value)
+        except WireFormatError as exc:
+            raise self.http.error(ProviderError, call, f"unexpected answer: {exc}") from None
+
+    def parse_batch(self, value: Any, call: str) -> RemoteBatch:
+        return self._parse(
+            lambda obj: parse_batch(obj, normalize_status=self.normalize_status), value, call
+        )
+
+    # --- files -----------------------------------------------------------------------
+
+    async def upload(self, path: Path, *, progress: ProgressCallback | None = None) -> RemoteFile:
+        call = f"POST {self.files_route}"
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            raise InputFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        with handle:
+            reader = ProgressReader(handle, progress)
+            answer = await self.http.request_json(
+                "POST",
+                self.files_route,
+                idempotent=False,
+                files={"file": (path.name, reader, self.upload_content_type)},
+                data={"purpose": "batch"},
+                call=call,
+            )
+        return self._parse(parse_file, answer, call)
+
+    def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
+        return self.http.iter_lines(self._content_route(file_id))
+
+    async def download(
+        self, file_id: str, dest: Path, *, progress: ProgressCallback | None = None
+    ) -> Path:
+        return await self.http.download(self._content_route(file_id), dest, progress=progress)
+
+    def _content_route(self, file_id: str) -> str:
+        return f"{self.files_route}/{quote_id(file_id)}/content"
+
+    # --- batches ---------------------------------------------------------------------
+
+    def create_body(self, spec: BatchSpec) -> dict[str, Any]:
+        """The POST /batches body: the profile's `extra_body`, then the batch's own fields."""
+        metadata = {**(self.extra_body.get("metadata") or {}), **spec.metadata}
+        body = {
+            **self.extra_body,
+            "input_file_id": spec.input_file_id,
+            "endpoint": spec.endpoint,
+            "completion_window": spec.completion_window,
+        }
+        if metadata:
+            body["metadata"] = metadata
+        return body
+
+    async def create(self, spec: BatchSpec) -> RemoteBatch:
+        call = f"POST {self.batches_route}"
+        answer = await self.http.submit_json(
+            self.batches_route, json_body=self.create_body(spec), call=call
+        )
+        try:
+            return self.parse_batch(answer, call)
+        except ProviderError as exc:
+            # A 2xx we cannot read may still mean the batch exists.
+            raise self.http.ambiguous(exc) from None
+
+    async def retrieve(self, batch_id: str) -> RemoteBatch:
+        route = f"{self.batches_route}/{quote_id(batch_id)}"
+        answer = await self.http.request_json("GET", route, idempotent=True)
+        return self.parse_batch(answer, f"GET {route}")
+
+    async def cancel(self, batch_id: str) -> RemoteBatch:
+        # Cancelling twice is harmless, so a lost answer is worth asking again.
+        route = f"{self.batches_route}/{quote_id(batch_id)}/cancel"
+        answer = await self.http.request_json("POST", route, idempotent=True)
+        return self.parse_batch(answer, f"POST {route}")
+
+    async def list_batches(self, *, limit: int | None = None) -> AsyncIterator[RemoteBatch]:
+        call = f"GET {self.batches_route}"
+        after: str | None = None
+        remaining = limit
+        while remaining is None or remaining > 0:
+            params: dict[str, Any] = {"limit": min(remaining or self.page_size, self.page_size)}
+            if after:
+                params["after"] = after
+            answer = await self.http.request_json(
+                "GET", self.batches_route, idempotent=True, params=params, call=call
+            )
+            page = self._parse(parse_list_page, answer, call)
+            for item in page.items:
+                yield self.parse_batch(item, call)
+                if remaining is not None:
+                    remaining -= 1
+                    if remaining == 0:
+                        return
+            if not page.has_more or not page.items or page.next_after in (None, after):
+                return
+            after = page.next_after
+
+
+class ProgressReader:
+    """A binary file that reports how much of it has been read, for upload progress.
+
+    httpx's multipart encoder streams from it in 64 KiB reads and sizes it with `fileno()`.
+    """
+
+    def __init__(self, handle: BinaryIO, progress: ProgressCallback | None) -> None:
+        self._handle = handle
+        self._progress = progress
+        self._total = os.fstat(handle.fileno()).st_size
+        self._done = 0
+
+    def fileno(self) -> int:
+        return self._handle.fileno()
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        position = self._handle.seek(offset, whence)
+        self._done = position
+        return position
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._handle.read(size)
+        self._done += len(chunk)
+        if self._progress and (chunk or self._done == 0):
+            self._progress(self._done, self._total)
+        return chunk

@@ -1,23 +1,130 @@
-"""CONTRACT STUB: the job service the CLI and the TUI both call; the CLI helper implements it.
+"""The job service the CLI and the TUI both call.
 
 It ties config, registry and providers together: every rule about submitting,
 refreshing, recovering and reading results lives here, once, outside any widget.
+
+Submitting never creates a batch twice. The job is recorded as `submitting`, with a
+fresh UUID tag, before any remote call; the tag travels in the batch metadata. When
+create fails in a way that may have created the batch anyway (a dropped connection, a
+timeout, a 5xx), the batch is looked for by its tag before anything else: found, it is
+adopted; absent, the job is `not_submitted`.
+
+A job found in `submitting` later (the submitting process was killed, or is still
+running on another login node sharing the registry over NFS) is reconciled: a batch
+carrying its tag is adopted at once, whatever the job's age. Without such a batch the
+job is marked `not_submitted` only once it has shown no sign of life for a grace period
+(`submit_grace`, at least twice the profile's HTTP timeout): a live submit touches the
+job every `HEARTBEAT_SECONDS` while uploading, and its create call cannot outlast the
+timeout. The grace also absorbs modest clock skew between login nodes.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import hashlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from batchtui.core.config import Config
-from batchtui.core.models import Job, ResultRecord
-from batchtui.core.providers.base import ProgressCallback
+from batchtui.core.config import Config, Profile
+from batchtui.core.errors import (
+    AmbiguousSubmitError,
+    BatchtuiError,
+    InputFileError,
+    ProviderError,
+    UsageError,
+)
+from batchtui.core.models import BatchSpec, Job, RemoteBatch, ResultRecord
+from batchtui.core.providers.base import TAG_METADATA_KEY, BatchProvider, ProgressCallback
 from batchtui.core.registry import Registry
+from batchtui.core.status import JobStatus
+
+if TYPE_CHECKING:
+    from batchtui.core.formats import ValidationReport
+
+SUBMIT_GRACE = timedelta(minutes=2)
+HEARTBEAT_SECONDS = 30.0
+# OpenAI: at most 16 metadata pairs (one is the tag), keys up to 64 and values up to 512 chars.
+MAX_USER_METADATA = 15
+MAX_METADATA_KEY = 64
+MAX_METADATA_VALUE = 512
+RESULT_FILE_NAMES = {"output": "output.jsonl", "error": "errors.jsonl"}
+_HASH_CHUNK = 1 << 20
+
+# Called with (kind, destination) before each result file is downloaded.
+FileStartCallback = Callable[[str, Path], None]
+# Builds a profile's provider (default: `make_provider`); tests pass a faster retry policy.
+ProviderFactory = Callable[[Profile], BatchProvider]
+
+
+class InvalidInputFile(InputFileError):
+    """The input file failed validation; `report` holds every problem found."""
+
+    def __init__(self, path: Path, report: ValidationReport) -> None:
+        more = report.error_count - 1
+        tail = f" (and {more} more error{'s' if more > 1 else ''})" if more > 0 else ""
+        super().__init__(f"{report.errors[0].describe(path)}{tail}")
+        self.report = report
 
 
 class JobService:
-    def __init__(self, config: Config, registry: Registry, *, debug: bool = False) -> None:
-        raise NotImplementedError
+    def __init__(
+        self,
+        config: Config,
+        registry: Registry,
+        *,
+        debug: bool = False,
+        submit_grace: timedelta = SUBMIT_GRACE,
+        provider_factory: ProviderFactory | None = None,
+    ) -> None:
+        self.config = config
+        self.registry = registry
+        self.debug = debug
+        self.submit_grace = submit_grace
+        self._provider_factory = provider_factory
+        self._providers: dict[str, BatchProvider] = {}
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    async def __aenter__(self) -> JobService:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        providers, self._providers = list(self._providers.values()), {}
+        for provider in providers:
+            await provider.__aexit__(None, None, None)
+
+    async def provider(self, profile_name: str) -> BatchProvider:
+        """The open provider of a profile, built once per service (reads the API key)."""
+        provider = self._providers.get(profile_name)
+        if provider is None:
+            profile = self.config.profile(profile_name)
+            if self._provider_factory is not None:
+                provider = self._provider_factory(profile)
+            else:
+                from batchtui.core.providers import make_provider
+
+                provider = make_provider(profile, debug=self.debug)
+            await provider.__aenter__()
+            self._providers[profile_name] = provider
+        return provider
+
+    # --- validation -------------------------------------------------------------------
+
+    def validate(self, path: Path, profile: str | None = None) -> ValidationReport:
+        """Check an input file against the limits of `profile`'s kind (OpenAI's by default)."""
+        from batchtui.core.formats import limits_for_kind, validate_file
+
+        kind = self.config.profile(profile).kind if profile else None
+        return validate_file(path, limits=limits_for_kind(kind))
+
+    # --- submit -----------------------------------------------------------------------
 
     async def submit(
         self,
@@ -33,25 +140,332 @@ class JobService:
 
         Never creates a batch twice: after an ambiguous create failure it looks for the tag.
         """
-        raise NotImplementedError
+        settings = self.config.profile(profile)
+        user_metadata = checked_metadata(metadata or {})
+        report = await asyncio.to_thread(self.validate, path, profile)
+        if not report.ok:
+            raise InvalidInputFile(path, report)
+        if not report.endpoint:
+            raise InputFileError(f"{path}: no request says which endpoint (url) it is for")
+        sha256, size = await asyncio.to_thread(fingerprint, path)
+        # Building the provider reads the API key: a missing key fails before anything is recorded.
+        provider = await self.provider(profile)
+        await check_access(provider)
+        job = self.registry.add_job(
+            Job(
+                id=self.registry.new_job_id(),
+                name=name or path.name,
+                profile=profile,
+                kind=settings.kind,
+                tag=str(uuid.uuid4()),
+                endpoint=report.endpoint,
+                model=report.model or settings.model,
+                completion_window=window,
+                input_path=path.resolve(),
+                input_sha256=sha256,
+                input_bytes=size,
+                input_lines=report.lines,
+                metadata=user_metadata,
+            ),
+            note="recorded before upload",
+        )
+        try:
+            remote_file = await provider.upload(path, progress=self._heartbeat(job.id, progress))
+        except BaseException as error:
+            # Nothing can have been created yet: only create makes a batch.
+            self._mark_not_submitted(job, f"upload {path}: {_describe(error)}")
+            raise
+        job = self.registry.update_job(job.id, input_file_id=remote_file.id)
+        spec = BatchSpec(
+            input_file_id=remote_file.id,
+            endpoint=report.endpoint,
+            completion_window=window,
+            model=job.model,
+            metadata={TAG_METADATA_KEY: job.tag, **user_metadata},
+            name=job.name,
+        )
+        try:
+            batch = await provider.create(spec)
+        except AmbiguousSubmitError as error:
+            return await self._recover_create(job, provider, error)
+        except ProviderError as error:  # refused, or never sent: nothing was created
+            self._mark_not_submitted(job, f"create batch: {error}")
+            raise
+        except BaseException as error:
+            # Interrupted or broken mid-call: the batch may exist; reconcile finds it by tag.
+            self.registry.update_job(
+                job.id, last_error=f"create batch: {_describe(error)}; to be reconciled by tag"
+            )
+            raise
+        job, _changed = self.registry.apply_remote(job.id, batch)
+        return job
 
-    async def refresh(self, job: Job, *, force: bool = False) -> Job:
-        """Ask the provider for the job's state (terminal jobs only when `force`)."""
-        raise NotImplementedError
+    async def _recover_create(self, job: Job, provider: BatchProvider, error: ProviderError) -> Job:
+        try:
+            batch = await provider.find_by_tag(job.tag)
+        except ProviderError as lookup_error:
+            self.registry.update_job(
+                job.id, last_error=f"create batch: {error}; tag lookup failed: {lookup_error}"
+            )
+            raise ProviderError(
+                f"create batch may have succeeded ({error}) and looking for it failed "
+                f"({lookup_error}): job {job.id} stays submitting until a later command "
+                "finds it by its tag",
+                provider=error.provider,
+                call=error.call,
+            ) from error
+        if batch is not None:
+            return self._adopt(job, batch, note=f"adopted by tag after: {error}")
+        reason = f"{error}; no batch carries the job's tag, so none was created"
+        self._mark_not_submitted(job, f"create batch: {reason}")
+        raise ProviderError(
+            f"{reason}: job {job.id} is not_submitted, submit again",
+            provider=error.provider,
+            call=error.call,
+            status_code=error.status_code,
+            code=error.code,
+        ) from error
+
+    def _heartbeat(self, job_id: str, progress: ProgressCallback | None) -> ProgressCallback:
+        """Pass progress on, and touch the job now and then so reconcile sees it is alive."""
+        last_touch = time.monotonic()
+
+        def on_progress(done: int, total: int | None) -> None:
+            nonlocal last_touch
+            if time.monotonic() - last_touch >= HEARTBEAT_SECONDS:
+                last_touch = time.monotonic()
+                self.registry.update_job(job_id)  # touches updated_at
+            if progress is not None:
+                progress(done, total)
+
+        return on_progress
+
+    def _adopt(self, job: Job, batch: RemoteBatch, *, note: str) -> Job:
+        """Take over a batch found by tag; the note explains the history's jump."""
+        self.registry.update_job(job.id, last_error=None, note=note)
+        job, _changed = self.registry.apply_remote(job.id, batch)
+        return job
+
+    def _mark_not_submitted(self, job: Job, reason: str) -> Job:
+        return self.registry.update_job(
+            job.id, status=JobStatus.NOT_SUBMITTED, last_error=reason, note=reason
+        )
+
+    # --- reconcile --------------------------------------------------------------------
+
+    def grace_for(self, job: Job) -> timedelta:
+        profile = self.config.profiles.get(job.profile)
+        timeout = profile.timeout if profile else 0.0
+        return max(self.submit_grace, timedelta(seconds=2 * timeout))
+
+    def is_stale(self, job: Job, *, now: datetime | None = None) -> bool:
+        """A `submitting` job that has shown no sign of life for its grace period."""
+        now = now or datetime.now(UTC)
+        return now - job.updated_at >= self.grace_for(job)
 
     async def reconcile(self, job: Job) -> Job:
         """A job left in `submitting`: adopt the batch carrying its tag, or mark `not_submitted`."""
-        raise NotImplementedError
+        if job.status is not JobStatus.SUBMITTING:
+            return job
+        if job.remote_id:  # created and recorded, then interrupted before the status was
+            return await self.refresh(job, force=True)
+        stale = self.is_stale(job)
+        if job.input_file_id is None and not stale:
+            return job  # still uploading somewhere: create cannot have happened yet
+        provider = await self.provider(job.profile)
+        batch = await provider.find_by_tag(job.tag)
+        if batch is not None:
+            return self._adopt(job, batch, note="adopted by tag (reconcile)")
+        if not stale:
+            return job
+        return self._mark_not_submitted(
+            job, "submit was interrupted before the batch was created (no batch carries its tag)"
+        )
+
+    def submitting_jobs(self, profile: str | None = None) -> list[Job]:
+        return self.registry.list_jobs(profile=profile, statuses=[JobStatus.SUBMITTING])
+
+    # --- refresh, cancel ----------------------------------------------------------------
+
+    async def refresh(self, job: Job, *, force: bool = False) -> Job:
+        """Ask the provider for the job's state (terminal jobs only when `force`)."""
+        if job.remote_id is None:
+            return await self.reconcile(job)
+        if job.is_terminal and not force:
+            return job
+        provider = await self.provider(job.profile)
+        try:
+            batch = await provider.retrieve(job.remote_id)
+        except ProviderError as error:
+            self.registry.update_job(job.id, last_error=f"refresh: {error}")
+            raise
+        if job.last_error:
+            self.registry.update_job(job.id, last_error=None)
+        job, _changed = self.registry.apply_remote(job.id, batch)
+        return job
 
     async def cancel(self, job: Job) -> Job:
-        raise NotImplementedError
+        if job.remote_id is None:
+            raise BatchtuiError(f"job {job.id} is {job.status}: there is no batch to cancel")
+        if job.is_terminal:
+            raise BatchtuiError(f"job {job.id} has already ended ({job.status})")
+        provider = await self.provider(job.profile)
+        batch = await provider.cancel(job.remote_id)
+        job, _changed = self.registry.apply_remote(job.id, batch)
+        return job
+
+    # --- results ------------------------------------------------------------------------
 
     async def download(
-        self, job: Job, dest_dir: Path, *, progress: ProgressCallback | None = None
+        self,
+        job: Job,
+        dest_dir: Path,
+        *,
+        progress: ProgressCallback | None = None,
+        on_file_start: FileStartCallback | None = None,
     ) -> list[Path]:
-        """Output and error files into `dest_dir`, resuming `.part` files; records the paths."""
-        raise NotImplementedError
+        """Output and error files into `dest_dir`, resuming `.part` files; records the paths.
 
-    def iter_results(self, job: Job, *, errors_only: bool = False) -> AsyncIterator[ResultRecord]:
-        """Records from the downloaded files, or streamed from the provider when not downloaded."""
-        raise NotImplementedError
+        An empty list means the batch ended without any result file (e.g. it failed
+        validation); `job.errors` says why.
+        """
+        job = await self.refresh(job)
+        if not job.status.may_have_results:
+            raise BatchtuiError(
+                f"job {job.id} is {job.status}: no results yet "
+                f"(wait with `batchtui watch {job.id}`)"
+            )
+        written: dict[str, Path] = {}
+        for kind, file_id in result_file_ids(job):
+            dest = dest_dir / RESULT_FILE_NAMES[kind]
+            recorded = job.output_path if kind == "output" else job.error_path
+            if recorded is not None and recorded.resolve() == dest.resolve() and dest.is_file():
+                written[kind] = dest  # whole files are only ever renamed into place
+                continue
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            if on_file_start is not None:
+                on_file_start(kind, dest)
+            provider = await self.provider(job.profile)
+            written[kind] = await provider.download(file_id, dest, progress=progress)
+        if written:
+            self.registry.update_job(
+                job.id,
+                output_path=_absolute(written.get("output")) or job.output_path,
+                error_path=_absolute(written.get("error")) or job.error_path,
+            )
+        return list(written.values())
+
+    async def iter_results(
+        self, job: Job, *, errors_only: bool = False
+    ) -> AsyncIterator[ResultRecord]:
+        """Records from the downloaded files, or streamed from the provider when not downloaded.
+
+        The output file comes first, then the error file; with `errors_only` the error
+        file comes first and successful records are skipped.
+        """
+        from batchtui.core.formats.results import parse_result_line
+
+        if not _has_local_results(job):
+            job = await self.refresh(job)
+            if not job.status.may_have_results:
+                raise BatchtuiError(
+                    f"job {job.id} is {job.status}: no results yet "
+                    f"(wait with `batchtui watch {job.id}`)"
+                )
+        sources = result_file_ids(job)
+        if errors_only:
+            sources.sort(key=lambda source: source[0] != "error")
+        for kind, file_id in sources:
+            local = job.output_path if kind == "output" else job.error_path
+            if local is not None and local.is_file():
+                lines: AsyncIterator[bytes] = _local_lines(local)
+            else:
+                provider = await self.provider(job.profile)
+                lines = provider.iter_lines(file_id)
+            async for line in lines:
+                if not line.strip():
+                    continue
+                record = parse_result_line(line)
+                if errors_only and record.ok:
+                    continue
+                yield record
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def checked_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    """The user's batch metadata, refused when a provider would refuse it."""
+    if len(metadata) > MAX_USER_METADATA:
+        raise UsageError(f"batch metadata: at most {MAX_USER_METADATA} pairs (got {len(metadata)})")
+    for key, value in metadata.items():
+        if key == TAG_METADATA_KEY:
+            raise UsageError(f"batch metadata: {key!r} is reserved for batchtui's own tag")
+        if not key or len(key) > MAX_METADATA_KEY:
+            raise UsageError(
+                f"batch metadata: key {key!r} must be 1 to {MAX_METADATA_KEY} characters"
+            )
+        if len(value) > MAX_METADATA_VALUE:
+            raise UsageError(
+                f"batch metadata: value of {key!r} is over {MAX_METADATA_VALUE} characters"
+            )
+    return dict(metadata)
+
+
+def fingerprint(path: Path) -> tuple[str, int]:
+    """sha256 and size of a file, streamed."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(_HASH_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as error:
+        raise InputFileError(f"{path}: cannot read: {error.strerror or error}") from None
+    return digest.hexdigest(), size
+
+
+async def check_access(provider: BatchProvider) -> None:
+    """One cheap authenticated call (list one batch), so a wrong key or URL fails at once
+    instead of after uploading a file of up to 200 MB over a slow link."""
+    async for _batch in provider.list_batches(limit=1):
+        break
+
+
+def result_file_ids(job: Job) -> list[tuple[str, str]]:
+    """(kind, file id) of the job's result files, output first; empty ids count as absent."""
+    files = []
+    if job.output_file_id:
+        files.append(("output", job.output_file_id))
+    if job.error_file_id:
+        files.append(("error", job.error_file_id))
+    return files
+
+
+def _has_local_results(job: Job) -> bool:
+    expected = result_file_ids(job)
+    if not expected:
+        return False
+    local = {"output": job.output_path, "error": job.error_path}
+    return all(local[kind] is not None and local[kind].is_file() for kind, _ in expected)
+
+
+async def _local_lines(path: Path) -> AsyncIterator[bytes]:
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise InputFileError(f"{path}: cannot read: {error.strerror or error}") from None
+    with handle:
+        for line in handle:
+            yield line.rstrip(b"\r\n")
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, asyncio.CancelledError | KeyboardInterrupt):
+        return "interrupted"
+    return str(error) or type(error).__name__
+
+
+def _absolute(path: Path | None) -> Path | None:
+    return path.resolve() if path is not None else None

@@ -1,0 +1,1 @@
+"""The scriptable `batchtui` command: argparse up front, everything else imported lazily."""

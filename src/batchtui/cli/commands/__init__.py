@@ -1,0 +1,1 @@
+"""One module per command; each handler takes the parsed arguments, returns an exit code."""

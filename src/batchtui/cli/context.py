@@ -1,0 +1,104 @@
+"""What a command needs: config, registry and the job service, opened lazily, closed once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, TypeVar
+
+from batchtui.cli.terminal import inert
+
+if TYPE_CHECKING:
+    from batchtui.core.config import Config
+    from batchtui.core.models import Job
+    from batchtui.core.registry import Registry
+    from batchtui.core.service import JobService
+
+T = TypeVar("T")
+
+
+class CommandContext:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.debug: bool = bool(getattr(args, "debug", False))
+        self._config: Config | None = None
+        self._registry: Registry | None = None
+
+    def __enter__(self) -> CommandContext:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._registry is not None:
+            self._registry.close()
+            self._registry = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from batchtui.core.config import load_config
+
+            self._config = load_config()
+        return self._config
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            from batchtui.core.registry import Registry
+
+            self._registry = Registry.open_default()
+        return self._registry
+
+    def service(self) -> JobService:
+        """A fresh service; use it as `async with` so its provider connections are closed."""
+        from batchtui.core.service import JobService
+
+        return JobService(self.config, self.registry, debug=self.debug)
+
+    def profile_name(self, given: str | None) -> str:
+        """`--profile`, else `settings.default_profile`, else the only profile configured."""
+        from batchtui.core.errors import UsageError
+
+        if given:
+            self.config.profile(given)  # unknown profile: ConfigError naming the known ones
+            return given
+        if self.config.settings.default_profile:
+            return self.config.settings.default_profile
+        if len(self.config.profiles) == 1:
+            return next(iter(self.config.profiles))
+        known = ", ".join(sorted(self.config.profiles)) or "none configured"
+        raise UsageError(
+            f"no profile given: pass --profile P (known: {known}) "
+            f"or set default_profile in [settings] of {self.config.path}"
+        )
+
+    def find_job(self, ref: str) -> Job:
+        return self.registry.find_job(ref)
+
+
+def run_async(coroutine: Awaitable[T]) -> T:
+    """Run a command's async part; Ctrl-C cancels it cleanly and surfaces as KeyboardInterrupt."""
+
+    import asyncio
+
+    async def main() -> T:
+        return await coroutine
+
+    return asyncio.run(main())
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"batchtui: warning: {inert(message, single_line=True)}\n")
+
+
+async def reconcile_leftovers(service: JobService, profile: str | None = None) -> None:
+    """Settle jobs a killed submit left in `submitting` (cheap: nothing to do when none)."""
+    from batchtui.core.errors import BatchtuiError
+
+    for job in service.submitting_jobs(profile):
+        if job.profile not in service.config.profiles:
+            continue  # its profile was removed: nothing to ask
+        try:
+            await service.reconcile(job)
+        except BatchtuiError as error:
+            warn(f"job {job.id} is still submitting; could not check it: {error}")

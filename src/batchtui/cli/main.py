@@ -1,0 +1,120 @@
+"""`batchtui`: parse, dispatch to a command module, turn errors into one line and an exit code.
+
+Exit codes: 0 success; 1 the operation failed; 2 usage or config error; 130 Ctrl-C.
+Only argparse and `batchtui.__version__` are imported before a command is chosen, so
+`--version` and `--help` answer without loading pydantic, httpx or textual.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+GLOBAL_FLAGS = frozenset({"--debug", "--demo", "--no-mouse"})
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    simulate_at = _simulate_position(argv)
+    if simulate_at is not None:
+        debug = "--debug" in argv[:simulate_at]
+        return _guarded(lambda: _run_simulator(argv[simulate_at + 1 :]), debug=debug)
+
+    from batchtui.cli.parser import build_parser
+
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_request:  # --help, --version, usage errors
+        return _exit_code(exit_request)
+    if args.debug and args.command is not None:  # the TUI keeps its own debug log file
+        _enable_debug_logging()
+    return _guarded(lambda: _resolve(args.handler)(args), debug=args.debug)
+
+
+def _simulate_position(argv: list[str]) -> int | None:
+    """Index of a `simulate` command: everything after it belongs to the simulator's parser."""
+    for index, token in enumerate(argv):
+        if token == "simulate":
+            return index
+        if token not in GLOBAL_FLAGS:
+            return None
+    return None
+
+
+def _run_simulator(argv: list[str]) -> int:
+    from batchtui.simulator.cli import main as simulator_main
+
+    return simulator_main(argv)
+
+
+def _resolve(target: str) -> Callable[..., int]:
+    import importlib
+
+    module_name, function_name = target.split(":")
+    module = importlib.import_module(f"batchtui.cli.commands.{module_name}")
+    return getattr(module, function_name)
+
+
+def _guarded(run: Callable[[], int], *, debug: bool) -> int:
+    """Run a command; any failure becomes `batchtui: error: ...` on one line of stderr."""
+    from batchtui.core.errors import BatchtuiError
+
+    try:
+        return run()
+    except KeyboardInterrupt:
+        _print_error("interrupted", debug=False)
+        return EXIT_INTERRUPTED
+    except BatchtuiError as error:
+        _print_error(error.message, debug=debug)
+        return error.exit_code
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from
+        # complaining again when it flushes stdout at exit.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except SystemExit as exit_request:
+        return _exit_code(exit_request)
+    except Exception as error:
+        detail = f"{type(error).__name__}: {error}"
+        hint = "" if debug else " (run with --debug for a traceback)"
+        _print_error(f"unexpected failure: {detail}{hint}", debug=debug)
+        return EXIT_FAILED
+
+
+def _print_error(message: str, *, debug: bool) -> None:
+    from batchtui.cli.terminal import inert
+
+    if debug:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+    sys.stderr.write(f"batchtui: error: {inert(message, single_line=True)}\n")
+    sys.stderr.flush()
+
+
+def _exit_code(exit_request: SystemExit) -> int:
+    code = exit_request.code
+    if code is None:
+        return EXIT_OK
+    return code if isinstance(code, int) else EXIT_FAILED
+
+
+def _enable_debug_logging() -> None:
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+    logger = logging.getLogger("batchtui")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,219 @@
+"""Human and JSON renderings of jobs, shared by the CLI commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from batchtui.cli.terminal import inert, supports_unicode
+
+if TYPE_CHECKING:
+    from batchtui.core.models import BatchError, Job, RequestCounts, StatusChange
+
+# status -> (unicode glyph, ASCII fallback); glyphs are single-width, never emoji.
+STATUS_GLYPHS: dict[str, tuple[str, str]] = {
+    "submitting": ("↑", "^"),
+    "not_submitted": ("✗", "x"),
+    "pending": ("○", "."),
+    "validating": ("…", "~"),
+    "in_progress": ("◐", ">"),
+    "paused": ("‖", "="),
+    "finalizing": ("◑", "*"),
+    "cancelling": ("⊘", "-"),
+    "completed": ("✔", "+"),
+    "failed": ("✖", "!"),
+    "expired": ("⧖", "!"),
+    "cancelled": ("⊘", "-"),
+}
+
+TABLE_WIDTH = 80
+
+
+def status_label(status: str, *, unicode: bool | None = None) -> str:
+    """`✔ completed`, or `+ completed` when the terminal cannot show the glyph."""
+    if unicode is None:
+        unicode = supports_unicode()
+    glyph = STATUS_GLYPHS.get(status, ("?", "?"))[0 if unicode else 1]
+    return f"{glyph} {status}"
+
+
+def ok_glyph(ok: bool, *, unicode: bool) -> str:
+    if unicode:
+        return "✔" if ok else "✖"
+    return "+" if ok else "!"
+
+
+# --- time -----------------------------------------------------------------------------
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def relative_time(moment: datetime, *, now: datetime | None = None) -> str:
+    """`42s ago`, `5m ago`, `3h ago`, `2d ago`; `in 5m` for the future."""
+    now = now or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    seconds = int((now - moment).total_seconds())
+    future = seconds < 0
+    seconds = abs(seconds)
+    for unit_seconds, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= unit_seconds:
+            amount = f"{seconds // unit_seconds}{unit}"
+            break
+    else:
+        amount = f"{seconds}s"
+    return f"in {amount}" if future else f"{amount} ago"
+
+
+def absolute_time(moment: datetime) -> str:
+    """Local wall-clock time, to the second."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def both_times(moment: datetime | None) -> str:
+    if moment is None:
+        return "-"
+    return f"{absolute_time(moment)} ({relative_time(moment)})"
+
+
+# --- tables ---------------------------------------------------------------------------
+
+
+def cell_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def truncate(text: str, width: int, *, unicode: bool) -> str:
+    if cell_width(text) <= width:
+        return text
+    ellipsis = "…" if unicode else "~"
+    kept = ""
+    for char in text:
+        if cell_width(kept + char) > width - 1:
+            break
+        kept += char
+    return kept + ellipsis
+
+
+def render_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    shrink_column: int,
+    width: int = TABLE_WIDTH,
+    unicode: bool = True,
+) -> str:
+    """Left-aligned columns two spaces apart; `shrink_column` is truncated to fit `width`."""
+    widths = [cell_width(header) for header in headers]
+    for row in rows:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], cell_width(cell))
+    overflow = sum(widths) + 2 * (len(widths) - 1) - width
+    if overflow > 0:
+        widths[shrink_column] = max(
+            cell_width(headers[shrink_column]), widths[shrink_column] - overflow
+        )
+    lines = []
+    for row in [list(headers), *rows]:
+        cells = []
+        for index, cell in enumerate(row):
+            cell = truncate(cell, widths[index], unicode=unicode)
+            last = index == len(row) - 1
+            cells.append(cell if last else cell + " " * (widths[index] - cell_width(cell)))
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def counts_text(counts: RequestCounts) -> str:
+    """`95/100` plus `5 failed` when any failed; `-` before the provider has counted."""
+    if not counts.total:
+        return "-"
+    text = f"{counts.done}/{counts.total}"
+    if counts.failed:
+        text += f" ({counts.failed} failed)"
+    return text
+
+
+# --- JSON -----------------------------------------------------------------------------
+
+# json.dumps escapes C0 controls but leaves DEL, C1 and bidi controls raw (ensure_ascii=False).
+_JSON_UNSAFE = {
+    codepoint: f"\\u{codepoint:04x}"
+    for codepoint in (0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+
+
+def json_text(value: Any, *, indent: int | None = None) -> str:
+    """JSON (UTF-8 kept readable) with every terminal control character escaped."""
+    return json.dumps(value, ensure_ascii=False, indent=indent).translate(_JSON_UNSAFE)
+
+
+def print_json(value: Any, *, indent: int | None = 2) -> None:
+    sys.stdout.write(json_text(value, indent=indent) + "\n")
+
+
+def job_summary(job: Job) -> dict[str, Any]:
+    """The object `jobs --json`, `status --json` and `submit --json` print for a job."""
+    return {
+        "id": job.id,
+        "remote_id": job.remote_id,
+        "name": job.name,
+        "profile": job.profile,
+        "kind": job.kind,
+        "status": str(job.status),
+        "raw_status": job.raw_status,
+        "request_counts": {
+            "total": job.request_counts.total,
+            "completed": job.request_counts.completed,
+            "failed": job.request_counts.failed,
+        },
+        "created_at": iso_utc(job.created_at),
+        "updated_at": iso_utc(job.updated_at),
+        "endpoint": job.endpoint,
+        "model": job.model,
+        "completion_window": job.completion_window,
+        "input_path": str(job.input_path) if job.input_path else None,
+        "input_file_id": job.input_file_id,
+        "output_file_id": job.output_file_id,
+        "error_file_id": job.error_file_id,
+        "output_path": str(job.output_path) if job.output_path else None,
+        "error_path": str(job.error_path) if job.error_path else None,
+        "remote_timestamps": {
+            key: iso_utc(value) for key, value in job.timestamps.items() if value is not None
+        },
+        "metadata": dict(job.metadata),
+        "last_error": job.last_error,
+    }
+
+
+def history_entry(change: StatusChange) -> dict[str, Any]:
+    counts = change.request_counts
+    return {
+        "at": iso_utc(change.at),
+        "status": str(change.status),
+        "raw_status": change.raw_status,
+        "request_counts": counts.model_dump() if counts else None,
+        "note": change.note,
+    }
+
+
+def batch_error_entry(error: BatchError) -> dict[str, Any]:
+    return {"code": error.code, "message": error.message, "param": error.param, "line": error.line}
+
+
+def batch_error_text(error: BatchError) -> str:
+    where = f"line {error.line}: " if error.line else ""
+    code = f"[{error.code}] " if error.code else ""
+    return inert(f"{where}{code}{error.message}", single_line=True)

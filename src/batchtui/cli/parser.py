@@ -1,0 +1,153 @@
+"""The argument parser. Imports nothing but argparse: `--help` and `--version` must be instant."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+from batchtui import __version__
+
+PROG = "batchtui"
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors are one line on stderr and exit 2, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _handler(parser: argparse.ArgumentParser, target: str) -> None:
+    """`target` is `module:function` under batchtui.cli.commands, imported only when run."""
+    parser.set_defaults(handler=target)
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog=PROG,
+        description="LLM batch inference from the terminal. Without a command, opens the TUI.",
+        epilog="JOB is a local job id (or a unique prefix of one) or the provider's batch id.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="log every HTTP exchange (auth redacted) and tracebacks to stderr",
+    )
+    parser.add_argument("--demo", action="store_true", help="open the TUI on made-up demo jobs")
+    parser.add_argument(
+        "--no-mouse", action="store_true", help="TUI without mouse, for terminal-native selection"
+    )
+    _handler(parser, "tui:run")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    _add_profile(commands)
+
+    validate = commands.add_parser("validate", help="check a batch input file (JSONL)")
+    validate.add_argument("file", metavar="FILE")
+    validate.add_argument("--profile", metavar="P", help="check against this profile's limits")
+    validate.add_argument("--json", action="store_true", help="print the report as JSON")
+    _handler(validate, "validate:run")
+
+    submit = commands.add_parser("submit", help="validate, upload and start a batch")
+    submit.add_argument("file", metavar="FILE")
+    submit.add_argument("--profile", metavar="P", help="profile to submit with")
+    submit.add_argument("--name", metavar="N", help="a name for the job (default: the file name)")
+    submit.add_argument("--window", metavar="W", default="24h", help="completion window (24h)")
+    submit.add_argument(
+        "--metadata",
+        metavar="K=V",
+        action="append",
+        default=[],
+        help="metadata sent with the batch (repeatable)",
+    )
+    submit.add_argument("--json", action="store_true", help="print the job as JSON")
+    _handler(submit, "submit:run")
+
+    jobs = commands.add_parser("jobs", help="list jobs, newest first")
+    jobs.add_argument("--profile", metavar="P", help="only this profile's jobs")
+    jobs.add_argument(
+        "--status",
+        metavar="S",
+        action="append",
+        default=[],
+        help="only jobs in status S (repeatable or comma-separated; `active`, `terminal`)",
+    )
+    jobs.add_argument("--limit", metavar="N", type=int, help="at most N jobs")
+    jobs.add_argument("--json", action="store_true", help="print a JSON array")
+    _handler(jobs, "jobs:run")
+
+    status = commands.add_parser("status", help="show one job and its history")
+    status.add_argument("job", metavar="JOB")
+    status.add_argument("--refresh", action="store_true", help="ask the provider first")
+    status.add_argument("--json", action="store_true", help="print the job as JSON")
+    _handler(status, "status:run")
+
+    watch = commands.add_parser("watch", help="poll jobs until they end")
+    watch.add_argument("jobs", metavar="JOB", nargs="*", help="default: every unfinished job")
+    watch.add_argument(
+        "--interval", metavar="S", type=float, help="seconds between polls (default: profile's)"
+    )
+    _handler(watch, "watch:run")
+
+    cancel = commands.add_parser("cancel", help="cancel a running job")
+    cancel.add_argument("job", metavar="JOB")
+    _handler(cancel, "cancel:run")
+
+    results = commands.add_parser("results", help="print a job's results (or a results file)")
+    results.add_argument("source", metavar="JOB|FILE")
+    results.add_argument("--head", metavar="N", type=int, help="only the first N records")
+    results.add_argument("--errors", action="store_true", help="only failed requests")
+    results.add_argument("--json", action="store_true", help="JSON Lines, one record a line")
+    _handler(results, "results:run")
+
+    download = commands.add_parser("download", help="download a job's output and error files")
+    download.add_argument("job", metavar="JOB")
+    download.add_argument(
+        "-o", "--output-dir", metavar="DIR", help="where to write (default: ./batchtui-<id>/)"
+    )
+    _handler(download, "download:run")
+
+    commands.add_parser(
+        "simulate",
+        help="run the local OpenAI-compatible simulator (see `batchtui simulate --help`)",
+        add_help=False,
+    )
+    return parser
+
+
+def _add_profile(commands: argparse._SubParsersAction) -> None:
+    profile = commands.add_parser("profile", help="add, list, show, remove or test profiles")
+    actions = profile.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
+
+    add = actions.add_parser("add", help="add a profile to config.toml")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--kind", metavar="K", required=True, help="provider kind, e.g. openai")
+    add.add_argument("--base-url", metavar="URL")
+    add.add_argument("--api-key-env", metavar="VAR", help="environment variable with the key")
+    add.add_argument(
+        "--header", metavar="K=V", action="append", default=[], help="extra HTTP header"
+    )
+    add.add_argument(
+        "--extra-body",
+        metavar="K=V",
+        action="append",
+        default=[],
+        help="extra field in create-batch bodies (V parsed as JSON when it is JSON)",
+    )
+    add.add_argument("--model", metavar="M")
+    add.add_argument("--timeout", metavar="S", type=float, help="HTTP timeout in seconds")
+    add.add_argument("--replace", action="store_true", help="overwrite a profile of this name")
+    _handler(add, "profile:add")
+
+    listing = actions.add_parser("list", help="list profiles")
+    _handler(listing, "profile:list_profiles")
+
+    for action, help_text in (
+        ("show", "show a profile (secrets redacted)"),
+        ("remove", "remove a profile from config.toml"),
+        ("test", "make a cheap authenticated call with a profile"),
+    ):
+        sub = actions.add_parser(action, help=help_text)
+        sub.add_argument("name", metavar="NAME")
+        _handler(sub, f"profile:{action}")

@@ -1,0 +1,64 @@
+"""Progress on stderr, redrawn in place, only when stderr is a terminal."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from batchtui.cli.terminal import is_tty
+
+REDRAW_SECONDS = 0.1
+
+
+def human_bytes(count: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError("unreachable")
+
+
+class StatusLine:
+    """One line of stderr rewritten in place; silent when stderr is not a terminal."""
+
+    def __init__(self, stream: TextIO | None = None, *, enabled: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = is_tty(self.stream) if enabled is None else enabled
+        self._drawn = False
+        self._last_draw = 0.0
+
+    def show(self, text: str, *, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_draw < REDRAW_SECONDS:
+            return
+        self._last_draw = now
+        self.stream.write("\r\x1b[K" + text)
+        self.stream.flush()
+        self._drawn = True
+
+    def clear(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self._drawn = False
+
+
+class TransferProgress(StatusLine):
+    """A `ProgressCallback` drawing `label  42%  1.2 MB/2.9 MB`."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, *, enabled: bool | None = None):
+        super().__init__(stream, enabled=enabled)
+        self.label = label
+
+    def __call__(self, done: int, total: int | None) -> None:
+        finished = total is not None and done >= total
+        if total:
+            text = (
+                f"{self.label}  {100 * done // total:3d}%  {human_bytes(done)}/{human_bytes(total)}"
+            )
+        else:
+            text = f"{self.label}  {human_bytes(done)}"
+        self.show(text, force=finished)

@@ -121,7 +121,8 @@ def main() -> int:
         else:
             print("tmux not found: TUI first paint not measured", file=sys.stderr)
 
-        print(f"{'measure (median of ' + str(args.runs) + ')':<40} {'seconds':>8} {'ratio':>6} {'budget':>7}")
+        title = f"measure (median of {args.runs})"
+        print(f"{title:<40} {'seconds':>8} {'ratio':>6} {'budget':>7}")
         failed = False
         for name, seconds, ratio, budget in rows:
             over = budget != "-" and seconds > float(budget)

@@ -98,6 +98,8 @@ class Settings(BaseModel):
 
     default_profile: str | None = None
     registry_refresh_seconds: float = Field(default=2.0, gt=0)
+    # TUI theme name (e.g. "ansi-dark" for 16-colour terminals); BATCHTUI_THEME overrides.
+    theme: str | None = None
 
 
 class Config(BaseModel):

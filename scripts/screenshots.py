@@ -1,0 +1,186 @@
+"""Regenerate screenshots/*.svg: one picture per screen, from frozen sample data.
+
+    .venv/bin/python scripts/screenshots.py [--size 100x30] [--theme textual-dark] [--out DIR]
+
+Uses the shell tests' deterministic registry (tests/tui/test_shell_fixtures.py) and
+`App.run_test` + `save_screenshot`, so no terminal is needed and the pictures only
+change when the screens do. Screens of the result viewer, validator and composer are
+imported lazily and skipped (with a note) when not present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "tui"))
+
+Step = Callable[[Any, Any], Awaitable[None]]
+
+
+def _write_sample_files(directory: Path) -> tuple[Path, Path]:
+    inputs = directory / "requests.jsonl"
+    results = directory / "results.jsonl"
+    request_lines, result_lines = [], []
+    for number in range(1, 31):
+        custom_id = f"req-{number:03d}"
+        question = f"Summarise chapter {number} in one sentence."
+        request_lines.append(
+            json.dumps(
+                {
+                    "custom_id": custom_id,
+                    "method": "POST",
+                    "url": "/v1/chat/completions",
+                    "body": {
+                        "model": "gpt-4o-mini",
+                        "messages": [{"role": "user", "content": question}],
+                    },
+                }
+            )
+        )
+        if number % 9 == 0:
+            response = {
+                "status_code": 429,
+                "request_id": f"r{number}",
+                "body": {
+                    "error": {
+                        "message": "Rate limit reached",
+                        "type": "rate_limit",
+                        "code": "rate_limit_exceeded",
+                    }
+                },
+            }
+        else:
+            response = {
+                "status_code": 200,
+                "request_id": f"r{number}",
+                "body": {
+                    "id": f"chatcmpl-{number}",
+                    "object": "chat.completion",
+                    "model": "gpt-4o-mini",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {
+                                "role": "assistant",
+                                "content": f"Chapter {number} in one sentence.",
+                            },
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 14, "completion_tokens": 7, "total_tokens": 21},
+                },
+            }
+        result_lines.append(
+            json.dumps(
+                {
+                    "id": f"batch_req_{number}",
+                    "custom_id": custom_id,
+                    "response": response,
+                    "error": None,
+                }
+            )
+        )
+    inputs.write_text("\n".join(request_lines) + "\n")
+    results.write_text("\n".join(result_lines) + "\n")
+    return inputs, results
+
+
+def _optional(module: str, name: str) -> Any | None:
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def shots(inputs: Path, results: Path) -> dict[str, tuple[dict[str, Any], Step]]:
+    """Screenshot name -> (make_app options, steps after the job list is loaded)."""
+
+    def keys(*pressed: str) -> Step:
+        async def step(app: Any, pilot: Any) -> None:
+            await pilot.press(*pressed)
+
+        return step
+
+    def push(module: str, name: str, **arguments: Any) -> Step | None:
+        screen_class = _optional(module, name)
+        if screen_class is None:
+            return None
+
+        async def step(app: Any, pilot: Any) -> None:
+            app.push_screen(screen_class(**arguments))
+
+        return step
+
+    plan: dict[str, tuple[dict[str, Any], Step | None]] = {
+        "jobs": ({}, keys("j")),
+        "jobs-ansi": ({"theme": "ansi-dark"}, keys("j")),
+        "jobs-empty": ({"jobs": []}, keys()),
+        "jobs-filter": ({}, keys("slash", *"status:failed", "enter")),
+        "detail": ({}, keys("j", "j", "j", "enter")),
+        "help": ({}, keys("question_mark")),
+        "confirm-cancel": ({}, keys("j", "ctrl+d")),
+        "welcome": ({"jobs": [], "profiles": False}, keys()),
+        "results": ({}, push("batchtui.tui.screens.results", "ResultsScreen", path=results)),
+        "validate": ({}, push("batchtui.tui.screens.validate", "ValidateScreen", path=inputs)),
+        "compose": ({}, push("batchtui.tui.screens.compose", "ComposeScreen")),
+    }
+    return {name: (options, step) for name, (options, step) in plan.items() if step is not None}
+
+
+async def take(
+    name: str, options: dict[str, Any], step: Step, size: tuple[int, int], out: Path, work: Path
+) -> None:
+    from test_shell_fixtures import make_app, settle
+
+    app_dir = work / name
+    app_dir.mkdir()
+    app = make_app(app_dir, **options)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await step(app, pilot)
+        await settle(pilot)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        app.save_screenshot(f"{name}.svg", path=str(out))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="100x30", help="COLSxROWS (default 100x30)")
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    parser.add_argument("--only", nargs="*", help="names to take (default: all)")
+    args = parser.parse_args(argv)
+    cols, rows = (int(part) for part in args.size.lower().split("x"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="batchtui-shots-") as temp:
+        work = Path(temp)
+        # Never read or write the user's real config and registry.
+        os.environ["BATCHTUI_CONFIG"] = str(work / "config.toml")
+        os.environ["BATCHTUI_DATA_DIR"] = str(work / "data")
+        os.environ["BATCHTUI_STATE_DIR"] = str(work / "state")
+        inputs, results = _write_sample_files(work)
+        plan = shots(inputs, results)
+        for name in ("results", "validate", "compose"):
+            if name not in plan:
+                print(f"skipped {name}: screen not available yet")
+        for name, (options, step) in plan.items():
+            if args.only and name not in args.only:
+                continue
+            asyncio.run(take(name, options, step, (cols, rows), args.out, work))
+            print(args.out / f"{name}.svg")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,375 @@
+"""How a list of jobs is shown, without a terminal: glyphs, filter, sort, ETA, poll backoff.
+
+The TUI's job list and detail screens render what these functions decide; the CLI may
+reuse the glyphs and the duration format. No textual or rich import here, and no
+pydantic at import time (the TUI imports this module before its first paint).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Literal
+
+from batchtui.core.status import JobStatus
+
+if TYPE_CHECKING:
+    from batchtui.core.models import Job, RequestCounts
+
+# --- glyphs ------------------------------------------------------------------------------
+
+# Narrow (one-cell) symbols only: emoji-width glyphs misalign tables in many terminals.
+UNICODE_GLYPHS: dict[JobStatus, str] = {
+    JobStatus.SUBMITTING: "↑",
+    JobStatus.NOT_SUBMITTED: "✗",
+    JobStatus.PENDING: "○",
+    JobStatus.VALIDATING: "◔",
+    JobStatus.IN_PROGRESS: "▶",
+    JobStatus.PAUSED: "‖",
+    JobStatus.FINALIZING: "◕",
+    JobStatus.CANCELLING: "⊖",
+    JobStatus.COMPLETED: "✔",
+    JobStatus.FAILED: "✖",
+    JobStatus.EXPIRED: "⌀",
+    JobStatus.CANCELLED: "⊘",
+}
+
+ASCII_GLYPHS: dict[JobStatus, str] = {
+    JobStatus.SUBMITTING: "^",
+    JobStatus.NOT_SUBMITTED: "x",
+    JobStatus.PENDING: ".",
+    JobStatus.VALIDATING: "~",
+    JobStatus.IN_PROGRESS: ">",
+    JobStatus.PAUSED: "=",
+    JobStatus.FINALIZING: "~",
+    JobStatus.CANCELLING: "-",
+    JobStatus.COMPLETED: "+",
+    JobStatus.FAILED: "x",
+    JobStatus.EXPIRED: "!",
+    JobStatus.CANCELLED: "-",
+}
+
+Tone = Literal["warning", "active", "success", "error", "muted"]
+
+# The colour role of each status; the TUI maps roles to theme variables.
+STATUS_TONES: dict[JobStatus, Tone] = {
+    JobStatus.SUBMITTING: "warning",
+    JobStatus.NOT_SUBMITTED: "error",
+    JobStatus.PENDING: "warning",
+    JobStatus.VALIDATING: "warning",
+    JobStatus.IN_PROGRESS: "active",
+    JobStatus.PAUSED: "warning",
+    JobStatus.FINALIZING: "active",
+    JobStatus.CANCELLING: "muted",
+    JobStatus.COMPLETED: "success",
+    JobStatus.FAILED: "error",
+    JobStatus.EXPIRED: "error",
+    JobStatus.CANCELLED: "muted",
+}
+
+
+def locale_is_utf8(environ: dict[str, str] | None = None) -> bool:
+    """Whether the terminal's locale promises UTF-8 (the first of LC_ALL, LC_CTYPE, LANG set)."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = env.get(name)
+        if value:
+            return "utf-8" in value.lower() or "utf8" in value.lower()
+    return False
+
+
+def status_label(status: JobStatus, *, ascii_only: bool = False) -> str:
+    """Glyph and word, e.g. `✔ completed` (or `+ completed`): never colour alone."""
+    glyphs = ASCII_GLYPHS if ascii_only else UNICODE_GLYPHS
+    return f"{glyphs[status]} {status.value}"
+
+
+# Active first (what needs watching), then what went wrong, then what is done.
+STATUS_RANK: dict[JobStatus, int] = {
+    status: rank
+    for rank, status in enumerate(
+        (
+            JobStatus.IN_PROGRESS,
+            JobStatus.FINALIZING,
+            JobStatus.VALIDATING,
+            JobStatus.PENDING,
+            JobStatus.SUBMITTING,
+            JobStatus.PAUSED,
+            JobStatus.CANCELLING,
+            JobStatus.FAILED,
+            JobStatus.EXPIRED,
+            JobStatus.NOT_SUBMITTED,
+            JobStatus.CANCELLED,
+            JobStatus.COMPLETED,
+        )
+    )
+}
+
+
+def counts_by_status(jobs: Iterable[Job]) -> list[tuple[JobStatus, int]]:
+    """Statuses present among `jobs`, in STATUS_RANK order, with their counts."""
+    counts = Counter(job.status for job in jobs)
+    return sorted(counts.items(), key=lambda item: STATUS_RANK[item[0]])
+
+
+# --- filter ------------------------------------------------------------------------------
+
+FILTER_FIELDS: dict[str, Callable[[Job], Iterable[str | None]]] = {
+    "status": lambda job: (job.status.value,),
+    "profile": lambda job: (job.profile,),
+    "name": lambda job: (job.name,),
+    "model": lambda job: (job.model,),
+    "id": lambda job: (job.id, job.remote_id),
+    "kind": lambda job: (job.kind,),
+}
+
+
+def _searchable_text(job: Job) -> Iterable[str | None]:
+    return (job.id, job.remote_id, job.name, job.profile, job.model, job.status.value, job.kind)
+
+
+@dataclass(frozen=True)
+class FilterTerm:
+    value: str  # lower-cased
+    field: str | None = None  # None: any searchable field
+    negate: bool = False
+
+    def matches(self, job: Job) -> bool:
+        values = FILTER_FIELDS[self.field](job) if self.field else _searchable_text(job)
+        found = any(self.value in candidate.lower() for candidate in values if candidate)
+        return found != self.negate
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Space-separated terms that must all match: `word`, `field:value`, `!term` negates.
+
+    Fields: status, profile, name, model, id (local or remote), kind. A `field:` that is
+    not one of them is searched as plain text, so `gpt-4o:mini` still works.
+    """
+
+    text: str = ""
+    terms: tuple[FilterTerm, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.terms)
+
+    def matches(self, job: Job) -> bool:
+        return all(term.matches(job) for term in self.terms)
+
+    def apply(self, jobs: Iterable[Job]) -> list[Job]:
+        return [job for job in jobs if self.matches(job)]
+
+
+def parse_filter(text: str) -> JobFilter:
+    terms = []
+    for word in text.split():
+        negate = word.startswith("!")
+        if negate:
+            word = word[1:]
+        field_name, sep, value = word.partition(":")
+        if sep and field_name.lower() in FILTER_FIELDS:
+            term = FilterTerm(value=value.lower(), field=field_name.lower(), negate=negate)
+        else:
+            term = FilterTerm(value=word.lower(), negate=negate)
+        if term.value:
+            terms.append(term)
+    return JobFilter(text=text, terms=tuple(terms))
+
+
+# --- sort --------------------------------------------------------------------------------
+
+
+class SortField(StrEnum):
+    AGE = "age"
+    NAME = "name"
+    STATUS = "status"
+
+
+@dataclass(frozen=True)
+class SortOrder:
+    """`reverse=False` is each field's natural order: newest first, A to Z, active first."""
+
+    field: SortField = SortField.AGE
+    reverse: bool = False
+
+    def toggled(self, field: SortField) -> SortOrder:
+        """Pressing the key of the current field inverts it; another field starts natural."""
+        if field == self.field:
+            return SortOrder(field, not self.reverse)
+        return SortOrder(field)
+
+
+def sort_jobs(jobs: Iterable[Job], order: SortOrder) -> list[Job]:
+    # Ties fall back to newest first, then id, so the order is stable between refreshes.
+    by_age = sorted(jobs, key=lambda job: (job.created_at, job.id), reverse=True)
+    if order.field == SortField.AGE:
+        return by_age[::-1] if order.reverse else by_age
+    if order.field == SortField.NAME:
+        return sorted(by_age, key=lambda job: job.name.casefold(), reverse=order.reverse)
+    # sorted() keeps equal items in their input order even with reverse=True.
+    return sorted(by_age, key=lambda job: STATUS_RANK[job.status], reverse=order.reverse)
+
+
+# --- times -------------------------------------------------------------------------------
+
+END_TIMESTAMPS = ("completed_at", "failed_at", "expired_at", "cancelled_at")
+
+
+def started_at(job: Job) -> datetime:
+    return job.timestamps.get("created_at") or job.created_at
+
+
+def ended_at(job: Job) -> datetime | None:
+    if not job.is_terminal:
+        return None
+    ends = [job.timestamps.get(name) for name in END_TIMESTAMPS]
+    known = [moment for moment in ends if moment is not None]
+    return max(known) if known else job.updated_at
+
+
+def elapsed(job: Job, now: datetime) -> timedelta:
+    """From creation to the end (terminal jobs) or to `now`."""
+    end = ended_at(job) or now
+    return max(end - started_at(job), timedelta(0))
+
+
+def estimate_eta(job: Job, now: datetime) -> timedelta | None:
+    """Time left for a running job at its average rate since it started running.
+
+    None when there is nothing to extrapolate from: not running, no request done yet,
+    no total, or every request done (finalizing has no per-request progress).
+    """
+    if job.status != JobStatus.IN_PROGRESS:
+        return None
+    counts = job.request_counts
+    if counts.total <= 0 or counts.done <= 0 or counts.done >= counts.total:
+        return None
+    start = job.timestamps.get("in_progress_at") or started_at(job)
+    seconds = (now - start).total_seconds()
+    if seconds <= 0:
+        return None
+    rate = counts.done / seconds
+    return timedelta(seconds=(counts.total - counts.done) / rate)
+
+
+def format_duration(span: timedelta | None) -> str:
+    """Compact and at most 6 characters: `45s`, `12m`, `3h05m`, `2d04h`; `-` when unknown."""
+    if span is None:
+        return "-"
+    seconds = int(span.total_seconds())
+    if seconds < 0:
+        seconds = 0
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    if days < 100:
+        return f"{days}d{hours:02d}h"
+    return f"{days}d"
+
+
+def format_age(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "-"
+    return f"{format_duration(now - moment)} ago"
+
+
+def progress_text(counts: RequestCounts, *, width: int, ascii_only: bool = False) -> str:
+    """`completed/failed/total` and a bar filling what is left of `width` (at least 3 cells)."""
+    numbers = f"{counts.completed}/{counts.failed}/{counts.total}"
+    bar_width = max(width - len(numbers) - 1, 3)
+    return f"{numbers} {progress_bar(counts, bar_width, ascii_only=ascii_only)}"
+
+
+def progress_bar(counts: RequestCounts, width: int, *, ascii_only: bool = False) -> str:
+    fraction = counts.done / counts.total if counts.total > 0 else 0.0
+    fraction = min(max(fraction, 0.0), 1.0)
+    if ascii_only:
+        filled = round(fraction * width)
+        return "#" * filled + "." * (width - filled)
+    eighths = round(fraction * width * 8)
+    full, part = divmod(eighths, 8)
+    partial = " ▏▎▍▌▋▊▉"[part] if part and full < width else ""
+    return ("█" * full + partial).ljust(width, "·")
+
+
+# --- poll backoff ------------------------------------------------------------------------
+
+
+@dataclass
+class _PollState:
+    next_at: float
+    interval: float
+
+
+@dataclass
+class PollSchedule:
+    """When to ask the provider about each running job next (monotonic seconds).
+
+    A success waits the profile's interval; each failure in a row doubles the wait, up
+    to `cap`. Terminal jobs are never due. `force()` makes every job due now.
+    """
+
+    cap: float = 600.0
+    _states: dict[str, _PollState] = field(default_factory=dict)
+
+    def due(self, jobs: Sequence[Job], now: float) -> list[Job]:
+        ready = []
+        for job in jobs:
+            if job.is_terminal or job.remote_id is None:
+                self._states.pop(job.id, None)
+                continue
+            state = self._states.get(job.id)
+            if state is None or now >= state.next_at:
+                ready.append(job)
+        return ready
+
+    def succeeded(self, job_id: str, now: float, interval: float) -> None:
+        self._states[job_id] = _PollState(next_at=now + interval, interval=interval)
+
+    def failed(self, job_id: str, now: float, interval: float) -> float:
+        """Record a failed poll; returns the wait before the next try."""
+        previous = self._states.get(job_id)
+        wait = interval if previous is None else previous.interval * 2
+        wait = min(max(wait, interval), self.cap)
+        self._states[job_id] = _PollState(next_at=now + wait, interval=wait)
+        return wait
+
+    def next_wait(self, job_id: str) -> float | None:
+        state = self._states.get(job_id)
+        return state.interval if state else None
+
+    def force(self) -> None:
+        for state in self._states.values():
+            state.next_at = float("-inf")
+
+
+# --- inert text --------------------------------------------------------------------------
+
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI sequences
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC sequences
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # other C0/C1 controls (tab and newline kept)
+)
+
+
+def printable(text: str | None, *, single_line: bool = False) -> str:
+    """Text from a provider or a model, safe to put on a terminal."""
+    if not text:
+        return ""
+    clean = _CONTROL.sub("", text)
+    if single_line:
+        clean = " ".join(clean.split())
+    return clean

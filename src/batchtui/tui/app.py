@@ -1,0 +1,590 @@
+"""The batchtui app: shared services, the refresh loop, and the actions every screen uses.
+
+First paint comes before any file or network work: config and registry are read in a
+thread worker started after the first screen is on the terminal, then the registry is
+re-read every couple of seconds (only when it changed) and running jobs are polled in
+async workers, each on its own backoff schedule.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.signal import Signal
+
+from batchtui.core.jobview import PollSchedule, locale_is_utf8, printable, status_label
+from batchtui.core.status import JobStatus
+from batchtui.tui.screens.jobs import JobsScreen
+from batchtui.tui.theme import THEME_ENV, choose_theme
+
+if TYPE_CHECKING:
+    from batchtui.core.config import Config
+    from batchtui.core.models import Job
+    from batchtui.core.registry import Registry
+    from batchtui.core.service import JobService
+
+log = logging.getLogger("batchtui.tui")
+
+EXIT_AFTER_FIRST_PAINT_ENV = "BATCHTUI_EXIT_AFTER_FIRST_PAINT"
+DEFAULT_POLL_SECONDS = 30.0
+DEBUG_LOG_NAME = "tui-debug.log"
+
+
+class DemoSession(Protocol):
+    """What the app needs from `batchtui.demo` (kept abstract so the app doesn't import it)."""
+
+    def start(self) -> None:
+        """Start the simulator and write the demo config (runs in a thread)."""
+
+    async def submit_samples(self, service: JobService) -> None:
+        """Submit the sample jobs (runs in an async worker once the service exists)."""
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class JobsSnapshot:
+    """What the app knows now; published on `app.jobs_signal` whenever it changes."""
+
+    jobs: dict[str, Job] = field(default_factory=dict)
+    loading: bool = True
+    updated_at: datetime | None = None
+    problem: str | None = None
+
+
+class BatchtuiApp(App[int]):
+    # Absolute: Textual resolves a relative CSS_PATH from the file of the (sub)class.
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "batchtui"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", id="help", tooltip="Every key of every screen"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave batchtui"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        config: Config | None = None,
+        registry: Registry | None = None,
+        demo: DemoSession | None = None,
+        debug: bool = False,
+        now: Callable[[], datetime] | None = None,
+        ascii_only: bool | None = None,
+        theme: str | None = None,
+        refresh_seconds: float | None = None,
+        poll: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config: Config | None = config
+        self.registry: Registry | None = registry
+        self.service: JobService | None = None
+        self.demo = demo
+        self.debug_enabled = debug
+        self._now = now
+        self.ascii_only = (not locale_is_utf8()) if ascii_only is None else ascii_only
+        self._theme_given = theme is not None
+        self._theme_problem: str | None = None
+        self._use_theme(theme or choose_theme())
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            self.animation_level = "none"
+        self.refresh_seconds = refresh_seconds
+        self.poll_enabled = poll
+        self.snapshot = JobsSnapshot()
+        self.jobs_signal: Signal[JobsSnapshot] = Signal(self, "jobs")
+        self.activity_signal: Signal[str] = Signal(self, "activity")
+        self.schedule = PollSchedule()
+        self._polling: set[str] = set()
+        self._data_version: int | None = None
+        self._reported_problems: dict[str, str] = {}
+        self._timers_started = False
+
+    def _use_theme(self, name: str, *, setting: str = THEME_ENV) -> None:
+        if name in self.available_themes:
+            self.theme = name
+            return
+        fallback = choose_theme({**os.environ, THEME_ENV: ""})
+        self.theme = fallback
+        self._theme_problem = f"{setting}: unknown theme {name!r}, using {fallback}"
+
+    # --- time and lookup --------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._now() if self._now else datetime.now(UTC)
+
+    @property
+    def jobs(self) -> dict[str, Job]:
+        return self.snapshot.jobs
+
+    def get_job(self, job_id: str | None) -> Job | None:
+        return self.snapshot.jobs.get(job_id) if job_id else None
+
+    @property
+    def active_profile(self) -> str | None:
+        if self.config is None:
+            return None
+        return self.config.settings.default_profile or (
+            next(iter(self.config.profiles)) if len(self.config.profiles) == 1 else None
+        )
+
+    # --- start-up ---------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        return JobsScreen()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        if os.environ.get(EXIT_AFTER_FIRST_PAINT_ENV):
+            self.exit(0)
+            return
+        self.load()
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load(self) -> None:
+        """Read config and registry off the UI thread (demo: start the simulator first)."""
+        from batchtui.core.config import load_config
+        from batchtui.core.errors import BatchtuiError
+        from batchtui.core.registry import Registry
+
+        try:
+            if self.demo is not None:
+                self.demo.start()
+            config = self.config or load_config()
+            registry = self.registry or Registry.open_default()
+            version = registry.data_version()
+            jobs = registry.list_jobs()
+        except BatchtuiError as exc:
+            self.call_from_thread(self._set_problem, str(exc))
+            return
+        except Exception as exc:  # keep the app alive and say what broke, in one line
+            log.exception("loading failed")
+            self.call_from_thread(self._set_problem, f"cannot start: {exc}")
+            return
+        self.call_from_thread(self._loaded, config, registry, jobs, version)
+
+    def _loaded(self, config: Config, registry: Registry, jobs: list[Job], version: int) -> None:
+        self.registry = registry
+        self._data_version = version
+        self.use_config(config)
+        self._replace_jobs(jobs, announce=False)
+        if not self._timers_started:
+            self._timers_started = True
+            interval = self.refresh_seconds or config.settings.registry_refresh_seconds
+            self.set_interval(interval, self.reload_registry, name="registry")
+            if self.poll_enabled:
+                self.set_interval(1.0, self.poll_due_jobs, name="poll")
+        if self.poll_enabled:
+            self.poll_due_jobs()
+        if self.demo is not None and self.service is not None:
+            self.run_worker(
+                self.demo.submit_samples(self.service), group="demo", exit_on_error=False
+            )
+        elif not config.profiles:
+            from batchtui.tui.screens.welcome import WelcomeScreen
+
+            self.push_screen(WelcomeScreen())
+
+    async def _submit_demo_samples(self) -> None:
+        assert self.demo is not None and self.service is not None
+        try:
+            await self.demo.submit_samples(self.service)
+        except Exception as exc:
+            log.exception("demo submit failed")
+            self._report_problem("demo", f"demo submit: {exc}")
+        self.reload_registry(force=True)
+
+    def use_config(self, config: Config) -> None:
+        """Adopt a (re-)read config: the job service is rebuilt around it."""
+        from batchtui.core.service import JobService
+
+        self.config = config
+        configured_theme = config.settings.theme
+        if configured_theme and not self._theme_given and THEME_ENV not in os.environ:
+            self._use_theme(configured_theme, setting=f"{config.path}: settings.theme")
+        if self._theme_problem:
+            self.notify(self._theme_problem, severity="warning", markup=False)
+            self._theme_problem = None
+        if self.registry is None:
+            return
+        try:
+            self.service = JobService(config, self.registry, debug=self.debug_enabled)
+        except Exception as exc:
+            log.exception("job service failed to start")
+            self._set_problem(f"job service unavailable: {exc}")
+        self.jobs_signal.publish(self.snapshot)
+
+    def _set_problem(self, message: str) -> None:
+        self.snapshot = JobsSnapshot(
+            jobs=self.snapshot.jobs,
+            loading=False,
+            updated_at=self.snapshot.updated_at,
+            problem=message,
+        )
+        self.jobs_signal.publish(self.snapshot)
+        self.notify(message, title="batchtui", severity="error", markup=False, timeout=10)
+
+    # --- registry refresh -------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="registry", exit_on_error=False)
+    def reload_registry(self, force: bool = False) -> None:
+        """Re-read the registry when another writer (the CLI, another login node) changed it."""
+        registry = self.registry
+        if registry is None:
+            return
+        try:
+            version = registry.data_version()
+            if not force and version == self._data_version:
+                return
+            jobs = registry.list_jobs()
+        except Exception as exc:
+            log.exception("registry read failed")
+            self.call_from_thread(self._report_problem, "registry", f"registry: {exc}")
+            return
+        self.call_from_thread(self._registry_read, jobs, version)
+
+    def _registry_read(self, jobs: list[Job], version: int) -> None:
+        self._data_version = version
+        self._reported_problems.pop("registry", None)
+        self._replace_jobs(jobs)
+
+    def _replace_jobs(self, jobs: Iterable[Job], *, announce: bool = True) -> None:
+        new = {job.id: job for job in jobs}
+        if announce:
+            self._announce_transitions(new.values())
+        self.snapshot = JobsSnapshot(
+            jobs=new,
+            loading=False,
+            updated_at=self.snapshot.updated_at or self.now(),
+            problem=None,
+        )
+        self.jobs_signal.publish(self.snapshot)
+
+    def _merge_job(self, job: Job) -> None:
+        self._announce_transitions([job])
+        jobs = dict(self.snapshot.jobs)
+        jobs[job.id] = job
+        self.snapshot = JobsSnapshot(jobs=jobs, loading=False, updated_at=self.now())
+        self.jobs_signal.publish(self.snapshot)
+
+    def _announce_transitions(self, jobs: Iterable[Job]) -> None:
+        for job in jobs:
+            before = self.snapshot.jobs.get(job.id)
+            if before is None or before.is_terminal or not job.is_terminal:
+                continue
+            label = status_label(job.status, ascii_only=self.ascii_only)
+            severity = "information" if job.status == JobStatus.COMPLETED else "warning"
+            name = printable(job.name, single_line=True)
+            self.notify(
+                f"{name} ({job.id}): {label}", title="Job finished", severity=severity, markup=False
+            )
+            self.bell()
+
+    # --- provider polling -------------------------------------------------------------
+
+    def poll_interval(self, job: Job) -> float:
+        if self.config is not None and job.profile in self.config.profiles:
+            return self.config.profiles[job.profile].poll_interval
+        return DEFAULT_POLL_SECONDS
+
+    def poll_due_jobs(self) -> None:
+        if self.service is None:
+            return
+        for job in self.schedule.due(list(self.snapshot.jobs.values()), time.monotonic()):
+            if job.id not in self._polling:
+                self._polling.add(job.id)
+                self.run_worker(self._poll(job), group="poll", exit_on_error=False)
+
+    async def _poll(self, job: Job, *, force: bool = False) -> None:
+        from batchtui.core.errors import BatchtuiError
+
+        assert self.service is not None
+        interval = self.poll_interval(job)
+        try:
+            updated = await self.service.refresh(job, force=force)
+        except BatchtuiError as exc:
+            wait = self.schedule.failed(job.id, time.monotonic(), interval)
+            self._report_problem(job.profile, f"{exc} (retrying in {wait:.0f}s)")
+        except Exception as exc:
+            log.exception("refresh of %s failed", job.id)
+            wait = self.schedule.failed(job.id, time.monotonic(), interval)
+            self._report_problem(job.profile, f"refresh {job.id}: {exc} (retrying in {wait:.0f}s)")
+        else:
+            self.schedule.succeeded(job.id, time.monotonic(), interval)
+            self._reported_problems.pop(job.profile, None)
+            self._merge_job(updated)
+        finally:
+            self._polling.discard(job.id)
+
+    def _report_problem(self, source: str, message: str) -> None:
+        """One toast per new problem (not one per failed poll); the status line keeps it."""
+        message = printable(message, single_line=True)
+        log.warning("%s: %s", source, message)
+        self.activity_signal.publish(message)
+        if self._reported_problems.get(source) != message.split(" (retrying")[0]:
+            self._reported_problems[source] = message.split(" (retrying")[0]
+            self.notify(message, title=source, severity="error", markup=False, timeout=8)
+
+    def action_refresh(self) -> None:
+        """Re-read the registry and ask the provider about every running job now."""
+        self.schedule.force()
+        self.reload_registry(force=True)
+        self.poll_due_jobs()
+        self.activity_signal.publish("refreshing…" if not self.ascii_only else "refreshing...")
+
+    def refresh_job(self, job_id: str) -> None:
+        job = self.get_job(job_id)
+        if job is None or self.service is None or job.remote_id is None:
+            return
+        if job.id not in self._polling:
+            self._polling.add(job.id)
+            self.run_worker(self._poll(job, force=True), group="poll", exit_on_error=False)
+
+    # --- actions shared by screens ----------------------------------------------------
+
+    def action_help(self) -> None:
+        from batchtui.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def open_detail(self, job_id: str) -> None:
+        from batchtui.tui.screens.detail import DetailScreen
+
+        if self.get_job(job_id) is not None:
+            self.push_screen(DetailScreen(job_id))
+
+    def open_results(self, job_id: str | None = None, path: Path | None = None) -> None:
+        job = self.get_job(job_id)
+        if job_id is not None and job is None:
+            return
+        if job is not None and not job.status.may_have_results:
+            self.notify(
+                f"{job.id} is {job.status.value}: no results yet", severity="warning", markup=False
+            )
+            return
+        try:
+            from batchtui.tui.screens.results import ResultsScreen
+        except ImportError:
+            self.notify("The result viewer is not available in this build", severity="error")
+            return
+        self.push_screen(ResultsScreen(job=job, path=path))
+
+    def action_compose(self) -> None:
+        try:
+            from batchtui.tui.screens.compose import ComposeScreen
+        except ImportError:
+            self.notify("The composer is not available in this build", severity="error")
+            return
+        self.push_screen(ComposeScreen())
+
+    def action_validate(self) -> None:
+        from batchtui.tui.screens.confirm import PromptScreen
+
+        def open_validator(answer: str | None) -> None:
+            if answer is None:
+                return
+            try:
+                from batchtui.tui.screens.validate import ValidateScreen
+            except ImportError:
+                self.notify("The validator is not available in this build", severity="error")
+                return
+            path = Path(answer).expanduser() if answer.strip() else None
+            self.push_screen(ValidateScreen(path=path))
+
+        self.push_screen(
+            PromptScreen(
+                "Validate a JSONL file",
+                placeholder="path/to/requests.jsonl (empty: pick a file)",
+            ),
+            open_validator,
+        )
+
+    def copy_job_id(self, job_id: str) -> None:
+        # OSC 52: reaches the local clipboard over SSH when the terminal (and tmux) allow it.
+        self.copy_to_clipboard(job_id)
+        self.notify(f"Copied {job_id} (OSC 52; tmux needs set-clipboard on)", markup=False)
+
+    def cancel_job(self, job_id: str) -> None:
+        from batchtui.tui.screens.confirm import ConfirmScreen
+
+        job = self.get_job(job_id)
+        if job is None:
+            return
+        if job.is_terminal:
+            self.notify(f"{job.id} is already {job.status.value}", severity="warning", markup=False)
+            return
+        if self.service is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._cancel(job), group="cancel", exit_on_error=False)
+
+        name = printable(job.name, single_line=True)
+        self.push_screen(
+            ConfirmScreen(
+                f"Cancel {name} ({job.id})?", "Requests already done keep their results."
+            ),
+            confirmed,
+        )
+
+    async def _cancel(self, job: Job) -> None:
+        assert self.service is not None
+        self.activity_signal.publish(f"cancelling {job.id}…")
+        try:
+            updated = await self.service.cancel(job)
+        except Exception as exc:
+            log.exception("cancel failed")
+            self._report_problem(job.profile, f"cancel {job.id}: {exc}")
+            return
+        self._merge_job(updated)
+        self.activity_signal.publish(f"cancel requested for {job.id}")
+        self.notify(f"Cancel requested for {job.id}", markup=False)
+
+    def download_job(self, job_id: str) -> None:
+        job = self.get_job(job_id)
+        if job is None or self.service is None:
+            return
+        if not job.status.may_have_results:
+            self.notify(
+                f"{job.id} is {job.status.value}: nothing to download yet",
+                severity="warning",
+                markup=False,
+            )
+            return
+        dest = Path.cwd() / f"batchtui-{job.id}"
+        self.notify(f"Downloading {job.id} into {dest}", markup=False)
+        self.run_worker(self._download(job, dest), group=f"download:{job.id}", exclusive=True)
+
+    async def _download(self, job: Job, dest: Path) -> None:
+        assert self.service is not None
+        last = 0.0
+
+        def progress(done: int, total: int | None) -> None:
+            nonlocal last
+            moment = time.monotonic()
+            if moment - last < 0.25:
+                return
+            last = moment
+            share = f" {done * 100 // total}%" if total else ""
+            self.activity_signal.publish(f"downloading {job.id}:{share} {_size(done)}")
+
+        try:
+            paths = await self.service.download(job, dest, progress=progress)
+        except Exception as exc:
+            log.exception("download failed")
+            self._report_problem(job.profile, f"download {job.id}: {exc}")
+            return
+        where = ", ".join(str(path) for path in paths) or str(dest)
+        self.activity_signal.publish(f"downloaded {job.id}")
+        self.notify(f"Downloaded {job.id}: {where}", title="Download", markup=False, timeout=10)
+        self.reload_registry(force=True)
+
+    def start_demo(self) -> None:
+        """From the welcome screen: switch this session to the demo (temporary files)."""
+        from batchtui.demo import DemoRun
+
+        if self.demo is not None:
+            return
+        self.demo = DemoRun()
+        self.config = None
+        self.registry = None
+        self.snapshot = JobsSnapshot()
+        self.jobs_signal.publish(self.snapshot)
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if not isinstance(self.screen, JobsScreen):
+            self.pop_screen()
+        self.load()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Refresh jobs", "Re-read the registry and poll running jobs", self.action_refresh
+        )
+        yield SystemCommand(
+            "Compose a batch", "Build a JSONL batch from a dataset", self.action_compose
+        )
+        yield SystemCommand("Validate a file", "Check a JSONL batch file", self.action_validate)
+        yield SystemCommand("All keys", "Every key of every screen (?)", self.action_help)
+        yield SystemCommand(
+            "Add a profile", "Configure a provider connection", self._open_profile_form
+        )
+        if self.demo is None:
+            yield SystemCommand(
+                "Start the demo", "Simulated provider and sample jobs", self.start_demo
+            )
+
+    def _open_profile_form(self) -> None:
+        from batchtui.tui.screens.welcome import WelcomeScreen
+
+        self.push_screen(WelcomeScreen(form_only=True))
+
+    async def action_quit(self) -> None:
+        if self.service is not None:
+            try:
+                await self.service.aclose()
+            except Exception:
+                log.exception("closing provider connections failed")
+        self.exit(0)
+
+
+def _size(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def _setup_debug_log() -> Path:
+    from batchtui.core.paths import ensure_private_dir, state_dir
+
+    directory = ensure_private_dir(state_dir())
+    path = directory / DEBUG_LOG_NAME
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("batchtui")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    return path
+
+
+def run_tui(*, demo: bool = False, no_mouse: bool = False, debug: bool = False) -> int:
+    """Run the TUI until the user quits; the return value is the process exit code."""
+    if demo:
+        from batchtui.demo import run_demo
+
+        return run_demo(no_mouse=no_mouse, debug=debug)
+    return run_app(BatchtuiApp(debug=debug), no_mouse=no_mouse, debug=debug)
+
+
+def run_app(app: BatchtuiApp, *, no_mouse: bool = False, debug: bool = False) -> int:
+    if debug:
+        path = _setup_debug_log()
+        log.info("debug log started: %s", path)
+    else:
+        # Without a handler, logging's last resort would write warnings over the screen.
+        logging.getLogger("batchtui").addHandler(logging.NullHandler())
+    try:
+        result = app.run(mouse=not no_mouse)
+    finally:
+        if app.demo is not None:
+            app.demo.close()
+    if app.return_code not in (None, 0):
+        return app.return_code
+    return result or 0

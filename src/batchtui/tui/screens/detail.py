@@ -1,0 +1,256 @@
+"""One job, every field: status timeline, counts, ids, files, errors; live while open."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from batchtui.core.jobview import (
+    STATUS_TONES,
+    elapsed,
+    estimate_eta,
+    format_duration,
+    printable,
+    progress_bar,
+    status_label,
+)
+from batchtui.core.models import TIMESTAMP_FIELDS
+from batchtui.tui.widgets.status import TONE_VARIABLES
+
+if TYPE_CHECKING:
+    from batchtui.core.models import Job, StatusChange
+    from batchtui.core.status import JobStatus
+    from batchtui.tui.app import BatchtuiApp, JobsSnapshot
+
+Part = Content | tuple[str, str] | str
+LABEL_WIDTH = 16
+
+
+def _status_part(status: JobStatus, ascii_only: bool) -> tuple[str, str]:
+    variable = TONE_VARIABLES[STATUS_TONES[status]]
+    return status_label(status, ascii_only=ascii_only), (f"${variable} bold" if variable else "dim")
+
+
+def _when(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "-"
+    return f"{moment:%Y-%m-%d %H:%M:%S}Z ({format_duration(now - moment)} ago)"
+
+
+def _size(count: int | None) -> str:
+    return "-" if count is None else f"{count:,} bytes"
+
+
+class DetailScreen(Screen[None]):
+    app: BatchtuiApp  # type: ignore[assignment]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="detail.back", tooltip="Back to the job list"),
+        Binding("o", "results", "Results", id="detail.results", tooltip="Read the answers"),
+        Binding(
+            "d", "download", "Download", id="detail.download", tooltip="Output and error files"
+        ),
+        Binding("ctrl+d", "cancel_job", "Cancel job", id="detail.cancel", tooltip="Asks first"),
+        Binding("r", "refresh", "Refresh", id="detail.refresh", tooltip="Ask the provider now"),
+        Binding("c", "copy_id", "Copy id", show=False, id="detail.copy"),
+    ]
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.history: list[StatusChange] = []
+        self._shown: tuple[object, ...] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-title")
+        with VerticalScroll(id="detail-body"):
+            yield Static(id="detail-text")
+        yield Static(id="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.jobs_signal.subscribe(self, self._on_snapshot)
+        self.app.activity_signal.subscribe(
+            self, lambda message: self.query_one("#status-line", Static).update(Content(message))
+        )
+        self.set_interval(5.0, self._render_job, name="clock")
+        self._render_job()
+        self.load_history()
+
+    @property
+    def job(self) -> Job | None:
+        return self.app.get_job(self.job_id)
+
+    def _on_snapshot(self, snapshot: JobsSnapshot) -> None:
+        job = snapshot.jobs.get(self.job_id)
+        previous = self._shown
+        self._render_job()
+        if job is not None and previous is not None and previous[0] != job.updated_at:
+            self.load_history()
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    def load_history(self) -> None:
+        registry = self.app.registry
+        if registry is None:
+            return
+        try:
+            history = registry.history(self.job_id)
+        except Exception:
+            return  # the fields still show; the timeline waits for the next change
+        self.app.call_from_thread(self._history_loaded, history)
+
+    def _history_loaded(self, history: list[StatusChange]) -> None:
+        self.history = history
+        self._shown = None
+        self._render_job()
+
+    def _render_job(self) -> None:
+        job = self.job
+        now = self.app.now()
+        key = (job.updated_at if job else None, len(self.history), now.replace(microsecond=0))
+        if key == self._shown:
+            return
+        self._shown = key
+        title = self.query_one("#detail-title", Static)
+        body = self.query_one("#detail-text", Static)
+        if job is None:
+            title.update(Content(f"Job {self.job_id}"))
+            body.update(Content("This job is no longer in the registry."))
+            return
+        ascii_only = self.app.ascii_only
+        title.update(
+            Content.assemble(
+                (printable(job.name, single_line=True), "bold"),
+                f"  {job.id}  ",
+                _status_part(job.status, ascii_only),
+            )
+        )
+        body.update(Content.assemble(*self._body(job, now, ascii_only)))
+
+    def _body(self, job: Job, now: datetime, ascii_only: bool) -> list[Part]:
+        parts: list[Part] = []
+
+        def section(title: str) -> None:
+            parts.extend(["\n" if parts else "", (title, "bold $accent"), "\n"])
+
+        def field(label: str, value: str | None, style: str = "") -> None:
+            parts.extend([(f"  {label:<{LABEL_WIDTH}}", "dim"), (value or "-", style), "\n"])
+
+        counts = job.request_counts
+        eta = estimate_eta(job, now)
+        section("Status")
+        parts.extend(
+            [(f"  {'status':<{LABEL_WIDTH}}", "dim"), _status_part(job.status, ascii_only)]
+        )
+        if job.raw_status and job.raw_status != job.status.value:
+            parts.append(f"  (provider: {printable(job.raw_status, single_line=True)})")
+        parts.append("\n")
+        field(
+            "requests",
+            f"{counts.completed} completed, {counts.failed} failed, {counts.total} total",
+        )
+        field("progress", progress_bar(counts, 30, ascii_only=ascii_only))
+        field("elapsed", format_duration(elapsed(job, now)))
+        field("eta", format_duration(eta) if eta is not None else "-")
+        if job.last_error:
+            field("last error", printable(job.last_error, single_line=True), "$error")
+
+        if job.errors:
+            section(f"Validation and job errors ({len(job.errors)})")
+            for error in job.errors:
+                where = f"line {error.line}" if error.line is not None else "job"
+                code = f"[{printable(error.code, single_line=True)}] " if error.code else ""
+                parts.extend(
+                    [
+                        (f"  {where:<{LABEL_WIDTH}}", "$error"),
+                        f"{code}{printable(error.message, single_line=True)}\n",
+                    ]
+                )
+
+        section("Timeline")
+        if not self.history:
+            parts.append(("  (no history recorded)\n", "dim"))
+        for change in self.history:
+            step_counts = change.request_counts
+            counted = (
+                f"  {step_counts.completed}/{step_counts.failed}/{step_counts.total}"
+                if step_counts is not None
+                else ""
+            )
+            note = f"  {printable(change.note, single_line=True)}" if change.note else ""
+            parts.extend(
+                [
+                    (f"  {change.at:%Y-%m-%d %H:%M:%S}Z  ", "dim"),
+                    _status_part(change.status, ascii_only),
+                    counted,
+                    (note, "dim"),
+                    "\n",
+                ]
+            )
+
+        section("Job")
+        field("local id", job.id)
+        field("remote id", job.remote_id)
+        field("profile", f"{job.profile} ({job.kind})")
+        field("model", printable(job.model, single_line=True) or None)
+        field("endpoint", job.endpoint)
+        field("window", job.completion_window)
+        field("tag", job.tag)
+        for key, value in sorted(job.metadata.items()):
+            field(
+                f"meta {printable(key, single_line=True)[:11]}", printable(value, single_line=True)
+            )
+
+        section("Files")
+        field("input", str(job.input_path) if job.input_path else None)
+        if job.input_sha256:
+            field("input sha256", job.input_sha256)
+        field("input size", f"{_size(job.input_bytes)}, {job.input_lines or '-'} lines")
+        field("input file id", job.input_file_id)
+        field("output file id", job.output_file_id)
+        field("error file id", job.error_file_id)
+        field("output saved", str(job.output_path) if job.output_path else None)
+        field("errors saved", str(job.error_path) if job.error_path else None)
+
+        section("Times (UTC)")
+        field("recorded", _when(job.created_at, now))
+        field("updated", _when(job.updated_at, now))
+        for name in TIMESTAMP_FIELDS:
+            moment = job.timestamps.get(name)
+            if moment is not None:
+                field(name.removesuffix("_at").replace("_", " "), _when(moment, now))
+        if job.usage:
+            section("Usage")
+            for key, value in sorted(job.usage.items()):
+                if isinstance(value, int | float | str):
+                    field(printable(str(key), single_line=True)[:LABEL_WIDTH], str(value))
+        return parts
+
+    # --- actions ----------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_results(self) -> None:
+        self.app.open_results(self.job_id)
+
+    def action_download(self) -> None:
+        self.app.download_job(self.job_id)
+
+    def action_cancel_job(self) -> None:
+        self.app.cancel_job(self.job_id)
+
+    def action_refresh(self) -> None:
+        self.app.refresh_job(self.job_id)
+        self.load_history()
+
+    def action_copy_id(self) -> None:
+        self.app.copy_job_id(self.job_id)

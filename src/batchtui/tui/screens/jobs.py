@@ -1,0 +1,200 @@
+"""Home screen: every job, refreshed in place, with filter, sort and per-job actions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from batchtui.core.jobview import (
+    JobFilter,
+    SortField,
+    SortOrder,
+    counts_by_status,
+    parse_filter,
+    sort_jobs,
+)
+from batchtui.tui.widgets.header import AppHeader, HeaderState
+from batchtui.tui.widgets.job_table import JobTable
+
+if TYPE_CHECKING:
+    from batchtui.tui.app import BatchtuiApp, JobsSnapshot
+
+EMPTY_HINT = (
+    "No jobs yet.\n\n"
+    "  n  compose a batch from a dataset\n"
+    "  v  validate a JSONL file\n"
+    "  or from a shell:  batchtui submit FILE --profile NAME\n\n"
+    "Jobs submitted from any shell or login node show up here by themselves.\n"
+    "To look around first:  batchtui --demo"
+)
+
+
+class JobsScreen(Screen[None]):
+    app: BatchtuiApp  # type: ignore[assignment]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "detail", "Detail", id="jobs.detail", tooltip="Every field of the job"),
+        Binding("o", "results", "Results", id="jobs.results", tooltip="Read the job's answers"),
+        Binding(
+            "slash", "filter", "Filter", id="jobs.filter", tooltip="status:failed, profile:x, text"
+        ),
+        Binding("n", "app.compose", "New", id="jobs.compose", tooltip="Compose a batch"),
+        Binding("c", "copy_id", "Copy id", show=False, id="jobs.copy"),
+        Binding("ctrl+d", "cancel_job", "Cancel job", show=False, id="jobs.cancel"),
+        Binding("d", "download", "Download", show=False, id="jobs.download"),
+        Binding("r", "app.refresh", "Refresh now", show=False, id="jobs.refresh"),
+        Binding("v", "app.validate", "Validate a file", show=False, id="jobs.validate"),
+        Binding("S", "sort('status')", "Sort by status", show=False, id="jobs.sort-status"),
+        Binding("N", "sort('name')", "Sort by name", show=False, id="jobs.sort-name"),
+        Binding("A", "sort('age')", "Sort by age", show=False, id="jobs.sort-age"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="jobs.clear-filter"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.job_filter = JobFilter()
+        self.sort_order = SortOrder()
+        self._ticks = 0
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(ascii_only=self.app.ascii_only, id="header")
+        yield JobTable(ascii_only=self.app.ascii_only, id="jobs")
+        yield Static(id="empty-hint")
+        yield Input(placeholder="filter: text, status:failed, profile:NAME, !word", id="filter")
+        yield Static(id="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.jobs_signal.subscribe(self, self._on_snapshot)
+        self.app.activity_signal.subscribe(self, self._on_activity)
+        self.query_one("#filter", Input).display = False
+        self.set_interval(1.0, self._tick, name="clock")
+        self._show(self.app.snapshot)
+
+    @property
+    def table(self) -> JobTable:
+        return self.query_one(JobTable)
+
+    # --- rendering --------------------------------------------------------------------
+
+    def _on_snapshot(self, snapshot: JobsSnapshot) -> None:
+        self._show(snapshot)
+
+    def _on_activity(self, message: str) -> None:
+        self.query_one("#status-line", Static).update(Content(message))
+
+    def _tick(self) -> None:
+        # The header's "updated Ns ago" every second; elapsed and ETA cells every 5 s.
+        self._ticks += 1
+        self._show(self.app.snapshot, header_only=self._ticks % 5 != 0)
+
+    def _show(self, snapshot: JobsSnapshot, *, header_only: bool = False) -> None:
+        now = self.app.now()
+        all_jobs = list(snapshot.jobs.values())
+        visible = sort_jobs(self.job_filter.apply(all_jobs), self.sort_order)
+        self.query_one(AppHeader).show(
+            HeaderState(
+                profile=self.app.active_profile,
+                profiles=len(self.app.config.profiles) if self.app.config else 0,
+                demo=self.app.demo is not None,
+                counts=tuple(counts_by_status(all_jobs)),
+                shown=len(visible),
+                total=len(all_jobs),
+                filter_text=self.job_filter.text.strip(),
+                updated_at=snapshot.updated_at,
+                loading=snapshot.loading,
+                problem=snapshot.problem,
+            ),
+            now,
+        )
+        if header_only:
+            return
+        self.table.sync(visible, now)
+        hint = self.query_one("#empty-hint", Static)
+        if visible:
+            hint.display = False
+            self.table.display = True
+            return
+        self.table.display = False
+        hint.display = True
+        if snapshot.loading:
+            hint.update(Content("Reading the job registry…"))
+        elif all_jobs:
+            hint.update(
+                Content.assemble(
+                    "No job matches ",
+                    (self.job_filter.text.strip(), "bold"),
+                    " (esc clears the filter)",
+                )
+            )
+        else:
+            hint.update(Content(EMPTY_HINT))
+
+    # --- actions ----------------------------------------------------------------------
+
+    def _selected(self) -> str | None:
+        return self.table.selected_job_id if self.table.display else None
+
+    @on(DataTable.RowSelected, "#jobs")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.app.open_detail(str(event.row_key.value))
+
+    def action_detail(self) -> None:
+        if job_id := self._selected():
+            self.app.open_detail(job_id)
+
+    def action_results(self) -> None:
+        if job_id := self._selected():
+            self.app.open_results(job_id)
+
+    def action_copy_id(self) -> None:
+        if job_id := self._selected():
+            self.app.copy_job_id(job_id)
+
+    def action_cancel_job(self) -> None:
+        if job_id := self._selected():
+            self.app.cancel_job(job_id)
+
+    def action_download(self) -> None:
+        if job_id := self._selected():
+            self.app.download_job(job_id)
+
+    def action_sort(self, field: str) -> None:
+        self.sort_order = self.sort_order.toggled(SortField(field))
+        self.table.set_sort(self.sort_order)
+        self._show(self.app.snapshot)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.display and not self.job_filter.active:
+            return
+        box.value = ""
+        box.display = False
+        self.job_filter = JobFilter()
+        self.table.focus()
+        self._show(self.app.snapshot)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.job_filter = parse_filter(event.value)
+        self._show(self.app.snapshot)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.action_clear_filter()
+            return
+        self.table.focus()

@@ -1,0 +1,522 @@
+"""The result viewer: page through a job's results, or any local results file.
+
+Downloaded (or local) files are read through a line-offset index built in a thread:
+the first rows show as soon as the first window is scanned, and the rest of the file
+is never held in memory. A job whose results are not downloaded is previewed from the
+provider, a page at a time, more as the cursor nears the end; `d` downloads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from array import array
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
+
+from batchtui.core.errors import BatchtuiError
+from batchtui.core.models import Job, ResultRecord
+from batchtui.core.resultfile import (
+    LineIndex,
+    RecordBuffer,
+    RecordSource,
+    ResultSet,
+    build_custom_id_map,
+    request_prompt,
+)
+from batchtui.tui.widgets.line_viewer import CursorView, inert
+from batchtui.tui.widgets.progress import WorkProgress
+from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
+
+PREVIEW_PAGE = 100
+# Load the next remote page when the cursor is this close to the last loaded record.
+PREVIEW_MARGIN = 10
+
+
+def use_ascii(app: object) -> bool:
+    """The app's choice of ASCII glyphs, else whether the locale lacks UTF-8."""
+    choice = getattr(app, "ascii_only", None)
+    if choice is None:
+        from batchtui.core.jobview import locale_is_utf8
+
+        return not locale_is_utf8()
+    return bool(choice)
+
+
+def results_dir(job: Job) -> Path:
+    """Where `d` downloads a job's results: beside the registry, one folder a job."""
+    from batchtui.core.paths import data_dir
+
+    return data_dir() / "results" / job.id
+
+
+class ResultsScreen(Screen):
+    """Results of a registry job, of a local file, or a remote preview."""
+
+    DEFAULT_CSS = """
+    ResultsScreen {
+        layout: vertical;
+        & > #results-title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
+        & > #results-status { height: 1; padding: 0 1; color: $text-muted; display: none; }
+        & > #results-status.-shown { display: block; }
+        & > #results-columns { height: 1; color: $text-muted; text-style: bold; padding: 0 1 0 0; }
+        & > RecordTable { height: 2fr; min-height: 4; }
+        & > RecordDetail { height: 3fr; }
+        & > Input { dock: bottom; display: none; }
+        & > Input.-open { display: block; }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", tooltip="Close the prompt, or leave the results"),
+        Binding("e", "toggle_errors", "Errors", tooltip="Show only failed records"),
+        Binding("slash", "search", "Search", tooltip="Show records containing a text"),
+        Binding("colon,ctrl+g", "goto", "Go to", tooltip="Go to record number N"),
+        Binding("m", "markdown", "MD", tooltip="Render the answer as Markdown"),
+        Binding("J", "raw_json", "JSON", tooltip="Show the raw JSON line"),
+        Binding("d", "download", "Download", tooltip="Download the job's result files"),
+    ]
+
+    class SourceReady(Message):
+        def __init__(self, source: RecordSource) -> None:
+            super().__init__()
+            self.source = source
+
+    class RowsGrew(Message):
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ResultsScreen.RowsGrew)
+
+    class ScanDone(Message):
+        pass
+
+    class FilterDone(Message):
+        def __init__(self, rows: array | None) -> None:
+            super().__init__()
+            self.rows = rows
+
+    class InputsReady(Message):
+        def __init__(self, index: LineIndex, lines: dict[str, int]) -> None:
+            super().__init__()
+            self.index = index
+            self.lines = lines
+
+    class Failed(Message):
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    def __init__(
+        self,
+        job: Job | None = None,
+        path: Path | None = None,
+        *,
+        input_path: Path | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name=name)
+        if job is None and path is None:
+            raise ValueError("ResultsScreen needs a job or a path")
+        self.job = job
+        self.path = path
+        self.input_path = input_path or (job.input_path if job is not None else None)
+        self.source: RecordSource | None = None
+        self.errors_only = False
+        self.search_text = ""
+        self._pending_row: int | None = None
+        self._inputs: tuple[LineIndex, dict[str, int]] | None = None
+        self._remote: AsyncIterator[ResultRecord] | None = None
+        self._loading_more = False
+        self._status_note = ""
+        self.ascii_only = False
+
+    # --- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        self.ascii_only = use_ascii(self.app)
+        yield Static(id="results-title")
+        yield WorkProgress(id="results-progress")
+        yield Static(id="results-status")
+        yield Static(RecordTable.header_text(80), id="results-columns")
+        yield RecordTable(ascii_only=self.ascii_only, id="results-table")
+        yield RecordDetail(ascii_only=self.ascii_only, id="results-detail")
+        yield Input(placeholder="text to look for (enter: filter, empty: clear)", id="search-input")
+        yield Input(placeholder="record number", type="integer", id="goto-input")
+        yield Footer()
+
+    @property
+    def table(self) -> RecordTable:
+        return self.query_one(RecordTable)
+
+    @property
+    def detail(self) -> RecordDetail:
+        return self.query_one(RecordDetail)
+
+    @property
+    def progress(self) -> WorkProgress:
+        return self.query_one(WorkProgress)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self._update_title()
+        local = self._local_paths()
+        if local:
+            self.open_local(local)
+        elif self.job is not None:
+            self.source = RecordBuffer(label=f"job {self.job.id}")
+            self.table.show(self.source)
+            self._status_note = "remote preview: records load as you scroll (d downloads)"
+            self.load_more()
+        if self.input_path is not None:
+            self.index_inputs(self.input_path)
+        self._update_title()
+
+    def _local_paths(self) -> list[Path]:
+        if self.path is not None:
+            return [self.path]
+        assert self.job is not None
+        paths = [self.job.output_path, self.job.error_path]
+        return [path for path in paths if path is not None and path.is_file()]
+
+    # --- workers ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="results-scan")
+    def open_local(self, paths: list[Path]) -> None:
+        worker = get_current_worker()
+        try:
+            source = ResultSet(paths)
+        except BatchtuiError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.SourceReady(source))
+        progress = self.progress
+
+        def report(done: int, total: int) -> None:
+            progress.post_message(WorkProgress.Update(done, total))
+            self.post_message(self.RowsGrew())
+
+        try:
+            if source.scan(report, lambda: worker.is_cancelled):
+                self.post_message(self.ScanDone())
+        except OSError as exc:
+            self.post_message(self.Failed(f"{paths[0]}: cannot read: {exc.strerror or exc}"))
+
+    @work(thread=True, exclusive=True, group="results-inputs")
+    def index_inputs(self, path: Path) -> None:
+        worker = get_current_worker()
+        try:
+            index = LineIndex(path)
+            lines = build_custom_id_map(index, cancel=lambda: worker.is_cancelled)
+        except (BatchtuiError, OSError) as exc:
+            self.post_message(self.Failed(f"prompts not shown: {exc}"))
+            return
+        if lines is not None:
+            self.post_message(self.InputsReady(index, lines))
+
+    @work(thread=True, exclusive=True, group="results-filter")
+    def run_filter(self, source: RecordSource, errors_only: bool, text: str) -> None:
+        worker = get_current_worker()
+        progress = self.progress
+        rows = source.matching_rows(
+            errors_only=errors_only,
+            text=text,
+            progress=lambda done, total: progress.post_message(WorkProgress.Update(done, total)),
+            cancel=lambda: worker.is_cancelled,
+        )
+        if not worker.is_cancelled:
+            self.post_message(self.FilterDone(rows))
+
+    @work(group="results-remote")
+    async def load_more(self) -> None:
+        """Pull the next page of a remote preview, showing records as they arrive."""
+        buffer = self.source
+        if not isinstance(buffer, RecordBuffer) or buffer.exhausted or self._loading_more:
+            return
+        assert self.job is not None
+        service = getattr(self.app, "service", None)
+        if service is None:
+            buffer.exhausted = True
+            self._fail("results cannot be read yet: the job service is not ready")
+            return
+        self._loading_more = True
+        try:
+            if self._remote is None:
+                self._remote = aiter(service.iter_results(self.job))
+            wanted = buffer.count + PREVIEW_PAGE
+            arrived: list[ResultRecord] = []
+            while buffer.count + len(arrived) < wanted:
+                try:
+                    arrived.append(await anext(self._remote))
+                except StopAsyncIteration:
+                    buffer.exhausted = True
+                    break
+                if len(arrived) >= 20:  # show the first rows before the page is whole
+                    buffer.extend(arrived)
+                    arrived = []
+                    self._rows_grew()
+            buffer.extend(arrived)
+        except BatchtuiError as exc:
+            buffer.exhausted = True
+            self._fail(str(exc))
+        finally:
+            self._loading_more = False
+        if buffer.exhausted:
+            self._status_note = f"all {buffer.count:,} records loaded from the provider"
+        self._rows_grew()
+
+    @work(group="results-download", exclusive=True)
+    async def download(self) -> None:
+        assert self.job is not None
+        job = self.job
+        progress = self.progress
+        progress.start("downloading", None)
+        try:
+            await self.app.service.download(
+                job,
+                results_dir(job),
+                progress=lambda done, total: progress.post_message(
+                    WorkProgress.Update(done, total)
+                ),
+            )
+            self.job = await asyncio.to_thread(self.app.registry.get_job, job.id)
+        except BatchtuiError as exc:
+            self._fail(f"download failed: {exc}")
+            return
+        finally:
+            progress.finish()
+        paths = self._local_paths()
+        if not paths:
+            self._fail(f"job {job.id}: no result files to download")
+            return
+        self._remote = None
+        self._status_note = f"downloaded to {paths[0].parent}"
+        self.notify(self._status_note, title="Download", markup=False)
+        self.open_local(paths)
+
+    # --- messages -----------------------------------------------------------------------
+
+    def on_results_screen_source_ready(self, message: SourceReady) -> None:
+        self.source = message.source
+        self.table.show(self.source)
+        size = message.source.size if isinstance(message.source, ResultSet) else None
+        self.progress.start("indexing", size)
+        self._rows_grew()
+
+    def on_results_screen_rows_grew(self, message: RowsGrew) -> None:
+        self._rows_grew()
+
+    def on_results_screen_scan_done(self, message: ScanDone) -> None:
+        self.progress.finish()
+        self._rows_grew()
+
+    def on_results_screen_filter_done(self, message: FilterDone) -> None:
+        self.progress.finish()
+        if message.rows is None:
+            return
+        current = self.table.current_source_row()
+        self.table.show(self.source, message.rows if self._filtering else None)
+        if current is None or not self.table.show_source_row(current):
+            self.table.cursor = 0
+        self._show_current()
+        self._update_title()
+
+    def on_results_screen_inputs_ready(self, message: InputsReady) -> None:
+        self._inputs = (message.index, message.lines)
+        self._show_current()
+
+    def on_results_screen_failed(self, message: Failed) -> None:
+        self.progress.finish()
+        self._fail(message.message)
+
+    @on(CursorView.CursorMoved, "#results-table")
+    def _cursor_moved(self, message: CursorView.CursorMoved) -> None:
+        self._show_current()
+        buffer = self.source
+        if (
+            isinstance(buffer, RecordBuffer)
+            and not buffer.exhausted
+            and message.row >= self.table.row_count() - PREVIEW_MARGIN
+        ):
+            self.load_more()
+
+    def _rows_grew(self) -> None:
+        if self.source is not None and not self._filtering:
+            self.table.rows_changed()
+        if self._pending_row is not None and self.table.show_source_row(self._pending_row):
+            self._pending_row = None
+        if self.detail.record is None and self.table.row_count() > 0:
+            self._show_current()
+        self._update_title()
+
+    def _fail(self, message: str) -> None:
+        self._status_note = message
+        self.notify(inert(message, one_line=True), severity="error", timeout=8, markup=False)
+        self._update_title()
+
+    # --- what is shown ------------------------------------------------------------------
+
+    @property
+    def _filtering(self) -> bool:
+        return self.errors_only or bool(self.search_text)
+
+    def _label(self) -> str:
+        if self.job is not None:
+            return f"{self.job.name} ({self.job.id})"
+        assert self.path is not None
+        return str(self.path)
+
+    def _update_title(self) -> None:
+        title = Text("Results · ")
+        title.append(inert(self._label(), one_line=True))
+        source = self.source
+        if source is not None:
+            more = "" if source.complete else "+"
+            title.append(f" · {source.count:,}{more} records")
+            if self._filtering:
+                title.append(f" · {self.table.row_count():,} shown")
+        self.query_one("#results-title", Static).update(title)
+        filters = []
+        if self.errors_only:
+            filters.append("errors only")
+        if self.search_text:
+            filters.append(f"containing “{inert(self.search_text, one_line=True)}”")
+        status = Text("filter: " + ", ".join(filters) if filters else "")
+        if self._status_note:
+            status.append(("  " if filters else "") + inert(self._status_note, one_line=True))
+        status_line = self.query_one("#results-status", Static)
+        status_line.update(status)
+        status_line.set_class(bool(status.plain), "-shown")
+
+    def _show_current(self) -> None:
+        source = self.source
+        row = self.table.current_source_row()
+        if source is None or row is None:
+            self.detail.show(None)
+            return
+        record = source.record(row)
+        self.detail.show(record, where=source.where(row), prompt=self._prompt_for(record))
+
+    def _prompt_for(self, record: ResultRecord) -> str | None:
+        if self._inputs is None or record.custom_id is None:
+            return None
+        index, lines = self._inputs
+        line = lines.get(record.custom_id)
+        if line is None:
+            return None
+        try:
+            return request_prompt(index.read_line(line))
+        except OSError as exc:
+            return f"(cannot read {index.path}:{line + 1}: {exc.strerror or exc})"
+
+    # --- actions ------------------------------------------------------------------------
+
+    def _open_input(self, input_id: str) -> None:
+        for widget in self.query(Input):
+            widget.set_class(widget.id == input_id, "-open")
+        field = self.query_one(f"#{input_id}", Input)
+        field.focus()
+
+    def _close_inputs(self) -> bool:
+        opened = [widget for widget in self.query(Input) if widget.has_class("-open")]
+        for widget in opened:
+            widget.remove_class("-open")
+        if opened:
+            self.table.focus()
+        return bool(opened)
+
+    def action_back(self) -> None:
+        if self._close_inputs():
+            return
+        self.app.pop_screen()
+
+    def action_toggle_errors(self) -> None:
+        self.errors_only = not self.errors_only
+        self._apply_filter()
+
+    def action_search(self) -> None:
+        search = self.query_one("#search-input", Input)
+        search.value = self.search_text
+        self._open_input("search-input")
+
+    def action_goto(self) -> None:
+        self.query_one("#goto-input", Input).value = ""
+        self._open_input("goto-input")
+
+    def action_markdown(self) -> None:
+        self.detail.set_mode("text" if self.detail.mode == "markdown" else "markdown")
+
+    def action_raw_json(self) -> None:
+        self.detail.set_mode("text" if self.detail.mode == "json" else "json")
+
+    def action_download(self) -> None:
+        if self.job is None:
+            self.notify("This is a local file: there is nothing to download.", markup=False)
+            return
+        if getattr(self.app, "service", None) is None:
+            self.notify(
+                "Downloading needs the job service, which is not ready.",
+                severity="error",
+                markup=False,
+            )
+            return
+        if self._local_paths() and isinstance(self.source, ResultSet):
+            self.notify(f"Already downloaded: {self._local_paths()[0]}", markup=False)
+            return
+        self.download()
+
+    @on(Input.Submitted, "#search-input")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        self.search_text = event.value.strip()
+        self._close_inputs()
+        self._apply_filter()
+
+    @on(Input.Submitted, "#goto-input")
+    def _goto_submitted(self, event: Input.Submitted) -> None:
+        self._close_inputs()
+        try:
+            number = int(event.value)
+        except ValueError:
+            return
+        self.go_to_record(number)
+
+    def go_to_record(self, number: int) -> None:
+        """Show record `number` (1-based, as numbered in the file)."""
+        if number < 1:
+            self.notify("Record numbers start at 1.", severity="warning", markup=False)
+            return
+        source = self.source
+        row = number - 1
+        if source is None or row >= source.count:
+            if source is not None and not source.complete:
+                self._pending_row = row
+                self.notify(
+                    f"Record {number:,} is not read yet: going there when it is.", markup=False
+                )
+            else:
+                count = source.count if source is not None else 0
+                self.notify(f"There are {count:,} records.", severity="warning", markup=False)
+            return
+        if not self.table.show_source_row(row):
+            self.notify(
+                f"Record {number:,} is hidden by the filter.", severity="warning", markup=False
+            )
+
+    def _apply_filter(self) -> None:
+        self._update_title()
+        if self.source is None:
+            return
+        if not self._filtering:
+            self.workers.cancel_group(self, "results-filter")
+            self.progress.finish()
+            self.post_message(self.FilterDone(array("q")))
+            return
+        self.progress.start("filtering", getattr(self.source, "size", None))
+        self.run_filter(self.source, self.errors_only, self.search_text)

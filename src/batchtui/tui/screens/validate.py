@@ -1,0 +1,289 @@
+"""Validate any JSONL batch input: a summary against the provider's limits, a table of
+problems, and the offending line shown among its neighbours.
+
+Validation and the line index both run in one thread worker with a progress bar;
+the screen stays usable (and escape cancels) while a big file is read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import get_current_worker
+
+from batchtui.core.errors import BatchtuiError
+from batchtui.core.resultfile import LineIndex
+from batchtui.tui.widgets.line_viewer import LineViewer, inert
+from batchtui.tui.widgets.progress import WorkProgress
+
+if TYPE_CHECKING:
+    from batchtui.core.formats.limits import Limits
+    from batchtui.core.formats.validate import ValidationReport
+
+
+def summary_text(report: ValidationReport, limits: Limits, *, ascii_only: bool) -> Text:
+    """The verdict, then requests, model, endpoint and size against the limits."""
+    from batchtui.core.formats.limits import format_bytes
+
+    text = Text()
+    if report.cancelled:
+        text.append("cancelled: the file was only partly read", style="bold")
+    elif report.ok:
+        text.append(("+ " if ascii_only else "✔ ") + "valid", style="bold")
+    else:
+        text.append(("x " if ascii_only else "✖ ") + "invalid", style="bold")
+    counts = f"  {report.error_count:,} error{'s' if report.error_count != 1 else ''}"
+    counts += f", {report.warning_count:,} warning{'s' if report.warning_count != 1 else ''}"
+    text.append(counts)
+    if report.truncated:
+        text.append(f" ({len(report.problems):,} shown)")
+    requests = f"\nrequests {report.lines:,}"
+    if limits.max_requests:
+        requests += f" of {limits.max_requests:,}"
+    size = f"size {format_bytes(report.bytes)}"
+    if limits.max_file_bytes:
+        size += f" of {format_bytes(limits.max_file_bytes)}"
+    text.append(f"{requests} · {size} ({limits.name} limits)")
+    text.append(f"\nmodel {inert(report.model or '-', one_line=True)}")
+    text.append(f" · endpoint {inert(report.endpoint or '-', one_line=True)}")
+    return text
+
+
+class ValidateScreen(Screen):
+    """Pick a file, validate it, read its problems and the lines they are on."""
+
+    DEFAULT_CSS = """
+    ValidateScreen {
+        & > #validate-title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
+        & > #validate-path { height: 1; border: none; padding: 0 1; }
+        & > #validate-summary { height: auto; max-height: 4; padding: 0 1; }
+        & > DataTable { height: 1fr; min-height: 3; overflow-x: hidden; }
+        & > LineViewer { height: 7; border-top: solid $primary-muted; display: none; }
+        & > #validate-detail { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+        &.-viewing > LineViewer { display: block; }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", tooltip="Close the line view, or leave"),
+        Binding("o,ctrl+o", "pick", "Open", tooltip="Pick a file to validate"),
+        Binding("r", "revalidate", "Re-validate", tooltip="Validate the file again"),
+        Binding("p", "focus_path", "Path", tooltip="Type the path of the file"),
+    ]
+
+    class Done(Message):
+        def __init__(self, report: ValidationReport, index: LineIndex | None) -> None:
+            super().__init__()
+            self.report = report
+            self.index = index
+
+    class Failed(Message):
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    def __init__(self, path: Path | None = None, *, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.path = path
+        self.report: ValidationReport | None = None
+        self.index: LineIndex | None = None
+        self.ascii_only = False
+
+    def compose(self) -> ComposeResult:
+        from batchtui.tui.screens.results import use_ascii
+
+        self.ascii_only = use_ascii(self.app)
+        yield Static(id="validate-title")
+        yield Input(
+            str(self.path) if self.path else "",
+            placeholder="path of a .jsonl batch input (enter validates, o picks a file)",
+            id="validate-path",
+        )
+        yield WorkProgress(id="validate-progress")
+        yield Static(id="validate-summary")
+        table: DataTable = DataTable(id="validate-problems", cursor_type="row", zebra_stripes=True)
+        table.add_column("line", width=7, key="line")
+        table.add_column("", width=1, key="severity")
+        table.add_column("field", width=16, key="field")
+        table.add_column("message", key="message")
+        yield table
+        yield LineViewer(id="validate-viewer")
+        yield Static(id="validate-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._set_title()
+        if self.path is not None:
+            self.validate(self.path)
+            self.query_one(DataTable).focus()
+        else:
+            self.query_one("#validate-summary", Static).update(
+                Text("Type a path above, or press o to pick a file.")
+            )
+            self.query_one("#validate-path", Input).focus()
+
+    def _set_title(self) -> None:
+        title = Text("Validate · ")
+        title.append(inert(str(self.path), one_line=True) if self.path else "no file yet")
+        self.query_one("#validate-title", Static).update(title)
+
+    def _limits(self) -> Limits:
+        from batchtui.core.formats.limits import limits_for_kind
+
+        config = getattr(self.app, "config", None)
+        kind = None
+        if config is not None and config.settings.default_profile in config.profiles:
+            kind = config.profiles[config.settings.default_profile].kind
+        return limits_for_kind(kind)
+
+    # --- work -------------------------------------------------------------------------
+
+    def validate(self, path: Path) -> None:
+        self.path = path
+        self._set_title()
+        self.remove_class("-viewing")
+        self.query_one(DataTable).clear()
+        self.query_one("#validate-summary", Static).update(Text("validating…"))
+        self.query_one(WorkProgress).start("validating", None)
+        self._validate(path, self._limits())
+
+    @work(thread=True, exclusive=True, group="validate")
+    def _validate(self, path: Path, limits: Limits) -> None:
+        from batchtui.core.formats.validate import validate_file
+
+        worker = get_current_worker()
+        progress = self.query_one(WorkProgress)
+
+        def report_progress(done: int, total: int | None) -> None:
+            progress.post_message(WorkProgress.Update(done, total))
+
+        try:
+            report = validate_file(
+                path, limits=limits, progress=report_progress, cancel=lambda: worker.is_cancelled
+            )
+            index = LineIndex(path)
+            if not index.scan(cancel=lambda: worker.is_cancelled):
+                return
+        except (BatchtuiError, OSError) as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.Done(report, index))
+
+    def on_validate_screen_done(self, message: Done) -> None:
+        self.query_one(WorkProgress).finish()
+        self.report, self.index = message.report, message.index
+        self.query_one(LineViewer).show_index(self.index)
+        self.query_one("#validate-summary", Static).update(
+            summary_text(message.report, self._limits(), ascii_only=self.ascii_only)
+        )
+        table = self.query_one(DataTable)
+        table.clear()
+        glyphs = {"error": "x" if self.ascii_only else "✖", "warning": "!"}
+        for number, problem in enumerate(message.report.problems):
+            table.add_row(
+                Text("file" if problem.line is None else f"{problem.line:,}"),
+                Text(glyphs[problem.severity]),
+                Text(inert(problem.field or "", one_line=True)),
+                Text(f"{problem.severity}: {inert(problem.message, one_line=True)}"),
+                key=str(number),
+            )
+
+    def on_validate_screen_failed(self, message: Failed) -> None:
+        self.query_one(WorkProgress).finish()
+        self.query_one("#validate-summary", Static).update(Text(inert(message.message)))
+        self.notify(
+            inert(message.message, one_line=True), severity="error", timeout=8, markup=False
+        )
+
+    # --- going to a line ---------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#validate-problems")
+    def _problem_selected(self, event: DataTable.RowSelected) -> None:
+        if self.report is None:
+            return
+        problem = self.report.problems[int(str(event.row_key.value))]
+        if problem.line is None:
+            self.notify("This problem is about the whole file, not one line.", markup=False)
+            return
+        self.show_line(problem.line)
+
+    def show_line(self, line: int) -> None:
+        """Show 1-based `line` of the file with its neighbours."""
+        viewer = self.query_one(LineViewer)
+        if self.index is None or line > self.index.line_count:
+            self.notify(
+                f"Line {line:,} is past the end of the file.", severity="warning", markup=False
+            )
+            return
+        self.add_class("-viewing")
+        viewer.focus()
+        viewer.center_on(line - 1)
+
+    @on(LineViewer.CursorMoved, "#validate-viewer")
+    def _line_moved(self, event: LineViewer.CursorMoved) -> None:
+        viewer = self.query_one(LineViewer)
+        text = viewer.current_line() or ""
+        shown = Text(f"line {event.row + 1:,}: ", style="bold")
+        shown.append(text[:1000])
+        self.query_one("#validate-detail", Static).update(shown)
+
+    @on(DataTable.RowHighlighted, "#validate-problems")
+    def _problem_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.report is None or event.row_key.value is None:
+            return
+        problem = self.report.problems[int(event.row_key.value)]
+        self.query_one("#validate-detail", Static).update(
+            Text(inert(problem.describe(self.path), one_line=True))
+        )
+
+    # --- actions ------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if self.has_class("-viewing"):
+            self.remove_class("-viewing")
+            table = self.query_one(DataTable)
+            table.focus()
+            if table.row_count:
+                table.move_cursor(row=table.cursor_row)  # shows the problem's text again
+            return
+        if isinstance(self.focused, Input) and self.report is not None:
+            self.query_one(DataTable).focus()
+            return
+        self.workers.cancel_group(self, "validate")
+        self.app.pop_screen()
+
+    def action_pick(self) -> None:
+        from batchtui.tui.widgets.file_picker import FilePicker
+
+        def picked(path: Path | None) -> None:
+            if path is not None:
+                self.query_one("#validate-path", Input).value = str(path)
+                self.validate(path)
+                self.query_one(DataTable).focus()
+
+        self.app.push_screen(FilePicker(self.path, title="Validate which file"), picked)
+
+    def action_revalidate(self) -> None:
+        if self.path is None:
+            self.notify("No file yet: press o to pick one.", severity="warning", markup=False)
+            return
+        self.validate(self.path)
+
+    def action_focus_path(self) -> None:
+        self.query_one("#validate-path", Input).focus()
+
+    @on(Input.Submitted, "#validate-path")
+    def _path_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            return
+        self.validate(Path(event.value.strip()).expanduser())
+        self.query_one(DataTable).focus()

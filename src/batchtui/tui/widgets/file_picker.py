@@ -1,0 +1,85 @@
+"""A modal file picker: a directory tree (read in workers by Textual) and a path line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DirectoryTree, Input, Label
+
+
+class FilePicker(ModalScreen[Path | None]):
+    """Pick a file: enter on a file in the tree, or type a path and press enter."""
+
+    DEFAULT_CSS = """
+    FilePicker {
+        align: center middle;
+        & > Vertical {
+            width: 90%; height: 90%;
+            border: round $primary;
+            background: $surface;
+            padding: 0 1;
+        }
+        & DirectoryTree { height: 1fr; }
+        & Label { color: $text-muted; }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("backspace", "parent", "Parent folder", show=False),
+    ]
+
+    def __init__(self, start: Path | None = None, *, title: str = "Open a file") -> None:
+        super().__init__()
+        start = (start or Path.cwd()).expanduser()
+        self.start_dir = start if start.is_dir() else start.parent
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"{self.title_text}: enter picks, backspace goes up, escape cancels")
+            yield Input(str(self.start_dir) + "/", id="picker-path")
+            yield DirectoryTree(self.start_dir, id="picker-tree")
+
+    def on_mount(self) -> None:
+        self.query_one(DirectoryTree).focus()
+
+    @on(DirectoryTree.FileSelected)
+    def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        event.stop()
+        self.dismiss(Path(event.path))
+
+    @on(DirectoryTree.DirectorySelected)
+    def _directory_selected(self, event: DirectoryTree.DirectorySelected) -> None:
+        self.query_one("#picker-path", Input).value = f"{event.path}/"
+
+    @on(Input.Submitted, "#picker-path")
+    def _path_typed(self, event: Input.Submitted) -> None:
+        path = Path(event.value).expanduser()
+        if path.is_dir():
+            self._browse(path)
+        elif path.is_file():
+            self.dismiss(path)
+        else:
+            self.notify(f"{path}: no such file", severity="error", markup=False)
+
+    def _browse(self, directory: Path) -> None:
+        tree = self.query_one(DirectoryTree)
+        tree.path = directory
+        self.query_one("#picker-path", Input).value = f"{directory}/"
+        tree.focus()
+
+    def action_parent(self) -> None:
+        if isinstance(self.focused, Input):
+            return
+        current = Path(self.query_one(DirectoryTree).path)
+        self._browse(current.parent)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

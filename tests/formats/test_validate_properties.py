@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -63,7 +64,8 @@ def request(index: int, changes: dict[str, Any]) -> dict[str, Any]:
         if value is DELETE:
             target.pop(key, None)
         else:
-            target[key] = value
+            # sampled_from hands out the same [] and {} objects: never alias them.
+            target[key] = copy.deepcopy(value)
     return row
 
 

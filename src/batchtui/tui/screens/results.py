@@ -81,8 +81,8 @@ class ResultsScreen(Screen):
         Binding("e", "toggle_errors", "Errors", tooltip="Show only failed records"),
         Binding("slash", "search", "Search", tooltip="Show records containing a text"),
         Binding("colon,ctrl+g", "goto", "Go to", tooltip="Go to record number N"),
-        Binding("m", "markdown", "MD", tooltip="Render the answer as Markdown"),
-        Binding("J", "raw_json", "JSON", tooltip="Show the raw JSON line"),
+        Binding("m", "markdown", "Markdown", show=False, tooltip="Render the answer as Markdown"),
+        Binding("J", "raw_json", "Raw JSON", show=False, tooltip="Show the raw JSON line"),
         Binding("d", "download", "Download", tooltip="Download the job's result files"),
     ]
 

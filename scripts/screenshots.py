@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="names to take (default: all)")
     args = parser.parse_args(argv)
     cols, rows = (int(part) for part in args.size.lower().split("x"))
+    args.out = args.out.resolve()  # before the chdir below
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="batchtui-shots-") as temp:
         work = Path(temp)
@@ -169,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["BATCHTUI_CONFIG"] = str(work / "config.toml")
         os.environ["BATCHTUI_DATA_DIR"] = str(work / "data")
         os.environ["BATCHTUI_STATE_DIR"] = str(work / "state")
-        inputs, results = _write_sample_files(work)
+        # Screens show the sample files' paths: make them relative so pictures are stable.
+        os.chdir(work)
+        inputs, results = _write_sample_files(Path("."))
         plan = shots(inputs, results)
         for name in ("results", "validate", "compose"):
             if name not in plan:

@@ -139,9 +139,14 @@ def test_an_old_registry_is_migrated_keeping_its_data(registry_path: Path) -> No
         assert "meta" not in {
             name for (name,) in conn.execute("SELECT name FROM sqlite_master").fetchall()
         }
-        columns = ", ".join(codec.JOB_COLUMNS)
-        placeholders = ", ".join("?" for _ in codec.JOB_COLUMNS)
-        conn.execute(f"INSERT INTO jobs ({columns}) VALUES ({placeholders})", codec.job_to_row(job))
+        # Only the columns v1 had (later migrations add columns).
+        row = zip(codec.JOB_COLUMNS, codec.job_to_row(job), strict=True)
+        v1 = [(name, value) for name, value in row if name != "estimated_input_tokens"]
+        columns = ", ".join(name for name, _ in v1)
+        placeholders = ", ".join("?" for _ in v1)
+        conn.execute(
+            f"INSERT INTO jobs ({columns}) VALUES ({placeholders})", [value for _, value in v1]
+        )
         conn.execute(
             "INSERT INTO status_history (job_id, at, status, raw_status, note) "
             "VALUES (?, '2025-01-01T00:00:00.000000+00:00', 'in_progress', 'in_progress', 'v1')",

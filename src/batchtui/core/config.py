@@ -29,6 +29,7 @@ PROFILE_FIELDS = (
     "model",
     "timeout",
     "poll_interval",
+    "enqueued_token_limit",
 )
 
 
@@ -48,6 +49,10 @@ class Profile(BaseModel):
     timeout: float = Field(default=60.0, gt=0)
     # Seconds between provider polls of one running job (the TUI backs off from here).
     poll_interval: float = Field(default=30.0, ge=1)
+    # Input tokens the provider lets this account queue per model across running batches
+    # (OpenAI's "enqueued token limit"): one number for every model, or a table by model
+    # (names match like prices: exact, else longest prefix). None: not checked.
+    enqueued_token_limit: int | dict[str, int] | None = None
     # Where the config came from, for messages.
     source: Path | None = Field(default=None, exclude=True, repr=False)
 

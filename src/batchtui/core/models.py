@@ -134,6 +134,8 @@ class Job(BaseModel):
     input_sha256: str | None = None
     input_bytes: int | None = None
     input_lines: int | None = None
+    # Offline estimate of the input tokens (estimate.py), for enqueued-token headroom.
+    estimated_input_tokens: int | None = None
     input_file_id: str | None = None
     output_file_id: str | None = None
     error_file_id: str | None = None

@@ -46,6 +46,7 @@ JOB_COLUMNS = (
     "last_error",
     "created_at",
     "updated_at",
+    "estimated_input_tokens",
 )
 
 HISTORY_COLUMNS = (
@@ -123,6 +124,7 @@ def job_to_row(job: Job) -> JobRow:
         job.last_error,
         encode_datetime(job.created_at),
         encode_datetime(job.updated_at),
+        job.estimated_input_tokens,
     )
 
 

@@ -93,7 +93,16 @@ def _v2_change_counter(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO meta (key, value) VALUES (?, 0)", (CHANGE_COUNTER_KEY,))
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_jobs_and_history, _v2_change_counter)
+def _v3_estimated_input_tokens(conn: sqlite3.Connection) -> None:
+    # The offline token estimate of a job's input, summed for enqueued-token headroom.
+    conn.execute("ALTER TABLE jobs ADD COLUMN estimated_input_tokens INTEGER")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_jobs_and_history,
+    _v2_change_counter,
+    _v3_estimated_input_tokens,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 # The first version with the `meta` change counter.
 CHANGE_COUNTER_SINCE = MIGRATIONS.index(_v2_change_counter) + 1

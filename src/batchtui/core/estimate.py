@@ -1,0 +1,498 @@
+"""Offline token estimate for batch requests: no tokenizer, no network, no download.
+
+Text is counted by character class with C-speed `bytes.translate`/`len` calls only (no
+Python loop over characters), so it can run inside the validator's pass over a 190 MB
+file. The class weights were fitted against OpenAI's `o200k_base` tokenizer (gpt-4o,
+gpt-4.1, o-series, gpt-5); `benchmarks/estimate/run.py` measures the error per kind of
+text. Long strings are estimated from three windows (start, middle, end) and scaled.
+
+Per request: chat messages add the overhead OpenAI's cookbook counts (3 tokens per
+message, 1 for its role, 1 for a `name`, 3 to prime the reply). Images count a fixed
+amount by `detail` (their size is not read). The output side is the request's own cap
+(`max_completion_tokens`, `max_tokens`, `max_output_tokens`, Gemini's `maxOutputTokens`)
+times the number of choices; without a cap it is the caller's default and the request
+is counted as uncapped, so a cost shown from it is labelled an assumption.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+# -- text --------------------------------------------------------------------------------
+
+_ASCII_LETTERS = bytes(range(ord("a"), ord("z") + 1)) + bytes(range(ord("A"), ord("Z") + 1))
+_DIGITS = b"0123456789"
+_NEWLINES = b"\n\r"
+# Every other ASCII byte that is not a letter or a digit (tabs and control bytes included).
+_PUNCTUATION = bytes(
+    byte for byte in range(0x80) if byte not in set(_ASCII_LETTERS + _DIGITS + b" \n\r")
+)
+_NON_ASCII = bytes(range(0x80, 0x100))
+# Deleting these leaves one UTF-8 lead byte per non-ASCII character.
+_ASCII_AND_CONTINUATION = bytes(range(0x00, 0xC0))
+
+
+def _lead_class_table() -> bytes:
+    """UTF-8 lead byte -> class letter (the Unicode block it starts)."""
+    table = bytearray(b"x" * 256)
+    for lead in range(0xC2, 0xCB):  # Latin-1 supplement, Latin extended A/B
+        table[lead] = ord("l")
+    for lead in range(0xCB, 0xE0):  # IPA, Greek, Cyrillic, Armenian, Hebrew, Arabic...
+        table[lead] = ord("a")
+    for lead in (0xE0, 0xE1):  # Indic, Thai, Georgian, Ethiopic...
+        table[lead] = ord("i")
+    table[0xE2] = ord("p")  # general punctuation (quotes, dashes), arrows, math, symbols
+    for lead in range(0xE3, 0xEA):  # CJK punctuation, kana, CJK ideographs
+        table[lead] = ord("c")
+    for lead in range(0xEA, 0xEE):  # Hangul syllables and Yi
+        table[lead] = ord("h")
+    for lead in (0xEE, 0xEF):  # private use, CJK compatibility, fullwidth forms
+        table[lead] = ord("c")
+    for lead in range(0xF0, 0xF5):  # emoji and other astral characters
+        table[lead] = ord("e")
+    return bytes(table)
+
+
+_LEAD_CLASSES = _lead_class_table()
+
+# Tokens per character of each class (o200k_base), least-squares fit on relative error.
+# `benchmarks/estimate/run.py --fit` recomputes them.
+W_LETTER = 0.1267
+W_SPACE = 0.4029
+W_DIGIT = 0.4989
+W_PUNCT = 0.7110
+W_NEWLINE = 0.9140
+W_DOUBLE_SPACE = -0.6413
+W_LATIN_EXT = 1.1105
+W_ALPHABET = 0.2213
+W_INDIC = 0.5000  # no Indic text in the corpus: a guess
+W_GENERAL_PUNCT = 1.3546
+W_CJK = 0.7353
+W_HANGUL = 0.6728
+W_ASTRAL = 1.6064
+
+# A string longer than this is estimated from three windows of `_WINDOW` characters.
+_SAMPLE_ABOVE = 2_048
+_WINDOW = 512
+
+FEATURE_NAMES = (
+    "letter",
+    "space",
+    "digit",
+    "punct",
+    "newline",
+    "double_space",
+    "latin_ext",
+    "alphabet",
+    "indic",
+    "general_punct",
+    "cjk",
+    "hangul",
+    "astral",
+)
+WEIGHTS = (
+    W_LETTER,
+    W_SPACE,
+    W_DIGIT,
+    W_PUNCT,
+    W_NEWLINE,
+    W_DOUBLE_SPACE,
+    W_LATIN_EXT,
+    W_ALPHABET,
+    W_INDIC,
+    W_GENERAL_PUNCT,
+    W_CJK,
+    W_HANGUL,
+    W_ASTRAL,
+)
+
+
+_NO_NON_ASCII = (0,) * 7
+
+
+def text_features(text: str) -> tuple[int, ...]:
+    """Character counts per class of `text`, in `FEATURE_NAMES` order."""
+    if text.isascii():
+        data = text.encode("ascii")
+        leads = b""
+    else:
+        raw = text.encode("utf-8", "surrogatepass")
+        data = raw.translate(None, _NON_ASCII)
+        leads = raw.translate(None, _ASCII_AND_CONTINUATION)
+    rest = data.translate(None, _ASCII_LETTERS)
+    no_digits = rest.translate(None, _DIGITS)
+    spaces_etc = no_digits.translate(None, _PUNCTUATION)
+    no_newlines = spaces_etc.translate(None, _NEWLINES)
+    spaces = no_newlines.count(b" ")
+    letters = len(data) - len(rest)
+    digits = len(rest) - len(no_digits)
+    punct = len(no_digits) - len(spaces_etc)
+    newlines = len(spaces_etc) - len(no_newlines)
+    # Indentation: a run of spaces is one token, not one per space. Counted only where
+    # lines are short (code, tables), as the count costs a pass of its own.
+    double_spaces = data.count(b"  ") if newlines * 80 > len(data) else 0
+    if not leads:
+        return (letters, spaces, digits, punct, newlines, double_spaces, *_NO_NON_ASCII)
+    classes = leads.translate(_LEAD_CLASSES)
+    return (
+        letters,
+        spaces,
+        digits,
+        punct,
+        newlines,
+        double_spaces,
+        classes.count(b"l"),
+        classes.count(b"a"),
+        classes.count(b"i"),
+        classes.count(b"p"),
+        classes.count(b"c"),
+        classes.count(b"h"),
+        classes.count(b"e"),
+    )
+
+
+def _weighted(text: str) -> float:
+    """The weighted sum of `text_features(text)`; ASCII text takes a shorter path."""
+    if text.isascii():
+        data = text.encode("ascii")
+        rest = data.translate(None, _ASCII_LETTERS)
+        no_digits = rest.translate(None, _DIGITS)
+        whitespace = no_digits.translate(None, _PUNCTUATION)
+        spaces = whitespace.count(b" ")
+        newlines = len(whitespace) - spaces
+        total = (
+            W_LETTER * (len(data) - len(rest))
+            + W_DIGIT * (len(rest) - len(no_digits))
+            + W_PUNCT * (len(no_digits) - len(whitespace))
+            + W_SPACE * spaces
+            + W_NEWLINE * newlines
+        )
+        if newlines * 80 > len(data):
+            total += W_DOUBLE_SPACE * data.count(b"  ")
+        return total
+    return sum(weight * count for weight, count in zip(WEIGHTS, text_features(text), strict=True))
+
+
+def text_tokens(text: str) -> int:
+    """Estimated `o200k_base` tokens of `text` (0 for an empty string)."""
+    length = len(text)
+    if length == 0:
+        return 0
+    if length <= _SAMPLE_ABOVE:
+        estimate = _weighted(text)
+    else:
+        middle = (length - _WINDOW) // 2
+        sample = text[:_WINDOW] + text[middle : middle + _WINDOW] + text[-_WINDOW:]
+        estimate = _weighted(sample) * length / len(sample)
+    return max(1, round(estimate))
+
+
+# -- requests ----------------------------------------------------------------------------
+
+# OpenAI's cookbook count for chat models: 3 per message, 1 per role (and per name), 3 to
+# prime the assistant's reply.
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_ROLE = 1
+TOKENS_PER_NAME = 1
+REPLY_PRIMING_TOKENS = 3
+# Images: the provider counts by size and model; the size is not read here. `low` detail
+# is a flat 85 tokens on gpt-4o; `high`/`auto` assumes a 1024x1024 image (4 tiles of 170
+# + 85). Small models (gpt-4o-mini) count images far higher: treat these as a floor.
+IMAGE_TOKENS_LOW = 85
+IMAGE_TOKENS_HIGH = 765
+# Audio, PDF and other file parts: a flat guess, flagged in `FileEstimate.rough_parts`.
+FILE_PART_TOKENS = 1_000
+# Output cap OpenAI applies to /v1/completions when `max_tokens` is absent.
+COMPLETIONS_DEFAULT_MAX_TOKENS = 16
+DEFAULT_UNCAPPED_OUTPUT_TOKENS = 1_024
+
+_NO_OUTPUT_ENDPOINTS = frozenset({"/v1/embeddings", "/v1/moderations"})
+
+
+class RequestEstimate(NamedTuple):
+    """One request: estimated input tokens, and the output tokens it may produce at most."""
+
+    input_tokens: int
+    max_output_tokens: int
+    # False when the request sets no output cap and `max_output_tokens` is the default.
+    output_capped: bool = True
+    # Image, audio or file parts counted at a flat rate.
+    rough_parts: int = 0
+
+
+def estimate_request(
+    body: dict[str, Any],
+    endpoint: str | None,
+    *,
+    default_max_output_tokens: int = DEFAULT_UNCAPPED_OUTPUT_TOKENS,
+) -> RequestEstimate:
+    """Estimate one OpenAI batch request's `body` sent to `endpoint` (e.g. `/v1/embeddings`).
+
+    Never raises on odd bodies: fields of the wrong type count as nothing.
+    """
+    counter = _Counter()
+    if endpoint == "/v1/chat/completions" or (endpoint is None and "messages" in body):
+        counter.chat(body)
+    elif endpoint == "/v1/responses":
+        counter.responses(body)
+    elif endpoint in ("/v1/embeddings", "/v1/moderations", "/v1/completions"):
+        counter.inputs(body.get("prompt") if endpoint == "/v1/completions" else body.get("input"))
+    else:  # images, videos and anything new: the prompt, if any
+        counter.value(body.get("prompt"))
+    if endpoint in _NO_OUTPUT_ENDPOINTS:
+        return RequestEstimate(counter.tokens, 0, True, counter.rough)
+    cap = _first_int(body, "max_completion_tokens", "max_tokens", "max_output_tokens")
+    capped = cap is not None
+    if cap is None:
+        if endpoint == "/v1/completions":
+            cap, capped = COMPLETIONS_DEFAULT_MAX_TOKENS, True
+        else:
+            cap = default_max_output_tokens
+    choices = _first_int(body, "n") or 1
+    if endpoint == "/v1/completions" and type(body.get("prompt")) is list:
+        choices *= max(1, _prompt_count(body["prompt"]))
+    return RequestEstimate(counter.tokens, cap * choices, capped, counter.rough)
+
+
+def estimate_gemini_request(
+    request: dict[str, Any], *, default_max_output_tokens: int = DEFAULT_UNCAPPED_OUTPUT_TOKENS
+) -> RequestEstimate:
+    """Estimate a Gemini `GenerateContentRequest` (a Gemini or Vertex batch line's `request`)."""
+    counter = _Counter()
+    system = request.get("systemInstruction", request.get("system_instruction"))
+    if type(system) is dict:
+        counter.gemini_content(system)
+    contents = request.get("contents")
+    if type(contents) is list:
+        for content in contents:
+            if type(content) is dict:
+                counter.gemini_content(content)
+    for key in ("tools", "toolConfig", "tool_config"):
+        if key in request:
+            counter.as_json(request[key])
+    config = request.get("generationConfig", request.get("generation_config"))
+    config = config if type(config) is dict else {}
+    cap = _first_int(config, "maxOutputTokens", "max_output_tokens")
+    candidates = _first_int(config, "candidateCount", "candidate_count") or 1
+    capped = cap is not None
+    if cap is None:
+        cap = default_max_output_tokens
+    return RequestEstimate(counter.tokens, cap * candidates, capped, counter.rough)
+
+
+class _Counter:
+    """Adds up the tokens of the parts of one request."""
+
+    __slots__ = ("rough", "tokens")
+
+    def __init__(self) -> None:
+        self.tokens = 0
+        self.rough = 0
+
+    def value(self, value: object) -> None:
+        if type(value) is str:
+            self.tokens += text_tokens(value)
+
+    def as_json(self, value: object) -> None:
+        with contextlib.suppress(TypeError, ValueError, RecursionError):
+            self.tokens += text_tokens(json.dumps(value, ensure_ascii=False))
+
+    def inputs(self, value: object) -> None:
+        """A string, a list of strings, a list of token ids, or a list of such lists."""
+        if type(value) is str:
+            self.tokens += text_tokens(value)
+        elif type(value) is list:
+            for item in value:
+                if type(item) is int:
+                    self.tokens += 1
+                elif type(item) is list:
+                    self.tokens += len(item)
+                else:
+                    self.inputs(item)
+
+    def chat(self, body: dict[str, Any]) -> None:
+        messages = body.get("messages")
+        if type(messages) is list:
+            for message in messages:
+                if type(message) is not dict:
+                    continue
+                self.tokens += TOKENS_PER_MESSAGE + TOKENS_PER_ROLE
+                self.parts(message.get("content"))
+                if "name" in message:
+                    self.tokens += TOKENS_PER_NAME
+                    self.value(message["name"])
+                if "tool_calls" in message:
+                    self.as_json(message["tool_calls"])
+            self.tokens += REPLY_PRIMING_TOKENS
+        for key in ("tools", "functions"):
+            if key in body:
+                self.as_json(body[key])
+        response_format = body.get("response_format")
+        if type(response_format) is dict and "json_schema" in response_format:
+            self.as_json(response_format["json_schema"])
+
+    def responses(self, body: dict[str, Any]) -> None:
+        self.value(body.get("instructions"))
+        items = body.get("input")
+        if type(items) is str:
+            self.tokens += text_tokens(items) + TOKENS_PER_MESSAGE + TOKENS_PER_ROLE
+        elif type(items) is list:
+            for item in items:
+                if type(item) is dict:
+                    self.tokens += TOKENS_PER_MESSAGE + TOKENS_PER_ROLE
+                    self.parts(item.get("content", item.get("output")))
+        self.tokens += REPLY_PRIMING_TOKENS
+        if "tools" in body:
+            self.as_json(body["tools"])
+        text = body.get("text")
+        if type(text) is dict and type(text.get("format")) is dict:
+            self.as_json(text["format"].get("schema"))
+
+    def parts(self, content: object) -> None:
+        """Chat or Responses content: a string or a list of typed parts."""
+        if type(content) is str:
+            self.tokens += text_tokens(content)
+            return
+        if type(content) is not list:
+            return
+        for part in content:
+            if type(part) is str:
+                self.tokens += text_tokens(part)
+            elif type(part) is dict:
+                kind = part.get("type")
+                if type(part.get("text")) is str:
+                    self.tokens += text_tokens(part["text"])
+                elif kind in ("image_url", "input_image"):
+                    self.image(part)
+                elif kind in ("input_audio", "file", "input_file"):
+                    self.tokens += FILE_PART_TOKENS
+                    self.rough += 1
+
+    def image(self, part: dict[str, Any]) -> None:
+        image = part.get("image_url")
+        detail = image.get("detail") if type(image) is dict else part.get("detail")
+        self.tokens += IMAGE_TOKENS_LOW if detail == "low" else IMAGE_TOKENS_HIGH
+        self.rough += 1
+
+    def gemini_content(self, content: dict[str, Any]) -> None:
+        self.tokens += TOKENS_PER_MESSAGE + TOKENS_PER_ROLE
+        parts = content.get("parts")
+        if type(parts) is not list:
+            return
+        for part in parts:
+            if type(part) is not dict:
+                continue
+            if type(part.get("text")) is str:
+                self.tokens += text_tokens(part["text"])
+            elif any(key in part for key in ("inlineData", "inline_data", "fileData", "file_data")):
+                self.tokens += IMAGE_TOKENS_HIGH
+                self.rough += 1
+            else:
+                self.as_json(part)
+
+
+def _first_int(body: dict[str, Any], *keys: str) -> int | None:
+    for key in keys:
+        value = body.get(key)
+        if type(value) is int and value >= 0:
+            return value
+    return None
+
+
+def _prompt_count(prompt: list[Any]) -> int:
+    """How many prompts a `/v1/completions` list holds (a list of ints is one prompt)."""
+    if prompt and type(prompt[0]) is int:
+        return 1
+    return len(prompt)
+
+
+# -- files -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FileEstimate:
+    """Running totals over the requests of one file; feed it with `add`."""
+
+    requests: int = 0
+    input_tokens: int = 0
+    max_output_tokens: int = 0
+    uncapped_requests: int = 0
+    rough_parts: int = 0
+    largest_input_tokens: int = 0
+    largest_input_line: int | None = None
+    by_line: dict[int, int] | None = field(default=None, repr=False)
+
+    def add(self, estimate: RequestEstimate, line: int | None = None) -> None:
+        self.requests += 1
+        self.input_tokens += estimate.input_tokens
+        self.max_output_tokens += estimate.max_output_tokens
+        self.rough_parts += estimate.rough_parts
+        if not estimate.output_capped:
+            self.uncapped_requests += 1
+        if estimate.input_tokens > self.largest_input_tokens:
+            self.largest_input_tokens = estimate.input_tokens
+            self.largest_input_line = line
+        if self.by_line is not None and line is not None:
+            self.by_line[line] = estimate.input_tokens
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "input_tokens": self.input_tokens,
+            "max_output_tokens": self.max_output_tokens,
+            "uncapped_requests": self.uncapped_requests,
+            "rough_parts": self.rough_parts,
+            "largest_input_tokens": self.largest_input_tokens,
+            "largest_input_line": self.largest_input_line,
+        }
+
+
+def estimate_file(
+    path: str,
+    *,
+    default_max_output_tokens: int = DEFAULT_UNCAPPED_OUTPUT_TOKENS,
+) -> FileEstimate:
+    """Estimate every parseable line of an OpenAI, Gemini or Vertex batch file.
+
+    For files the validator does not read (Gemini and Vertex lines); for OpenAI files
+    prefer calling `estimate_request` from the validator's own pass. Lines that are not
+    JSON objects of a known shape are skipped: validation reports them.
+    """
+    total = FileEstimate()
+    with open(path, "rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if type(line) is not dict:
+                continue
+            body = line.get("body")
+            request = line.get("request")
+            if type(body) is dict:
+                url = line.get("url")
+                estimate = estimate_request(
+                    body,
+                    url if type(url) is str else None,
+                    default_max_output_tokens=default_max_output_tokens,
+                )
+            elif type(request) is dict:
+                estimate = estimate_gemini_request(
+                    request, default_max_output_tokens=default_max_output_tokens
+                )
+            else:
+                continue
+            total.add(estimate, line_no)
+    return total
+
+
+def format_tokens(count: int) -> str:
+    """`1,834,000` as `1.8M`, `412,345` as `412k`: for one-line messages."""
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f}M".replace(".0M", "M")
+    if count >= 10_000:
+        return f"{round(count / 1_000)}k"
+    return f"{count:,}"

@@ -8,13 +8,10 @@ preview and a `batchtui compose` command share the same code.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
 import string
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -22,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.core.errors import InputFileError
+from batchtui.core.fsutil import atomic_output
 
 DATASET_KINDS = ("csv", "tsv", "jsonl", "text")
 TEXT_COLUMN = "text"
@@ -357,6 +355,10 @@ class ComposeResult:
     bytes: int
 
 
+class _Cancelled(Exception):
+    """Raised inside the atomic write so the partial file is discarded."""
+
+
 def compose_file(
     source: Path,
     spec: ComposeSpec,
@@ -376,47 +378,22 @@ def compose_file(
     requests = iter_requests(iter_rows(source, kind), spec, source=str(source))
     count = 0
     size = 0
-    with _atomic_text_writer(dest) as (handle, commit):
-        for request in requests:
-            data = request_line(request) + "\n"
-            handle.write(data)
-            count += 1
-            size += len(data.encode("utf-8"))
-            if count % 1000 == 0:
-                if cancel is not None and cancel():
-                    return None
-                if progress is not None:
-                    progress(count)
-        if count == 0:
-            raise ComposeError(f"{source}: the dataset has no rows")
-        commit()
+    try:
+        with atomic_output(dest, text=True) as handle:
+            for request in requests:
+                data = request_line(request) + "\n"
+                handle.write(data)
+                count += 1
+                size += len(data.encode("utf-8"))
+                if count % 1000 == 0:
+                    if cancel is not None and cancel():
+                        raise _Cancelled
+                    if progress is not None:
+                        progress(count)
+            if count == 0:
+                raise ComposeError(f"{source}: the dataset has no rows")
+    except _Cancelled:
+        return None
     if progress is not None:
         progress(count)
     return ComposeResult(dest, count, size)
-
-
-@contextlib.contextmanager
-def _atomic_text_writer(dest: Path) -> Iterator[tuple[io.TextIOBase, Callable[[], None]]]:
-    """A temporary file beside `dest`, renamed over it only if `commit()` was called."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    committed = False
-
-    def commit() -> None:
-        nonlocal committed
-        committed = True
-
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle, commit
-            if committed:
-                handle.flush()
-                os.fsync(handle.fileno())
-        if committed:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp_name, 0o666 & ~umask)  # a file in the user's own directory
-            os.replace(tmp_name, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)  # gone already when renamed

@@ -30,14 +30,14 @@ import json
 import mimetypes
 import os
 import re
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from batchtui.core.errors import InputFileError, UsageError
+from batchtui.core.fsutil import atomic_output
 
 Format = Literal["openai", "gemini", "vertex"]
 FORMATS: tuple[Format, ...] = ("openai", "gemini", "vertex")
@@ -185,7 +185,7 @@ def convert_file(
     report = ConversionReport(source=source, dest=target, target_format=to)
     converter = _Converter(report, to, model, vertex_request_id, max(1, max_issues))
     try:
-        with open(source, "rb") as reader, _atomic_writer(target) as writer:
+        with open(source, "rb") as reader, atomic_output(target) as writer:
             for line_no, raw in enumerate(reader, start=1):
                 converted = converter.line(raw, line_no)
                 if converted is not None:
@@ -202,26 +202,6 @@ def convert_file(
     except PermissionError as error:
         raise InputFileError(f"{error.filename}: permission denied") from None
     return report
-
-
-@contextlib.contextmanager
-def _atomic_writer(path: Path) -> Iterator[IO[bytes]]:
-    """A file beside `path` that replaces it only when the block ends without error."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_name, 0o666 & ~umask)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
 
 
 class _Converter:

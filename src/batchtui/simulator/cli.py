@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--flavor", choices=sorted(FLAVOR_MODULES), default="openai", help="wire format"
     )
+    parser.add_argument(
+        "--litellm-convert-output",
+        action="store_true",
+        help="litellm-vertex: serve Vertex results as OpenAI rows (newer LiteLLM proxies)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no request log on stderr")
     return parser
 
@@ -116,6 +121,7 @@ def main(argv: list[str]) -> int:
             quiet=args.quiet,
             no_range=args.no_range,
             flavor=args.flavor,
+            litellm_convert_output=args.litellm_convert_output,
         )
     except ValueError as error:
         print(f"{PROG}: {error}", file=sys.stderr)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from batchtui.simulator.engine import SimulatorEngine
+    from batchtui.simulator.options import SimulatorOptions
+    from batchtui.simulator.store import Store
 
 
 class IncomingRequest(Protocol):
@@ -42,7 +44,17 @@ class FileAnswer:
     path: Path
 
 
-Answer = JsonAnswer | FileAnswer
+@dataclass
+class RawAnswer:
+    """A body sent as is (a gateway's plain-text error, for one)."""
+
+    status: int
+    content_type: str
+    payload: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Answer = JsonAnswer | FileAnswer | RawAnswer
 Handler = Callable[["SimulatorEngine", IncomingRequest, "re.Match[str]"], Answer]
 
 
@@ -57,3 +69,13 @@ class Route:
 class Flavor(Protocol):
     name: str
     routes: tuple[Route, ...]
+
+    def make_engine(self, options: SimulatorOptions, store: Store) -> SimulatorEngine:
+        """The engine behind this flavour's routes (a gateway may extend the OpenAI one)."""
+        ...
+
+    def admit(self, request: IncomingRequest, api_key: str | None) -> Answer | None:
+        """None to serve the request, or the refusal (bad key, missing gateway header...).
+
+        `api_key` is the simulator's `--api-key` (None: any key is accepted)."""
+        ...

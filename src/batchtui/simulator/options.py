@@ -28,6 +28,9 @@ class SimulatorOptions:
     quiet: bool = False  # no request log on stderr
     no_range: bool = False  # ignore Range headers (always 200 with the whole file)
     flavor: str = "openai"
+    # litellm-vertex: convert Vertex predictions to OpenAI rows on download, as LiteLLM does
+    # since PR #25627 (default: the older proxies' raw predictions.jsonl rows)
+    litellm_convert_output: bool = False
 
     def __post_init__(self) -> None:
         if self.speed <= 0:

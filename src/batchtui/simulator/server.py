@@ -6,7 +6,6 @@ which the `reset` (RST) and `truncated` faults need. See `faults` for when each 
 
 from __future__ import annotations
 
-import hmac
 import json
 import re
 import socket
@@ -25,7 +24,14 @@ from urllib.parse import parse_qsl, urlsplit
 from batchtui.simulator.engine import SimulatorEngine
 from batchtui.simulator.faults import FaultInjector, parse_fault_spec
 from batchtui.simulator.flavors import load_flavor
-from batchtui.simulator.http_types import Answer, FileAnswer, Flavor, JsonAnswer, Route
+from batchtui.simulator.http_types import (
+    Answer,
+    FileAnswer,
+    Flavor,
+    JsonAnswer,
+    RawAnswer,
+    Route,
+)
 from batchtui.simulator.options import SimulatorOptions
 from batchtui.simulator.store import Store
 from batchtui.simulator.validation import RequestInvalid
@@ -67,8 +73,8 @@ class SimulatorServer(ThreadingHTTPServer):
     def __init__(self, options: SimulatorOptions, log_stream: TextIO | None = None) -> None:
         self.options = options
         self.data_dir = options.data_dir or default_data_dir()
-        self.engine = SimulatorEngine(options, Store(self.data_dir))
         self.flavor: Flavor = load_flavor(options.flavor)
+        self.engine: SimulatorEngine = self.flavor.make_engine(options, Store(self.data_dir))
         self.faults = FaultInjector(parse_fault_spec(options.faults), options.seed)
         self.log_stream = None if options.quiet else (log_stream or sys.stderr)
         self._log_lock = threading.Lock()
@@ -263,23 +269,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             answer = JsonAnswer(500, error.envelope())
         return self._finish(answer, fault)
 
-    def _check_auth(self) -> JsonAnswer | None:
-        expected = self.server.options.api_key
-        if not expected:
-            return None
-        authorization = self.headers.get("Authorization") or ""
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            if hmac.compare_digest(token.strip().encode(), expected.encode()):
-                return None
-            message = "Incorrect API key provided."
-        else:
-            message = (
-                "You didn't provide an API key. You need to provide your API key in an "
-                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
-            )
-        error = RequestInvalid(message, status=401, code="invalid_api_key")
-        return JsonAnswer(401, error.envelope())
+    def _check_auth(self) -> Answer | None:
+        return self.server.flavor.admit(self, self.server.options.api_key)
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -290,11 +281,15 @@ class RequestHandler(BaseHTTPRequestHandler):
             return _Outcome(0, fault)
         if isinstance(answer, FileAnswer):
             return self._send_file(answer, truncated=fault == "truncated")
-        payload = json.dumps(answer.body, separators=(",", ":")).encode()
+        if isinstance(answer, RawAnswer):
+            content_type, payload = answer.content_type, answer.payload
+        else:
+            content_type = "application/json"
+            payload = json.dumps(answer.body, separators=(",", ":")).encode()
         if fault == "truncated":
             payload = payload[: max(1, len(payload) // 2)]
             self.close_connection = True
-        self._send_raw(answer.status, "application/json", payload, answer.headers)
+        self._send_raw(answer.status, content_type, payload, answer.headers)
         return _Outcome(answer.status, fault)
 
     def _discard_unread_body(self) -> None:

@@ -1,8 +1,13 @@
 """Wire-format flavours: how the simulator's routes and objects look to a client.
 
-`openai` is OpenAI's own API. A gateway flavour (`portkey-vertex`, `litellm-vertex`, to come)
-is a separate module exposing a `FLAVOR` with its own routes, usually reusing the OpenAI
-handlers and reshaping their objects (timestamps in milliseconds, counts as strings...).
+`openai` is OpenAI's own API. A gateway flavour is a separate module exposing a `FLAVOR` with
+its own routes, the engine behind them (`make_engine`) and its own key check (`admit`):
+
+- `portkey-vertex`: Portkey's gateway in front of Vertex AI (`portkey_vertex`).
+- `litellm-vertex`: a LiteLLM proxy in front of Vertex AI (`litellm_vertex`).
+
+Both run on `vertex_engine.VertexEngine`, which keeps the OpenAI engine's store, lifecycle and
+faults and speaks Vertex batch prediction jobs; each flavour converts them as its gateway does.
 """
 
 from __future__ import annotations
@@ -12,7 +17,11 @@ import importlib
 from batchtui.simulator.http_types import Flavor
 
 # flavour name -> module under batchtui.simulator.flavors
-FLAVOR_MODULES = {"openai": "openai"}
+FLAVOR_MODULES = {
+    "openai": "openai",
+    "portkey-vertex": "portkey_vertex",
+    "litellm-vertex": "litellm_vertex",
+}
 
 
 def load_flavor(name: str) -> Flavor:

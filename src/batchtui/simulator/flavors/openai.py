@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from batchtui.simulator.engine import SimulatorEngine
+from batchtui.simulator.flavors.auth import KeyCheck, bearer_token, check_key
 from batchtui.simulator.http_types import (
     Answer,
     FileAnswer,
@@ -16,7 +17,13 @@ from batchtui.simulator.http_types import (
     Route,
 )
 from batchtui.simulator.multipart_upload import read_upload
-from batchtui.simulator.validation import parse_create_batch, parse_upload_fields
+from batchtui.simulator.options import SimulatorOptions
+from batchtui.simulator.store import Store
+from batchtui.simulator.validation import (
+    RequestInvalid,
+    parse_create_batch,
+    parse_upload_fields,
+)
 
 ID = r"(?P<id>[^/]+)"
 
@@ -82,6 +89,22 @@ def cancel_batch(engine: SimulatorEngine, request: IncomingRequest, match: re.Ma
     return JsonAnswer(200, engine.cancel_batch(_id(match)))
 
 
+def bearer_refusal(request: IncomingRequest, api_key: str | None) -> JsonAnswer | None:
+    """OpenAI's 401 when `--api-key` is set and the Bearer key is missing or wrong."""
+    check = check_key(bearer_token(request), api_key)
+    if check is KeyCheck.ACCEPTED:
+        return None
+    if check is KeyCheck.WRONG:
+        message = "Incorrect API key provided."
+    else:
+        message = (
+            "You didn't provide an API key. You need to provide your API key in an "
+            "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+        )
+    error = RequestInvalid(message, status=401, code="invalid_api_key")
+    return JsonAnswer(401, error.envelope())
+
+
 def _route(method: str, path: str, fault_route: str, handle: Handler) -> Route:
     return Route(method, re.compile(f"/v1{path}"), fault_route, handle)
 
@@ -100,6 +123,12 @@ class OpenAIFlavor:
         _route("GET", f"/batches/{ID}", "retrieve", get_batch),
         _route("POST", f"/batches/{ID}/cancel", "cancel", cancel_batch),
     )
+
+    def make_engine(self, options: SimulatorOptions, store: Store) -> SimulatorEngine:
+        return SimulatorEngine(options, store)
+
+    def admit(self, request: IncomingRequest, api_key: str | None) -> Answer | None:
+        return bearer_refusal(request, api_key)
 
 
 FLAVOR = OpenAIFlavor()

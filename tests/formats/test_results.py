@@ -245,3 +245,15 @@ def test_the_validator_does_not_load_pydantic_but_the_parser_is_exported() -> No
     )
 
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
+
+
+def test_portkey_empty_string_error_is_no_error() -> None:
+    """Portkey's /output writes `"error": ""` on rows that succeeded (Portkey-AI/gateway)."""
+    line = (
+        '{"id": "r1", "custom_id": "a", "error": "", "response": {"status_code": 200, '
+        '"body": {"choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}]}}}'
+    )
+    record = parse_result_line(line)
+    assert record.ok
+    assert record.text == "hi"
+    assert record.error_message is None

@@ -6,7 +6,7 @@ Vertex means adding a value here, not touching the validator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Every `url` OpenAI's current spec accepts for a batch (CreateBatchRequest.endpoint).
 OPENAI_ENDPOINTS: tuple[str, ...] = (
@@ -45,8 +45,23 @@ OPENAI_LIMITS = Limits(
     max_embedding_inputs=50_000,
 )
 
+# A gateway kind may front OpenAI or Vertex AI (set by the profile's headers or body), so
+# only what both refuse is refused: Vertex's looser caps ("about 1 GB of JSONL", reference
+# §5.6, unverified; its request cap is too vague to refuse a file on) and OpenAI's endpoints
+# (behind the gateways Vertex takes chat completions and embeddings).
+PORTKEY_LIMITS = Limits(
+    name="Portkey (OpenAI or Vertex AI)",
+    max_file_bytes=1_000_000_000,
+    max_line_bytes=OPENAI_LIMITS.max_line_bytes,
+)
+LITELLM_LIMITS = replace(PORTKEY_LIMITS, name="LiteLLM (OpenAI or Vertex AI)")
+
 # Limits by provider kind (`Profile.kind`); OpenAI-compatible kinds share OpenAI's.
-LIMITS_BY_KIND: dict[str, Limits] = {"openai": OPENAI_LIMITS}
+LIMITS_BY_KIND: dict[str, Limits] = {
+    "openai": OPENAI_LIMITS,
+    "portkey": PORTKEY_LIMITS,
+    "litellm": LITELLM_LIMITS,
+}
 
 
 def limits_for_kind(kind: str | None) -> Limits:

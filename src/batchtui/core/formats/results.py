@@ -99,6 +99,8 @@ def _parse_openai(data: dict[str, Any], raw: str) -> ResultRecord:
     custom_id = _id_value(data.get("custom_id"))
     response = _dict(data.get("response"))
     error = data.get("error")
+    if error == "":  # Portkey's /output writes "" on rows that succeeded
+        error = None
     status_code = _int(response.get("status_code"))
     body = _dict(response.get("body"))
     fields = _openai_body_fields(body)

@@ -35,6 +35,23 @@ PROVIDER_KINDS: dict[str, ProviderKind] = {
             default_key_envs=("OPENAI_API_KEY",),
             description="OpenAI Batch API, or any server that speaks it",
         ),
+        ProviderKind(
+            name="portkey",
+            module="batchtui.core.providers.portkey",
+            class_name="PortkeyProvider",
+            default_base_url="https://api.portkey.ai/v1",
+            default_key_envs=("PORTKEY_API_KEY",),
+            description="Portkey AI gateway (OpenAI or Vertex AI behind it, set by headers)",
+        ),
+        ProviderKind(
+            name="litellm",
+            module="batchtui.core.providers.litellm",
+            class_name="LiteLLMProvider",
+            # Always self-hosted: the profile must say where (e.g. http://host:4000/v1).
+            default_base_url=None,
+            default_key_envs=("LITELLM_API_KEY",),
+            description="LiteLLM proxy (backend set by extra_body.custom_llm_provider)",
+        ),
     )
 }
 

@@ -1,0 +1,243 @@
+"""The Portkey AI gateway (reference §2): OpenAI's routes, Portkey's headers.
+
+The profile's `headers` choose what is behind the gateway: `x-portkey-provider` (or a
+config / virtual key) always, and for Vertex AI the bucket, model and object name headers
+(`x-portkey-vertex-storage-bucket-name`, `x-portkey-provider-model`,
+`x-portkey-provider-file-name`). The key goes in `x-portkey-api-key`. A fixed
+`x-portkey-provider-file-name` makes every upload overwrite one object, perhaps while a
+queued job still has to read it: leave it unset and Portkey names each `<uuid>.jsonl`.
+
+Results are read through Portkey's own `GET /batches/{id}/output`, so a batch's output
+file id is reported as `batches/<id>/output`, a route rather than a file.
+
+Behind Portkey, Vertex AI batches (recognised by their `gs://` file ids) differ (§2.3, §6
+items 21-22): `validating` means queued; `error_file_id` is the output folder, not a file
+(dropped here: failed rows are inside the output); cancel answers `{}`; listing cannot go
+past the first page; and OpenAI metadata is lost. So that a job can still be found by its
+tag after a crash, create points Vertex's output at `<input folder>/batchtui-<tag>/`, and
+the tag is read back from the folder Portkey reports. Limit: only the first page of
+`GET /batches` (the newest `page_size` jobs, if Vertex lists newest first) is searched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any, ClassVar
+
+from batchtui.core.config import Profile
+from batchtui.core.errors import ConfigError, ProviderError
+from batchtui.core.models import BatchSpec, RemoteBatch
+from batchtui.core.providers.base import TAG_METADATA_KEY, ProgressCallback
+from batchtui.core.providers.http import RetryPolicy, one_line
+from batchtui.core.providers.openai import OpenAIProvider, quote_id
+from batchtui.core.providers.openai_wire import ListPage, parse_batch_errors
+from batchtui.core.providers.vertex_gateway import (
+    cloud_storage_uri,
+    folder_of,
+    is_results_file,
+    is_vertex_batch,
+    is_vertex_batch_object,
+    vertex_status,
+)
+
+# Any one of these tells Portkey which provider to forward to.
+PROVIDER_HEADERS = ("x-portkey-provider", "x-portkey-config", "x-portkey-virtual-key")
+PROVIDER_MODEL_HEADER = "x-portkey-provider-model"
+# Vertex AI's limit on a job's displayName.
+MAX_JOB_NAME = 128
+
+_OUTPUT_ROUTE_ID = re.compile(r"batches/(?P<id>[^/]+)/output")
+_TAG_FOLDER = re.compile(r"/batchtui-(?P<tag>[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})/")
+# Enough of the first line of an /output answer to recognise an errors object.
+_PEEK_BYTES = 64 * 1024
+# Keys of a result row in any shape the /output route may pass on.
+_ROW_KEYS = frozenset({"custom_id", "request", "key", "response"})
+
+
+def output_route_id(batch_id: str) -> str:
+    """The id under which a batch's output (read through Portkey's route) is reported."""
+    return f"batches/{batch_id}/output"
+
+
+def batch_of_output_route(file_id: str) -> str | None:
+    match = _OUTPUT_ROUTE_ID.fullmatch(file_id)
+    return match.group("id") if match else None
+
+
+def tag_in_output_folder(file_id: str | None) -> str | None:
+    """The batchtui tag in an output folder chosen at create (`.../batchtui-<tag>/...`)."""
+    uri = cloud_storage_uri(file_id)
+    match = _TAG_FOLDER.search(uri) if uri else None
+    return match.group("tag") if match else None
+
+
+def is_encoded_storage_id(file_id: str) -> bool:
+    """Portkey's form of a Cloud Storage id: the `gs://` URI percent-encoded, fit for a path."""
+    return "/" not in file_id and cloud_storage_uri(file_id) is not None
+
+
+def errors_instead_of_rows(first_line: bytes) -> str | None:
+    """Why an /output answer holds no results, when it is the batch's errors object.
+
+    Without an output file Portkey answers 200 with the batch's `errors` as one JSON
+    object (§2.2, §6 item 23), not JSONL.
+    """
+    try:
+        value = json.loads(first_line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict) or _ROW_KEYS & value.keys():
+        return None
+    error = value.get("error")
+    if isinstance(error, dict) and error.get("message"):
+        found = [str(error["message"])]
+    else:
+        errors = parse_batch_errors(value.get("errors", value))
+        found = [f"{e.code}: {e.message}" if e.code else e.message for e in errors[:3]]
+    if any(found):
+        return "the batch has no output; the gateway sent its errors instead: " + "; ".join(found)
+    text = one_line(first_line.decode("utf-8", "replace"), 200)
+    return f"the batch has no output; the gateway sent JSON instead of result lines: {text}"
+
+
+class PortkeyProvider(OpenAIProvider):
+    kind: ClassVar[str] = "portkey"
+
+    @classmethod
+    def from_profile(
+        cls, profile: Profile, *, debug: bool = False, retry: RetryPolicy | None = None
+    ) -> OpenAIProvider:
+        names = {name.lower() for name in profile.headers}
+        if not names.intersection(PROVIDER_HEADERS):
+            raise ConfigError(
+                f"profile {profile.name!r}: kind portkey needs a provider: set "
+                f'headers = {{ "x-portkey-provider" = "@vertexai" }} (your Model Catalog slug)'
+                f" in [profiles.{profile.name}]"
+            )
+        if profile.model and PROVIDER_MODEL_HEADER not in names:
+            # Vertex uploads are transformed for this model; the profile's default will do.
+            headers = {**profile.headers, PROVIDER_MODEL_HEADER: profile.model}
+            profile = profile.model_copy(update={"headers": headers})
+        return super().from_profile(profile, debug=debug, retry=retry)
+
+    def auth_headers(self, api_key: str | None) -> dict[str, str]:
+        return {"x-portkey-api-key": api_key} if api_key else {}
+
+    # --- create ----------------------------------------------------------------------
+
+    def create_body(self, spec: BatchSpec) -> dict[str, Any]:
+        body = super().create_body(spec)
+        input_uri = cloud_storage_uri(spec.input_file_id)
+        if input_uri is None:  # not Vertex: Portkey passes the body on as it is
+            return body
+        model = (
+            spec.model or body.get("model") or self.http.client.headers.get(PROVIDER_MODEL_HEADER)
+        )
+        if model:
+            body["model"] = model
+        tag = spec.metadata.get(TAG_METADATA_KEY)
+        if tag:
+            # Vertex keeps no metadata; the output folder is echoed in every batch object.
+            prefix = str(body.get("output_data_config") or folder_of(input_uri))
+            body["output_data_config"] = f"{prefix.rstrip('/')}/batchtui-{tag}/"
+        name = spec.name or (f"batchtui-{tag}" if tag else None)
+        if name and "job_name" not in body:
+            body["job_name"] = name[:MAX_JOB_NAME]
+        return body
+
+    # --- batch objects ---------------------------------------------------------------
+
+    def parse_batch(self, value: Any, call: str) -> RemoteBatch:
+        batch = super().parse_batch(value, call)
+        if is_vertex_batch(batch):
+            return self._vertex_view(batch)
+        if batch.output_file_id and batch.status.may_have_results:
+            return batch.model_copy(update={"output_file_id": output_route_id(batch.id)})
+        return batch
+
+    def _vertex_view(self, batch: RemoteBatch) -> RemoteBatch:
+        # Portkey reports Vertex's output prefix as `error_file_id`, and as the output
+        # file id too until Vertex has written the results.
+        folder = batch.error_file_id
+        has_output = batch.status.may_have_results and is_results_file(
+            batch.output_file_id, folder=folder
+        )
+        metadata = dict(batch.metadata)
+        tag = tag_in_output_folder(folder) or tag_in_output_folder(batch.output_file_id)
+        if tag:
+            metadata.setdefault(TAG_METADATA_KEY, tag)
+        return batch.model_copy(
+            update={
+                "status": vertex_status(batch.status),
+                "output_file_id": output_route_id(batch.id) if has_output else None,
+                "error_file_id": None,
+                "metadata": metadata,
+            }
+        )
+
+    def _parse(self, parser: Callable[[Any], Any], value: Any, call: str) -> Any:
+        parsed = super()._parse(parser, value, call)
+        if isinstance(parsed, ListPage) and any(
+            is_vertex_batch_object(item) for item in parsed.items
+        ):
+            # Portkey drops Vertex's nextPageToken and would send `after` as a page token.
+            return ListPage(items=parsed.items, has_more=False, next_after=None)
+        return parsed
+
+    async def cancel(self, batch_id: str) -> RemoteBatch:
+        route = f"{self.batches_route}/{quote_id(batch_id)}/cancel"
+        answer = await self.http.request_json("POST", route, idempotent=True)
+        if isinstance(answer, dict) and "id" in answer and "status" in answer:
+            return self.parse_batch(answer, f"POST {route}")
+        # Vertex's own answer to :cancel is passed on (`{}`): ask for the batch instead.
+        return await self.retrieve(batch_id)
+
+    # --- results ---------------------------------------------------------------------
+
+    def _content_route(self, file_id: str) -> str:
+        # A Vertex file id is already encodeURIComponent(gs://...) and Portkey decodes the
+        # path segment once: quoting it again would name another object.
+        segment = file_id if is_encoded_storage_id(file_id) else quote_id(file_id)
+        return f"{self.files_route}/{segment}/content"
+
+    def _output_route(self, batch_id: str) -> str:
+        return f"{self.batches_route}/{quote_id(batch_id)}/output"
+
+    def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
+        batch_id = batch_of_output_route(file_id)
+        if batch_id is None:
+            return super().iter_lines(file_id)
+        return self._output_lines(self._output_route(batch_id))
+
+    async def _output_lines(self, route: str) -> AsyncIterator[bytes]:
+        call = f"GET {route}"
+        first = True
+        async with aclosing(self.http.iter_lines(route, call=call)) as lines:
+            async for line in lines:
+                if first and line.strip():
+                    first = False
+                    problem = errors_instead_of_rows(line)
+                    if problem:
+                        raise self.http.error(ProviderError, call, problem)
+                yield line
+
+    async def download(
+        self, file_id: str, dest: Path, *, progress: ProgressCallback | None = None
+    ) -> Path:
+        batch_id = batch_of_output_route(file_id)
+        if batch_id is None:
+            return await super().download(file_id, dest, progress=progress)
+        route = self._output_route(batch_id)
+        call = f"GET {route}"
+        path = await self.http.download(route, dest, progress=progress, call=call)
+        with path.open("rb") as handle:
+            first = handle.readline(_PEEK_BYTES)
+        problem = errors_instead_of_rows(first)
+        if problem:
+            path.unlink(missing_ok=True)
+            raise self.http.error(ProviderError, call, problem)
+        return path

@@ -137,6 +137,23 @@ def _add_profile(commands: argparse._SubParsersAction) -> None:
     )
     add.add_argument("--model", metavar="M")
     add.add_argument("--timeout", metavar="S", type=float, help="HTTP timeout in seconds")
+    gateway = add.add_argument_group("gateways (shortcuts for the headers and body they need)")
+    gateway.add_argument(
+        "--provider", metavar="SLUG", help="portkey: x-portkey-provider, e.g. @vertexai"
+    )
+    gateway.add_argument(
+        "--bucket", metavar="NAME", help="portkey to Vertex: the Cloud Storage bucket for inputs"
+    )
+    gateway.add_argument(
+        "--provider-model",
+        metavar="M",
+        help="portkey to Vertex: the model input lines are converted for",
+    )
+    gateway.add_argument(
+        "--custom-llm-provider",
+        metavar="P",
+        help="litellm: the backend (custom_llm_provider), e.g. vertex_ai",
+    )
     add.add_argument("--replace", action="store_true", help="overwrite a profile of this name")
     _handler(add, "profile:add")
 

@@ -31,6 +31,27 @@ def json_or_string(text: str) -> Any:
         return text
 
 
+# `profile add` shortcuts: (flag, kind it belongs to, where it goes, name there).
+GATEWAY_FLAGS = (
+    ("provider", "portkey", "headers", "x-portkey-provider"),
+    ("bucket", "portkey", "headers", "x-portkey-vertex-storage-bucket-name"),
+    ("provider_model", "portkey", "headers", "x-portkey-provider-model"),
+    ("custom_llm_provider", "litellm", "extra_body", "custom_llm_provider"),
+)
+
+
+def apply_gateway_flags(args: argparse.Namespace, fields: dict[str, Any]) -> None:
+    """Put the gateway shortcuts where the gateway reads them; refuse them on other kinds."""
+    for flag, kind, target, name in GATEWAY_FLAGS:
+        value = getattr(args, flag, None)
+        if value is None:
+            continue
+        if args.kind != kind:
+            option = "--" + flag.replace("_", "-")
+            raise UsageError(f"{option} is for profiles of kind {kind}, not {args.kind}")
+        fields[target][name] = value
+
+
 def add(args: argparse.Namespace) -> int:
     from batchtui.core.config import Profile, save_profile
     from batchtui.core.providers import get_kind
@@ -55,6 +76,7 @@ def add(args: argparse.Namespace) -> int:
             },
             "model": args.model,
         }
+        apply_gateway_flags(args, fields)
         if args.timeout is not None:
             fields["timeout"] = args.timeout
         from pydantic import ValidationError

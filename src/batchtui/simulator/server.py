@@ -210,6 +210,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.query = dict(parse_qsl(url.query, keep_blank_values=True))
         self._body_started = False
         self._body_done = False
+        self._started, self._raw_target, self._fault = started, raw_target, None
+        self._logged = False
         outcome = _Outcome(status=0)
         try:
             outcome = self._answer()
@@ -217,12 +219,23 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             outcome = _Outcome(status=0, fault="client-disconnected")
         finally:
-            elapsed_ms = (time.monotonic() - started) * 1000
-            fault = f" fault={outcome.fault}" if outcome.fault else ""
-            self.server.log(
-                f'{self.client_address[0]} "{self.command} {raw_target}" '
-                f"{outcome.status or '-'} {elapsed_ms:.1f}ms{fault}"
-            )
+            if not self._logged:  # no answer was sent: a reset, a dropped client
+                self._log_request(outcome.status, outcome.fault)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # Log before the first byte leaves: a client that got its answer may stop the
+        # simulator at once, and the line must already be written.
+        self._log_request(code, self._fault)
+        super().send_response(code, message)
+
+    def _log_request(self, status: int, fault: str | None) -> None:
+        self._logged = True
+        elapsed_ms = (time.monotonic() - self._started) * 1000
+        suffix = f" fault={fault}" if fault else ""
+        self.server.log(
+            f'{self.client_address[0]} "{self.command} {self._raw_target}" '
+            f"{status or '-'} {elapsed_ms:.1f}ms{suffix}"
+        )
 
     def _answer(self) -> _Outcome:
         self.method = self.command
@@ -235,7 +248,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             )
             return self._finish(JsonAnswer(status, error.envelope()), None)
 
-        fault = self.server.faults.pick(route.fault_route)
+        fault = self._fault = self.server.faults.pick(route.fault_route)
         if fault == "slow":
             time.sleep(self.server.options.slow_seconds)
         elif fault in FAULT_ERRORS:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
-from batchtui.core import resultfile
+from batchtui.core import lineindex
 from batchtui.tui.screens.results import ResultsScreen
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
 from conftest import (
@@ -246,16 +246,16 @@ async def test_big_file_is_usable_before_the_index_completes(tmp_path: Path, mon
             )
     hold = threading.Event()
     windows = 0
-    real_line_ends = resultfile._line_ends
+    real_index_window = lineindex.index_window
 
-    def held_line_ends(chunk: bytes, base: int):
+    def held_index_window(*args):
         nonlocal windows
         windows += 1
         if windows > 3:
             hold.wait(10)
-        return real_line_ends(chunk, base)
+        return real_index_window(*args)
 
-    monkeypatch.setattr(resultfile, "_line_ends", held_line_ends)
+    monkeypatch.setattr(lineindex, "index_window", held_index_window)
     async with make_app(path).run_test(size=(80, 24)) as pilot:
         screen = screen_of(pilot.app)
         await wait_for(pilot, lambda: screen.source is not None and screen.source.count > 100)

@@ -1,280 +1,47 @@
-"""Random access to the lines of big local JSONL files, and the result records in them.
+"""Result records in big local JSONL files, and what a viewer shows of them.
 
-`LineIndex` keeps only where each line ends (8 bytes a line, in an `array('q')`),
-found by reading the file in bounded windows, so memory does not grow with line
-length and the whole file is never mapped or held. Lines are read on demand with
-`os.pread` and kept in a small LRU. The scan runs in a caller's thread, reports
-progress, stops when asked, and can be resumed; lines already found are readable
-while it runs.
-
-`ResultSet` chains the index of a job's output and error files into one list of
-rows; `RecordBuffer` holds records streamed from a provider when nothing is
-downloaded. Both answer the same questions, so a viewer needs no special case.
+`ResultSet` chains the line indexes (`lineindex.LineIndex`) of a job's output and
+error files into one list of rows, parsed lazily; `RecordBuffer` holds records
+streamed from a provider when nothing is downloaded. Both answer the same
+questions, so a viewer needs no special case. Filtering a whole file (errors only,
+text search) looks at bytes before parsing anything: a text search finds the text in
+each window with `bytes.find` and parses nothing; "errors only" skips the lines
+that are certainly successes without parsing them.
 """
 
 from __future__ import annotations
 
-import bisect
 import json
-import os
 import re
-import threading
 import time
 from array import array
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol
 
-from batchtui.core.errors import InputFileError
+from batchtui.core.lineindex import (
+    LRU,
+    PROGRESS_INTERVAL,
+    WINDOW_BYTES,
+    CancelCheck,
+    LineIndex,
+    ScanProgress,
+)
 from batchtui.core.models import ResultRecord
 
-# (bytes done, bytes total)
-ScanProgress = Callable[[int, int], None]
-CancelCheck = Callable[[], bool]
+__all__ = [
+    "LRU",
+    "WINDOW_BYTES",
+    "CancelCheck",
+    "LineIndex",
+    "RecordBuffer",
+    "RecordSource",
+    "ResultFile",
+    "ResultSet",
+    "ScanProgress",
+]
 
-WINDOW_BYTES = 1 << 20
-PROGRESS_INTERVAL = 0.1
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class LRU(Generic[K, V]):
-    """A small least-recently-used map (thread-safe enough for one writer, many readers)."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = max(1, capacity)
-        self._data: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.capacity:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-
-def _line_ends(chunk: bytes, base: int) -> Iterator[int]:
-    """Offsets just past each newline in `chunk`, which starts at file offset `base`.
-
-    Kept apart so a faster finder (numpy, a C helper) can replace it alone.
-    """
-    find = chunk.find
-    index = find(b"\n")
-    while index != -1:
-        yield base + index + 1
-        index = find(b"\n", index + 1)
-
-
-def _strip_newline(line: bytes) -> bytes:
-    if line.endswith(b"\n"):
-        line = line[:-1]
-    if line.endswith(b"\r"):
-        line = line[:-1]
-    return line
-
-
-class LineIndex:
-    """Where every line of one local file ends, and the lines read on demand.
-
-    Line `n` (0-based) spans `[end(n-1), end(n))`; a last line without a newline
-    counts, an empty file has no lines, CR before LF is dropped from what is read.
-    The file's size is taken when it is opened: bytes appended later are not seen.
-    """
-
-    def __init__(self, path: Path, *, window: int = WINDOW_BYTES, cache_lines: int = 4096) -> None:
-        self.path = Path(path)
-        try:
-            self._fd = os.open(self.path, os.O_RDONLY)
-        except OSError as exc:
-            raise InputFileError(f"{self.path}: cannot open: {exc.strerror or exc}") from None
-        self.size = os.fstat(self._fd).st_size
-        self._window = max(1, window)
-        self._ends = array("q")
-        self._scanned = 0
-        self._complete = self.size == 0
-        self._lock = threading.Lock()
-        self._scan_lock = threading.Lock()
-        self._cache: LRU[int, bytes] = LRU(cache_lines)
-
-    # --- state --------------------------------------------------------------------------
-
-    @property
-    def line_count(self) -> int:
-        """Lines found so far (all of them once `complete`)."""
-        return len(self._ends)
-
-    @property
-    def complete(self) -> bool:
-        return self._complete
-
-    @property
-    def scanned_bytes(self) -> int:
-        return self.size if self._complete else self._scanned
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-    def __del__(self) -> None:
-        # Viewers drop an index while a worker may still read it: the last owner closes.
-        if getattr(self, "_fd", -1) >= 0:
-            os.close(self._fd)
-
-    def __enter__(self) -> LineIndex:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    # --- scanning -----------------------------------------------------------------------
-
-    def scan(self, progress: ScanProgress | None = None, cancel: CancelCheck | None = None) -> bool:
-        """Find line ends up to the end of the file; False when cancelled (resumable).
-
-        Safe to call from several threads: a second caller waits for the first, then
-        finds the work done.
-        """
-        while not self._scan_lock.acquire(timeout=0.05):
-            if cancel is not None and cancel():
-                return False
-        try:
-            return self._scan_locked(progress, cancel)
-        finally:
-            self._scan_lock.release()
-
-    def _scan_locked(self, progress: ScanProgress | None, cancel: CancelCheck | None) -> bool:
-        position = self._scanned
-        last_report = 0.0
-        while position < self.size and not self._complete:
-            if cancel is not None and cancel():
-                return False
-            chunk = os.pread(self._fd, min(self._window, self.size - position), position)
-            if not chunk:  # truncated under us: what we have is all there is
-                break
-            found = array("q", _line_ends(chunk, position))
-            position += len(chunk)
-            with self._lock:
-                self._ends.extend(found)
-                self._scanned = position
-            now = time.monotonic()
-            if progress is not None and now - last_report >= PROGRESS_INTERVAL:
-                last_report = now
-                progress(position, self.size)
-        with self._lock:
-            if position > (self._ends[-1] if self._ends else 0):
-                self._ends.append(position)  # the last line has no newline
-            self._scanned = position
-            self._complete = True
-        if progress is not None:
-            progress(self.size, self.size)
-        return True
-
-    # --- reading ------------------------------------------------------------------------
-
-    def span(self, line: int) -> tuple[int, int]:
-        """Byte range of an indexed line, newline included."""
-        with self._lock:
-            if not 0 <= line < len(self._ends):
-                raise IndexError(f"{self.path}: line {line + 1} is not indexed")
-            start = self._ends[line - 1] if line else 0
-            return start, self._ends[line]
-
-    def read_line(self, line: int) -> bytes:
-        """Line `line` (0-based) without its line ending; IndexError when not indexed yet."""
-        cached = self._cache.get(line)
-        if cached is not None:
-            return cached
-        start, end = self.span(line)
-        data = _strip_newline(os.pread(self._fd, end - start, start))
-        self._cache.put(line, data)
-        return data
-
-    def read_lines(self, first: int, stop: int) -> list[bytes]:
-        """Indexed lines `first` to `stop - 1`, with one read for those not cached."""
-        stop = min(stop, self.line_count)
-        if first >= stop:
-            return []
-        cached = [self._cache.get(n) for n in range(first, stop)]
-        if all(line is not None for line in cached):
-            return cached  # type: ignore[return-value]
-        block_start, _ = self.span(first)
-        _, block_end = self.span(stop - 1)
-        if block_end - block_start > 4 * self._window:
-            return [self.read_line(n) for n in range(first, stop)]
-        block = os.pread(self._fd, block_end - block_start, block_start)
-        return list(self._split_block(block, block_start, first, stop, cache=True))
-
-    def _split_block(
-        self, block: bytes, block_start: int, first: int, stop: int, *, cache: bool
-    ) -> Iterator[bytes]:
-        ends = self._ends
-        line_start = ends[first - 1] if first else 0
-        for n in range(first, stop):
-            line_end = ends[n]
-            data = _strip_newline(block[line_start - block_start : line_end - block_start])
-            if cache:
-                self._cache.put(n, data)
-            yield data
-            line_start = line_end
-
-    def iter_lines(self, first: int = 0, stop: int | None = None) -> Iterator[tuple[int, bytes]]:
-        """(line number, line) in order, read a window at a time (for whole-file passes).
-
-        Lines are not cached: a pass over the file must not evict what is on screen.
-        """
-        ends = self._ends
-        stop = self.line_count if stop is None else min(stop, self.line_count)
-        line = first
-        while line < stop:
-            block_start = ends[line - 1] if line else 0
-            # One window's worth of whole lines, and at least one line however long.
-            last = max(line + 1, bisect.bisect_right(ends, block_start + self._window, line, stop))
-            block = os.pread(self._fd, ends[last - 1] - block_start, block_start)
-            yield from enumerate(
-                self._split_block(block, block_start, line, last, cache=False), line
-            )
-            line = last
-
-    def tail_lines(self, count: int, *, max_bytes: int = 8 * WINDOW_BYTES) -> list[bytes]:
-        """The last `count` lines, read backwards from the end like `less` (no index needed).
-
-        Gives fewer lines when they would take more than `max_bytes`.
-        """
-        if count <= 0 or self.size == 0:
-            return []
-        end = self.size
-        data = b""
-        position = end
-        while position > 0 and end - position < max_bytes:
-            step = min(self._window, position)
-            position -= step
-            data = os.pread(self._fd, step, position) + data
-            body = data[:-1] if data.endswith(b"\n") else data
-            if body.count(b"\n") >= count:
-                break
-        body = data[:-1] if data.endswith(b"\n") else data
-        lines = body.split(b"\n")
-        if position > 0:
-            lines = lines[1:]  # the first piece may be the end of an earlier line
-        return [_strip_newline(line) for line in lines[-count:]]
+RECORD_CACHE_BYTES = 32 << 20
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -320,6 +87,19 @@ def text_needles(text: str) -> tuple[bytes, ...]:
     return (plain,) if escaped == plain else (plain, escaped)
 
 
+# An OpenAI-format line whose top-level `response` starts with status 200 and whose last
+# top-level key is `"error": null` is a success: parsing it would say so. Quotes inside
+# JSON strings are escaped, so these byte patterns cannot come from a string's content.
+_OK_RESPONSE = (b'"response": {"status_code": 200,', b'"response":{"status_code":200,')
+_OK_ENDING = (b'"error": null}', b'"error":null}')
+
+
+def surely_ok(raw: bytes) -> bool:
+    """True only for lines that are certainly successful records (False: parse to know)."""
+    line = raw.rstrip()
+    return line.endswith(_OK_ENDING) and (_OK_RESPONSE[0] in line or _OK_RESPONSE[1] in line)
+
+
 def line_matches(
     raw: bytes,
     needles: Sequence[bytes],
@@ -330,16 +110,49 @@ def line_matches(
         lowered = raw.lower()
         if not any(needle in lowered for needle in needles):
             return False
-    return not errors_only or not record().ok
+    return not errors_only or (not surely_ok(raw) and not record().ok)
+
+
+def lines_with_text(block: bytes, needles: Sequence[bytes]) -> list[int]:
+    """0-based numbers of the lines of `block` holding any needle (case-insensitively)."""
+    lowered = block.lower()
+    found: set[int] = set()
+    for needle in needles:
+        if not needle:
+            continue
+        find = lowered.find
+        line = 0
+        counted_to = 0
+        hit = find(needle)
+        while hit != -1:
+            line += lowered.count(b"\n", counted_to, hit)
+            found.add(line)
+            line_end = lowered.find(b"\n", hit)
+            if line_end == -1:
+                break
+            counted_to = line_end + 1
+            line += 1
+            hit = find(needle, counted_to)
+    return sorted(found)
 
 
 class ResultFile:
     """The records of one local results file, parsed lazily and cached."""
 
-    def __init__(self, path: Path, *, cache_records: int = 2048) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        cache_records: int = 2048,
+        persist_index: bool = False,
+        persist_min_bytes: int | None = None,
+    ) -> None:
         self.path = Path(path)
-        self.index = LineIndex(self.path)
-        self._records: LRU[int, ResultRecord] = LRU(cache_records)
+        options = {} if persist_min_bytes is None else {"persist_min_bytes": persist_min_bytes}
+        self.index = LineIndex(self.path, persist=persist_index, **options)
+        self._records: LRU[int, ResultRecord] = LRU(
+            cache_records, max_weight=RECORD_CACHE_BYTES, weigh=_record_weight
+        )
 
     def record(self, line: int) -> ResultRecord:
         cached = self._records.get(line)
@@ -351,21 +164,79 @@ class ResultFile:
     def where(self, line: int) -> str:
         return f"{self.path}:{line + 1}"
 
+    def matching_lines(
+        self,
+        needles: Sequence[bytes],
+        errors_only: bool,
+        progress: Callable[[int], None] | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> array | None:
+        """Lines passing the filters, in order; None when cancelled. The file is indexed."""
+        lines = array("q")
+        last_report = 0.0
+        for first, block in self.index.iter_blocks():
+            if cancel is not None and cancel():
+                return None
+            if needles:
+                candidates: Iterable[int] = lines_with_text(block, needles)
+                if not errors_only:
+                    lines.extend(first + n for n in candidates)
+                else:
+                    pieces = block.split(b"\n")
+                    lines.extend(
+                        first + n for n in candidates if self._is_error(first + n, pieces[n])
+                    )
+            else:
+                pieces = block.split(b"\n")
+                if block.endswith(b"\n"):
+                    pieces.pop()
+                lines.extend(
+                    first + n
+                    for n, raw in enumerate(pieces)
+                    if not surely_ok(raw) and self._is_error(first + n, raw)
+                )
+            now = time.monotonic()
+            if progress is not None and now - last_report >= PROGRESS_INTERVAL:
+                last_report = now
+                progress(self.index.span(first)[0])
+        return lines
+
+    def _is_error(self, line: int, raw: bytes) -> bool:
+        record = self._records.get(line) or parse_record(raw)
+        return not record.ok
+
     def close(self) -> None:
         self.index.close()
 
 
+def _record_weight(record: ResultRecord) -> int:
+    return len(record.raw) + len(record.text or "") + 200
+
+
 class ResultSet:
-    """Several results files (output, then errors) read as one list of rows."""
+    """Several results files (output, then errors) read as one list of rows.
+
+    With `persist_index` each file's finished index is saved beside it (see `LineIndex`).
+    """
 
     # Rows appear as the index scan goes, without anyone asking for them.
     grows_by_itself = True
 
-    def __init__(self, paths: Iterable[Path]) -> None:
+    def __init__(
+        self,
+        paths: Iterable[Path],
+        *,
+        persist_index: bool = False,
+        persist_min_bytes: int | None = None,
+    ) -> None:
         self.files: list[ResultFile] = []
         try:
             for path in paths:
-                self.files.append(ResultFile(path))
+                self.files.append(
+                    ResultFile(
+                        path, persist_index=persist_index, persist_min_bytes=persist_min_bytes
+                    )
+                )
         except BaseException:
             self.close()
             raise
@@ -413,13 +284,28 @@ class ResultSet:
         file, line = self.locate(row)
         return file.record(line)
 
-    def raw(self, row: int) -> bytes:
+    def raw(self, row: int, *, cache: bool = True) -> bytes:
         file, line = self.locate(row)
-        return file.index.read_line(line)
+        return file.index.read_line(line, cache=cache)
 
     def where(self, row: int) -> str:
         file, line = self.locate(row)
         return file.where(line)
+
+    def iter_raw(self, cancel: CancelCheck | None = None) -> Iterable[tuple[int, bytes]]:
+        """(row, raw line) of every row in order, read a window at a time. Scans first."""
+        if not self.scan(None, cancel):
+            return
+        base = 0
+        for file in self.files:
+            for line, raw in file.index.iter_lines():
+                yield base + line, raw
+            base += file.index.line_count
+
+    def records(self, cancel: CancelCheck | None = None) -> Iterable[ResultRecord]:
+        """Every record in order, parsed as read (not cached). Scans first."""
+        for _row, raw in self.iter_raw(cancel):
+            yield parse_record(raw)
 
     def matching_rows(
         self,
@@ -437,25 +323,16 @@ class ResultSet:
         total = self.size
         base_row = 0
         base_bytes = 0
-        last_report = 0.0
         for file in self.files:
-            for line, raw in file.index.iter_lines():
-                if line % 256 == 0:
-                    if cancel is not None and cancel():
-                        return None
-                    now = time.monotonic()
-                    if progress is not None and now - last_report >= PROGRESS_INTERVAL:
-                        last_report = now
-                        progress(base_bytes + file.index.span(line)[0], total)
-                if line_matches(
-                    raw,
-                    needles,
-                    errors_only,
-                    lambda file=file, line=line, raw=raw: (
-                        file._records.get(line) or parse_record(raw)
-                    ),
-                ):
-                    rows.append(base_row + line)
+
+            def report(done: int, base: int = base_bytes) -> None:
+                if progress is not None:
+                    progress(base + done, total)
+
+            lines = file.matching_lines(needles, errors_only, report, cancel)
+            if lines is None:
+                return None
+            rows.extend(base_row + line for line in lines)
             base_row += file.index.line_count
             base_bytes += file.index.size
         if progress is not None:
@@ -492,6 +369,15 @@ class RecordBuffer:
     def record(self, row: int) -> ResultRecord:
         return self.records[row]
 
+    def raw(self, row: int, *, cache: bool = True) -> bytes:
+        return self.records[row].raw.encode("utf-8")
+
+    def iter_raw(self, cancel: CancelCheck | None = None) -> Iterable[tuple[int, bytes]]:
+        for row, record in enumerate(self.records):
+            if cancel is not None and cancel():
+                return
+            yield row, record.raw.encode("utf-8")
+
     def where(self, row: int) -> str:
         return f"{self.label} record {row + 1}"
 
@@ -524,8 +410,11 @@ def custom_id_of(raw: bytes) -> str | None:
     """The custom_id of a request line, found without parsing the whole line when possible."""
     match = _CUSTOM_ID.search(raw)
     if match is not None:
+        value = match.group(1)
         try:
-            return json.loads(b'"' + match.group(1) + b'"')
+            if b"\\" not in value:  # nothing escaped: the bytes are the id
+                return value.decode("utf-8")
+            return json.loads(b'"' + value + b'"')
         except ValueError:
             pass
     try:

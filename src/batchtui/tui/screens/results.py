@@ -192,7 +192,8 @@ class ResultsScreen(Screen):
     def open_local(self, paths: list[Path]) -> None:
         worker = get_current_worker()
         try:
-            source = ResultSet(paths)
+            # The index is saved beside each file: reopening it later is instant.
+            source = ResultSet(paths, persist_index=True)
         except BatchtuiError as exc:
             self.post_message(self.Failed(str(exc)))
             return

@@ -1,0 +1,336 @@
+"""Benchmark: the result-file line index, filters, export, retry input and usage.
+
+    .venv/bin/python benchmarks/results/run.py               # 1 GB, about 250,000 records
+    .venv/bin/python benchmarks/results/run.py --size 64     # quick run on 64 MB
+    .venv/bin/python benchmarks/results/run.py --dir /scratch --keep
+
+Generates an OpenAI-format output file (about 4 KB a record, every 50th failed) and
+its input file, then measures in one process, printing figures and ratios:
+
+- first page (50 records) from opening, before any index exists; then the last page,
+  read backwards from the end (`tail_lines`, as `less` does);
+- the full index against `wc -l` on the same file (best of 3 each, warm page cache);
+- any record by number once indexed (1,000 random records, cold caches);
+- reopening with the saved index; "errors only" and a text search over the file;
+- export joined with the input, the retry input, usage; a short-line file's index;
+- peak RSS of the whole run (`ru_maxrss`; the generator streams in bounded memory).
+
+Targets: first page <= 0.3 s, last page <= 0.1 s more, a record <= 50 ms, index
+<= 2x `wc -l`, peak RSS < 150 MB. `--check` exits 1 when one is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from batchtui.core.export import export_records
+from batchtui.core.lineindex import LineIndex, index_path_for
+from batchtui.core.outcomes import merge_result_sets
+from batchtui.core.request_index import RequestIndex
+from batchtui.core.resultfile import ResultSet, parse_record
+from batchtui.core.retry_input import build_retry_input
+from batchtui.core.usage import job_usage, sum_usage
+
+RECORD_BYTES = 4200
+PAGE = 50
+WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "batch",
+    "token",
+    "model",
+    "answer",
+    "question",
+    "summary",
+    "context",
+    "request",
+    "result",
+    "window",
+    "energy",
+    "physics",
+    "cluster",
+    "node",
+    "queue",
+    "storage",
+    "network",
+    "latency",
+    "protein",
+]
+
+
+def generate(output: Path, inputs: Path, size: int, seed: int = 11) -> int:
+    """Write about `size` bytes of results and the matching input; returns the record count."""
+    rng = random.Random(seed)
+    texts = [
+        " ".join(rng.choice(WORDS) for _ in range(600))[: RECORD_BYTES - 450] for _ in range(64)
+    ]
+    count = max(PAGE * 2, size // RECORD_BYTES)
+    with output.open("wb") as out, inputs.open("wb") as requests:
+        batch_out: list[bytes] = []
+        batch_in: list[bytes] = []
+        for n in range(count):
+            custom_id = f"request-{n:08d}"
+            if n % 50 == 7:
+                response = {
+                    "status_code": 429,
+                    "request_id": f"req_{n}",
+                    "body": {
+                        "error": {
+                            "message": "Rate limit reached",
+                            "type": "rate_limit",
+                            "code": "rate_limit",
+                        }
+                    },
+                }
+            else:
+                response = {
+                    "status_code": 200,
+                    "request_id": f"req_{n}",
+                    "body": {
+                        "id": f"chatcmpl-{n}",
+                        "object": "chat.completion",
+                        "model": "gpt-4o-mini",
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": texts[n % 64]},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": {
+                            "prompt_tokens": 30 + n % 7,
+                            "completion_tokens": 600,
+                            "total_tokens": 630 + n % 7,
+                        },
+                    },
+                }
+            line = {
+                "id": f"batch_req_{n}",
+                "custom_id": custom_id,
+                "response": response,
+                "error": None,
+            }
+            batch_out.append(json.dumps(line).encode() + b"\n")
+            request = {
+                "custom_id": custom_id,
+                "method": "POST",
+                "url": "/v1/chat/completions",
+                "body": {
+                    "model": "gpt-4o-mini",
+                    "messages": [
+                        {"role": "user", "content": f"Question {n}: {texts[(n * 7) % 64][:200]}"}
+                    ],
+                },
+            }
+            batch_in.append(json.dumps(request).encode() + b"\n")
+            if len(batch_out) >= 2000:
+                out.write(b"".join(batch_out))
+                requests.write(b"".join(batch_in))
+                batch_out, batch_in = [], []
+        out.write(b"".join(batch_out))
+        requests.write(b"".join(batch_in))
+    return count
+
+
+def best_of(runs: int, action) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def wc_lines(path: Path) -> None:
+    subprocess.run(["wc", "-l", str(path)], check=True, capture_output=True)
+
+
+def fresh_index(path: Path) -> None:
+    with LineIndex(path) as index:
+        index.scan()
+
+
+def first_and_last_page(path: Path) -> tuple[float, float]:
+    """Seconds to the first page from opening, then to the last page after that."""
+    start = time.perf_counter()
+    results = ResultSet([path])
+    stop = threading.Event()
+    worker = threading.Thread(target=results.scan, args=(None, stop.is_set))
+    worker.start()
+    while results.count < PAGE:
+        time.sleep(0.001)
+    first = [results.record(row) for row in range(PAGE)]
+    first_page = time.perf_counter() - start
+    tail = [parse_record(raw) for raw in results.files[0].index.tail_lines(PAGE)]
+    last_page = time.perf_counter() - start - first_page
+    stop.set()
+    worker.join()
+    results.close()
+    assert first[0].custom_id == "request-00000000" and len(tail) == PAGE
+    return first_page, last_page
+
+
+def short_lines(path: Path, size: int) -> int:
+    line = b'{"n": %09d, "ok": true}\n'
+    count = size // len(line % 0)
+    with path.open("wb") as out:
+        for start in range(0, count, 100_000):
+            out.write(b"".join(line % n for n in range(start, min(count, start + 100_000))))
+    return count
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=1024, help="results file size in MB")
+    parser.add_argument("--dir", type=Path, help="where to generate (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bt-results-", dir=args.dir))
+    output, inputs = work / "output.jsonl", work / "input.jsonl"
+    missed: list[str] = []
+
+    def report(name: str, value: str, target: str = "", ok: bool = True) -> None:
+        mark = "" if not target else ("  ok" if ok else "  MISSED")
+        print(f"{name:42s} {value:>28s}  {target}{mark}")
+        if not ok:
+            missed.append(name)
+
+    try:
+        start = time.perf_counter()
+        count = generate(output, inputs, args.size << 20)
+        size_mb = output.stat().st_size / 2**20
+        print(
+            f"generated {count:,} records, {size_mb:,.0f} MB "
+            f"(+ input {inputs.stat().st_size / 2**20:,.0f} MB) in "
+            f"{time.perf_counter() - start:.1f} s in {work}\n"
+        )
+        wc_lines(output)  # warm the page cache for both sides alike
+
+        first, last = first_and_last_page(output)
+        report(
+            "first page (50 records) from opening",
+            f"{first * 1000:.0f} ms",
+            "<= 300 ms",
+            first <= 0.3,
+        )
+        report(
+            "last page, backwards, no index", f"+{last * 1000:.0f} ms", "<= +100 ms", last <= 0.1
+        )
+
+        wc = best_of(3, lambda: wc_lines(output))
+        full = best_of(3, lambda: fresh_index(output))
+        report("wc -l", f"{wc:.3f} s")
+        report(
+            "full index",
+            f"{full:.3f} s = {full / wc:.2f}x wc -l ({size_mb / full:,.0f} MB/s)",
+            "<= 2x",
+            full <= 2 * wc,
+        )
+
+        with LineIndex(output) as index:
+            index.scan()
+            checkpoints = index.checkpoint_count
+            rows = random.Random(3).sample(range(index.line_count), min(1000, index.line_count))
+        results = ResultSet([output])
+        results.scan()
+        timings = []
+        for row in rows:
+            begin = time.perf_counter()
+            results.record(row)
+            timings.append(time.perf_counter() - begin)
+        slowest = max(timings)
+        report(
+            "record by number (1,000 random)",
+            f"median {statistics.median(timings) * 1e3:.2f} ms, max {slowest * 1e3:.1f} ms",
+            "<= 50 ms",
+            slowest <= 0.05,
+        )
+        report("index memory", f"{checkpoints:,} checkpoints = {checkpoints * 16 / 2**20:.1f} MB")
+
+        with LineIndex(output, persist=True) as index:
+            index.scan()
+        saved = index_path_for(output).stat().st_size
+        begin = time.perf_counter()
+        with LineIndex(output, persist=True) as index:
+            index.scan()
+            assert index.loaded_from_disk
+        report(
+            "reopen with the saved index",
+            f"{(time.perf_counter() - begin) * 1e3:.1f} ms ({saved / 2**20:.1f} MB .idx)",
+        )
+
+        begin = time.perf_counter()
+        errors = results.matching_rows(errors_only=True, text="")
+        took = time.perf_counter() - begin
+        report("errors only over the file", f"{took:.2f} s ({len(errors or ()):,} rows)")
+        begin = time.perf_counter()
+        found = results.matching_rows(errors_only=False, text='REQ_12345"')
+        took = time.perf_counter() - begin
+        report("text search over the file", f"{took:.2f} s ({len(found or ()):,} rows)")
+
+        begin = time.perf_counter()
+        usage = sum_usage(results.records())
+        took = time.perf_counter() - begin
+        cost = job_usage("bench", usage, "gpt-4o-mini").cost
+        report(
+            "usage and cost (parses every record)",
+            f"{took:.2f} s ({usage.total_tokens:,} tok, ${cost.total_usd:,.2f})"
+            if cost
+            else f"{took:.2f} s",
+        )
+
+        begin = time.perf_counter()
+        requests = RequestIndex.build(inputs)
+        assert requests is not None
+        merged = merge_result_sets([results], requests)
+        assert merged is not None
+        summary = export_records(merged.records(), work / "export.csv", "csv", requests)
+        took = time.perf_counter() - begin
+        report("export csv joined with the input", f"{took:.2f} s ({summary.rows:,} rows)")
+
+        begin = time.perf_counter()
+        retry = build_retry_input(requests, [results], work / "retry.jsonl")
+        took = time.perf_counter() - begin
+        report("retry input", f"{took:.2f} s ({retry.written if retry else 0:,} requests)")
+        results.close()
+
+        short = work / "short.jsonl"
+        lines = short_lines(short, max(1, args.size // 4) << 20)
+        wc_lines(short)
+        wc_short = best_of(3, lambda: wc_lines(short))
+        full_short = best_of(3, lambda: fresh_index(short))
+        with LineIndex(short) as index:
+            index.scan()
+            sparse = index.checkpoint_count
+        report(f"short lines: {lines:,} lines, wc -l", f"{wc_short:.3f} s")
+        report(
+            "short lines: full index",
+            f"{full_short:.3f} s = {full_short / wc_short:.1f}x wc -l, {sparse:,} checkpoints",
+        )
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        report("peak RSS of the whole run", f"{peak:.0f} MB", "< 150 MB", peak < 150)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    if missed:
+        print(f"\nmissed: {', '.join(missed)}")
+    return 1 if args.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,5 +1,8 @@
 """Benchmark: the batch input validator against a bare `json.loads`-per-line loop.
 
+The validator run is the full one `submit` and `validate` make: schema, duplicates,
+consistency (one url, one model) and the token estimate, all in its single pass.
+
     .venv/bin/python benchmarks/validate/run.py               # 50,000 lines, ~190 MB
     .venv/bin/python benchmarks/validate/run.py --lines 2000  # quick smoke run
     .venv/bin/python benchmarks/validate/run.py --path big.jsonl --keep
@@ -79,9 +82,15 @@ def child(mode: str, path: str) -> None:
         from batchtui.core.formats import validate_file
 
         started = time.perf_counter()
-        report = validate_file(path)
+        report = validate_file(path, estimate=True)
         elapsed = time.perf_counter() - started
-        extra = {"ok": report.ok, "lines": report.lines, "problems": report.problem_count}
+        assert report.estimate is not None
+        extra = {
+            "ok": report.ok,
+            "lines": report.lines,
+            "problems": report.problem_count,
+            "input_tokens": report.estimate.input_tokens,
+        }
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
     print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak_kb / 1024, **extra}))
 
@@ -135,7 +144,7 @@ def main() -> int:
             f"validator:            {validator['seconds']:.3f} s "
             f"({size_mb / validator['seconds']:.0f} MB/s), peak RSS {rss:.1f} MB, "
             f"{validator['lines']:,} lines, ok={validator['ok']}, "
-            f"problems={validator['problems']}"
+            f"problems={validator['problems']}, ~{validator['input_tokens']:,} input tokens"
         )
         ratio_ok = ratio <= TARGET_RATIO
         rss_ok = rss < TARGET_RSS_MB

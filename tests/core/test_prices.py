@@ -135,7 +135,14 @@ def test_match_model_name_is_shared_by_other_tables() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "shown"),
-    [(0, "$0"), (0.004215, "$0.0042"), (0.6, "$0.60"), (1.374, "$1.37"), (1204.4, "$1,204")],
+    [
+        (0, "$0"),
+        (0.0000012, "<$0.0001"),
+        (0.004215, "$0.0042"),
+        (0.6, "$0.60"),
+        (1.374, "$1.37"),
+        (1204.4, "$1,204"),
+    ],
 )
 def test_format_usd(amount: float, shown: str) -> None:
     assert format_usd(amount) == shown

@@ -94,7 +94,8 @@ def _print_error(message: str, *, debug: bool) -> None:
     if debug:
         import traceback
 
-        traceback.print_exc(file=sys.stderr)
+        # An exception's text can hold what a server sent: escape sequences included.
+        sys.stderr.write(inert(traceback.format_exc()))
     sys.stderr.write(f"batchtui: error: {inert(message, single_line=True)}\n")
     sys.stderr.flush()
 
@@ -109,8 +110,16 @@ def _exit_code(exit_request: SystemExit) -> int:
 def _enable_debug_logging() -> None:
     import logging
 
+    from batchtui.cli.terminal import inert
+
+    class InertFormatter(logging.Formatter):
+        """Log lines quote servers and models: shown with control characters escaped."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            return inert(super().format(record))
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+    handler.setFormatter(InertFormatter("%(asctime)s %(name)s: %(message)s"))
     logger = logging.getLogger("batchtui")
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from batchtui.cli.terminal import inert, supports_unicode
 
 if TYPE_CHECKING:
-    from batchtui.core.models import BatchError, Job, RequestCounts, StatusChange
+    from batchtui.core.models import BatchError, Job, JobGroup, RequestCounts, StatusChange
 
 # status -> (unicode glyph, ASCII fallback); glyphs are single-width, never emoji.
 STATUS_GLYPHS: dict[str, tuple[str, str]] = {
@@ -195,6 +195,35 @@ def job_summary(job: Job) -> dict[str, Any]:
         },
         "metadata": dict(job.metadata),
         "last_error": job.last_error,
+        "estimated_input_tokens": job.estimated_input_tokens,
+        "group_id": job.group_id,
+        "shard_index": job.shard_index,
+    }
+
+
+def group_summary(group: JobGroup, shards: Sequence[Job]) -> dict[str, Any]:
+    """The object `jobs --json`, `status --json` and `submit --json` print for a job group:
+    its summed status and counts, and every shard as `job_summary` gives it."""
+    from batchtui.core.groups import group_counts, group_status
+
+    counts = group_counts(shards)
+    return {
+        "id": group.id,
+        "type": "group",
+        "name": group.name,
+        "profile": group.profile,
+        "status": str(group_status(shards)),
+        "request_counts": {
+            "total": counts.total,
+            "completed": counts.completed,
+            "failed": counts.failed,
+        },
+        "shard_count": group.shard_count,
+        "created_at": iso_utc(group.created_at),
+        "input_path": str(group.input_path) if group.input_path else None,
+        "input_lines": group.input_lines,
+        "estimated_input_tokens": group.estimated_input_tokens,
+        "shards": [job_summary(shard) for shard in shards],
     }
 
 

@@ -26,7 +26,10 @@ def build_parser() -> Parser:
     parser = Parser(
         prog=PROG,
         description="LLM batch inference from the terminal. Without a command, opens the TUI.",
-        epilog="JOB is a local job id (or a unique prefix of one) or the provider's batch id.",
+        epilog=(
+            "JOB is a local job id (or a unique prefix of one), the provider's batch id, or a "
+            "job group id (bg-...): a group acts on every shard."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument(
@@ -61,8 +64,16 @@ def build_parser() -> Parser:
         default=[],
         help="metadata sent with the batch (repeatable)",
     )
-    submit.add_argument("--json", action="store_true", help="print the job as JSON")
+    submit.add_argument(
+        "--no-split",
+        action="store_true",
+        help="refuse a file over the provider's limits instead of sending it as a job group",
+    )
+    submit.add_argument("--json", action="store_true", help="print the job (or group) as JSON")
     _handler(submit, "submit:run")
+
+    _add_compose(commands)
+    _add_convert(commands)
 
     jobs = commands.add_parser("jobs", help="list jobs, newest first")
     jobs.add_argument("--profile", metavar="P", help="only this profile's jobs")
@@ -77,20 +88,22 @@ def build_parser() -> Parser:
     jobs.add_argument("--json", action="store_true", help="print a JSON array")
     _handler(jobs, "jobs:run")
 
-    status = commands.add_parser("status", help="show one job and its history")
+    status = commands.add_parser("status", help="show one job (or job group) and its history")
     status.add_argument("job", metavar="JOB")
     status.add_argument("--refresh", action="store_true", help="ask the provider first")
     status.add_argument("--json", action="store_true", help="print the job as JSON")
     _handler(status, "status:run")
 
     watch = commands.add_parser("watch", help="poll jobs until they end")
-    watch.add_argument("jobs", metavar="JOB", nargs="*", help="default: every unfinished job")
+    watch.add_argument(
+        "jobs", metavar="JOB", nargs="*", help="jobs or groups (default: every unfinished job)"
+    )
     watch.add_argument(
         "--interval", metavar="S", type=float, help="seconds between polls (default: profile's)"
     )
     _handler(watch, "watch:run")
 
-    cancel = commands.add_parser("cancel", help="cancel a running job")
+    cancel = commands.add_parser("cancel", help="cancel a running job (or every shard of a group)")
     cancel.add_argument("job", metavar="JOB")
     _handler(cancel, "cancel:run")
 
@@ -114,6 +127,52 @@ def build_parser() -> Parser:
         add_help=False,
     )
     return parser
+
+
+def _add_compose(commands: argparse._SubParsersAction) -> None:
+    compose = commands.add_parser(
+        "compose", help="build a batch input file (JSONL) from a dataset and a prompt template"
+    )
+    compose.add_argument("dataset", metavar="DATASET", help="CSV, TSV, JSONL records or text")
+    compose.add_argument(
+        "--template", metavar="T", required=True, help="user prompt with {column} placeholders"
+    )
+    compose.add_argument("--system", metavar="S", default="", help="system prompt (template too)")
+    compose.add_argument("--model", metavar="M", help="model of every request (default: profile's)")
+    compose.add_argument("--profile", metavar="P", help="take the model and limits from P")
+    compose.add_argument(
+        "--id-column", metavar="C", default="", help="column giving custom_id (default: row number)"
+    )
+    compose.add_argument(
+        "--endpoint", metavar="E", default="/v1/chat/completions", help="(/v1/chat/completions)"
+    )
+    compose.add_argument("--max-tokens", metavar="N", type=int, help="output cap per request")
+    compose.add_argument("--temperature", metavar="X", type=float)
+    compose.add_argument(
+        "--format", metavar="F", choices=("csv", "tsv", "jsonl", "text"), help="dataset format"
+    )
+    compose.add_argument("-o", "--output", metavar="OUT", help="default: DATASET.requests.jsonl")
+    compose.add_argument("--json", action="store_true", help="print the result as JSON")
+    _handler(compose, "compose:run")
+
+
+def _add_convert(commands: argparse._SubParsersAction) -> None:
+    convert = commands.add_parser(
+        "convert", help="convert a batch input between OpenAI, Gemini and Vertex AI formats"
+    )
+    convert.add_argument("file", metavar="FILE")
+    convert.add_argument(
+        "--to", metavar="F", required=True, choices=("openai", "gemini", "vertex"), help="target"
+    )
+    convert.add_argument("-o", "--output", metavar="OUT", help="default: FILE.<format>.jsonl")
+    convert.add_argument("--model", metavar="M", help="model of every request (needed for openai)")
+    convert.add_argument(
+        "--no-request-id",
+        action="store_true",
+        help="Vertex: keep the custom_id in labels only, no top-level requestId",
+    )
+    convert.add_argument("--json", action="store_true", help="print the report as JSON")
+    _handler(convert, "convert:run")
 
 
 def _add_profile(commands: argparse._SubParsersAction) -> None:
@@ -142,7 +201,10 @@ def _add_profile(commands: argparse._SubParsersAction) -> None:
         "--provider", metavar="SLUG", help="portkey: x-portkey-provider, e.g. @vertexai"
     )
     gateway.add_argument(
-        "--bucket", metavar="NAME", help="portkey to Vertex: the Cloud Storage bucket for inputs"
+        "--bucket",
+        metavar="NAME",
+        help="vertex, or portkey to Vertex: the Cloud Storage bucket (NAME or NAME/PREFIX) "
+        "for inputs and results",
     )
     gateway.add_argument(
         "--provider-model",
@@ -153,6 +215,20 @@ def _add_profile(commands: argparse._SubParsersAction) -> None:
         "--custom-llm-provider",
         metavar="P",
         help="litellm: the backend (custom_llm_provider), e.g. vertex_ai",
+    )
+    google = add.add_argument_group("vertex (Google Cloud)")
+    google.add_argument("--project", metavar="ID", help="Google Cloud project id")
+    google.add_argument(
+        "--location", metavar="L", help="region, e.g. us-central1 (default) or global"
+    )
+    google.add_argument(
+        "--credentials",
+        metavar="FILE",
+        help="service-account or authorized-user JSON file (its path is stored, not the key; "
+        "default: application default credentials)",
+    )
+    google.add_argument(
+        "--storage-url", metavar="URL", help="Cloud Storage API address (default: Google's)"
     )
     add.add_argument("--replace", action="store_true", help="overwrite a profile of this name")
     _handler(add, "profile:add")

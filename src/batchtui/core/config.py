@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from batchtui.core.errors import ConfigError
 from batchtui.core.paths import config_path
+from batchtui.core.prices import Price, PriceTable, prices_from_config
 
 PROFILE_FIELDS = (
     "kind",
@@ -30,6 +31,11 @@ PROFILE_FIELDS = (
     "timeout",
     "poll_interval",
     "enqueued_token_limit",
+    "project",
+    "location",
+    "bucket",
+    "credentials",
+    "storage_url",
 )
 
 
@@ -53,19 +59,28 @@ class Profile(BaseModel):
     # (OpenAI's "enqueued token limit"): one number for every model, or a table by model
     # (names match like prices: exact, else longest prefix). None: not checked.
     enqueued_token_limit: int | dict[str, int] | None = None
+    # Google Cloud (kind vertex): project id, region (`global` too), the Cloud Storage bucket
+    # for inputs and results (`name` or `name/prefix`), and the path of a service-account
+    # or authorized-user JSON file (never its content; without it, application default
+    # credentials). `storage_url` replaces https://storage.googleapis.com (tests, proxies).
+    project: str | None = None
+    location: str | None = None
+    bucket: str | None = None
+    credentials: str | None = None
+    storage_url: str | None = None
     # Where the config came from, for messages.
     source: Path | None = Field(default=None, exclude=True, repr=False)
 
-    @field_validator("base_url")
+    @field_validator("base_url", "storage_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
 
     @property
     def effective_base_url(self) -> str:
-        from batchtui.core.providers import get_kind
+        from batchtui.core.providers import default_base_url
 
-        url = self.base_url or get_kind(self.kind, profile_name=self.name).default_base_url
+        url = self.base_url or default_base_url(self)
         if not url:
             raise ConfigError(f"profile {self.name!r}: base_url is required for kind {self.kind}")
         return url
@@ -112,6 +127,11 @@ class Config(BaseModel):
     exists: bool = False
     profiles: dict[str, Profile] = Field(default_factory=dict)
     settings: Settings = Field(default_factory=Settings)
+    # `[prices."MODEL"]` overrides of the shipped batch prices (US dollars per 1M tokens).
+    prices: dict[str, Price] = Field(default_factory=dict)
+
+    def price_table(self) -> PriceTable:
+        return PriceTable(self.prices)
 
     def profile(self, name: str) -> Profile:
         try:
@@ -140,16 +160,43 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of `[[[...` or `{a = {...`
+        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
     return parse_config(data, path)
 
 
+TOP_LEVEL_TABLES = ("profiles", "settings", "prices")
+
+# Control characters (C0, DEL, C1, bidi overrides) in a table or key name would break the
+# one-line message or act on the terminal: they are shown as escapes instead.
+_MESSAGE_ESCAPES = {
+    codepoint: f"\\x{codepoint:02x}" if codepoint < 0x100 else f"\\u{codepoint:04x}"
+    for codepoint in (
+        *range(0x20),
+        *range(0x7F, 0xA0),
+        0x2028,
+        0x2029,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
+}
+
+
 def parse_config(data: dict[str, Any], path: Path) -> Config:
-    unknown = set(data) - {"profiles", "settings"}
+    """The config in `data` (a parsed config.toml); raises `ConfigError`, one line naming `path`."""
+    try:
+        return _parse_config(data, path)
+    except ConfigError as exc:
+        raise ConfigError(exc.message.translate(_MESSAGE_ESCAPES)) from None
+    except RecursionError:  # a value nested deeper than pydantic can walk
+        raise ConfigError(f"{path}: a value is nested too deeply") from None
+
+
+def _parse_config(data: dict[str, Any], path: Path) -> Config:
+    unknown = set(data) - set(TOP_LEVEL_TABLES)
     if unknown:
         key = sorted(unknown)[0]
-        raise ConfigError(
-            f"{path}: unknown table or key {key!r}{_suggest(key, ['profiles', 'settings'])}"
-        )
+        raise ConfigError(f"{path}: unknown table or key {key!r}{_suggest(key, TOP_LEVEL_TABLES)}")
     profiles_data = data.get("profiles", {})
     if not isinstance(profiles_data, dict):
         raise ConfigError(f"{path}: `profiles` must be a table of [profiles.NAME] tables")
@@ -175,7 +222,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     except (ValidationError, TypeError) as exc:
         detail = _describe(exc, "settings") if isinstance(exc, ValidationError) else str(exc)
         raise ConfigError(f"{path}: {detail}") from None
-    return Config(path=path, exists=True, profiles=profiles, settings=settings)
+    prices = prices_from_config(data, where=str(path))
+    return Config(path=path, exists=True, profiles=profiles, settings=settings, prices=prices)
 
 
 def _check_kind(profile: Profile, path: Path) -> None:
@@ -189,7 +237,10 @@ def _check_kind(profile: Profile, path: Path) -> None:
 
 
 def _refuse_shared_key_file(path: Path) -> None:
-    mode = path.stat().st_mode
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot check who may read it: {exc.strerror or exc}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(
             f"{path} holds an api_key but others can read it; refusing to use it: "

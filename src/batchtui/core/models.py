@@ -150,10 +150,29 @@ class Job(BaseModel):
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
+    # A shard of a job group (a file split to fit the provider's limits): the group's id
+    # and the shard's 1-based position in it. None for a job of its own.
+    group_id: str | None = None
+    shard_index: int | None = None
 
     @property
     def is_terminal(self) -> bool:
         return self.status.is_terminal
+
+
+class JobGroup(BaseModel):
+    """One input file submitted as several batches (shards, each a `Job` with `group_id`)."""
+
+    id: str  # local id, `bg-` and never all digits
+    name: str
+    profile: str
+    input_path: Path | None = None
+    input_sha256: str | None = None
+    input_bytes: int | None = None
+    input_lines: int | None = None
+    estimated_input_tokens: int | None = None
+    shard_count: int
+    created_at: datetime = Field(default_factory=utc_now)
 
 
 class ResultRecord(BaseModel):

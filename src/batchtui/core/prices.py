@@ -217,7 +217,15 @@ def format_usd(amount: float) -> str:
         return f"${amount:,.0f}"
     if amount >= 0.1:
         return f"${amount:,.2f}"
+    if 0 < amount < 0.0001:
+        return "<$0.0001"  # `.2g` would turn to exponent notation
     return f"${amount:.2g}" if amount > 0 else "$0"
+
+
+def approx_usd(amount: float) -> str:
+    """`~$1.37` for an estimate (`<$0.0001` needs no tilde)."""
+    shown = format_usd(amount)
+    return shown if shown.startswith("<") else f"~{shown}"
 
 
 def describe_cost(cost: Cost | None, model: str, *, output_capped: bool = True) -> str:
@@ -230,7 +238,7 @@ def describe_cost(cost: Cost | None, model: str, *, output_capped: bool = True) 
     output = format_usd(cost.output_usd)
     assumed = "" if output_capped else ", output assumed where uncapped"
     return (
-        f"~{format_usd(cost.total_usd)} at batch prices for {cost.priced_as} "
+        f"{approx_usd(cost.total_usd)} at batch prices for {cost.priced_as} "
         f"(input {format_usd(cost.input_usd)}, output at most {output}{assumed}; "
         f"{'your config' if cost.price.source == 'config' else 'prices as of ' + PRICES_AS_OF})"
     )

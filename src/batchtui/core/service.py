@@ -25,6 +25,8 @@ import hashlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,13 +39,17 @@ from batchtui.core.errors import (
     ProviderError,
     UsageError,
 )
-from batchtui.core.models import BatchSpec, Job, RemoteBatch, ResultRecord
+from batchtui.core.models import BatchSpec, Job, JobGroup, RemoteBatch, ResultRecord
 from batchtui.core.providers.base import TAG_METADATA_KEY, BatchProvider, ProgressCallback
 from batchtui.core.registry import Registry
 from batchtui.core.status import JobStatus
 
 if TYPE_CHECKING:
-    from batchtui.core.formats import ValidationReport
+    from batchtui.core.formats import Limits, ValidationReport
+    from batchtui.core.formats.validate import Problem
+    from batchtui.core.prices import Cost
+    from batchtui.core.quota import Headroom
+    from batchtui.core.split import SplitPlan
 
 SUBMIT_GRACE = timedelta(minutes=2)
 HEARTBEAT_SECONDS = 30.0
@@ -56,6 +62,8 @@ _HASH_CHUNK = 1 << 20
 
 # Called with (kind, destination) before each result file is downloaded.
 FileStartCallback = Callable[[str, Path], None]
+# Called with (shard index, shard count) before each shard of a group is uploaded.
+ShardStartCallback = Callable[[int, int], None]
 # Builds a profile's provider (default: `make_provider`); tests pass a faster retry policy.
 ProviderFactory = Callable[[Profile], BatchProvider]
 
@@ -63,11 +71,55 @@ ProviderFactory = Callable[[Profile], BatchProvider]
 class InvalidInputFile(InputFileError):
     """The input file failed validation; `report` holds every problem found."""
 
-    def __init__(self, path: Path, report: ValidationReport) -> None:
+    def __init__(
+        self, path: Path, report: ValidationReport, errors: list[Problem] | None = None
+    ) -> None:
+        shown = errors or report.errors
         more = report.error_count - 1
         tail = f" (and {more} more error{'s' if more > 1 else ''})" if more > 0 else ""
-        super().__init__(f"{report.errors[0].describe(path)}{tail}")
+        super().__init__(f"{shown[0].describe(path)}{tail}")
         self.report = report
+
+
+class GroupSubmitError(BatchtuiError):
+    """A shard of a group failed to submit; every shard stays tracked in the registry."""
+
+    def __init__(self, message: str, group: JobGroup) -> None:
+        super().__init__(message)
+        self.group = group
+
+
+@dataclass
+class SubmitPlan:
+    """What submitting a file will do, known before anything is sent: shown, then followed."""
+
+    path: Path
+    profile: str
+    limits: Limits
+    report: ValidationReport  # with its token estimate
+    model: str | None
+    split: SplitPlan | None  # None: the file goes as one batch
+    headroom: Headroom | None
+    cost: Cost | None
+
+    @property
+    def input_tokens(self) -> int:
+        return self.report.estimate.input_tokens if self.report.estimate else 0
+
+    @property
+    def shard_count(self) -> int:
+        return self.split.shard_count if self.split else 1
+
+    def warnings(self) -> list[str]:
+        """What the user should hear before the upload starts (never a refusal)."""
+        warning = self.headroom.warning() if self.headroom is not None else None
+        return [warning] if warning else []
+
+
+@dataclass
+class GroupSubmission:
+    group: JobGroup
+    shards: list[Job]
 
 
 class JobService:
@@ -117,12 +169,56 @@ class JobService:
 
     # --- validation -------------------------------------------------------------------
 
-    def validate(self, path: Path, profile: str | None = None) -> ValidationReport:
+    def validate(
+        self, path: Path, profile: str | None = None, *, estimate: bool = False
+    ) -> ValidationReport:
         """Check an input file against the limits of `profile`'s kind (OpenAI's by default)."""
         from batchtui.core.formats import limits_for_kind, validate_file
 
         kind = self.config.profile(profile).kind if profile else None
-        return validate_file(path, limits=limits_for_kind(kind))
+        return validate_file(path, limits=limits_for_kind(kind), estimate=estimate)
+
+    def plan_submit(self, path: Path, profile: str, *, split: bool = True) -> SubmitPlan:
+        """Validate and estimate `path` for `profile`: how it would go, and what it may cost.
+
+        Raises InvalidInputFile for any problem splitting does not cure, and InputFileError
+        when the file is over the limits for one batch and `split` is False.
+        """
+        from batchtui.core.formats import limits_for_kind
+        from batchtui.core.quota import headroom_from_registry
+        from batchtui.core.split import (
+            blocking_problems,
+            needs_split,
+            plan_split,
+            splittable_problems,
+        )
+
+        settings = self.config.profile(profile)
+        limits = limits_for_kind(settings.kind)
+        report = self.validate(path, profile, estimate=True)
+        blocking = blocking_problems(report)
+        if blocking or (report.error_count and not needs_split(report)):
+            raise InvalidInputFile(path, report, blocking)
+        if not report.endpoint:
+            raise InputFileError(f"{path}: no request says which endpoint (url) it is for")
+        split_plan = plan_split(report, limits) if needs_split(report) else None
+        if split_plan is not None and not split:
+            first = splittable_problems(report)[0]
+            raise InputFileError(
+                f"{first.describe(path)}: not submitted (--no-split); without --no-split it "
+                f"goes as a job group of {split_plan.describe(limits)}"
+            )
+        model = report.model or settings.model
+        tokens = report.estimate.input_tokens if report.estimate else 0
+        headroom = cost = None
+        if model:
+            headroom = headroom_from_registry(self.registry, settings, model, tokens)
+            estimate = report.estimate
+            if estimate is not None:
+                cost = self.config.price_table().estimate_cost(
+                    model, estimate.input_tokens, estimate.max_output_tokens
+                )
+        return SubmitPlan(path, profile, limits, report, model, split_plan, headroom, cost)
 
     # --- submit -----------------------------------------------------------------------
 
@@ -135,42 +231,216 @@ class JobService:
         window: str = "24h",
         metadata: dict[str, str] | None = None,
         progress: ProgressCallback | None = None,
+        plan: SubmitPlan | None = None,
+        on_ready: Callable[[], None] | None = None,
     ) -> Job:
         """Validate, record as `submitting`, upload, create (tagged), record the remote batch.
 
         Never creates a batch twice: after an ambiguous create failure it looks for the tag.
+        A file over the limits of one batch is refused here: see `submit_file`.
         """
-        settings = self.config.profile(profile)
         user_metadata = checked_metadata(metadata or {})
-        report = await asyncio.to_thread(self.validate, path, profile)
-        if not report.ok:
-            raise InvalidInputFile(path, report)
-        if not report.endpoint:
-            raise InputFileError(f"{path}: no request says which endpoint (url) it is for")
+        if plan is None:
+            plan = await asyncio.to_thread(self.plan_submit, path, profile, split=False)
+        if plan.split is not None:
+            raise InputFileError(f"{path}: over the limits of one batch; submit it as a group")
         sha256, size = await asyncio.to_thread(fingerprint, path)
         # Building the provider reads the API key: a missing key fails before anything is recorded.
         provider = await self.provider(profile)
         await check_access(provider)
+        if on_ready is not None:
+            on_ready()
         job = self.registry.add_job(
-            Job(
-                id=self.registry.new_job_id(),
-                name=name or path.name,
-                profile=profile,
-                kind=settings.kind,
-                tag=str(uuid.uuid4()),
-                endpoint=report.endpoint,
-                model=report.model or settings.model,
-                completion_window=window,
-                input_path=path.resolve(),
-                input_sha256=sha256,
-                input_bytes=size,
-                input_lines=report.lines,
-                metadata=user_metadata,
+            self._new_job(
+                plan, path, plan.report, name or path.name, window, sha256, size, user_metadata
             ),
             note="recorded before upload",
         )
+        return await self._send(job, provider, user_metadata, progress)
+
+    async def submit_file(
+        self,
+        path: Path,
+        profile: str,
+        *,
+        name: str | None = None,
+        window: str = "24h",
+        metadata: dict[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        plan: SubmitPlan | None = None,
+        split: bool = True,
+        on_shard: ShardStartCallback | None = None,
+        on_ready: Callable[[], None] | None = None,
+    ) -> Job | GroupSubmission:
+        """`submit`, or `submit_group` when the file is over the limits of one batch.
+
+        `on_ready` is called once the provider has accepted the key, before anything is
+        recorded or sent: the moment to show the plan's estimate and warnings.
+        """
+        if plan is None:
+            plan = await asyncio.to_thread(self.plan_submit, path, profile, split=split)
+        common = {
+            "name": name,
+            "window": window,
+            "metadata": metadata,
+            "progress": progress,
+            "on_ready": on_ready,
+        }
+        if plan.split is None:
+            return await self.submit(path, profile, plan=plan, **common)  # type: ignore[arg-type]
+        return await self.submit_group(plan, on_shard=on_shard, **common)  # type: ignore[arg-type]
+
+    async def submit_group(
+        self,
+        plan: SubmitPlan,
+        *,
+        name: str | None = None,
+        window: str = "24h",
+        metadata: dict[str, str] | None = None,
+        progress: ProgressCallback | None = None,
+        on_shard: ShardStartCallback | None = None,
+        on_ready: Callable[[], None] | None = None,
+    ) -> GroupSubmission:
+        """Split the planned file into shards and submit them, one batch each, as a group.
+
+        The group and every shard are recorded (`submitting`) in one transaction before the
+        first upload. When a shard fails, the shards already submitted keep running, the
+        failed one is settled as a single submit would be, and the rest are marked
+        `not_submitted`: the group is always recorded whole.
+        """
+        from batchtui.core.paths import data_dir
+        from batchtui.core.split import write_shards
+
+        assert plan.split is not None
+        user_metadata = checked_metadata(metadata or {})
+        path = plan.path
+        provider = await self.provider(plan.profile)
+        await check_access(provider)
+        if on_ready is not None:
+            on_ready()
+        group_id = self.registry.new_group_id()
+        shard_dir = data_dir() / "shards" / group_id
+        shards = await asyncio.to_thread(write_shards, path, shard_dir, plan.split)
+        group_name = name or path.name
+        jobs: list[Job] = []
+        for shard in shards:
+            report = await asyncio.to_thread(self.validate, shard.path, plan.profile, estimate=True)
+            if not report.ok:  # the whole file was valid: a shard cannot be invalid
+                raise InvalidInputFile(shard.path, report)
+            sha256, size = await asyncio.to_thread(fingerprint, shard.path)
+            job = self._new_job(
+                plan,
+                shard.path,
+                report,
+                f"{group_name} [{shard.index}/{len(shards)}]",
+                window,
+                sha256,
+                size,
+                user_metadata,
+            )
+            jobs.append(job.model_copy(update={"group_id": group_id, "shard_index": shard.index}))
+        sha256, size = await asyncio.to_thread(fingerprint, path)
+        group = JobGroup(
+            id=group_id,
+            name=group_name,
+            profile=plan.profile,
+            input_path=path.resolve(),
+            input_sha256=sha256,
+            input_bytes=size,
+            input_lines=plan.report.lines,
+            estimated_input_tokens=plan.input_tokens,
+            shard_count=len(jobs),
+        )
+        self.registry.add_group(group, jobs, note="recorded before upload")
+        submitted: list[Job] = []
+        for position, job in enumerate(jobs):
+            if on_shard is not None:
+                on_shard(position + 1, len(jobs))
+            waiting = [later.id for later in jobs[position + 1 :]]
+            try:
+                submitted.append(
+                    await self._send(job, provider, user_metadata, progress, also_alive=waiting)
+                )
+            except BaseException as error:
+                self._abandon(jobs[position + 1 :], job, len(jobs), error)
+                if not isinstance(error, BatchtuiError):
+                    raise
+                raise GroupSubmitError(
+                    self._group_failure(group, job, submitted, error), group
+                ) from error
+        return GroupSubmission(group, submitted)
+
+    def _new_job(
+        self,
+        plan: SubmitPlan,
+        path: Path,
+        report: ValidationReport,
+        name: str,
+        window: str,
+        sha256: str,
+        size: int,
+        metadata: dict[str, str],
+    ) -> Job:
+        return Job(
+            id=self.registry.new_job_id(),
+            name=name,
+            profile=plan.profile,
+            kind=self.config.profile(plan.profile).kind,
+            tag=str(uuid.uuid4()),
+            endpoint=report.endpoint or plan.report.endpoint,
+            model=plan.model,
+            completion_window=window,
+            input_path=path.resolve(),
+            input_sha256=sha256,
+            input_bytes=size,
+            input_lines=report.lines,
+            estimated_input_tokens=report.estimate.input_tokens if report.estimate else None,
+            metadata=metadata,
+        )
+
+    def _abandon(self, later: list[Job], failed: Job, count: int, error: BaseException) -> None:
+        reason = (
+            f"not submitted: shard {failed.shard_index} of {count} failed first "
+            f"({_describe(error)})"
+        )
+        for job in later:
+            self._mark_not_submitted(job, reason)
+
+    def _group_failure(
+        self, group: JobGroup, failed: Job, submitted: list[Job], error: BatchtuiError
+    ) -> str:
+        failed = self.registry.get_job(failed.id)
+        state = failed.status
+        # The shard's own record says what happened without a single job's advice
+        # ("submit again" would send the shards already running a second time).
+        cause = failed.last_error or str(error)
+        done = (
+            f"shard{'s' if len(submitted) > 1 else ''} "
+            f"{', '.join(str(job.shard_index) for job in submitted)} submitted and running"
+            if submitted
+            else "no shard was submitted"
+        )
+        return (
+            f"group {group.id}: shard {failed.shard_index} of {group.shard_count} failed: "
+            f"{cause}; {done}; shard {failed.shard_index} is {state}, later shards are "
+            f"not_submitted (see `batchtui status {group.id}`)"
+        )
+
+    async def _send(
+        self,
+        job: Job,
+        provider: BatchProvider,
+        user_metadata: dict[str, str],
+        progress: ProgressCallback | None,
+        *,
+        also_alive: list[str] | None = None,
+    ) -> Job:
+        """Upload and create the recorded job's batch, never twice."""
+        assert job.input_path is not None and job.endpoint is not None
+        path = job.input_path
+        heartbeat = self._heartbeat([job.id, *(also_alive or [])], progress)
         try:
-            remote_file = await provider.upload(path, progress=self._heartbeat(job.id, progress))
+            remote_file = await provider.upload(path, progress=heartbeat)
         except BaseException as error:
             # Nothing can have been created yet: only create makes a batch.
             self._mark_not_submitted(job, f"upload {path}: {_describe(error)}")
@@ -178,8 +448,8 @@ class JobService:
         job = self.registry.update_job(job.id, input_file_id=remote_file.id)
         spec = BatchSpec(
             input_file_id=remote_file.id,
-            endpoint=report.endpoint,
-            completion_window=window,
+            endpoint=job.endpoint or "",
+            completion_window=job.completion_window or "24h",
             model=job.model,
             metadata={TAG_METADATA_KEY: job.tag, **user_metadata},
             name=job.name,
@@ -226,15 +496,17 @@ class JobService:
             code=error.code,
         ) from error
 
-    def _heartbeat(self, job_id: str, progress: ProgressCallback | None) -> ProgressCallback:
-        """Pass progress on, and touch the job now and then so reconcile sees it is alive."""
+    def _heartbeat(self, job_ids: list[str], progress: ProgressCallback | None) -> ProgressCallback:
+        """Pass progress on, and touch the jobs now and then so reconcile sees them alive
+        (the one uploading, and the shards of its group waiting their turn)."""
         last_touch = time.monotonic()
 
         def on_progress(done: int, total: int | None) -> None:
             nonlocal last_touch
             if time.monotonic() - last_touch >= HEARTBEAT_SECONDS:
                 last_touch = time.monotonic()
-                self.registry.update_job(job_id)  # touches updated_at
+                for job_id in job_ids:
+                    self.registry.update_job(job_id)  # touches updated_at
             if progress is not None:
                 progress(done, total)
 
@@ -389,6 +661,72 @@ class JobService:
                 if errors_only and record.ok:
                     continue
                 yield record
+
+    # --- job groups: every operation acts on each shard ---------------------------------
+
+    def shards(self, group: JobGroup) -> list[Job]:
+        return self.registry.group_jobs(group.id)
+
+    async def refresh_group(self, group: JobGroup, *, force: bool = False) -> list[Job]:
+        """Refresh every shard; a shard whose provider cannot be reached keeps its state."""
+        shards = []
+        for shard in self.shards(group):
+            shards.append(await self.refresh(shard, force=force))
+        return shards
+
+    async def cancel_group(self, group: JobGroup) -> list[Job]:
+        """Cancel every shard still running; the shards that have ended are left as they are."""
+        running = [
+            shard
+            for shard in await self.refresh_group(group)
+            if shard.remote_id is not None and not shard.is_terminal
+        ]
+        if not running:
+            raise BatchtuiError(f"group {group.id} has no running shard to cancel")
+        return [await self.cancel(shard) for shard in running]
+
+    async def download_group(
+        self,
+        group: JobGroup,
+        dest_dir: Path,
+        *,
+        progress: ProgressCallback | None = None,
+        on_file_start: FileStartCallback | None = None,
+    ) -> list[Path]:
+        """Each shard's result files into `dest_dir/shard-NN/`; shards never sent are skipped."""
+        shards = await self.refresh_group(group)
+        waiting = [s for s in shards if s.remote_id is not None and not s.status.may_have_results]
+        if waiting:
+            raise BatchtuiError(
+                f"group {group.id}: shard {waiting[0].shard_index} ({waiting[0].id}) is "
+                f"{waiting[0].status}: no results yet (wait with `batchtui watch {group.id}`)"
+            )
+        written: list[Path] = []
+        for shard in shards:
+            if shard.remote_id is None:
+                continue
+            shard_dir = dest_dir / f"shard-{shard.shard_index or 0:02d}"
+            written += await self.download(
+                shard, shard_dir, progress=progress, on_file_start=on_file_start
+            )
+        return written
+
+    async def iter_group_results(
+        self, group: JobGroup, *, errors_only: bool = False
+    ) -> AsyncIterator[ResultRecord]:
+        """The records of every shard, in shard order, read as one file would be.
+
+        custom_ids are unique across the group: the file was validated whole before it
+        was split. Shards that were never sent have no records.
+        """
+        shards = [shard for shard in self.shards(group) if shard.remote_id is not None]
+        if not shards:
+            raise BatchtuiError(f"group {group.id}: no shard was submitted, so no results")
+        for shard in shards:
+            # Closed here, not left to the loop: a reader may stop after `--head N`.
+            async with aclosing(self.iter_results(shard, errors_only=errors_only)) as records:
+                async for record in records:
+                    yield record
 
 
 # --- helpers ------------------------------------------------------------------------------

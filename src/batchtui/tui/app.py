@@ -30,7 +30,7 @@ from batchtui.tui.theme import THEME_ENV, choose_theme
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
-    from batchtui.core.models import Job
+    from batchtui.core.models import Job, JobGroup
     from batchtui.core.registry import Registry
     from batchtui.core.service import JobService
 
@@ -61,6 +61,8 @@ class JobsSnapshot:
     loading: bool = True
     updated_at: datetime | None = None
     problem: str | None = None
+    # Job groups (files split into shards); their shards are in `jobs`.
+    groups: dict[str, JobGroup] = field(default_factory=dict)
 
 
 class BatchtuiApp(App[int]):
@@ -166,6 +168,7 @@ class BatchtuiApp(App[int]):
             registry = self.registry or Registry.open_default()
             version = registry.data_version()
             jobs = registry.list_jobs()
+            groups = registry.list_groups()
         except BatchtuiError as exc:
             self.call_from_thread(self._set_problem, str(exc))
             return
@@ -173,13 +176,20 @@ class BatchtuiApp(App[int]):
             log.exception("loading failed")
             self.call_from_thread(self._set_problem, f"cannot start: {exc}")
             return
-        self.call_from_thread(self._loaded, config, registry, jobs, version)
+        self.call_from_thread(self._loaded, config, registry, jobs, version, groups)
 
-    def _loaded(self, config: Config, registry: Registry, jobs: list[Job], version: int) -> None:
+    def _loaded(
+        self,
+        config: Config,
+        registry: Registry,
+        jobs: list[Job],
+        version: int,
+        groups: list[JobGroup],
+    ) -> None:
         self.registry = registry
         self._data_version = version
         self.use_config(config)
-        self._replace_jobs(jobs, announce=False)
+        self._replace_jobs(jobs, groups, announce=False)
         if not self._timers_started:
             self._timers_started = True
             interval = self.refresh_seconds or config.settings.registry_refresh_seconds
@@ -232,6 +242,7 @@ class BatchtuiApp(App[int]):
             loading=False,
             updated_at=self.snapshot.updated_at,
             problem=message,
+            groups=self.snapshot.groups,
         )
         self.jobs_signal.publish(self.snapshot)
         self.notify(message, title="batchtui", severity="error", markup=False, timeout=10)
@@ -249,18 +260,21 @@ class BatchtuiApp(App[int]):
             if not force and version == self._data_version:
                 return
             jobs = registry.list_jobs()
+            groups = registry.list_groups()
         except Exception as exc:
             log.exception("registry read failed")
             self.call_from_thread(self._report_problem, "registry", f"registry: {exc}")
             return
-        self.call_from_thread(self._registry_read, jobs, version)
+        self.call_from_thread(self._registry_read, jobs, version, groups)
 
-    def _registry_read(self, jobs: list[Job], version: int) -> None:
+    def _registry_read(self, jobs: list[Job], version: int, groups: list[JobGroup]) -> None:
         self._data_version = version
         self._reported_problems.pop("registry", None)
-        self._replace_jobs(jobs)
+        self._replace_jobs(jobs, groups)
 
-    def _replace_jobs(self, jobs: Iterable[Job], *, announce: bool = True) -> None:
+    def _replace_jobs(
+        self, jobs: Iterable[Job], groups: Iterable[JobGroup] = (), *, announce: bool = True
+    ) -> None:
         new = {job.id: job for job in jobs}
         if announce:
             self._announce_transitions(new.values())
@@ -269,6 +283,7 @@ class BatchtuiApp(App[int]):
             loading=False,
             updated_at=self.snapshot.updated_at or self.now(),
             problem=None,
+            groups={group.id: group for group in groups},
         )
         self.jobs_signal.publish(self.snapshot)
 
@@ -276,7 +291,9 @@ class BatchtuiApp(App[int]):
         self._announce_transitions([job])
         jobs = dict(self.snapshot.jobs)
         jobs[job.id] = job
-        self.snapshot = JobsSnapshot(jobs=jobs, loading=False, updated_at=self.now())
+        self.snapshot = JobsSnapshot(
+            jobs=jobs, loading=False, updated_at=self.now(), groups=self.snapshot.groups
+        )
         self.jobs_signal.publish(self.snapshot)
 
     def _announce_transitions(self, jobs: Iterable[Job]) -> None:
@@ -454,6 +471,50 @@ class BatchtuiApp(App[int]):
         self.activity_signal.publish(f"cancel requested for {job.id}")
         self.notify(f"Cancel requested for {job.id}", markup=False)
 
+    def group_shards(self, group_id: str) -> list[Job]:
+        """The shards of a group as the app knows them now, in shard order."""
+        shards = [job for job in self.snapshot.jobs.values() if job.group_id == group_id]
+        return sorted(shards, key=lambda shard: shard.shard_index or 0)
+
+    def cancel_group(self, group_id: str) -> None:
+        from batchtui.tui.screens.confirm import ConfirmScreen
+
+        group = self.snapshot.groups.get(group_id)
+        running = [s for s in self.group_shards(group_id) if s.remote_id and not s.is_terminal]
+        if group is None or self.service is None:
+            return
+        if not running:
+            self.notify(f"{group_id} has no running shard", severity="warning", markup=False)
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                for shard in running:
+                    self.run_worker(self._cancel(shard), group="cancel", exit_on_error=False)
+
+        name = printable(group.name, single_line=True)
+        self.push_screen(
+            ConfirmScreen(
+                f"Cancel {name} ({group_id}): {len(running)} running shards?",
+                "Requests already done keep their results.",
+            ),
+            confirmed,
+        )
+
+    def download_group(self, group_id: str) -> None:
+        """Every shard with results, each into `./batchtui-<group>/shard-NN/`."""
+        shards = [s for s in self.group_shards(group_id) if s.status.may_have_results]
+        if not shards or self.service is None:
+            self.notify(f"{group_id}: no shard has results yet", severity="warning", markup=False)
+            return
+        root = Path.cwd() / f"batchtui-{group_id}"
+        self.notify(f"Downloading {len(shards)} shards into {root}", markup=False)
+        for shard in shards:
+            dest = root / f"shard-{shard.shard_index or 0:02d}"
+            self.run_worker(
+                self._download(shard, dest), group=f"download:{shard.id}", exclusive=True
+            )
+
     def download_job(self, job_id: str) -> None:
         job = self.get_job(job_id)
         if job is None or self.service is None:
@@ -556,6 +617,9 @@ def _setup_debug_log() -> Path:
 
     directory = ensure_private_dir(state_dir())
     path = directory / DEBUG_LOG_NAME
+    # Private whatever the umask (it logs provider answers); an older log made 0644 too.
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    os.chmod(path, 0o600)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("batchtui")

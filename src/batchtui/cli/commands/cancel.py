@@ -1,4 +1,4 @@
-"""`batchtui cancel JOB`."""
+"""`batchtui cancel JOB|GROUP`: a group cancels every shard still running."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import argparse
 
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async
 from batchtui.cli.output import status_label
-from batchtui.core.models import Job
+from batchtui.cli.targets import find_job_or_group
+from batchtui.core.models import Job, JobGroup
 
 
 async def _cancel(context: CommandContext, job: Job) -> Job:
@@ -16,8 +17,23 @@ async def _cancel(context: CommandContext, job: Job) -> Job:
         return await service.cancel(job)
 
 
+async def _cancel_group(context: CommandContext, group: JobGroup) -> list[Job]:
+    async with context.service() as service:
+        await reconcile_leftovers(service, group.profile)
+        return await service.cancel_group(group)
+
+
 def run(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
-        job = run_async(_cancel(context, context.find_job(args.job)))
+        target = find_job_or_group(context, args.job)
+        if isinstance(target, JobGroup):
+            shards = run_async(_cancel_group(context, target))
+            for shard in shards:
+                print(
+                    f"cancel requested for {shard.id} (shard {shard.shard_index} of "
+                    f"{target.id}): {status_label(shard.status)}"
+                )
+            return 0
+        job = run_async(_cancel(context, target))
     print(f"cancel requested for {job.id}: {status_label(job.status)}")
     return 0

@@ -1,13 +1,19 @@
-"""`batchtui jobs [--profile P] [--status S] [--json]`: the local registry only, no network."""
+"""`batchtui jobs [--profile P] [--status S] [--json]`: the local registry only, no network.
+
+A job group is one row (its summed progress, its most active status); `--json` gives the
+group with its `shards`.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from batchtui.cli.context import CommandContext
 from batchtui.cli.output import (
     counts_text,
+    group_summary,
     job_summary,
     print_json,
     relative_time,
@@ -16,7 +22,7 @@ from batchtui.cli.output import (
 )
 from batchtui.cli.terminal import inert, supports_unicode
 from batchtui.core.errors import UsageError
-from batchtui.core.models import Job
+from batchtui.core.models import Job, JobGroup
 from batchtui.core.status import TERMINAL_STATUSES, JobStatus
 
 STATUS_GROUPS = {
@@ -57,16 +63,59 @@ def jobs_table(jobs: Sequence[Job], *, unicode: bool) -> str:
     return render_table(headers, rows, shrink_column=3, unicode=unicode)
 
 
+@dataclass
+class Entry:
+    """One row of the list: a job, or a group shown as the job `row` with its shards."""
+
+    row: Job
+    group: JobGroup | None = None
+    shards: list[Job] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        if self.group is None:
+            return job_summary(self.row)
+        return group_summary(self.group, self.shards)
+
+
+def list_entries(context: CommandContext, profile: str | None) -> list[Entry]:
+    """Jobs of their own and groups, newest first."""
+    from batchtui.core.groups import group_as_job, split_by_group
+
+    registry = context.registry
+    alone, grouped = split_by_group(registry.list_jobs(profile=profile))
+    entries = [Entry(job) for job in alone]
+    for group in registry.list_groups(profile=profile):
+        shards = grouped.pop(group.id, [])
+        entries.append(Entry(group_as_job(group, shards), group, shards))
+    for orphans in grouped.values():  # a shard whose group row is missing: shown alone
+        entries += [Entry(job) for job in orphans]
+    entries.sort(key=lambda entry: (entry.row.created_at, entry.row.id), reverse=True)
+    return entries
+
+
 def run(args: argparse.Namespace) -> int:
     statuses = parse_statuses(args.status)
+    if args.limit is not None and args.limit < 0:
+        raise UsageError(f"--limit {args.limit}: must be 0 or more")
     with CommandContext(args) as context:
         if args.profile:
             context.config.profile(args.profile)
-        jobs = context.registry.list_jobs(profile=args.profile, statuses=statuses, limit=args.limit)
+        entries = list_entries(context, args.profile)
+    if statuses is not None:
+        entries = [entry for entry in entries if entry.row.status in statuses]
+    entries = entries[: args.limit] if args.limit is not None else entries
     if args.json:
-        print_json([job_summary(job) for job in jobs])
-    elif not jobs:
+        print_json([entry.to_json() for entry in entries])
+    elif not entries:
         print("no jobs yet; submit one with `batchtui submit FILE --profile P`")
     else:
-        print(jobs_table(jobs, unicode=supports_unicode()))
+        rows = [
+            entry.row
+            if entry.group is None
+            else entry.row.model_copy(
+                update={"name": f"{entry.row.name} ({len(entry.shards)} shards)"}
+            )
+            for entry in entries
+        ]
+        print(jobs_table(rows, unicode=supports_unicode()))
     return 0

@@ -1,7 +1,9 @@
-"""`batchtui results JOB|FILE [--head N] [--errors] [--json]`.
+"""`batchtui results JOB|GROUP|FILE [--head N] [--errors] [--json]`.
 
 A job's results come from its downloaded files, or are streamed from the provider
-when not downloaded; FILE is a local results JSONL. Model text is printed inert.
+when not downloaded; a group's are all its shards' records, in shard order, read as one
+(custom_ids are unique across the group). FILE is a local results JSONL. Model text is
+printed inert.
 """
 
 from __future__ import annotations
@@ -90,9 +92,22 @@ class Printer:
 async def _print_job_results(
     context: CommandContext, args: argparse.Namespace, printer: Printer
 ) -> None:
+    from batchtui.cli.targets import find_job_or_group
+    from batchtui.core.models import JobGroup
     from batchtui.core.service import result_file_ids
 
-    job = context.find_job(args.source)
+    target = find_job_or_group(context, args.source)
+    if isinstance(target, JobGroup):
+        async with context.service() as service:
+            await reconcile_leftovers(service, target.profile)
+            records = service.iter_group_results(target, errors_only=args.errors)
+            async with aclosing(records):  # type: ignore[type-var]
+                async for record in records:
+                    if printer.full:
+                        break
+                    printer.print(record)
+        return
+    job = target
     async with context.service() as service:
         await reconcile_leftovers(service, job.profile)
         job = context.registry.get_job(job.id)

@@ -1,12 +1,23 @@
-"""`batchtui validate FILE [--profile P] [--json]`: exit 1 when the file has errors."""
+"""`batchtui validate FILE [--profile P] [--json]`: exit 1 when the file has errors.
+
+Besides the problems, it prints the token estimate made in the same pass, the cost at
+batch prices (config.toml's `[prices."MODEL"]` over the shipped table) and, with a
+profile, the profile's limits and its enqueued-token headroom for the file's model.
+The verdict is printed before config and registry are read, so it comes at once.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from batchtui.cli.output import print_json
 from batchtui.cli.terminal import inert
+
+if TYPE_CHECKING:
+    from batchtui.core.formats import ValidationReport
 
 
 def _plural(count: int, word: str) -> str:
@@ -14,19 +25,34 @@ def _plural(count: int, word: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from batchtui.cli.context import CommandContext
+    from batchtui.cli.estimates import estimate_view
     from batchtui.core.formats import limits_for_kind, validate_file
 
     path = Path(args.file)
-    kind = None
-    if args.profile:
-        from batchtui.cli.context import CommandContext
-
-        with CommandContext(args) as context:
-            kind = context.config.profile(args.profile).kind
-    report = validate_file(path, limits=limits_for_kind(kind))
+    with CommandContext(args) as context:
+        profile = context.config.profile(args.profile) if args.profile else None
+        limits = limits_for_kind(profile.kind if profile else None)
+        report = validate_file(path, limits=limits, estimate=True)
+        if not args.json:
+            _print_problems(path, report)
+            sys.stdout.flush()
+        registry = context.registry if profile is not None else None
+        view = estimate_view(
+            report, context.config, limits=limits, profile=profile, registry=registry
+        )
     if args.json:
-        print_json(report.to_json())
-        return 0 if report.ok else 1
+        data = report.to_json()
+        if view is not None:
+            data["estimate"] = view.to_json()
+        print_json(data)
+    elif view is not None:
+        for line in view.lines():
+            print(line)
+    return 0 if report.ok else 1
+
+
+def _print_problems(path: Path, report: ValidationReport) -> None:
     for problem in report.problems:
         print(inert(problem.describe(path), single_line=True))
     if report.truncated:
@@ -37,4 +63,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"{summary}, OK{warnings}")
     else:
         print(f"{summary}, {_plural(report.error_count, 'error')}")
-    return 0 if report.ok else 1

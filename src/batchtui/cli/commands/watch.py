@@ -1,4 +1,6 @@
-"""`batchtui watch [JOB...] [--interval S]`: poll until every job has ended.
+"""`batchtui watch [JOB|GROUP...] [--interval S]`: poll until every job has ended.
+
+A group stands for all its shards.
 
 Exit 0 when every job completed, 1 when any ended otherwise (failed, expired,
 cancelled, not submitted). Status changes go to stderr as lines; on a terminal a
@@ -80,6 +82,21 @@ class Watcher:
             self.live.clear()
 
 
+def _expand(context: CommandContext, refs: list[str]) -> list[Job]:
+    """The jobs named, a group's shards in its place; each job once."""
+    from batchtui.cli.targets import find_job_or_group
+
+    jobs: dict[str, Job] = {}
+    for ref in refs:
+        target = find_job_or_group(context, ref)
+        if isinstance(target, Job):
+            jobs.setdefault(target.id, target)
+        else:
+            for shard in context.registry.group_jobs(target.id):
+                jobs.setdefault(shard.id, shard)
+    return list(jobs.values())
+
+
 def default_interval(context: CommandContext, jobs: list[Job]) -> float:
     """The shortest poll interval among the jobs' profiles."""
     profiles = [context.config.profiles.get(job.profile) for job in jobs]
@@ -89,7 +106,7 @@ def default_interval(context: CommandContext, jobs: list[Job]) -> float:
 async def _watch(context: CommandContext, args: argparse.Namespace) -> list[Job]:
     async with context.service() as service:
         if args.jobs:
-            jobs = [context.find_job(ref) for ref in args.jobs]
+            jobs = _expand(context, args.jobs)
         else:
             await reconcile_leftovers(service)
             active = frozenset(JobStatus) - TERMINAL_STATUSES

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from batchtui.core.models import Job, StatusChange
+from batchtui.core.models import Job, JobGroup, StatusChange
 
 JOB_COLUMNS = (
     "id",
@@ -47,6 +47,21 @@ JOB_COLUMNS = (
     "created_at",
     "updated_at",
     "estimated_input_tokens",
+    "group_id",
+    "shard_index",
+)
+
+GROUP_COLUMNS = (
+    "id",
+    "name",
+    "profile",
+    "input_path",
+    "input_sha256",
+    "input_bytes",
+    "input_lines",
+    "estimated_input_tokens",
+    "shard_count",
+    "created_at",
 )
 
 HISTORY_COLUMNS = (
@@ -125,6 +140,8 @@ def job_to_row(job: Job) -> JobRow:
         encode_datetime(job.created_at),
         encode_datetime(job.updated_at),
         job.estimated_input_tokens,
+        job.group_id,
+        job.shard_index,
     )
 
 
@@ -140,6 +157,27 @@ def row_to_job(row: JobRow) -> Job:
         if values[column] is not None:
             values[column] = json.loads(values[column])
     return Job.model_validate(values)
+
+
+def group_to_row(group: JobGroup) -> JobRow:
+    """Values in `GROUP_COLUMNS` order."""
+    return (
+        group.id,
+        group.name,
+        group.profile,
+        _encode_path(group.input_path),
+        group.input_sha256,
+        group.input_bytes,
+        group.input_lines,
+        group.estimated_input_tokens,
+        group.shard_count,
+        encode_datetime(group.created_at),
+    )
+
+
+def row_to_group(row: JobRow) -> JobGroup:
+    """The inverse of `group_to_row`; raises ValueError on a row it cannot read."""
+    return JobGroup.model_validate(dict(zip(GROUP_COLUMNS, row, strict=True)))
 
 
 def history_to_row(change: StatusChange) -> JobRow:

@@ -98,10 +98,34 @@ def _v3_estimated_input_tokens(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE jobs ADD COLUMN estimated_input_tokens INTEGER")
 
 
+def _v4_job_groups(conn: sqlite3.Connection) -> None:
+    # A file split to fit a provider's limits: one group, its shards are ordinary jobs.
+    conn.execute(
+        """
+        CREATE TABLE groups (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            input_path TEXT,
+            input_sha256 TEXT,
+            input_bytes INTEGER,
+            input_lines INTEGER,
+            estimated_input_tokens INTEGER,
+            shard_count INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    conn.execute("ALTER TABLE jobs ADD COLUMN group_id TEXT")
+    conn.execute("ALTER TABLE jobs ADD COLUMN shard_index INTEGER")
+    conn.execute("CREATE INDEX jobs_group ON jobs (group_id, shard_index)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_jobs_and_history,
     _v2_change_counter,
     _v3_estimated_input_tokens,
+    _v4_job_groups,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The first version with the `meta` change counter.

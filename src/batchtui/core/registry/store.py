@@ -14,10 +14,15 @@ from pathlib import Path
 
 from batchtui.core import paths
 from batchtui.core.errors import JobNotFound, RegistryError, UsageError
-from batchtui.core.models import Job, RemoteBatch, StatusChange, utc_now
+from batchtui.core.models import Job, JobGroup, RemoteBatch, StatusChange, utc_now
 from batchtui.core.registry import codec
 from batchtui.core.registry.database import Database
-from batchtui.core.registry.ids import JOB_ID_PREFIX, random_job_id
+from batchtui.core.registry.ids import (
+    GROUP_ID_PREFIX,
+    JOB_ID_PREFIX,
+    random_group_id,
+    random_job_id,
+)
 from batchtui.core.registry.merge import merge_remote, needs_history_row, status_changed
 from batchtui.core.status import JobStatus
 
@@ -28,6 +33,11 @@ _JOB_INSERT = (
 )
 _JOB_UPDATE = (
     f"UPDATE jobs SET {', '.join(f'{column} = ?' for column in codec.JOB_COLUMNS[1:])} WHERE id = ?"
+)
+_GROUP_SELECT = f"SELECT {', '.join(codec.GROUP_COLUMNS)} FROM groups"
+_GROUP_INSERT = (
+    f"INSERT INTO groups ({', '.join(codec.GROUP_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in codec.GROUP_COLUMNS)})"
 )
 _HISTORY_SELECT = f"SELECT {', '.join(codec.HISTORY_COLUMNS)} FROM status_history"
 _HISTORY_INSERT = (
@@ -94,6 +104,107 @@ class Registry:
 
         self._db.write(insert)
         return job
+
+    # --- job groups -------------------------------------------------------------------
+
+    def new_group_id(self) -> str:
+        """A fresh group id (e.g. `bg-4kq9x2`)."""
+
+        def unused_id(conn: sqlite3.Connection) -> str:
+            while True:
+                candidate = random_group_id()
+                if not conn.execute("SELECT 1 FROM groups WHERE id = ?", (candidate,)).fetchall():
+                    return candidate
+
+        return self._db.read(unused_id)
+
+    def add_group(self, group: JobGroup, shards: list[Job], *, note: str | None = None) -> JobGroup:
+        """Insert a group and every one of its shard jobs in one transaction: all or nothing."""
+        if len(shards) != group.shard_count:
+            raise ValueError(
+                f"group {group.id}: {len(shards)} shards, expected {group.shard_count}"
+            )
+        for index, shard in enumerate(shards, start=1):
+            if shard.group_id != group.id or shard.shard_index != index:
+                raise ValueError(f"job {shard.id} is not shard {index} of group {group.id}")
+
+        def insert(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM groups WHERE id = ?", (group.id,)).fetchall():
+                raise RegistryError(f"registry {self.path} already has a group {group.id}")
+            conn.execute(_GROUP_INSERT, codec.group_to_row(group))
+            for shard in shards:
+                if conn.execute("SELECT 1 FROM jobs WHERE id = ?", (shard.id,)).fetchall():
+                    raise RegistryError(f"registry {self.path} already has a job {shard.id}")
+                conn.execute(_JOB_INSERT, codec.job_to_row(shard))
+                self._add_history(conn, shard, note)
+
+        self._db.write(insert)
+        return group
+
+    def get_group(self, group_id: str) -> JobGroup:
+        """By exact id; raises JobNotFound."""
+
+        def read(conn: sqlite3.Connection) -> JobGroup:
+            rows = conn.execute(_GROUP_SELECT + " WHERE id = ?", (group_id,)).fetchall()
+            if not rows:
+                raise JobNotFound(f"no job group {group_id!r} in the registry {self.path}")
+            return self._decode_group(rows[0])
+
+        return self._db.read(read)
+
+    def find_group(self, ref: str) -> JobGroup:
+        """By id or a unique prefix of one (`bg-` may be left out); raises JobNotFound."""
+        local = ref.strip().lower()
+        if not local:
+            raise UsageError("empty group reference: give a group id (bg-...) or a prefix")
+        prefix = local if local.startswith(GROUP_ID_PREFIX) else GROUP_ID_PREFIX + local
+
+        def read(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+            return conn.execute(
+                _GROUP_SELECT + " WHERE substr(id, 1, ?) = ? ORDER BY created_at DESC",
+                (len(prefix), prefix),
+            ).fetchall()
+
+        rows = self._db.read(read)
+        if not rows:
+            raise JobNotFound(f"no job group matches {ref!r} in {self.path}")
+        exact = [row for row in rows if row[0] == prefix]
+        if len(rows) > 1 and not exact:
+            shown = ", ".join(str(row[0]) for row in rows[:_AMBIGUOUS_SHOWN])
+            raise UsageError(
+                f"group reference {ref!r} is ambiguous: it matches {shown}; give the full id"
+            )
+        return self._decode_group((exact or rows)[0])
+
+    def list_groups(self, *, profile: str | None = None) -> list[JobGroup]:
+        """Newest first."""
+        query = _GROUP_SELECT
+        params: tuple[object, ...] = ()
+        if profile is not None:
+            query += " WHERE profile = ?"
+            params = (profile,)
+        query += " ORDER BY created_at DESC, id DESC"
+        rows = self._db.read(lambda conn: conn.execute(query, params).fetchall())
+        return [self._decode_group(row) for row in rows]
+
+    def group_jobs(self, group_id: str) -> list[Job]:
+        """The shards of a group, in shard order."""
+        rows = self._db.read(
+            lambda conn: conn.execute(
+                _JOB_SELECT + " WHERE group_id = ? ORDER BY shard_index", (group_id,)
+            ).fetchall()
+        )
+        return [self._decode_cached(row) for row in rows]
+
+    def _decode_group(self, row: codec.JobRow) -> JobGroup:
+        try:
+            return codec.row_to_group(row)
+        except ValueError as exc:
+            raise RegistryError(
+                f"registry {self.path}: job group {row[0]!r} is unreadable ({exc})"
+            ) from exc
+
+    # --- jobs ---------------------------------------------------------------------------
 
     def get_job(self, job_id: str) -> Job:
         """By exact local id; raises JobNotFound."""

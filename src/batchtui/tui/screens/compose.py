@@ -7,6 +7,7 @@ always what the file would hold. Writing and submitting run in workers too.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import ClassVar
 
@@ -383,12 +384,24 @@ class ComposeScreen(Screen):
 
     @work(exclusive=True, group="compose-submit")
     async def _submit(self, path: Path, profile: str) -> None:
+        """Validate, estimate and send; a file over the provider's limits goes as a group."""
+        from batchtui.core.service import GroupSubmission
+
         progress = self.query_one(WorkProgress)
         progress.start(f"submitting to {profile}", path.stat().st_size)
+
+        def on_shard(index: int, count: int) -> None:
+            progress.start(f"submitting shard {index}/{count} to {profile}", None)
+
         try:
-            job = await self.app.service.submit(
+            plan = await asyncio.to_thread(self.app.service.plan_submit, path, profile)
+            for warning in plan.warnings():
+                self.notify(warning, severity="warning", timeout=15, markup=False)
+            submitted = await self.app.service.submit_file(
                 path,
                 profile,
+                plan=plan,
+                on_shard=on_shard,
                 progress=lambda done, total: progress.post_message(
                     WorkProgress.Update(done, total)
                 ),
@@ -398,7 +411,12 @@ class ComposeScreen(Screen):
             return
         finally:
             progress.finish()
-        self.notify(f"Submitted as job {job.id} ({job.status})", title="Submit", markup=False)
+        if isinstance(submitted, GroupSubmission):
+            group = submitted.group
+            what = f"job group {group.id} ({group.shard_count} shards)"
+        else:
+            what = f"job {submitted.id} ({submitted.status})"
+        self.notify(f"Submitted as {what}", title="Submit", markup=False)
         self.app.pop_screen()
 
     # --- other keys ---------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""Home screen: every job, refreshed in place, with filter, sort and per-job actions."""
+"""Home screen: every job, refreshed in place, with filter, sort and per-job actions.
+
+A job group (a file split into shards) is one row with its summed progress; `space` or
+`right` shows its shards under it. Cancel and download act on every shard of a group.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,23 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from batchtui.core.groups import group_as_job, split_by_group
 from batchtui.core.jobview import (
     JobFilter,
     SortField,
     SortOrder,
     counts_by_status,
     parse_filter,
+    printable,
     sort_jobs,
 )
 from batchtui.tui.widgets.header import AppHeader, HeaderState
 from batchtui.tui.widgets.job_table import JobTable
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from batchtui.core.models import Job
     from batchtui.tui.app import BatchtuiApp, JobsSnapshot
 
 EMPTY_HINT = (
@@ -61,6 +70,7 @@ class JobsScreen(Screen[None]):
         self.job_filter = JobFilter()
         self.sort_order = SortOrder()
         self._ticks = 0
+        self.expanded: set[str] = set()  # ids of the groups showing their shards
 
     def compose(self) -> ComposeResult:
         yield AppHeader(ascii_only=self.app.ascii_only, id="header")
@@ -94,10 +104,55 @@ class JobsScreen(Screen[None]):
         self._ticks += 1
         self._show(self.app.snapshot, header_only=self._ticks % 5 != 0)
 
+    def _rows(self, snapshot: JobsSnapshot) -> tuple[list[Job], list[Job], dict[str, list[Job]]]:
+        """(every top-level row: jobs and groups as jobs; the visible ones, sorted; shards
+        by group id). A group is visible when it or any of its shards matches the filter."""
+        alone, grouped = split_by_group(snapshot.jobs.values())
+        tops = list(alone)
+        shards_of: dict[str, list[Job]] = {}
+        for group_id, group in snapshot.groups.items():
+            shards = grouped.pop(group_id, [])
+            shards_of[group_id] = shards
+            tops.append(group_as_job(group, shards))
+        for orphans in grouped.values():  # shards whose group is not (yet) read: alone
+            tops += orphans
+        matches = self.job_filter.matches
+        visible = [
+            top for top in tops if matches(top) or any(map(matches, shards_of.get(top.id, ())))
+        ]
+        return tops, sort_jobs(visible, self.sort_order), shards_of
+
+    def _sync_table(
+        self, visible: list[Job], shards_of: dict[str, list[Job]], now: datetime
+    ) -> None:
+        ascii_only = self.app.ascii_only
+        open_glyph, closed_glyph = ("-", "+") if ascii_only else ("▾", "▸")
+        middle, last = ("|-", "`-") if ascii_only else ("├", "└")
+        rows: list[Job] = []
+        labels: dict[str, str] = {}
+        groups: dict[str, bool] = {}
+        parents: dict[str, str] = {}
+        for top in visible:
+            rows.append(top)
+            if top.id not in shards_of:
+                continue
+            shards = shards_of[top.id]
+            expanded = top.id in self.expanded
+            groups[top.id] = expanded
+            glyph = open_glyph if expanded else closed_glyph
+            labels[top.id] = f"{glyph} {printable(top.name, single_line=True)}"
+            if not expanded:
+                continue
+            for position, shard in enumerate(shards, start=1):
+                branch = last if position == len(shards) else middle
+                labels[shard.id] = f" {branch} shard {shard.shard_index}/{len(shards)}"
+                parents[shard.id] = top.id
+                rows.append(shard)
+        self.table.sync(rows, now, labels=labels, groups=groups, parents=parents)
+
     def _show(self, snapshot: JobsSnapshot, *, header_only: bool = False) -> None:
         now = self.app.now()
-        all_jobs = list(snapshot.jobs.values())
-        visible = sort_jobs(self.job_filter.apply(all_jobs), self.sort_order)
+        all_jobs, visible, shards_of = self._rows(snapshot)
         self.query_one(AppHeader).show(
             HeaderState(
                 profile=self.app.active_profile,
@@ -115,7 +170,7 @@ class JobsScreen(Screen[None]):
         )
         if header_only:
             return
-        self.table.sync(visible, now)
+        self._sync_table(visible, shards_of, now)
         hint = self.query_one("#empty-hint", Static)
         if visible:
             hint.display = False
@@ -141,18 +196,45 @@ class JobsScreen(Screen[None]):
     def _selected(self) -> str | None:
         return self.table.selected_job_id if self.table.display else None
 
+    def _is_group(self, row_id: str) -> bool:
+        return row_id in self.app.snapshot.groups
+
     @on(DataTable.RowSelected, "#jobs")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:
-            self.app.open_detail(str(event.row_key.value))
+            self.action_detail(str(event.row_key.value))
 
-    def action_detail(self) -> None:
-        if job_id := self._selected():
-            self.app.open_detail(job_id)
+    @on(JobTable.GroupToggled)
+    def _group_toggled(self, event: JobTable.GroupToggled) -> None:
+        event.stop()
+        expand = event.expand if event.expand is not None else event.group_id not in self.expanded
+        if expand:
+            self.expanded.add(event.group_id)
+        else:
+            self.expanded.discard(event.group_id)
+        self._show(self.app.snapshot)
+        if not expand and event.group_id in self.table.job_ids():
+            self.table.move_cursor(row=self.table.get_row_index(event.group_id), animate=False)
+
+    def action_detail(self, row_id: str | None = None) -> None:
+        row_id = row_id or self._selected()
+        if row_id is None:
+            return
+        if self._is_group(row_id):  # a group has no detail of its own: its shards do
+            self.post_message(JobTable.GroupToggled(row_id, None))
+        else:
+            self.app.open_detail(row_id)
 
     def action_results(self) -> None:
-        if job_id := self._selected():
+        job_id = self._selected()
+        if job_id and self._is_group(job_id):
+            self.app.notify(
+                f"{job_id} is a group: open a shard's results (space shows them), or read them "
+                f"all with `batchtui results {job_id}`",
+                markup=False,
+            )
+        elif job_id:
             self.app.open_results(job_id)
 
     def action_copy_id(self) -> None:
@@ -160,11 +242,17 @@ class JobsScreen(Screen[None]):
             self.app.copy_job_id(job_id)
 
     def action_cancel_job(self) -> None:
-        if job_id := self._selected():
+        job_id = self._selected()
+        if job_id and self._is_group(job_id):
+            self.app.cancel_group(job_id)
+        elif job_id:
             self.app.cancel_job(job_id)
 
     def action_download(self) -> None:
-        if job_id := self._selected():
+        job_id = self._selected()
+        if job_id and self._is_group(job_id):
+            self.app.download_group(job_id)
+        elif job_id:
             self.app.download_job(job_id)
 
     def action_sort(self, field: str) -> None:

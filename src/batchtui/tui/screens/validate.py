@@ -1,5 +1,6 @@
-"""Validate any JSONL batch input: a summary against the provider's limits, a table of
-problems, and the offending line shown among its neighbours.
+"""Validate any JSONL batch input: a summary against the provider's limits (with the token
+estimate and the cost at batch prices), a table of problems, and the offending line shown
+among its neighbours.
 
 Validation and the line index both run in one thread worker with a progress bar;
 the screen stays usable (and escape cancels) while a big file is read.
@@ -25,8 +26,53 @@ from batchtui.tui.widgets.line_viewer import LineViewer, inert
 from batchtui.tui.widgets.progress import WorkProgress
 
 if TYPE_CHECKING:
+    from batchtui.core.config import Profile
     from batchtui.core.formats.limits import Limits
     from batchtui.core.formats.validate import ValidationReport
+    from batchtui.core.prices import PriceTable
+    from batchtui.core.quota import Headroom
+
+
+def estimate_text(
+    report: ValidationReport,
+    limits: Limits,
+    prices: PriceTable,
+    headroom: Headroom | None,
+    *,
+    ascii_only: bool = False,
+) -> Text:
+    """Tokens and cost (`validate`'s lines, shortened), headroom, and how submit would split."""
+    from batchtui.core.estimate import format_tokens
+    from batchtui.core.prices import PRICES_AS_OF, approx_usd
+    from batchtui.core.split import needs_split, plan_split
+
+    estimate = report.estimate
+    text = Text()
+    if estimate is None or estimate.requests == 0:
+        return text
+    text.append(
+        f"\ntokens ~{format_tokens(estimate.input_tokens)} in"
+        f" · {'<=' if ascii_only else '≤'}{format_tokens(estimate.max_output_tokens)} out"
+    )
+    cost = None
+    if report.model:
+        cost = prices.estimate_cost(report.model, estimate.input_tokens, estimate.max_output_tokens)
+    if cost is not None:
+        source = "your prices" if cost.price.source == "config" else f"prices of {PRICES_AS_OF}"
+        text.append(f" · {approx_usd(cost.total_usd)} at batch prices ({source})")
+    elif report.model:
+        text.append(f" · no price for {inert(report.model, one_line=True)}")
+    if needs_split(report):
+        plan = plan_split(report, limits)
+        text.append(f"\nsubmit splits it: {plan.shard_count} shards of ~{plan.per_shard:,}")
+    if headroom is not None and headroom.limit is not None:
+        fits = "over the limit" if headroom.exceeds else "fits"
+        text.append(
+            f"\nqueued {format_tokens(headroom.in_flight_tokens)} of "
+            f"{format_tokens(headroom.limit)} tokens on {headroom.profile}: {fits}",
+            style="bold" if headroom.exceeds else "",
+        )
+    return text
 
 
 def summary_text(report: ValidationReport, limits: Limits, *, ascii_only: bool) -> Text:
@@ -64,7 +110,7 @@ class ValidateScreen(Screen):
     ValidateScreen {
         & > #validate-title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
         & > #validate-path { height: 1; border: none; padding: 0 1; }
-        & > #validate-summary { height: auto; max-height: 4; padding: 0 1; }
+        & > #validate-summary { height: auto; max-height: 6; padding: 0 1; }
         & > DataTable { height: 1fr; min-height: 3; overflow-x: hidden; }
         & > LineViewer { height: 7; border-top: solid $primary-muted; display: none; }
         & > #validate-detail { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
@@ -138,11 +184,32 @@ class ValidateScreen(Screen):
     def _limits(self) -> Limits:
         from batchtui.core.formats.limits import limits_for_kind
 
+        profile = self._profile()
+        return limits_for_kind(profile.kind if profile is not None else None)
+
+    def _profile(self) -> Profile | None:
         config = getattr(self.app, "config", None)
-        kind = None
         if config is not None and config.settings.default_profile in config.profiles:
-            kind = config.profiles[config.settings.default_profile].kind
-        return limits_for_kind(kind)
+            return config.profiles[config.settings.default_profile]
+        return None
+
+    def _estimate_text(self, report: ValidationReport) -> Text:
+        from batchtui.core.prices import PriceTable
+
+        config = getattr(self.app, "config", None)
+        prices = config.price_table() if config is not None else PriceTable()
+        headroom = None
+        profile, registry = self._profile(), getattr(self.app, "registry", None)
+        if profile is not None and registry is not None and report.model and report.estimate:
+            from batchtui.core.quota import headroom_from_registry
+
+            try:
+                headroom = headroom_from_registry(
+                    registry, profile, report.model, report.estimate.input_tokens
+                )
+            except BatchtuiError:
+                headroom = None  # the registry is unreadable: the job list says so
+        return estimate_text(report, self._limits(), prices, headroom, ascii_only=self.ascii_only)
 
     # --- work -------------------------------------------------------------------------
 
@@ -167,7 +234,11 @@ class ValidateScreen(Screen):
 
         try:
             report = validate_file(
-                path, limits=limits, progress=report_progress, cancel=lambda: worker.is_cancelled
+                path,
+                limits=limits,
+                progress=report_progress,
+                cancel=lambda: worker.is_cancelled,
+                estimate=True,
             )
             index = LineIndex(path)
             if not index.scan(cancel=lambda: worker.is_cancelled):
@@ -182,9 +253,9 @@ class ValidateScreen(Screen):
         self.query_one(WorkProgress).finish()
         self.report, self.index = message.report, message.index
         self.query_one(LineViewer).show_index(self.index)
-        self.query_one("#validate-summary", Static).update(
-            summary_text(message.report, self._limits(), ascii_only=self.ascii_only)
-        )
+        summary = summary_text(message.report, self._limits(), ascii_only=self.ascii_only)
+        summary.append_text(self._estimate_text(message.report))
+        self.query_one("#validate-summary", Static).update(summary)
         table = self.query_one(DataTable)
         table.clear()
         glyphs = {"error": "x" if self.ascii_only else "✖", "warning": "!"}

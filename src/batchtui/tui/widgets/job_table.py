@@ -1,4 +1,9 @@
-"""The job list: a DataTable keyed by job id, updated in place (never cleared and rebuilt)."""
+"""The job list: a DataTable keyed by job id, updated in place (never cleared and rebuilt).
+
+A job group is a row keyed by the group's id; expanded, its shards follow it, keyed by
+their job ids. `right` expands the group under the cursor, `left` folds it (from the
+group or any of its shards), `space` toggles; elsewhere left and right scroll as usual.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import DataTable
 
 from batchtui.core.jobview import (
@@ -63,7 +69,16 @@ class JobTable(DataTable[Text]):
         Binding("k", "cursor_up", "Up", show=False),
         Binding("g", "scroll_top", "First job", show=False),
         Binding("G", "scroll_bottom", "Last job", show=False),
+        Binding("space", "toggle_group", "Expand/fold group", show=False),
     ]
+
+    class GroupToggled(Message):
+        """Expand (True), fold (False) or toggle (None) the group `group_id`."""
+
+        def __init__(self, group_id: str, expand: bool | None) -> None:
+            super().__init__()
+            self.group_id = group_id
+            self.expand = expand
 
     def __init__(
         self, *, ascii_only: bool = False, id: str | None = None, classes: str | None = None
@@ -73,6 +88,9 @@ class JobTable(DataTable[Text]):
         self.fixed_columns = 1
         self._rendered: dict[str, dict[str, Text]] = {}
         self._sort = SortOrder()
+        # Group rows shown, with whether they are expanded; shard rows' group ids.
+        self._groups: dict[str, bool] = {}
+        self._parents: dict[str, str] = {}
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -107,12 +125,25 @@ class JobTable(DataTable[Text]):
         arrow = up if self._sort.reverse else down
         return Text(f"{column.label} {arrow}", style="bold")
 
-    def sync(self, jobs: Sequence[Job], now: datetime) -> None:
+    def sync(
+        self,
+        jobs: Sequence[Job],
+        now: datetime,
+        *,
+        labels: dict[str, str] | None = None,
+        groups: dict[str, bool] | None = None,
+        parents: dict[str, str] | None = None,
+    ) -> None:
         """Make the rows show `jobs` in this order, touching only what changed.
 
-        The cursor stays on the job it was on (or at the same position when that job
-        left the list), and the scroll position is kept.
+        `labels` replace the name shown for some rows (groups and their shards);
+        `groups` says which rows are groups (and which are expanded), `parents` which
+        rows are shards of which group. The cursor stays on the job it was on (or at the
+        same position when that job left the list), and the scroll position is kept.
         """
+        labels = labels or {}
+        self._groups = dict(groups or {})
+        self._parents = dict(parents or {})
         selected = self.selected_job_id
         cursor_row = self.cursor_row
         wanted = {job.id for job in jobs}
@@ -120,7 +151,7 @@ class JobTable(DataTable[Text]):
             self.remove_row(job_id)
             del self._rendered[job_id]
         for job in jobs:
-            cells = self.cells_for(job, now)
+            cells = self.cells_for(job, now, label=labels.get(job.id))
             previous = self._rendered.get(job.id)
             if previous is None:
                 self.add_row(*cells.values(), key=job.id)
@@ -139,10 +170,11 @@ class JobTable(DataTable[Text]):
         if target != self.cursor_row:
             self.move_cursor(row=target, animate=False)
 
-    def cells_for(self, job: Job, now: datetime) -> dict[str, Text]:
+    def cells_for(self, job: Job, now: datetime, *, label: str | None = None) -> dict[str, Text]:
         ellipsis = "..." if self.ascii_only else "…"
         muted = tone_style(self.app, "muted")
-        name = _clip(printable(job.name, single_line=True), COLUMN_WIDTHS["name"], ellipsis)
+        shown_name = label if label is not None else printable(job.name, single_line=True)
+        name = _clip(shown_name, COLUMN_WIDTHS["name"], ellipsis)
         model = _clip(
             printable(job.model or "-", single_line=True), COLUMN_WIDTHS["model"], ellipsis
         )
@@ -162,3 +194,31 @@ class JobTable(DataTable[Text]):
             "model": Text(model),
             "id": Text(job.id, style=muted),
         }
+
+    # --- groups -----------------------------------------------------------------------
+
+    def _group_under_cursor(self) -> str | None:
+        row = self.selected_job_id
+        if row is None:
+            return None
+        return row if row in self._groups else self._parents.get(row)
+
+    def action_toggle_group(self) -> None:
+        group = self._group_under_cursor()
+        if group is not None:
+            self.post_message(self.GroupToggled(group, None))
+
+    def action_cursor_right(self) -> None:
+        row = self.selected_job_id
+        if row is not None and self._groups.get(row) is False:
+            self.post_message(self.GroupToggled(row, True))
+            return
+        super().action_cursor_right()
+
+    def action_cursor_left(self) -> None:
+        row = self.selected_job_id
+        group = self._group_under_cursor()
+        if group is not None and (row != group or self._groups.get(group)):
+            self.post_message(self.GroupToggled(group, False))
+            return
+        super().action_cursor_left()

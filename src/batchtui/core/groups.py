@@ -1,0 +1,104 @@
+"""A job group seen as one job: its status, summed progress and times, from its shards.
+
+The CLI's `jobs` and the TUI's job list show a group as one row; `group_as_job` gives that
+row a `Job` so every renderer of jobs (status glyph, progress bar, ETA) works unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from batchtui.core.jobview import STATUS_RANK
+from batchtui.core.models import Job, JobGroup, RequestCounts
+from batchtui.core.status import JobStatus
+
+# When every shard has ended but not the same way, the group reads as the worst outcome.
+_ENDED_WORST_FIRST = (
+    JobStatus.FAILED,
+    JobStatus.EXPIRED,
+    JobStatus.NOT_SUBMITTED,
+    JobStatus.CANCELLED,
+    JobStatus.COMPLETED,
+)
+_END_TIMESTAMPS = ("completed_at", "failed_at", "expired_at", "cancelled_at")
+
+
+def group_status(shards: Sequence[Job]) -> JobStatus:
+    """The most active status of a running shard; once all have ended, the worst end."""
+    if not shards:
+        return JobStatus.NOT_SUBMITTED
+    running = [shard.status for shard in shards if not shard.is_terminal]
+    if running:
+        return min(running, key=lambda status: STATUS_RANK[status])
+    ended = {shard.status for shard in shards}
+    return next(status for status in _ENDED_WORST_FIRST if status in ended)
+
+
+def group_counts(shards: Iterable[Job]) -> RequestCounts:
+    """Summed request counts; a shard the provider has not counted yet counts its lines."""
+    total = completed = failed = 0
+    for shard in shards:
+        counts = shard.request_counts
+        total += max(counts.total, shard.input_lines or 0)
+        completed += counts.completed
+        failed += counts.failed
+    return RequestCounts(total=total, completed=completed, failed=failed)
+
+
+def _earliest(values: Iterable[datetime | None]) -> datetime | None:
+    known = [value for value in values if value is not None]
+    return min(known) if known else None
+
+
+def _latest(values: Iterable[datetime | None]) -> datetime | None:
+    known = [value for value in values if value is not None]
+    return max(known) if known else None
+
+
+def group_as_job(group: JobGroup, shards: Sequence[Job]) -> Job:
+    """A read-only `Job` standing for the whole group (keyed by the group's id)."""
+    first = shards[0] if shards else None
+    status = group_status(shards)
+    timestamps: dict[str, datetime | None] = {
+        "created_at": _earliest(s.timestamps.get("created_at") for s in shards),
+        "in_progress_at": _earliest(s.timestamps.get("in_progress_at") for s in shards),
+    }
+    if status.is_terminal:
+        for key in _END_TIMESTAMPS:
+            timestamps[key] = _latest(s.timestamps.get(key) for s in shards)
+    problems = [shard.last_error for shard in shards if shard.last_error]
+    return Job(
+        id=group.id,
+        name=group.name,
+        profile=group.profile,
+        kind=first.kind if first else "",
+        tag="",
+        status=status,
+        endpoint=first.endpoint if first else None,
+        model=first.model if first else None,
+        input_path=group.input_path,
+        input_sha256=group.input_sha256,
+        input_bytes=group.input_bytes,
+        input_lines=group.input_lines,
+        estimated_input_tokens=group.estimated_input_tokens,
+        request_counts=group_counts(shards),
+        timestamps={key: value for key, value in timestamps.items() if value is not None},
+        last_error=problems[0] if problems else None,
+        created_at=group.created_at,
+        updated_at=_latest(shard.updated_at for shard in shards) or group.created_at,
+    )
+
+
+def split_by_group(jobs: Iterable[Job]) -> tuple[list[Job], dict[str, list[Job]]]:
+    """(jobs of their own, shards by group id in shard order), keeping `jobs`' order."""
+    alone: list[Job] = []
+    grouped: dict[str, list[Job]] = {}
+    for job in jobs:
+        if job.group_id is None:
+            alone.append(job)
+        else:
+            grouped.setdefault(job.group_id, []).append(job)
+    for shards in grouped.values():
+        shards.sort(key=lambda shard: shard.shard_index or 0)
+    return alone, grouped

@@ -103,6 +103,56 @@ def _optional(module: str, name: str) -> Any | None:
         return None
 
 
+async def _expanded_group(app: Any, pilot: Any) -> None:
+    """Add a job group of three shards (one done, one running, one validating), expand it."""
+    from test_shell_fixtures import NOW, ago, settle
+
+    from batchtui.core.models import Job, JobGroup, RequestCounts
+    from batchtui.core.status import JobStatus
+    from batchtui.tui.widgets.job_table import JobTable
+
+    group = JobGroup(
+        id="bg-7hx2qa",
+        name="reviews.requests.jsonl",
+        profile="demo",
+        input_lines=120_000,
+        estimated_input_tokens=1_789_900,
+        shard_count=3,
+        created_at=ago(minutes=12),
+    )
+    states = [
+        (JobStatus.COMPLETED, 40_000),
+        (JobStatus.IN_PROGRESS, 9_500),
+        (JobStatus.VALIDATING, 0),
+    ]
+    shards = [
+        Job(
+            id=f"bt-shrd0{index}",
+            name=f"{group.name} [{index}/3]",
+            profile="demo",
+            kind="openai",
+            tag=f"00000000-0000-0000-0002-{index:012d}",
+            status=status,
+            remote_id=f"batch_grp{index}",
+            model="gpt-4o-mini",
+            input_lines=40_000,
+            request_counts=RequestCounts(total=40_000, completed=done),
+            created_at=ago(minutes=12),
+            updated_at=NOW,
+            timestamps={"created_at": ago(minutes=12), "in_progress_at": ago(minutes=11)},
+            group_id=group.id,
+            shard_index=index,
+        )
+        for index, (status, done) in enumerate(states, start=1)
+    ]
+    app.registry.add_group(group, shards)
+    app.reload_registry(force=True)
+    await settle(pilot)
+    table = app.screen.query_one(JobTable)
+    table.move_cursor(row=table.get_row_index(group.id))
+    await pilot.press("right")
+
+
 def shots(inputs: Path, results: Path) -> dict[str, tuple[dict[str, Any], Step]]:
     """Screenshot name -> (make_app options, steps after the job list is loaded)."""
 
@@ -127,6 +177,7 @@ def shots(inputs: Path, results: Path) -> dict[str, tuple[dict[str, Any], Step]]
         "jobs-ansi": ({"theme": "ansi-dark"}, keys("j")),
         "jobs-empty": ({"jobs": []}, keys()),
         "jobs-filter": ({}, keys("slash", *"status:failed", "enter")),
+        "jobs-group": ({}, _expanded_group),
         "detail": ({}, keys("j", "j", "j", "enter")),
         "help": ({}, keys("question_mark")),
         "confirm-cancel": ({}, keys("j", "ctrl+d")),

@@ -14,7 +14,13 @@ from pathlib import Path
 
 from batchtui.simulator.faults import FaultSpecError, parse_fault_spec
 from batchtui.simulator.flavors import FLAVOR_MODULES
-from batchtui.simulator.options import DEFAULT_EXPIRE_AFTER, SimulatorOptions, parse_models
+from batchtui.simulator.options import (
+    DEFAULT_EXPIRE_AFTER,
+    DEFAULT_GCS_BUCKETS,
+    SimulatorOptions,
+    parse_models,
+    parse_names,
+)
 
 PROG = "batchtui simulate"
 
@@ -30,6 +36,13 @@ def _non_negative_float(text: str) -> float:
     value = float(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
     return value
 
 
@@ -99,6 +112,41 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="litellm-vertex: serve Vertex results as OpenAI rows (newer LiteLLM proxies)",
     )
+    google = parser.add_argument_group(
+        "Google APIs",
+        "Gemini (/v1beta, key in x-goog-api-key; --api-key applies), Vertex AI "
+        "(/v1/projects/...), Cloud Storage (/storage/v1) and an OAuth2 token endpoint (/token) "
+        "answer on the same port. The key file of a service account /token accepts is written "
+        "to <data dir>/google/auth/service-account.json at start.",
+    )
+    google.add_argument(
+        "--gcp-project", default="batchtui-sim", help="project id Vertex paths may name"
+    )
+    google.add_argument(
+        "--gcs-buckets",
+        default=",".join(sorted(DEFAULT_GCS_BUCKETS)),
+        help="comma-separated Cloud Storage buckets that exist (others are 404)",
+    )
+    google.add_argument(
+        "--token-lifetime",
+        type=_positive_int,
+        default=3600,
+        help="seconds an access token from /token is valid (short: exercise refresh)",
+    )
+    google.add_argument(
+        "--gcp-service-account",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="also accept JWTs signed by this service-account key file (repeatable)",
+    )
+    google.add_argument(
+        "--vertex-file-rows",
+        type=_positive_int,
+        default=400,
+        help="rows per Vertex predictions file; more rows split the output over several files",
+    )
     parser.add_argument("--quiet", action="store_true", help="no request log on stderr")
     return parser
 
@@ -122,15 +170,24 @@ def main(argv: list[str]) -> int:
             no_range=args.no_range,
             flavor=args.flavor,
             litellm_convert_output=args.litellm_convert_output,
+            gcp_project=args.gcp_project,
+            gcs_buckets=parse_names(args.gcs_buckets),
+            token_lifetime=args.token_lifetime,
+            gcp_service_accounts=tuple(args.gcp_service_account),
+            vertex_file_rows=args.vertex_file_rows,
         )
     except ValueError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2
 
+    from batchtui.simulator.google.credentials import CredentialsFileError
     from batchtui.simulator.server import SimulatorServer
 
     try:
         server = SimulatorServer(options)
+    except CredentialsFileError as error:
+        print(f"{PROG}: --gcp-service-account {error}", file=sys.stderr)
+        return 2
     except OSError as error:
         print(
             f"{PROG}: cannot listen on {options.host}:{options.port}: {error.strerror or error}",
@@ -140,6 +197,7 @@ def main(argv: list[str]) -> int:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    server.google_credentials_file()  # before the URL: a client may read it at once (--help)
     print(server.base_url, flush=True)
     try:
         server.serve_forever(poll_interval=0.2)

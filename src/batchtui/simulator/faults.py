@@ -25,7 +25,8 @@ import random
 import threading
 from dataclasses import dataclass
 
-ROUTES = ("upload", "create", "retrieve", "list", "cancel", "content", "delete")
+# `token`: the OAuth2 token endpoint of the Google APIs (see `google.tokens`)
+ROUTES = ("upload", "create", "retrieve", "list", "cancel", "content", "delete", "token")
 BEFORE_ACTION_KINDS = ("429", "500", "503", "html", "slow")
 AFTER_ACTION_KINDS = ("reset", "truncated")
 KINDS = BEFORE_ACTION_KINDS + AFTER_ACTION_KINDS

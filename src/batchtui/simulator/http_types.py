@@ -59,6 +59,16 @@ Handler = Callable[["SimulatorEngine", IncomingRequest, "re.Match[str]"], Answer
 
 
 @dataclass(frozen=True)
+class Dispatch:
+    """A request matched to its API: what the HTTP layer needs to inject faults and serve it."""
+
+    fault_route: str  # see faults.ROUTES
+    serve: Callable[[], Answer]  # admission, then the handler, errors already in the API's shape
+    fault_answer: Callable[[str], Answer]  # the API's own answer for an injected 429/500/503
+    internal_error: Callable[[], Answer]  # the API's own 500 when a handler crashed
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     pattern: re.Pattern[str]  # matched against the whole URL path

@@ -12,12 +12,14 @@ from batchtui.simulator.server import SimulatorServer
 
 
 class SimulatorHandle:
-    """A running simulator: `.url` (base URL ending in /v1), `.data_dir`, `.stop()`."""
+    """A running simulator: `.url` (base URL ending in /v1), `.root_url` (the Google APIs'
+    base), `.data_dir`, `.google_credentials()`, `.stop()`."""
 
     def __init__(self, server: SimulatorServer) -> None:
         self.server = server
         self.options = server.options
         self.url = server.base_url
+        self.root_url = server.root_url
         self.data_dir: Path = server.data_dir
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -31,6 +33,10 @@ class SimulatorHandle:
     @property
     def port(self) -> int:
         return int(self.server.server_address[1])
+
+    def google_credentials(self) -> Path:
+        """A service-account key file the simulator's `/token` accepts (made on first call)."""
+        return self.server.google_credentials_file()
 
     def stop(self) -> None:
         """Stop serving and close the listening socket (idempotent)."""

@@ -24,8 +24,10 @@ from urllib.parse import parse_qsl, urlsplit
 from batchtui.simulator.engine import SimulatorEngine
 from batchtui.simulator.faults import FaultInjector, parse_fault_spec
 from batchtui.simulator.flavors import load_flavor
+from batchtui.simulator.google.apis import GoogleApis
 from batchtui.simulator.http_types import (
     Answer,
+    Dispatch,
     FileAnswer,
     Flavor,
     JsonAnswer,
@@ -78,16 +80,29 @@ class SimulatorServer(ThreadingHTTPServer):
         self.faults = FaultInjector(parse_fault_spec(options.faults), options.seed)
         self.log_stream = None if options.quiet else (log_stream or sys.stderr)
         self._log_lock = threading.Lock()
+        # Google's APIs answer beside every flavour, on the same port (see simulator.google)
+        self.google = GoogleApis(options, self.data_dir)
         if ":" in options.host:
             self.address_family = socket.AF_INET6
         super().__init__((options.host, options.port), RequestHandler)
 
     @property
-    def base_url(self) -> str:
+    def root_url(self) -> str:
+        """`http://host:port`: the Google APIs' base (their paths start with /v1beta, /v1/projects,
+        /storage/v1, /upload, /token)."""
         host, port = self.server_address[:2]
         if ":" in str(host):
             host = f"[{host}]"
-        return f"http://{host}:{port}/v1"
+        return f"http://{host}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.root_url + "/v1"
+
+    def google_credentials_file(self) -> Path:
+        """The service-account key file `/token` accepts (made on first call; see
+        `google.credentials`)."""
+        return self.google.credentials_file(self.root_url)
 
     def log(self, line: str) -> None:
         if self.log_stream is None:
@@ -239,6 +254,33 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _answer(self) -> _Outcome:
         self.method = self.command
+        google = self.server.google
+        target = google.dispatch(self) if google.claims(self.path) else self._flavor_dispatch()
+        if not isinstance(target, Dispatch):
+            return self._finish(target, None)
+
+        fault = self._fault = self.server.faults.pick(target.fault_route)
+        if fault == "slow":
+            time.sleep(self.server.options.slow_seconds)
+        elif fault in FAULT_ERRORS:
+            return self._finish(target.fault_answer(fault), fault)
+        elif fault == "html":
+            self._discard_unread_body()
+            self._send_raw(502, "text/html", PROXY_PAGE, {})
+            return _Outcome(502, fault)
+
+        try:
+            answer = target.serve()
+        except (ConnectionError, TimeoutError):
+            raise
+        except Exception:
+            self.server.log(
+                "internal error: " + traceback.format_exc().strip().replace("\n", " | ")
+            )
+            answer = target.internal_error()
+        return self._finish(answer, fault)
+
+    def _flavor_dispatch(self) -> Dispatch | Answer:
         route, match, path_known = self.server.find_route(self.command, self.path)
         if route is None or match is None:
             status = 405 if path_known else 404
@@ -246,41 +288,18 @@ class RequestHandler(BaseHTTPRequestHandler):
             error = RequestInvalid(
                 f"{verb}: {self.command} {self.path}.", status=status, code="unknown_url"
             )
-            return self._finish(JsonAnswer(status, error.envelope()), None)
+            return JsonAnswer(status, error.envelope())
 
-        fault = self._fault = self.server.faults.pick(route.fault_route)
-        if fault == "slow":
-            time.sleep(self.server.options.slow_seconds)
-        elif fault in FAULT_ERRORS:
-            message, error_type, code = FAULT_ERRORS[fault]
-            error = RequestInvalid(message, status=int(fault), error_type=error_type, code=code)
-            headers = {"Retry-After": "1"} if fault == "429" else {}
-            return self._finish(JsonAnswer(int(fault), error.envelope(), headers), fault)
-        elif fault == "html":
-            self._discard_unread_body()
-            self._send_raw(502, "text/html", PROXY_PAGE, {})
-            return _Outcome(502, fault)
+        def serve() -> Answer:
+            denial = self._check_auth()
+            if denial is not None:
+                return denial
+            try:
+                return route.handle(self.server.engine, self, match)
+            except RequestInvalid as error:
+                return JsonAnswer(error.status, error.envelope())
 
-        denial = self._check_auth()
-        if denial is not None:
-            return self._finish(denial, fault)
-        try:
-            answer = route.handle(self.server.engine, self, match)
-        except RequestInvalid as error:
-            answer = JsonAnswer(error.status, error.envelope())
-        except (ConnectionError, TimeoutError):
-            raise
-        except Exception:
-            self.server.log(
-                "internal error: " + traceback.format_exc().strip().replace("\n", " | ")
-            )
-            error = RequestInvalid(
-                "The simulator failed on this request (see its log).",
-                status=500,
-                error_type="server_error",
-            )
-            answer = JsonAnswer(500, error.envelope())
-        return self._finish(answer, fault)
+        return Dispatch(route.fault_route, serve, _openai_fault_answer, _openai_internal_error)
 
     def _check_auth(self) -> Answer | None:
         return self.server.flavor.admit(self, self.server.options.api_key)
@@ -388,6 +407,22 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def log_error(self, format: str, *args: Any) -> None:
         self.server.log("http error: " + (format % args))
+
+
+def _openai_fault_answer(fault: str) -> Answer:
+    message, error_type, code = FAULT_ERRORS[fault]
+    error = RequestInvalid(message, status=int(fault), error_type=error_type, code=code)
+    headers = {"Retry-After": "1"} if fault == "429" else {}
+    return JsonAnswer(int(fault), error.envelope(), headers)
+
+
+def _openai_internal_error() -> Answer:
+    error = RequestInvalid(
+        "The simulator failed on this request (see its log).",
+        status=500,
+        error_type="server_error",
+    )
+    return JsonAnswer(500, error.envelope())
 
 
 def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from batchtui.cli.context import CommandContext, run_async
@@ -40,16 +41,42 @@ GATEWAY_FLAGS = (
 )
 
 
+# `profile add` options that are settings of kind vertex profiles (`--bucket` also serves
+# portkey, as a header).
+VERTEX_FLAGS = ("project", "location", "bucket", "credentials", "storage_url")
+
+
 def apply_gateway_flags(args: argparse.Namespace, fields: dict[str, Any]) -> None:
     """Put the gateway shortcuts where the gateway reads them; refuse them on other kinds."""
     for flag, kind, target, name in GATEWAY_FLAGS:
         value = getattr(args, flag, None)
-        if value is None:
+        if value is None or (flag in VERTEX_FLAGS and args.kind == "vertex"):
             continue
         if args.kind != kind:
             option = "--" + flag.replace("_", "-")
             raise UsageError(f"{option} is for profiles of kind {kind}, not {args.kind}")
         fields[target][name] = value
+
+
+def apply_vertex_flags(args: argparse.Namespace, fields: dict[str, Any]) -> None:
+    """Vertex settings; the credentials file must exist and be private (its path is stored)."""
+    gateway_flags = {flag for flag, *_rest in GATEWAY_FLAGS}
+    for flag in VERTEX_FLAGS:
+        value = getattr(args, flag, None)
+        if value is None:
+            continue
+        if args.kind != "vertex":
+            if flag in gateway_flags:
+                continue  # checked with the gateway shortcuts
+            option = "--" + flag.replace("_", "-")
+            raise UsageError(f"{option} is for profiles of kind vertex, not {args.kind}")
+        if flag == "credentials":
+            from batchtui.core.providers.google_auth import check_private_file
+
+            path = Path(value).expanduser().resolve()
+            check_private_file(path, setting="--credentials")
+            value = str(path)
+        fields[flag] = value
 
 
 def add(args: argparse.Namespace) -> int:
@@ -77,6 +104,7 @@ def add(args: argparse.Namespace) -> int:
             "model": args.model,
         }
         apply_gateway_flags(args, fields)
+        apply_vertex_flags(args, fields)
         if args.timeout is not None:
             fields["timeout"] = args.timeout
         from pydantic import ValidationError
@@ -122,6 +150,13 @@ def show(args: argparse.Namespace) -> int:
             ("base_url", _base_url(profile)),
             ("api key", _key_state(profile)),
             ("model", profile.model or "-"),
+        ]
+        rows += [
+            (setting, str(getattr(profile, setting)))
+            for setting in VERTEX_FLAGS
+            if getattr(profile, setting) is not None
+        ]
+        rows += [
             ("timeout", f"{profile.timeout:g} s"),
             ("poll_interval", f"{profile.poll_interval:g} s"),
         ]
@@ -172,6 +207,10 @@ def _base_url(profile: Any) -> str:
 
 
 def _key_state(profile: Any) -> str:
+    if profile.kind == "vertex":
+        if profile.credentials:
+            return f"credentials {profile.credentials}"
+        return "application default credentials"
     for name in profile.key_env_names:
         if os.environ.get(name):
             return f"${name} (set)"

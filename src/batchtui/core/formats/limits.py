@@ -56,11 +56,34 @@ PORTKEY_LIMITS = Limits(
 )
 LITELLM_LIMITS = replace(PORTKEY_LIMITS, name="LiteLLM (OpenAI or Vertex AI)")
 
+# The native Google kinds convert OpenAI chat lines on upload (`formats.convert`); their
+# create calls take generate-content requests only, so embeddings are refused here.
+GOOGLE_ENDPOINTS: tuple[str, ...] = ("/v1/chat/completions",)
+# Gemini Developer API (§4.7): a batch file goes through the Files API, about 2 GB a file
+# [unverified]; no request cap is documented. Small jobs are sent inline (≤ 20 MB) instead,
+# which the provider decides on its own.
+GEMINI_LIMITS = Limits(
+    name="Gemini API",
+    max_file_bytes=2_000_000_000,
+    max_line_bytes=OPENAI_LIMITS.max_line_bytes,
+    endpoints=GOOGLE_ENDPOINTS,
+)
+# Vertex AI batch prediction (§5.6, unverified): "about 1 GB of JSONL"; its request cap,
+# "on the order of 10^5", is too vague to refuse a file on.
+VERTEX_LIMITS = Limits(
+    name="Vertex AI",
+    max_file_bytes=1_000_000_000,
+    max_line_bytes=OPENAI_LIMITS.max_line_bytes,
+    endpoints=GOOGLE_ENDPOINTS,
+)
+
 # Limits by provider kind (`Profile.kind`); OpenAI-compatible kinds share OpenAI's.
 LIMITS_BY_KIND: dict[str, Limits] = {
     "openai": OPENAI_LIMITS,
     "portkey": PORTKEY_LIMITS,
     "litellm": LITELLM_LIMITS,
+    "gemini": GEMINI_LIMITS,
+    "vertex": VERTEX_LIMITS,
 }
 
 

@@ -52,8 +52,29 @@ PROVIDER_KINDS: dict[str, ProviderKind] = {
             default_key_envs=("LITELLM_API_KEY",),
             description="LiteLLM proxy (backend set by extra_body.custom_llm_provider)",
         ),
+        ProviderKind(
+            name="gemini",
+            module="batchtui.core.providers.gemini",
+            class_name="GeminiProvider",
+            default_base_url="https://generativelanguage.googleapis.com",
+            default_key_envs=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+            description="Gemini Developer API batch mode (API key)",
+        ),
+        ProviderKind(
+            name="vertex",
+            module="batchtui.core.providers.vertex",
+            class_name="VertexProvider",
+            # Regional: `{location}-` is the profile's location, or nothing for `global`.
+            default_base_url="https://{location}-aiplatform.googleapis.com",
+            # Google credentials (a key file or application default credentials), no API key.
+            default_key_envs=(),
+            description="Vertex AI batch prediction (Google Cloud project, Cloud Storage bucket)",
+        ),
     )
 }
+
+# Vertex AI's location when the profile names none.
+DEFAULT_VERTEX_LOCATION = "us-central1"
 
 
 def provider_kinds() -> list[str]:
@@ -70,6 +91,15 @@ def get_kind(kind: str, *, profile_name: str | None = None) -> ProviderKind:
         raise ConfigError(
             f"{where}unknown kind {kind!r} (known: {', '.join(provider_kinds())})"
         ) from None
+
+
+def default_base_url(profile: Profile) -> str | None:
+    """The kind's default URL for this profile (Vertex AI's depends on its location)."""
+    url = get_kind(profile.kind, profile_name=profile.name).default_base_url
+    if url and "{location}-" in url:
+        location = getattr(profile, "location", None) or DEFAULT_VERTEX_LOCATION
+        url = url.replace("{location}-", "" if location == "global" else f"{location}-")
+    return url
 
 
 def make_provider(profile: Profile, *, debug: bool = False) -> BatchProvider:

@@ -89,27 +89,38 @@ def _token_limit(request: dict[str, Any]) -> int | None:
     return None
 
 
-def _failure_status(requested: str | None) -> str:
+def failure_status(requested: str | None) -> dict[str, Any]:
+    """The Google status object of a request that asked to fail (`[sim:error=CODE]`)."""
     marker = f"[sim:error={requested}]" if requested else "[sim:error]"
     message = f"Simulated failure requested by {marker} in the request."
     code = int(requested) if requested and requested.isdigit() else 400
-    status = {"code": code, "message": message, "status": GOOGLE_STATUS.get(code, "UNKNOWN")}
-    if code >= 500:
+    return {"code": code, "message": message, "status": GOOGLE_STATUS.get(code, "UNKNOWN")}
+
+
+def _vertex_status(status: dict[str, Any]) -> str:
+    if status["code"] >= 500:
         return json.dumps(status)
     return "Bad Request: " + json.dumps({"error": status})
 
 
-def predict(
-    line: dict[str, Any], *, job_id: str, position: int, model: str, ran_at: float
-) -> Prediction:
-    """The prediction row for one input line (a JSON object with a `request` object)."""
-    request = line["request"]
-    extras = {key: value for key, value in line.items() if key != "request"}
-    base = {"status": "", "processed_time": processed_time(ran_at), "request": request, **extras}
+@dataclass(frozen=True)
+class Generation:
+    """One request's answer: a GenerateContentResponse, or the status it failed with."""
+
+    response: dict[str, Any] | None
+    error: dict[str, Any] | None  # {"code": HTTP code, "message", "status"}
+    input_tokens: int
+    output_tokens: int
+
+
+def generate(
+    request: dict[str, Any], *, job_id: str, position: int, model: str, ran_at: float
+) -> Generation:
+    """The deterministic answer to one GenerateContentRequest (see the module doc)."""
     every, user = _texts(request)
     marker = ERROR_MARKER.search("\n".join(user))
     if marker:
-        return Prediction({**base, "status": _failure_status(marker.group(1))}, False, 0, 0)
+        return Generation(None, failure_status(marker.group(1)), 0, 0)
     full_text = answer_text((user or every or [""])[-1], request)
     limit = _token_limit(request)
     text = full_text if limit is None else truncate_to_tokens(full_text, limit)
@@ -134,4 +145,18 @@ def predict(
             "trafficType": "ON_DEMAND",
         },
     }
-    return Prediction({**base, "response": response}, True, prompt_tokens, output_tokens)
+    return Generation(response, None, prompt_tokens, output_tokens)
+
+
+def predict(
+    line: dict[str, Any], *, job_id: str, position: int, model: str, ran_at: float
+) -> Prediction:
+    """The prediction row for one input line (a JSON object with a `request` object)."""
+    request = line["request"]
+    extras = {key: value for key, value in line.items() if key != "request"}
+    base = {"status": "", "processed_time": processed_time(ran_at), "request": request, **extras}
+    answer = generate(request, job_id=job_id, position=position, model=model, ran_at=ran_at)
+    if answer.error is not None:
+        return Prediction({**base, "status": _vertex_status(answer.error)}, False, 0, 0)
+    row = {**base, "response": answer.response}
+    return Prediction(row, True, answer.input_tokens, answer.output_tokens)

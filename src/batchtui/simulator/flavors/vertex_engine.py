@@ -27,7 +27,7 @@ import calendar
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,8 +142,13 @@ class VertexEngine(SimulatorEngine):
         output_prefix: str,
         display_name: str,
         instance_config: dict[str, Any] | None = None,
+        start_delay: float = 0.0,
+        extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Create a BatchPredictionJob on a JSONL object; returns its resource."""
+        """Create a BatchPredictionJob on a JSONL object; returns its resource.
+
+        `start_delay` holds the job back (its lifecycle starts that much later); `extra` is
+        kept in the job's record for a subclass."""
         if self.options.models is not None and model not in self.options.models:
             raise VertexError(
                 404,
@@ -164,7 +169,7 @@ class VertexEngine(SimulatorEngine):
             "input_uri": input_uri,
             "output_prefix": output_prefix,
             "instance_config": instance_config,
-            "created_at": now,
+            "created_at": now + start_delay,
             "phase_seconds": self.options.phase_seconds,
             "speed": self.options.speed,
             "expire_after": self.options.expire_after,
@@ -175,6 +180,7 @@ class VertexEngine(SimulatorEngine):
             "output_file_id": None,
             "error_file_id": None,
             "settled": False,
+            **(extra or {}),
         }
         if not error:
             self._prepare_predictions(record, lines)
@@ -195,9 +201,19 @@ class VertexEngine(SimulatorEngine):
     def get_job(self, number: str) -> dict[str, Any]:
         return self.job_resource(self.find_job(number))
 
-    def list_jobs(self, page_size: int | None, page_token: str | None) -> JobPage:
-        """Newest first, `pageSize`/`pageToken` paging as Vertex's list call."""
-        records = [r for r in self.store.list_batches() if r.get("kind") == "vertex"]
+    def list_jobs(
+        self,
+        page_size: int | None,
+        page_token: str | None,
+        keep: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> JobPage:
+        """Newest first, `pageSize`/`pageToken` paging as Vertex's list call; `keep` filters
+        the job records."""
+        records = [
+            r
+            for r in self.store.list_batches()
+            if r.get("kind") == "vertex" and (keep is None or keep(r))
+        ]
         records.reverse()
         start = 0
         if page_token:

@@ -20,10 +20,18 @@ if TYPE_CHECKING:
 
 INTRO = (
     "No provider profile is configured yet. A profile says where batches go (an OpenAI-"
-    "compatible endpoint, a Portkey or LiteLLM gateway) and which environment variable "
-    "holds the key; the key itself never goes in the file."
+    "compatible endpoint, a Portkey or LiteLLM gateway, Gemini or Vertex AI) and which "
+    "environment variable holds the key; the key itself never goes in the file."
 )
 KINDS_FALLBACK = ("openai",)
+DEFAULT_KIND = "openai"
+# Vertex AI settings: (input id, label, placeholder); shown only when the kind is vertex.
+VERTEX_FIELDS = (
+    ("project", "Project", "Google Cloud project id (empty: the credentials' project)"),
+    ("location", "Location", "region, e.g. us-central1 (default) or global"),
+    ("bucket", "Bucket", "Cloud Storage bucket for inputs and results (name or name/prefix)"),
+    ("credentials", "Credentials", "service-account JSON file (empty: application default)"),
+)
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -58,6 +66,7 @@ class WelcomeScreen(Screen[None]):
         from batchtui.core.providers import provider_kinds
 
         kinds = provider_kinds() or list(KINDS_FALLBACK)
+        default_kind = DEFAULT_KIND if DEFAULT_KIND in kinds else kinds[0]
         with VerticalScroll(id="welcome-body"):
             if not self.form_only:
                 yield Static(
@@ -77,7 +86,7 @@ class WelcomeScreen(Screen[None]):
                 yield Label("Kind", classes="form-label")
                 yield Select(
                     [(kind, kind) for kind in kinds],
-                    value=kinds[0],
+                    value=default_kind,
                     allow_blank=False,
                     id="kind",
                     compact=True,
@@ -97,6 +106,11 @@ class WelcomeScreen(Screen[None]):
                     id="key-env",
                     compact=True,
                 )
+            for field_id, label, placeholder in VERTEX_FIELDS:
+                with Horizontal(classes="form-row vertex-row") as row:
+                    row.display = default_kind == "vertex"
+                    yield Label(label, classes="form-label")
+                    yield Input(placeholder=placeholder, id=field_id, compact=True)
             with Horizontal(classes="form-row form-row-tall"):
                 yield Label("Headers", classes="form-label")
                 yield TextArea(id="headers", soft_wrap=False, compact=True)
@@ -117,6 +131,30 @@ class WelcomeScreen(Screen[None]):
 
     # --- the form ---------------------------------------------------------------------
 
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id != "kind":
+            return
+        for row in self.query(".vertex-row"):
+            row.display = event.value == "vertex"
+
+    def _vertex_settings(self) -> dict[str, str]:
+        """The vertex fields that are filled in; the credentials file must be private."""
+        from pathlib import Path
+
+        from batchtui.core.providers.google_auth import check_private_file
+
+        settings = {}
+        for field_id, label, _placeholder in VERTEX_FIELDS:
+            value = self.query_one(f"#{field_id}", Input).value.strip()
+            if not value:
+                continue
+            if field_id == "credentials":
+                path = Path(value).expanduser().resolve()
+                check_private_file(path, setting=label)
+                value = str(path)
+            settings[field_id] = value
+        return settings
+
     def _say(self, message: str, style: str = "") -> None:
         self.query_one("#form-status", Static).update(Content.styled(printable(message), style))
 
@@ -129,15 +167,22 @@ class WelcomeScreen(Screen[None]):
         if not name:
             self._say("Name: required", "$error")
             return None
+        from batchtui.core.errors import ConfigError
+
+        kind = str(self.query_one("#kind", Select).value)
         try:
             headers = parse_headers(self.query_one("#headers", TextArea).text)
             return Profile(
                 name=name,
-                kind=str(self.query_one("#kind", Select).value),
+                kind=kind,
                 base_url=self.query_one("#base-url", Input).value.strip() or None,
                 api_key_env=self.query_one("#key-env", Input).value.strip() or None,
                 headers=headers,
+                **(self._vertex_settings() if kind == "vertex" else {}),
             )
+        except ConfigError as exc:
+            self._say(str(exc), "$error")
+            return None
         except ValueError as exc:
             message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
             self._say(message, "$error")

@@ -160,3 +160,20 @@ async def test_without_custom_llm_provider_the_proxy_asks_openai(
     message = str(refused.value)
     assert message.startswith("litellm profile 'proxy': GET /batches/3814889423749775360: HTTP 401")
     assert "OPENAI_API_KEY" in message and KEY not in message
+
+
+async def test_a_new_process_finds_the_batch_by_its_input_file(
+    connect: Connect, start_simulator: Callable[..., SimulatorHandle], tmp_path: Path
+) -> None:
+    """After a crash no tag is known to the gateway; the recorded input file id still is."""
+    sim = start_simulator(flavor="litellm-vertex", api_key=KEY)
+    path, _ids = write_gateway_requests(tmp_path / "input.jsonl")
+    tag = str(uuid.uuid4())
+    async with connect(sim) as provider:
+        input_file_id = (await provider.upload(path)).id
+        created = await provider.create(spec_for(input_file_id, tag))
+        await provider.create(spec_for((await provider.upload(path)).id))
+    async with connect(sim) as restarted:
+        assert await restarted.find_by_tag(tag) is None
+        found = await restarted.find_by_tag(tag, input_file_id=input_file_id)
+    assert found is not None and found.id == created.id

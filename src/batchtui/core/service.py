@@ -472,7 +472,7 @@ class JobService:
 
     async def _recover_create(self, job: Job, provider: BatchProvider, error: ProviderError) -> Job:
         try:
-            batch = await provider.find_by_tag(job.tag)
+            batch = await provider.find_by_tag(job.tag, input_file_id=job.input_file_id)
         except ProviderError as lookup_error:
             self.registry.update_job(
                 job.id, last_error=f"create batch: {error}; tag lookup failed: {lookup_error}"
@@ -545,7 +545,7 @@ class JobService:
         if job.input_file_id is None and not stale:
             return job  # still uploading somewhere: create cannot have happened yet
         provider = await self.provider(job.profile)
-        batch = await provider.find_by_tag(job.tag)
+        batch = await provider.find_by_tag(job.tag, input_file_id=job.input_file_id)
         if batch is not None:
             return self._adopt(job, batch, note="adopted by tag (reconcile)")
         if not stale:

@@ -53,10 +53,19 @@ class BatchProvider(ABC):
     @abstractmethod
     async def cancel(self, batch_id: str) -> RemoteBatch: ...
 
-    async def find_by_tag(self, tag: str, *, scan_limit: int = 500) -> RemoteBatch | None:
-        """The batch whose metadata carries `tag`, searching the newest `scan_limit` batches."""
+    async def find_by_tag(
+        self, tag: str, *, input_file_id: str | None = None, scan_limit: int = 500
+    ) -> RemoteBatch | None:
+        """The batch a submit created, searching the newest `scan_limit` batches.
+
+        It carries `tag` in its metadata or, for backends where no tag travels with a
+        batch (LiteLLM in front of Vertex), it was created on `input_file_id`: each upload
+        has its own id, so a batch on it can only come from this job's submit.
+        """
         async for batch in self.list_batches(limit=scan_limit):
             if batch.metadata.get(TAG_METADATA_KEY) == tag:
+                return batch
+            if input_file_id and batch.input_file_id == input_file_id:
                 return batch
         return None
 

@@ -16,8 +16,8 @@ Finding a job again: Vertex keeps no metadata, and LiteLLM chooses the job name 
 output folder itself, so no tag can travel with the batch. The only thing echoed back is
 `input_file_id`, unique to each upload: `create` remembers which tag went with which input
 file, and batches on that file are reported with the tag, so `find_by_tag` works after an
-ambiguous create in the same process. After a crash a Vertex batch cannot be found by tag
-(it stays visible in `list_batches`).
+ambiguous create in the same process; after a crash, the job service passes the input
+file id it recorded after the upload, and `find_by_tag` matches the batch on it.
 """
 
 from __future__ import annotations

@@ -107,6 +107,16 @@ def build_parser() -> Parser:
     cancel.add_argument("job", metavar="JOB")
     _handler(cancel, "cancel:run")
 
+    sync = commands.add_parser(
+        "sync", help="adopt a profile's remote batches missing from the registry"
+    )
+    sync.add_argument("--profile", metavar="P", help="profile whose batches to scan")
+    sync.add_argument(
+        "--limit", metavar="N", type=int, help="scan only the newest N batches (default: all)"
+    )
+    sync.add_argument("--json", action="store_true", help="print the report as JSON")
+    _handler(sync, "sync:run")
+
     results = commands.add_parser("results", help="print a job's results (or a results file)")
     results.add_argument("source", metavar="JOB|FILE")
     results.add_argument("--head", metavar="N", type=int, help="only the first N records")

@@ -1,0 +1,59 @@
+"""`batchtui sync --profile P`: adopt the profile's remote batches missing from the registry."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async
+from batchtui.cli.output import job_summary, status_label
+from batchtui.cli.terminal import inert
+
+if TYPE_CHECKING:
+    from batchtui.core.sync import SyncReport
+
+
+async def _sync(context: CommandContext, profile_name: str, limit: int | None) -> SyncReport:
+    from batchtui.core.sync import sync_profile
+
+    async with context.service() as service:
+        await reconcile_leftovers(service, profile_name)
+        provider = await service.provider(profile_name)
+        profile = context.config.profile(profile_name)
+        return await sync_profile(context.registry, provider, profile, limit=limit)
+
+
+def run(args: argparse.Namespace) -> int:
+    from batchtui.core.sync import ORIGIN_METADATA_KEY
+
+    with CommandContext(args) as context:
+        profile_name = context.profile_name(args.profile)
+        report = run_async(_sync(context, profile_name, args.limit))
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "profile": profile_name,
+                    "scanned": report.scanned,
+                    "already_tracked": report.already_tracked,
+                    "adopted": [job_summary(job) for job in report.adopted],
+                    "recovered": [job_summary(job) for job in report.recovered],
+                },
+                indent=2,
+            )
+        )
+        return 0
+    for job in report.recovered:
+        print(f"recovered {job.id} ({inert(job.name, single_line=True)}): {job.remote_id}")
+    for job in report.adopted:
+        origin = job.metadata.get(ORIGIN_METADATA_KEY, "")
+        print(
+            f"adopted {job.id}  {status_label(job.status)}  "
+            f"{inert(job.name, single_line=True)}  ({job.remote_id}, created by {origin})"
+        )
+    print(
+        f"{profile_name}: {report.scanned} remote batches, {report.already_tracked} already "
+        f"tracked, {len(report.adopted)} adopted, {len(report.recovered)} recovered"
+    )
+    return 0

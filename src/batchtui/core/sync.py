@@ -1,0 +1,88 @@
+"""`sync`: adopt a profile's remote batches that the registry does not know.
+
+A batch found remotely is either already tracked (its remote id is in the registry), one
+of this registry's own jobs left without a remote id (its tag matches: adopted into that
+job), or new to this registry: created by another batchtui registry sharing the key (it
+carries a tag) or by another tool (curl, a script, a web console). New ones become jobs
+with their name, status, counts, times and file ids, marked with where they came from in
+the `batchtui_origin` metadata key and in their first history note.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from batchtui.core.config import Profile
+from batchtui.core.models import Job, RemoteBatch, utc_now
+from batchtui.core.providers.base import TAG_METADATA_KEY, BatchProvider
+from batchtui.core.registry import Registry
+
+ORIGIN_METADATA_KEY = "batchtui_origin"
+ANOTHER_TOOL = "another tool"
+ANOTHER_REGISTRY = "another batchtui registry"
+# Metadata keys other tools commonly use for a human name (OpenAI's docs use description).
+NAME_KEYS = ("batchtui_name", "name", "description", "job_name")
+
+
+@dataclass
+class SyncReport:
+    scanned: int = 0
+    already_tracked: int = 0
+    adopted: list[Job] = field(default_factory=list)  # new to this registry
+    recovered: list[Job] = field(default_factory=list)  # own jobs that had no remote id
+
+
+async def sync_profile(
+    registry: Registry, provider: BatchProvider, profile: Profile, *, limit: int | None = None
+) -> SyncReport:
+    """Scan the profile's remote batches (newest first, up to `limit`) and adopt the unknown."""
+    report = SyncReport()
+    jobs = registry.list_jobs(profile=profile.name)
+    tracked = {job.remote_id for job in jobs if job.remote_id}
+    awaiting_remote = {job.tag: job for job in jobs if not job.remote_id}
+    async for batch in provider.list_batches(limit=limit):
+        report.scanned += 1
+        if batch.id in tracked:
+            report.already_tracked += 1
+            continue
+        tag = batch.metadata.get(TAG_METADATA_KEY)
+        own = awaiting_remote.pop(tag, None) if tag else None
+        if own is not None:
+            registry.update_job(own.id, remote_id=batch.id, note="found by its tag (sync)")
+            report.recovered.append(registry.apply_remote(own.id, batch)[0])
+        else:
+            report.adopted.append(_adopt(registry, batch, profile))
+        tracked.add(batch.id)
+    return report
+
+
+def _adopt(registry: Registry, batch: RemoteBatch, profile: Profile) -> Job:
+    tag = batch.metadata.get(TAG_METADATA_KEY)
+    origin = ANOTHER_REGISTRY if tag else ANOTHER_TOOL
+    job = Job(
+        id=registry.new_job_id(),
+        name=_name_of(batch),
+        profile=profile.name,
+        kind=profile.kind,
+        tag=tag or str(uuid.uuid4()),
+        status=batch.status,
+        raw_status=batch.raw_status,
+        remote_id=batch.id,
+        endpoint=batch.endpoint,
+        model=batch.model,
+        completion_window=batch.completion_window,
+        input_file_id=batch.input_file_id,
+        metadata={**batch.metadata, ORIGIN_METADATA_KEY: origin},
+        created_at=batch.timestamps.get("created_at") or utc_now(),
+    )
+    registry.add_job(job, note=f"adopted by sync: created by {origin}")
+    return registry.apply_remote(job.id, batch)[0]
+
+
+def _name_of(batch: RemoteBatch) -> str:
+    for key in NAME_KEYS:
+        value = batch.metadata.get(key)
+        if value and value.strip():
+            return value.strip()
+    return batch.id

@@ -233,3 +233,19 @@ def test_parse_headers() -> None:
     }
     with pytest.raises(ValueError, match="line 2"):
         parse_headers("ok=1\nnot a header")
+
+
+@pytest.mark.parametrize(
+    ("model", "shown"),
+    [
+        ("publishers/google/models/gemini-2.5-flash", "gemini-2.5-flash"),
+        ("models/gemini-2.5-pro", "gemini-2.5-pro"),
+        ("gpt-4o-mini", "gpt-4o-mini"),
+        ("endpoints/models/", "endpoints/models/"),
+        (None, "-"),
+    ],
+)
+def test_models_show_as_people_name_them(model: str | None, shown: str) -> None:
+    from batchtui.core.jobview import display_model
+
+    assert display_model(model) == shown

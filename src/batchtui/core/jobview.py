@@ -362,6 +362,7 @@ _CONTROL = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI sequences
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC sequences
     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # other C0/C1 controls (tab and newline kept)
+    r"|[\u202a-\u202e\u2066-\u2069]"  # bidi overrides and isolates: they reorder what follows
 )
 
 
@@ -373,3 +374,12 @@ def printable(text: str | None, *, single_line: bool = False) -> str:
     if single_line:
         clean = " ".join(clean.split())
     return clean
+
+
+def display_model(model: str | None) -> str:
+    """A model as people name it: Vertex's `publishers/google/models/gemini-2.5-flash` and
+    Gemini's `models/gemini-2.5-flash` both show as `gemini-2.5-flash`."""
+    if not model:
+        return "-"
+    _head, sep, tail = model.rpartition("models/")
+    return tail if sep and tail and "/" not in tail else model

@@ -401,9 +401,12 @@ class ApiClient:
             )
         try:
             value = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             what = "an empty answer" if not body.strip() else "an answer that is not valid JSON"
-            detail = "" if not body.strip() else f" ({exc}; truncated?)"
+            reason = (
+                "nested too deeply" if isinstance(exc, RecursionError) else f"{exc}; truncated?"
+            )
+            detail = "" if not body.strip() else f" ({reason})"
             raise self.error(
                 ProviderError,
                 call,
@@ -703,7 +706,7 @@ def _looks_like_html(response: httpx.Response, body: bytes) -> bool:
 def _json_or_none(body: bytes) -> Any:
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 

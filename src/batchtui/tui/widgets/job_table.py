@@ -19,6 +19,7 @@ from textual.widgets import DataTable
 from batchtui.core.jobview import (
     SortField,
     SortOrder,
+    display_model,
     elapsed,
     estimate_eta,
     format_age,
@@ -176,7 +177,9 @@ class JobTable(DataTable[Text]):
         shown_name = label if label is not None else printable(job.name, single_line=True)
         name = _clip(shown_name, COLUMN_WIDTHS["name"], ellipsis)
         model = _clip(
-            printable(job.model or "-", single_line=True), COLUMN_WIDTHS["model"], ellipsis
+            printable(display_model(job.model), single_line=True),
+            COLUMN_WIDTHS["model"],
+            ellipsis,
         )
         eta = estimate_eta(job, now)
         return {

@@ -24,8 +24,9 @@ from textual.strip import Strip
 
 from batchtui.core.resultfile import LineIndex
 
-# C0 and C1 controls except tab and newline: provider text must never drive the terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 controls except tab and newline, and the bidi overrides and isolates that
+# reorder what follows them: provider text must never drive the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def inert(text: str, *, one_line: bool = False) -> str:

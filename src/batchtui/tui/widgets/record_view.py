@@ -203,14 +203,14 @@ class RecordDetail(VerticalScroll, can_focus=True):
         head.update(self._head_text(record))
         prompt_widget.set_class(self._prompt is None or self.mode == "json", "-hidden")
         if self._prompt is not None:
-            prompt_widget.update(Text("Prompt\n", style="bold") + Text(inert(self._prompt)))
+            prompt_widget.update(Text("Prompt\n", style="bold") + capped_text(self._prompt))
         if self.mode == "json":
             body.set_class(False, "-hidden")
             body.update(pretty_json(record.raw))
             self._show_markdown(None)
         elif self.mode == "markdown" and record.ok and record.text:
             body.set_class(True, "-hidden")
-            self._show_markdown(inert(record.text))
+            self._show_markdown(inert(record.text[:MAX_DETAIL_CHARS]))
         else:
             body.set_class(False, "-hidden")
             body.update(self._body_text(record))
@@ -236,9 +236,9 @@ class RecordDetail(VerticalScroll, can_focus=True):
     @staticmethod
     def _body_text(record: ResultRecord) -> Text:
         if record.ok:
-            return Text(inert(record.text or "(empty answer)"))
+            return capped_text(record.text or "(empty answer)")
         text = Text("Error\n", style="bold")
-        text.append(inert(record_gist(record) or "(no error message)"))
+        text.append(capped_text(record_gist(record) or "(no error message)"))
         return text
 
     def _show_markdown(self, markdown: str | None) -> None:
@@ -254,13 +254,25 @@ class RecordDetail(VerticalScroll, can_focus=True):
             self.mount(Markdown(markdown, id="detail-markdown"))
 
 
+def capped_text(value: str) -> Text:
+    """`value` inert, cut at `MAX_DETAIL_CHARS` with a note saying so (a model's answer can be
+    hundreds of MB: wrapping all of it would stall the screen and take gigabytes)."""
+    text = Text(inert(value[:MAX_DETAIL_CHARS]))
+    _note_cut(text, len(value))
+    return text
+
+
+def _note_cut(text: Text, length: int) -> None:
+    if length > MAX_DETAIL_CHARS:
+        text.append(f"\n… cut at {MAX_DETAIL_CHARS:,} of {length:,} characters", style="italic")
+
+
 def pretty_json(raw: str) -> Text:
     """The raw line indented when it is JSON, highlighted, control characters removed."""
     shown = raw[:MAX_DETAIL_CHARS]
-    with contextlib.suppress(ValueError):
+    with contextlib.suppress(ValueError, RecursionError):
         shown = json.dumps(json.loads(shown), indent=2, ensure_ascii=False)
     text = Text(inert(shown))
     JSONHighlighter().highlight(text)
-    if len(raw) > MAX_DETAIL_CHARS:
-        text.append(f"\n… cut at {MAX_DETAIL_CHARS:,} of {len(raw):,} characters", style="italic")
+    _note_cut(text, len(raw))
     return text

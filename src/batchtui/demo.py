@@ -5,7 +5,9 @@ BATCHTUI_DATA_DIR point into a temporary directory), so the user's real ones are
 read or written. The simulator starts in the app's loading worker, after the first
 paint; sample batches are then submitted through the job service like any other, and
 progress while you watch: one completes, one has a few failed requests, one runs out of
-time and expires with partial results. Quitting stops the simulator and deletes it all.
+time and expires with partial results, one goes through a simulated Portkey gateway in
+front of Vertex AI (a second simulator, in that gateway's flavour) and one to the Gemini
+batch API directly. Quitting stops the simulators and deletes it all.
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ if TYPE_CHECKING:
     from batchtui.simulator import SimulatorHandle
 
 DEMO_PROFILE = "demo"
+GATEWAY_PROFILE = "demo-gateway"
+GEMINI_PROFILE = "demo-gemini"
 DEMO_KEY_ENV = "BATCHTUI_DEMO_API_KEY"
 DEMO_MODEL = "gpt-4o-mini"
+GOOGLE_MODEL = "gemini-2.5-flash"
 
 # Simulated pace: requests finished per second per batch, and the minimum time per phase.
 # At this pace a 24-request batch completes in about 20 s, and anything still running
@@ -51,12 +56,16 @@ class SampleBatch:
     name: str
     requests: int
     failing: frozenset[int] = frozenset()  # request numbers that ask the simulator to fail
+    profile: str = DEMO_PROFILE
+    model: str = DEMO_MODEL
 
 
 SAMPLES = (
     SampleBatch("demo-chat", 24),
     SampleBatch("demo-some-errors", 20, frozenset({3, 8, 13, 17})),
     SampleBatch("demo-long-expires", 120),
+    SampleBatch("demo-via-gateway", 16, frozenset({5}), GATEWAY_PROFILE, GOOGLE_MODEL),
+    SampleBatch("demo-gemini", 12, profile=GEMINI_PROFILE, model=GOOGLE_MODEL),
 )
 
 
@@ -72,7 +81,7 @@ def sample_lines(sample: SampleBatch) -> list[str]:
             "method": "POST",
             "url": "/v1/chat/completions",
             "body": {
-                "model": DEMO_MODEL,
+                "model": sample.model,
                 "messages": [
                     {"role": "system", "content": "You are a concise teacher."},
                     {"role": "user", "content": prompt},
@@ -84,7 +93,8 @@ def sample_lines(sample: SampleBatch) -> list[str]:
     return lines
 
 
-def demo_config_text(base_url: str) -> str:
+def demo_config_text(base_url: str, gateway_url: str, google_url: str) -> str:
+    common = f'api_key_env = "{DEMO_KEY_ENV}"\npoll_interval = 2\n'
     return (
         "# Written by `batchtui --demo`; deleted when the demo ends.\n"
         "[settings]\n"
@@ -92,9 +102,18 @@ def demo_config_text(base_url: str) -> str:
         "registry_refresh_seconds = 1.0\n\n"
         f"[profiles.{DEMO_PROFILE}]\n"
         'kind = "openai"\n'
-        f"base_url = {json.dumps(base_url)}\n"
-        f'api_key_env = "{DEMO_KEY_ENV}"\n'
-        "poll_interval = 2\n"
+        f"base_url = {json.dumps(base_url)}\n{common}\n"
+        "# A university's Portkey gateway in front of Vertex AI (simulated).\n"
+        f"[profiles.{GATEWAY_PROFILE}]\n"
+        'kind = "portkey"\n'
+        f"base_url = {json.dumps(gateway_url)}\n{common}"
+        f"[profiles.{GATEWAY_PROFILE}.headers]\n"
+        'x-portkey-provider = "@vertexai"\n'
+        'x-portkey-vertex-storage-bucket-name = "demo-bucket"\n'
+        f'x-portkey-provider-model = "{GOOGLE_MODEL}"\n\n'
+        f"[profiles.{GEMINI_PROFILE}]\n"
+        'kind = "gemini"\n'
+        f"base_url = {json.dumps(google_url)}\n{common}"
     )
 
 
@@ -106,6 +125,7 @@ class DemoRun:
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="batchtui-demo-"))
         self.simulator: SimulatorHandle | None = None
+        self.gateway: SimulatorHandle | None = None
         self._saved_env = {name: os.environ.get(name) for name in self.ENV_NAMES}
         self._lock = threading.Lock()
         self._closed = False
@@ -123,15 +143,19 @@ class DemoRun:
         with self._lock:
             if self._closed:
                 return
-            self.simulator = start_in_thread(
-                port=0,
-                data_dir=self.root / "simulator",
-                speed=SPEED,
-                phase_seconds=PHASE_SECONDS,
-                expire_after=EXPIRE_AFTER,
+            pace: dict[str, Any] = {
+                "port": 0,
+                "speed": SPEED,
+                "phase_seconds": PHASE_SECONDS,
+                "expire_after": EXPIRE_AFTER,
+            }
+            self.simulator = start_in_thread(data_dir=self.root / "simulator", **pace)
+            self.gateway = start_in_thread(
+                data_dir=self.root / "gateway", flavor="portkey-vertex", **pace
             )
         ensure_private_dir(self.root / "data")
-        atomic_write_text(self.root / "config.toml", demo_config_text(self.simulator.url))
+        config = demo_config_text(self.simulator.url, self.gateway.url, self.simulator.root_url)
+        atomic_write_text(self.root / "config.toml", config)
         for sample in SAMPLES:
             text = "\n".join(sample_lines(sample)) + "\n"
             atomic_write_text(self.input_path(sample), text, mode=None)
@@ -141,15 +165,16 @@ class DemoRun:
 
     async def submit_samples(self, service: JobService) -> None:
         for sample in SAMPLES:
-            await service.submit(self.input_path(sample), DEMO_PROFILE, name=sample.name)
+            await service.submit(self.input_path(sample), sample.profile, name=sample.name)
 
     def close(self) -> None:
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            if self.simulator is not None:
-                self.simulator.stop()
+            for simulator in (self.simulator, self.gateway):
+                if simulator is not None:
+                    simulator.stop()
         shutil.rmtree(self.root, ignore_errors=True)
         for name, value in self._saved_env.items():
             if value is None:

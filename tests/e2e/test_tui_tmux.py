@@ -8,6 +8,7 @@ sleeping, and kills the server at the end.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -18,6 +19,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from batchtui.demo import SAMPLES
 
 pytestmark = [
     pytest.mark.tmux,
@@ -97,7 +100,8 @@ def test_demo_job_completes_by_itself_then_results_then_quit(tmux: Tmux) -> None
     # No key pressed: the list refreshes itself until a job completes.
     tmux.wait_for("✔ completed", timeout=90)
     tmux.keys("/", *"status:completed", "Enter")
-    tmux.wait_for(lambda text: "(2 of 3)" in text or "(1 of 3)" in text)
+    shown = re.compile(rf"\((\d+) of {len(SAMPLES)}\)")
+    tmux.wait_for(lambda text: (match := shown.search(text)) is not None and match[1] != "0")
     tmux.keys("o")
     results = tmux.wait_for("Results", timeout=15)
     assert "records" in results or "record" in results

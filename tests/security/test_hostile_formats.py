@@ -63,12 +63,6 @@ def test_deep_nesting_in_the_libraries(line: bytes, tmp_path: Path) -> None:
     assert pretty_json(results.record(0).raw).plain  # the detail pane's raw JSON view
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/resultfile.py custom_id_of and request_prompt (used to join an input file's "
-    "prompts to results in the viewer) catch ValueError only: json.loads's RecursionError "
-    "escapes (fix: catch RecursionError too, as formats/results.py does)",
-)
 @pytest.mark.parametrize("line", [DEEP, DEEP_OBJECTS], ids=["arrays", "objects"])
 def test_deep_nesting_in_an_input_file_joined_to_results(line: bytes) -> None:
     assert custom_id_of(line) is None
@@ -87,11 +81,6 @@ def test_deep_nesting_through_the_cli(command: str, tmp_path: Path) -> None:
     assert done.code in (0, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/compose.py _jsonl_rows catches ValueError only: json.loads's RecursionError "
-    "escapes (fix: catch RecursionError too and raise ComposeError 'nested too deeply')",
-)
 def test_deep_nesting_in_a_compose_dataset(tmp_path: Path) -> None:
     dataset = tmp_path / "rows.jsonl"
     dataset.write_bytes(DEEP + b"\n")
@@ -127,12 +116,6 @@ def test_binary_dataset_is_one_compose_error(binary_file: Path, suffix: str) -> 
     assert not (dataset.parent / "o").exists()  # nothing half-written
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`validate` reports a binary file line by line (hundreds of 'not UTF-8'/'not "
-    "valid JSON' lines): the validator (core/formats/validate.py) should sniff NUL bytes in "
-    "the first block and report one file problem, e.g. 'a binary file, not JSONL'",
-)
 def test_binary_file_is_one_message_from_validate(binary_file: Path) -> None:
     done = run_cli("validate", str(binary_file))
 

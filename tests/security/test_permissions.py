@@ -84,11 +84,6 @@ def test_batchtui_files_are_private(
     assert log.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="simulator/store.py makes its data dirs (batches/, blobs/, files/) with mkdir's "
-    "default mode, so the umask's 0755/0775; its files are already 0600",
-)
 def test_simulator_data_is_private(permissive_umask: int, start_simulator, tmp_path: Path) -> None:
     simulator = start_simulator(data_dir=tmp_path / "sim-data")
     submitted_job(simulator, tmp_path)

@@ -128,6 +128,8 @@ def _jsonl_rows(path: Path, handle: io.TextIOBase) -> Iterator[Row]:
             value = json.loads(line)
         except ValueError as exc:
             raise ComposeError(f"{path}:{line_number}: not valid JSON ({exc})") from None
+        except RecursionError:
+            raise ComposeError(f"{path}:{line_number}: JSON nested too deeply") from None
         if not isinstance(value, dict):
             raise ComposeError(
                 f"{path}:{line_number}: expected a JSON object, got {type(value).__name__}"

@@ -419,7 +419,7 @@ def custom_id_of(raw: bytes) -> str | None:
             pass
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     custom_id = value.get("custom_id") if isinstance(value, dict) else None
     return custom_id if isinstance(custom_id, str) else None
@@ -472,6 +472,8 @@ def request_prompt(raw: bytes) -> str:
         request = json.loads(raw)
     except ValueError as exc:
         return f"(input line is not JSON: {exc})"
+    except RecursionError:
+        return "(input line is nested too deeply to show)"
     body = request.get("body") if isinstance(request, dict) else None
     if not isinstance(body, dict):
         return "(input line has no body)"

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from batchtui.core.fsutil import atomic_write_bytes
+from batchtui.core.paths import ensure_private_dir
 
 
 class Store:
@@ -34,8 +35,8 @@ class Store:
         self.files_dir = data_dir / "files"
         self.blobs_dir = data_dir / "blobs"
         self.batches_dir = data_dir / "batches"
-        for directory in (self.files_dir, self.blobs_dir, self.batches_dir):
-            directory.mkdir(parents=True, exist_ok=True)
+        for directory in (data_dir, self.files_dir, self.blobs_dir, self.batches_dir):
+            ensure_private_dir(directory)  # uploaded prompts are the user's data
         self._seq_lock = threading.Lock()
         self._last_seq = 0
 

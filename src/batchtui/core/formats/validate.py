@@ -205,6 +205,51 @@ def validate_stream(
     return validator.finish()
 
 
+# How much of the start of a file is checked for NUL bytes.
+BINARY_SNIFF_BYTES = 8192
+
+
+def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+    """Up to `size` bytes, however few a read returns at a time (pipes, test readers)."""
+    parts: list[bytes] = []
+    wanted = size
+    while wanted > 0:
+        part = stream.read(wanted)
+        if not part:
+            break
+        parts.append(part)
+        wanted -= len(part)
+    return b"".join(parts)
+
+
+def _drain(stream: BinaryIO, chunk_bytes: int, cancel: CancelCheck | None) -> int:
+    """Bytes left in the stream, read and dropped."""
+    total = 0
+    while not (cancel is not None and cancel()):
+        chunk = stream.read(chunk_bytes)
+        if not chunk:
+            break
+        total += len(chunk)
+    return total
+
+
+class _Prefixed:
+    """A stream whose first bytes were already read: they are handed out first."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size < 0 or size >= len(self._head):
+                head, self._head = self._head, b""
+                return head if size < 0 else head + self._rest.read(size - len(head))
+            head, self._head = self._head[:size], self._head[size:]
+            return head
+        return self._rest.read(size)
+
+
 def _json_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -247,6 +292,7 @@ class _Validator:
         self.model_line = 0
         self.requests = 0
         self.first_request_over_limit: int | None = None
+        self.binary = False
         self.embedding_inputs = 0
         self.crlf_lines = 0
         self.first_crlf_line = 0
@@ -262,6 +308,20 @@ class _Validator:
         cancel: CancelCheck | None,
         chunk_bytes: int,
     ) -> None:
+        head = _read_up_to(stream, BINARY_SNIFF_BYTES)
+        if b"\x00" in head and not head.startswith(UTF16_BOMS):
+            # JSONL in UTF-8 never holds a NUL byte: one problem, not one per "line".
+            self._file_problem(
+                None,
+                None,
+                "binary_file",
+                "a binary file, not JSONL text (it contains NUL bytes); "
+                "batch input must be UTF-8 JSON Lines",
+            )
+            self.binary = True
+            self.report.bytes = len(head) + _drain(stream, chunk_bytes, cancel)
+            return
+        stream = _Prefixed(head, stream)
         max_line = self.limits.max_line_bytes
         check_line = self._check_line
         carry: list[bytes] = []  # pieces of a line that spans chunks
@@ -567,7 +627,7 @@ class _Validator:
     def finish(self) -> ValidationReport:
         report = self.report
         limits = self.limits
-        if not report.cancelled:
+        if not report.cancelled and not self.binary:
             if self.requests == 0:
                 what = "file is empty" if report.bytes == 0 else "file has no requests"
                 self._file_problem(None, None, "empty_file", what)

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from batchtui.core.fsutil import atomic_write_bytes
+from batchtui.core.paths import ensure_private_dir
 
 OWN_ACCOUNT_FILE = "service-account.json"
 OWN_ACCOUNT_NAME = "batchtui-sim"
@@ -118,7 +119,7 @@ class AccountRegistry:
                     project=self.project,
                     token_uri=token_uri,
                 )
-            self.directory.mkdir(parents=True, exist_ok=True)
+            ensure_private_dir(self.directory)
             atomic_write_bytes(path, json.dumps(info, indent=2).encode(), mode=0o600)
             return path
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.core.fsutil import atomic_write_bytes
+from batchtui.core.paths import ensure_private_dir
 
 
 class OffsetMismatch(Exception):
@@ -31,7 +32,7 @@ class OffsetMismatch(Exception):
 class UploadSessions:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(directory)
         self._lock = threading.Lock()
 
     def start(self, details: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from batchtui.core.fsutil import atomic_write_bytes
+from batchtui.core.paths import ensure_private_dir
 from batchtui.simulator.google.credentials import AccountRegistry
 from batchtui.simulator.http_types import JsonAnswer
 
@@ -170,6 +171,6 @@ def _load_secret(path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         secret = secrets.token_bytes(32)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(path.parent)
         atomic_write_bytes(path, secret, mode=0o600)
         return secret

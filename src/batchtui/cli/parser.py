@@ -107,6 +107,12 @@ def build_parser() -> Parser:
     cancel.add_argument("job", metavar="JOB")
     _handler(cancel, "cancel:run")
 
+    doctor = commands.add_parser(
+        "doctor", help="show what matters over SSH: terminal, tmux, proxies, paths"
+    )
+    doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
+    _handler(doctor, "doctor:run")
+
     sync = commands.add_parser(
         "sync", help="adopt a profile's remote batches missing from the registry"
     )

@@ -202,3 +202,20 @@ async def test_no_model_anywhere_is_a_config_error(
         remote = await provider.upload(source)
         with pytest.raises(ConfigError, match="no model"):
             await provider.create(spec(remote.id, model=None))
+
+
+async def test_list_follows_page_tokens_newest_first(
+    start_simulator: Callable[..., SimulatorHandle],
+    gemini: Callable[..., GeminiProvider],
+    tmp_path: Path,
+) -> None:
+    source = write_openai_file(tmp_path / "in.jsonl", ["a", "b"])
+    async with gemini(start_simulator()) as provider:
+        created = []
+        for _ in range(5):
+            created.append((await provider.create(spec((await provider.upload(source)).id))).id)
+        provider.page_size = 2  # three pages
+        listed = [batch.id async for batch in provider.list_batches()]
+        first_three = [batch.id async for batch in provider.list_batches(limit=3)]
+    assert sorted(listed) == sorted(created)
+    assert first_three == listed[:3]

@@ -42,6 +42,7 @@ from batchtui.core.providers.google_common import (
     LOGGER,
     GoogleApiClient,
     file_chunks,
+    google_list,
     iter_jsonl,
     prepared_input,
     wrong_answer,
@@ -87,6 +88,7 @@ class _SessionEnded(Exception):
 
 class GeminiProvider(BatchProvider):
     kind: ClassVar[str] = "gemini"
+    page_size: int = MAX_PAGE_SIZE  # items per list call (tests page with fewer)
     upload_chunk_bytes: int = UPLOAD_CHUNK_BYTES
 
     def __init__(
@@ -365,30 +367,10 @@ class GeminiProvider(BatchProvider):
     async def list_batches(self, *, limit: int | None = None) -> AsyncIterator[RemoteBatch]:
         route = f"/{API_VERSION}/batches"
         call = f"GET {route}"
-        token: str | None = None
-        remaining = limit
-        while remaining is None or remaining > 0:
-            params: dict[str, Any] = {"pageSize": min(remaining or MAX_PAGE_SIZE, MAX_PAGE_SIZE)}
-            if token:
-                params["pageToken"] = token
-            answer = await self.http.request_json(
-                "GET", route, idempotent=True, params=params, call=call
-            )
-            if not isinstance(answer, dict):
-                raise wrong_answer(self.http, call, "the batch list is not an object")
-            operations = answer.get("operations") or []
-            if not isinstance(operations, list):
-                raise wrong_answer(self.http, call, "'operations' is not an array")
-            for operation in operations:
-                yield self._parse(operation, call)
-                if remaining is not None:
-                    remaining -= 1
-                    if remaining == 0:
-                        return
-            next_token = answer.get("nextPageToken")
-            if not operations or not isinstance(next_token, str) or next_token in ("", token):
-                return
-            token = next_token
+        async for operation in google_list(
+            self.http, route, "operations", limit=limit, page_size=self.page_size, call=call
+        ):
+            yield self._parse(operation, call)
 
     async def cancel(self, batch_id: str) -> RemoteBatch:
         route = f"/{API_VERSION}/batches/{resource_id(batch_id, 'batches')}:cancel"

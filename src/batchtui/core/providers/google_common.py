@@ -187,3 +187,38 @@ def iter_jsonl(items: list[Any]) -> Iterator[bytes]:
 
 def wrong_answer(http: ApiClient, call: str, detail: str) -> ProviderError:
     return http.error(ProviderError, call, f"unexpected answer: {detail}")
+
+
+async def google_list(
+    api: ApiClient,
+    route: str,
+    items_key: str,
+    *,
+    limit: int | None,
+    page_size: int,
+    call: str | None = None,
+) -> AsyncIterator[Any]:
+    """The items of a Google list call, following `nextPageToken` until `limit` or the end."""
+    call = call or f"GET {route}"
+    token: str | None = None
+    remaining = limit
+    while remaining is None or remaining > 0:
+        params: dict[str, Any] = {"pageSize": min(remaining or page_size, page_size)}
+        if token:
+            params["pageToken"] = token
+        answer = await api.request_json("GET", route, idempotent=True, params=params, call=call)
+        if not isinstance(answer, dict):
+            raise wrong_answer(api, call, "the list is not an object")
+        items = answer.get(items_key) or []
+        if not isinstance(items, list):
+            raise wrong_answer(api, call, f"{items_key!r} is not an array")
+        for item in items:
+            yield item
+            if remaining is not None:
+                remaining -= 1
+                if remaining == 0:
+                    return
+        next_token = answer.get("nextPageToken")
+        if not items or not isinstance(next_token, str) or next_token in ("", token):
+            return
+        token = next_token

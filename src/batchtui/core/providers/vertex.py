@@ -37,6 +37,7 @@ from batchtui.core.providers.google_auth import GoogleCredentials, GoogleTokenAu
 from batchtui.core.providers.google_common import (
     GoogleApiClient,
     file_chunks,
+    google_list,
     prepared_input,
     wrong_answer,
 )
@@ -86,6 +87,7 @@ def parse_bucket(value: str) -> tuple[str, str]:
 
 class VertexProvider(BatchProvider):
     kind: ClassVar[str] = "vertex"
+    page_size: int = MAX_PAGE_SIZE  # items per list call (tests page with fewer)
 
     def __init__(
         self,
@@ -285,30 +287,10 @@ class VertexProvider(BatchProvider):
     async def list_batches(self, *, limit: int | None = None) -> AsyncIterator[RemoteBatch]:
         route = await self._jobs_route()
         call = f"GET {route}"
-        token: str | None = None
-        remaining = limit
-        while remaining is None or remaining > 0:
-            params: dict[str, Any] = {"pageSize": min(remaining or MAX_PAGE_SIZE, MAX_PAGE_SIZE)}
-            if token:
-                params["pageToken"] = token
-            answer = await self.api.request_json(
-                "GET", route, idempotent=True, params=params, call=call
-            )
-            if not isinstance(answer, dict):
-                raise wrong_answer(self.api, call, "the job list is not an object")
-            jobs = answer.get("batchPredictionJobs") or []
-            if not isinstance(jobs, list):
-                raise wrong_answer(self.api, call, "'batchPredictionJobs' is not an array")
-            for job in jobs:
-                yield self._parse(job, call)
-                if remaining is not None:
-                    remaining -= 1
-                    if remaining == 0:
-                        return
-            next_token = answer.get("nextPageToken")
-            if not jobs or not isinstance(next_token, str) or next_token in ("", token):
-                return
-            token = next_token
+        async for job in google_list(
+            self.api, route, "batchPredictionJobs", limit=limit, page_size=self.page_size, call=call
+        ):
+            yield self._parse(job, call)
 
     async def cancel(self, batch_id: str) -> RemoteBatch:
         route = f"{await self._job_route(batch_id)}:cancel"

@@ -42,6 +42,9 @@ class FileAnswer:
     """Raw file bytes; the HTTP layer applies Range and streams from disk."""
 
     path: Path
+    # False: the whole file with a 200 whatever Range asked (a gateway that does not pass
+    # Range upstream), while the upstream's Accept-Ranges still reaches the client.
+    honour_range: bool = True
 
 
 @dataclass

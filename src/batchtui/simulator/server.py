@@ -362,7 +362,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             headers: dict[str, str] = {}
             if not self.server.options.no_range:
                 headers["Accept-Ranges"] = "bytes"
-                requested = _parse_range(self.headers.get("Range"), size)
+                asked = self.headers.get("Range") if answer.honour_range else None
+                requested = _parse_range(asked, size)
                 if requested == "unsatisfiable":
                     error = RequestInvalid(
                         f"Range not satisfiable: the file has {size} bytes.", status=416

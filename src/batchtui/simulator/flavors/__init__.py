@@ -3,11 +3,14 @@
 `openai` is OpenAI's own API. A gateway flavour is a separate module exposing a `FLAVOR` with
 its own routes, the engine behind them (`make_engine`) and its own key check (`admit`):
 
+- `portkey-openai`: Portkey's gateway in front of OpenAI (`portkey_openai`), on the OpenAI
+  engine, with Portkey's `/v1/batches/{id}/output`.
 - `portkey-vertex`: Portkey's gateway in front of Vertex AI (`portkey_vertex`).
 - `litellm-vertex`: a LiteLLM proxy in front of Vertex AI (`litellm_vertex`).
 
-Both run on `vertex_engine.VertexEngine`, which keeps the OpenAI engine's store, lifecycle and
-faults and speaks Vertex batch prediction jobs; each flavour converts them as its gateway does.
+The two Vertex ones run on `vertex_engine.VertexEngine`, which keeps the OpenAI engine's store,
+lifecycle and faults and speaks Vertex batch prediction jobs; each flavour converts them as its
+gateway does.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from batchtui.simulator.http_types import Flavor
 # flavour name -> module under batchtui.simulator.flavors
 FLAVOR_MODULES = {
     "openai": "openai",
+    "portkey-openai": "portkey_openai",
     "portkey-vertex": "portkey_vertex",
     "litellm-vertex": "litellm_vertex",
 }

@@ -28,7 +28,8 @@ from batchtui.simulator.validation import (
 ID = r"(?P<id>[^/]+)"
 
 
-def _id(match: re.Match[str]) -> str:
+def path_id(match: re.Match[str]) -> str:
+    """The id in the URL path, percent-decoded once."""
     return unquote(match.group("id"))
 
 
@@ -61,15 +62,15 @@ def list_files(engine: SimulatorEngine, request: IncomingRequest, match: re.Matc
 
 
 def get_file(engine: SimulatorEngine, request: IncomingRequest, match: re.Match[str]) -> Answer:
-    return JsonAnswer(200, engine.get_file(_id(match)))
+    return JsonAnswer(200, engine.get_file(path_id(match)))
 
 
 def delete_file(engine: SimulatorEngine, request: IncomingRequest, match: re.Match[str]) -> Answer:
-    return JsonAnswer(200, engine.delete_file(_id(match)))
+    return JsonAnswer(200, engine.delete_file(path_id(match)))
 
 
 def file_content(engine: SimulatorEngine, request: IncomingRequest, match: re.Match[str]) -> Answer:
-    return FileAnswer(engine.file_content_path(_id(match)))
+    return FileAnswer(engine.file_content_path(path_id(match)))
 
 
 def create_batch(engine: SimulatorEngine, request: IncomingRequest, match: re.Match[str]) -> Answer:
@@ -82,11 +83,11 @@ def list_batches(engine: SimulatorEngine, request: IncomingRequest, match: re.Ma
 
 
 def get_batch(engine: SimulatorEngine, request: IncomingRequest, match: re.Match[str]) -> Answer:
-    return JsonAnswer(200, engine.get_batch(_id(match)))
+    return JsonAnswer(200, engine.get_batch(path_id(match)))
 
 
 def cancel_batch(engine: SimulatorEngine, request: IncomingRequest, match: re.Match[str]) -> Answer:
-    return JsonAnswer(200, engine.cancel_batch(_id(match)))
+    return JsonAnswer(200, engine.cancel_batch(path_id(match)))
 
 
 def bearer_refusal(request: IncomingRequest, api_key: str | None) -> JsonAnswer | None:

@@ -41,8 +41,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from batchtui.simulator.engine import SimulatorEngine
-from batchtui.simulator.flavors.auth import KeyCheck, bearer_token, check_key
 from batchtui.simulator.flavors.gemini_requests import KeyStyle, NotAChatBody, chat_to_gemini
+from batchtui.simulator.flavors.portkey_gateway import failure, portkey_refusal
 from batchtui.simulator.flavors.vertex_common import (
     encode_uri_component,
     jsonl_bytes,
@@ -86,10 +86,6 @@ GCS_NO_SUCH_KEY = (
 
 def portkey_status(state: str) -> str:
     return STATUS_OF_STATE.get(state, "validating")
-
-
-def _failure(status: int, message: str) -> JsonAnswer:
-    return JsonAnswer(status, {"status": "failure", "message": message})
 
 
 def _google_handler_error(status: int, error: str) -> JsonAnswer:
@@ -243,7 +239,7 @@ def upload_file(engine: SimulatorEngine, request: IncomingRequest, match: re.Mat
         )
     endpoint = request.header("x-portkey-provider-batch-endpoint") or CHAT_ENDPOINT
     if endpoint != CHAT_ENDPOINT:
-        return _failure(400, f"Endpoint {endpoint} is not supported by the simulator's Vertex")
+        return failure(400, f"Endpoint {endpoint} is not supported by the simulator's Vertex")
     upload = read_openai_upload(jobs, request)
     purpose = upload.fields.get("purpose", "")
     if not purpose:
@@ -323,10 +319,10 @@ def file_content(engine: SimulatorEngine, request: IncomingRequest, match: re.Ma
 def create_batch(engine: SimulatorEngine, request: IncomingRequest, match: re.Match[str]) -> Answer:
     body = request.json_body()
     if not isinstance(body, dict):
-        return _failure(400, "The request body must be a JSON object.")
+        return failure(400, "The request body must be a JSON object.")
     for required in ("input_file_id", "model"):
         if not isinstance(body.get(required), str) or not body[required]:
-            return _failure(400, f"Missing required parameter: {required}")
+            return failure(400, f"Missing required parameter: {required}")
     input_uri = unquote(body["input_file_id"])
     prefix = unquote(body.get("output_data_config") or "") or input_uri.rsplit("/", 1)[0] + "/"
     try:
@@ -435,12 +431,7 @@ class PortkeyVertexFlavor:
         return VertexEngine.beside(options, store, self.name)
 
     def admit(self, request: IncomingRequest, api_key: str | None) -> Answer | None:
-        presented = request.header("x-portkey-api-key") or bearer_token(request)
-        if check_key(presented, api_key) is not KeyCheck.ACCEPTED:
-            return _failure(401, "Invalid API Key")
-        if not (request.header("x-portkey-provider") or request.header("x-portkey-config")):
-            return _failure(400, "Either x-portkey-config or x-portkey-provider header is required")
-        return None
+        return portkey_refusal(request, api_key)
 
 
 FLAVOR = PortkeyVertexFlavor()

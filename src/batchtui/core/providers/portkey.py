@@ -8,7 +8,10 @@ config / virtual key) always, and for Vertex AI the bucket, model and object nam
 queued job still has to read it: leave it unset and Portkey names each `<uuid>.jsonl`.
 
 Results are read through Portkey's own `GET /batches/{id}/output`, so a batch's output
-file id is reported as `batches/<id>/output`, a route rather than a file.
+file id is reported as `batches/<id>/output`, a route rather than a file (with no size to
+announce). For OpenAI behind Portkey (§2.2) that route serves the output file only: the error
+file keeps its own id and is read through `/files/{id}/content`; a batch without output
+answers its `errors` object there as JSON, raised as an error, never read as result lines.
 
 Behind Portkey, Vertex AI batches (recognised by their `gs://` file ids) differ (§2.3, §6
 items 21-22): `validating` means queued; `error_file_id` is the output folder, not a file
@@ -30,7 +33,7 @@ from typing import Any, ClassVar
 
 from batchtui.core.config import Profile
 from batchtui.core.errors import ConfigError, ProviderError
-from batchtui.core.models import BatchSpec, RemoteBatch
+from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile
 from batchtui.core.providers.base import TAG_METADATA_KEY, ProgressCallback
 from batchtui.core.providers.http import RetryPolicy, one_line
 from batchtui.core.providers.openai import OpenAIProvider, quote_id
@@ -206,6 +209,11 @@ class PortkeyProvider(OpenAIProvider):
 
     def _output_route(self, batch_id: str) -> str:
         return f"{self.batches_route}/{quote_id(batch_id)}/output"
+
+    async def file_info(self, file_id: str) -> RemoteFile | None:
+        if batch_of_output_route(file_id) is not None:
+            return None  # a route, not a file: asking `GET /files/{it}` is only a 404
+        return await super().file_info(file_id)
 
     def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
         batch_id = batch_of_output_route(file_id)

@@ -77,6 +77,7 @@ def viewer(service: JobService, job: Job) -> ViewerApp:
 
 
 async def test_preview_pages_then_download(service, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # `d` downloads into ./batchtui-<id>/ as the job list's `d` does
     monkeypatch.setattr(results_module, "PREVIEW_PAGE", 4)
     monkeypatch.setattr(results_module, "PREVIEW_MARGIN", 1)
     prompts = [f"question {n}" for n in range(9)] + ["[sim:error] boom"]

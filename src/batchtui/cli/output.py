@@ -198,6 +198,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "estimated_input_tokens": job.estimated_input_tokens,
         "group_id": job.group_id,
         "shard_index": job.shard_index,
+        "parent_id": job.parent_id,
     }
 
 

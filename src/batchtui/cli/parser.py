@@ -126,6 +126,14 @@ def build_parser() -> Parser:
     results = commands.add_parser("results", help="print a job's results (or a results file)")
     results.add_argument("source", metavar="JOB|FILE")
     results.add_argument("--head", metavar="N", type=int, help="only the first N records")
+    results.add_argument(
+        "--from",
+        dest="start",
+        metavar="N",
+        type=int,
+        default=0,
+        help="start at record N (0-based; with --head K: records N to N+K-1)",
+    )
     results.add_argument("--errors", action="store_true", help="only failed requests")
     results.add_argument("--json", action="store_true", help="JSON Lines, one record a line")
     _handler(results, "results:run")
@@ -133,9 +141,15 @@ def build_parser() -> Parser:
     download = commands.add_parser("download", help="download a job's output and error files")
     download.add_argument("job", metavar="JOB")
     download.add_argument(
-        "-o", "--output-dir", metavar="DIR", help="where to write (default: ./batchtui-<id>/)"
+        "-o",
+        "--output-dir",
+        metavar="DIR",
+        help="where to write (default: <download_dir>/batchtui-<id>/, download_dir from "
+        "[settings], else the current directory)",
     )
     _handler(download, "download:run")
+
+    _add_results_at_scale(commands)
 
     commands.add_parser(
         "simulate",
@@ -143,6 +157,36 @@ def build_parser() -> Parser:
         add_help=False,
     )
     return parser
+
+
+def _add_results_at_scale(commands: argparse._SubParsersAction) -> None:
+    retry = commands.add_parser(
+        "retry", help="run a finished job's failed and unfinished requests again, as a child job"
+    )
+    retry.add_argument("job", metavar="JOB", help="a job (or group: one child job per shard)")
+    retry.add_argument(
+        "--dry-run", action="store_true", help="write the retry input and report, submit nothing"
+    )
+    retry.add_argument("--json", action="store_true", help="print the report and jobs as JSON")
+    _handler(retry, "retry:run")
+
+    export = commands.add_parser(
+        "export", help="one row per request (with retries merged) as JSON Lines or CSV"
+    )
+    export.add_argument("job", metavar="JOB")
+    export.add_argument(
+        "--format", metavar="F", choices=("jsonl", "csv"), default="jsonl", help="jsonl or csv"
+    )
+    export.add_argument(
+        "--join-input", action="store_true", help="add each request's prompt from the input"
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="file to write, `-` for stdout (default: export.<format> in the job's download dir)",
+    )
+    _handler(export, "export:run")
 
 
 def _add_compose(commands: argparse._SubParsersAction) -> None:

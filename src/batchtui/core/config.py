@@ -120,6 +120,9 @@ class Settings(BaseModel):
     registry_refresh_seconds: float = Field(default=2.0, gt=0)
     # TUI theme name (e.g. "ansi-dark" for 16-colour terminals); BATCHTUI_THEME overrides.
     theme: str | None = None
+    # Where results are downloaded, one `batchtui-<id>/` folder a job (`~` and $VARS
+    # expanded; HPC homes are small: e.g. "/scratch/$USER/batchtui"). None: the current dir.
+    download_dir: str | None = None
 
 
 class Config(BaseModel):

@@ -154,6 +154,12 @@ class Job(BaseModel):
     # and the shard's 1-based position in it. None for a job of its own.
     group_id: str | None = None
     shard_index: int | None = None
+    # A retry: the job whose failed and unfinished requests this one runs again (always
+    # the first job of the family, never another retry). None for an original job.
+    parent_id: str | None = None
+    # Tokens counted from the downloaded result files (`usage.Usage` fields, and the
+    # `files` they were counted from), for providers whose batch object reports none.
+    result_usage: dict[str, Any] | None = None
 
     @property
     def is_terminal(self) -> bool:

@@ -21,7 +21,9 @@ timeout. The grace also absorbs modest clock skew between login nodes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -29,7 +31,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from batchtui.core.config import Config, Profile
 from batchtui.core.errors import (
@@ -45,6 +47,7 @@ from batchtui.core.registry import Registry
 from batchtui.core.status import JobStatus
 
 if TYPE_CHECKING:
+    from batchtui.core.downloads import DownloadReport
     from batchtui.core.formats import Limits, ValidationReport
     from batchtui.core.formats.validate import Problem
     from batchtui.core.prices import Cost
@@ -52,6 +55,8 @@ if TYPE_CHECKING:
     from batchtui.core.split import SplitPlan
 
 SUBMIT_GRACE = timedelta(minutes=2)
+# Creates of one job whose failure left no batch carrying its tag (each looked for first).
+CREATE_ATTEMPTS = 5
 HEARTBEAT_SECONDS = 30.0
 # OpenAI: at most 16 metadata pairs (one is the tag), keys up to 64 and values up to 512 chars.
 MAX_USER_METADATA = 15
@@ -59,6 +64,8 @@ MAX_METADATA_KEY = 64
 MAX_METADATA_VALUE = 512
 RESULT_FILE_NAMES = {"output": "output.jsonl", "error": "errors.jsonl"}
 _HASH_CHUNK = 1 << 20
+
+T = TypeVar("T")
 
 # Called with (kind, destination) before each result file is downloaded.
 FileStartCallback = Callable[[str, Path], None]
@@ -233,11 +240,13 @@ class JobService:
         progress: ProgressCallback | None = None,
         plan: SubmitPlan | None = None,
         on_ready: Callable[[], None] | None = None,
+        parent_id: str | None = None,
     ) -> Job:
         """Validate, record as `submitting`, upload, create (tagged), record the remote batch.
 
         Never creates a batch twice: after an ambiguous create failure it looks for the tag.
-        A file over the limits of one batch is refused here: see `submit_file`.
+        A file over the limits of one batch is refused here: see `submit_file`. `parent_id`
+        records the job as a retry of that one (see `families.py`).
         """
         user_metadata = checked_metadata(metadata or {})
         if plan is None:
@@ -250,12 +259,12 @@ class JobService:
         await check_access(provider)
         if on_ready is not None:
             on_ready()
-        job = self.registry.add_job(
-            self._new_job(
-                plan, path, plan.report, name or path.name, window, sha256, size, user_metadata
-            ),
-            note="recorded before upload",
+        job = self._new_job(
+            plan, path, plan.report, name or path.name, window, sha256, size, user_metadata
         )
+        if parent_id is not None:
+            job = job.model_copy(update={"parent_id": parent_id})
+        job = await self._in_thread(self.registry.add_job, job, note="recorded before upload")
         return await self._send(job, provider, user_metadata, progress)
 
     async def submit_file(
@@ -445,7 +454,8 @@ class JobService:
             # Nothing can have been created yet: only create makes a batch.
             self._mark_not_submitted(job, f"upload {path}: {_describe(error)}")
             raise
-        job = self.registry.update_job(job.id, input_file_id=remote_file.id)
+        job = await self._in_thread(self.registry.update_job, job.id, input_file_id=remote_file.id)
+        await pause_for_tests("after-upload")
         spec = BatchSpec(
             input_file_id=remote_file.id,
             endpoint=job.endpoint or "",
@@ -454,28 +464,42 @@ class JobService:
             metadata={TAG_METADATA_KEY: job.tag, **user_metadata},
             name=job.name,
         )
-        try:
-            batch = await provider.create(spec)
-        except AmbiguousSubmitError as error:
-            return await self._recover_create(job, provider, error)
-        except ProviderError as error:  # refused, or never sent: nothing was created
-            self._mark_not_submitted(job, f"create batch: {error}")
-            raise
-        except BaseException as error:
-            # Interrupted or broken mid-call: the batch may exist; reconcile finds it by tag.
-            self.registry.update_job(
-                job.id, last_error=f"create batch: {_describe(error)}; to be reconciled by tag"
-            )
-            raise
-        job, _changed = self.registry.apply_remote(job.id, batch)
-        return job
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                batch = await provider.create(spec)
+            except AmbiguousSubmitError as error:
+                adopted = await self._recover_create(
+                    job, provider, error, last_attempt=attempt == CREATE_ATTEMPTS
+                )
+                if adopted is not None:
+                    return adopted
+                continue  # the tag proved nothing was created: creating again is safe
+            except ProviderError as error:  # refused, or never sent: nothing was created
+                self._mark_not_submitted(job, f"create batch: {error}")
+                raise
+            except BaseException as error:
+                # Interrupted or broken mid-call: the batch may exist; reconcile finds it by tag.
+                self.registry.update_job(
+                    job.id, last_error=f"create batch: {_describe(error)}; to be reconciled by tag"
+                )
+                raise
+            await pause_for_tests("after-create")
+            job, _changed = await self._in_thread(self.registry.apply_remote, job.id, batch)
+            return job
+        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
-    async def _recover_create(self, job: Job, provider: BatchProvider, error: ProviderError) -> Job:
+    async def _recover_create(
+        self, job: Job, provider: BatchProvider, error: ProviderError, *, last_attempt: bool
+    ) -> Job | None:
+        """After a create whose outcome is unknown: the batch found by tag, adopted; or None
+        when no batch carries the tag and another attempt may go (else `not_submitted`)."""
         try:
             batch = await provider.find_by_tag(job.tag, input_file_id=job.input_file_id)
         except ProviderError as lookup_error:
-            self.registry.update_job(
-                job.id, last_error=f"create batch: {error}; tag lookup failed: {lookup_error}"
+            await self._in_thread(
+                self.registry.update_job,
+                job.id,
+                last_error=f"create batch: {error}; tag lookup failed: {lookup_error}",
             )
             raise ProviderError(
                 f"create batch may have succeeded ({error}) and looking for it failed "
@@ -485,9 +509,16 @@ class JobService:
                 call=error.call,
             ) from error
         if batch is not None:
-            return self._adopt(job, batch, note=f"adopted by tag after: {error}")
+            return await self._in_thread(
+                self._adopt, job, batch, note=f"adopted by tag after: {error}"
+            )
         reason = f"{error}; no batch carries the job's tag, so none was created"
-        self._mark_not_submitted(job, f"create batch: {reason}")
+        if not last_attempt:
+            await self._in_thread(
+                self.registry.update_job, job.id, note=f"create batch: {reason}; creating again"
+            )
+            return None
+        await self._in_thread(self._mark_not_submitted, job, f"create batch: {reason}")
         raise ProviderError(
             f"{reason}: job {job.id} is not_submitted, submit again",
             provider=error.provider,
@@ -496,17 +527,33 @@ class JobService:
             code=error.code,
         ) from error
 
+    async def _in_thread(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A registry call, off the event loop: another process (or an NFS server) may hold
+        the file locked for seconds, and the TUI must keep answering keys meanwhile. The
+        registry serializes calls itself, so threads are safe."""
+        return await asyncio.to_thread(call, *args, **kwargs)
+
     def _heartbeat(self, job_ids: list[str], progress: ProgressCallback | None) -> ProgressCallback:
         """Pass progress on, and touch the jobs now and then so reconcile sees them alive
         (the one uploading, and the shards of its group waiting their turn)."""
         last_touch = time.monotonic()
+        touching: set[asyncio.Future[None]] = set()
+
+        def touch() -> None:
+            for job_id in job_ids:
+                # A missed heartbeat only shortens the grace others give this submit.
+                with contextlib.suppress(BatchtuiError):
+                    self.registry.update_job(job_id)  # touches updated_at
 
         def on_progress(done: int, total: int | None) -> None:
             nonlocal last_touch
             if time.monotonic() - last_touch >= HEARTBEAT_SECONDS:
                 last_touch = time.monotonic()
-                for job_id in job_ids:
-                    self.registry.update_job(job_id)  # touches updated_at
+                # Off the event loop (the upload keeps streaming while the file is locked);
+                # kept referenced until done.
+                future = asyncio.get_running_loop().run_in_executor(None, touch)
+                touching.add(future)
+                future.add_done_callback(touching.discard)
             if progress is not None:
                 progress(done, total)
 
@@ -539,6 +586,10 @@ class JobService:
         """A job left in `submitting`: adopt the batch carrying its tag, or mark `not_submitted`."""
         if job.status is not JobStatus.SUBMITTING:
             return job
+        # The caller's copy may be old (a TUI's snapshot): its submitter may have moved on.
+        job = await self._in_thread(self.registry.get_job, job.id)
+        if job.status is not JobStatus.SUBMITTING:
+            return job
         if job.remote_id:  # created and recorded, then interrupted before the status was
             return await self.refresh(job, force=True)
         stale = self.is_stale(job)
@@ -547,11 +598,13 @@ class JobService:
         provider = await self.provider(job.profile)
         batch = await provider.find_by_tag(job.tag, input_file_id=job.input_file_id)
         if batch is not None:
-            return self._adopt(job, batch, note="adopted by tag (reconcile)")
+            return await self._in_thread(self._adopt, job, batch, note="adopted by tag (reconcile)")
         if not stale:
             return job
-        return self._mark_not_submitted(
-            job, "submit was interrupted before the batch was created (no batch carries its tag)"
+        return await self._in_thread(
+            self._mark_not_submitted,
+            job,
+            "submit was interrupted before the batch was created (no batch carries its tag)",
         )
 
     def submitting_jobs(self, profile: str | None = None) -> list[Job]:
@@ -569,12 +622,25 @@ class JobService:
         try:
             batch = await provider.retrieve(job.remote_id)
         except ProviderError as error:
-            self.registry.update_job(job.id, last_error=f"refresh: {error}")
+            await self._in_thread(self.registry.update_job, job.id, last_error=f"refresh: {error}")
             raise
         if job.last_error:
-            self.registry.update_job(job.id, last_error=None)
-        job, _changed = self.registry.apply_remote(job.id, batch)
+            await self._in_thread(self.registry.update_job, job.id, last_error=None)
+        job, _changed = await self._in_thread(self.registry.apply_remote, job.id, batch)
         return job
+
+    async def poll(self, job: Job, *, holder: str, lease_seconds: float) -> tuple[Job, bool]:
+        """`refresh` by whichever process holds the job's poll lease: several TUIs (on
+        several login nodes) then ask the provider once, not once each. The others get
+        the registry's copy, which the holder keeps fresh; True when this one asked."""
+        if job.remote_id is None or job.is_terminal:
+            return await self.refresh(job), True
+        leased = await self._in_thread(
+            self.registry.acquire_poll_lease, job.id, holder, lease_seconds
+        )
+        if not leased:
+            return await self._in_thread(self.registry.get_job, job.id), False
+        return await self.refresh(job), True
 
     async def cancel(self, job: Job) -> Job:
         if job.remote_id is None:
@@ -583,7 +649,7 @@ class JobService:
             raise BatchtuiError(f"job {job.id} has already ended ({job.status})")
         provider = await self.provider(job.profile)
         batch = await provider.cancel(job.remote_id)
-        job, _changed = self.registry.apply_remote(job.id, batch)
+        job, _changed = await self._in_thread(self.registry.apply_remote, job.id, batch)
         return job
 
     # --- results ------------------------------------------------------------------------
@@ -596,36 +662,73 @@ class JobService:
         progress: ProgressCallback | None = None,
         on_file_start: FileStartCallback | None = None,
     ) -> list[Path]:
-        """Output and error files into `dest_dir`, resuming `.part` files; records the paths.
+        """Output and error files into `dest_dir` (see `download_report`); their paths.
 
         An empty list means the batch ended without any result file (e.g. it failed
         validation); `job.errors` says why.
         """
+        report = await self.download_report(
+            job, dest_dir, progress=progress, on_file_start=on_file_start
+        )
+        return report.paths
+
+    async def download_report(
+        self,
+        job: Job,
+        dest_dir: Path,
+        *,
+        progress: ProgressCallback | None = None,
+        on_file_start: FileStartCallback | None = None,
+    ) -> DownloadReport:
+        """The files `provider.result_files` names, each fetched whole and checked (its size
+        against the provider's file object, a `.sha256` beside it, a `.part` resumed), then
+        the job's request counts against the lines; records the paths on the job.
+        """
+        from batchtui.core.downloads import DownloadReport, counts_warning, fetch_file
+
         job = await self.refresh(job)
         if not job.status.may_have_results:
             raise BatchtuiError(
                 f"job {job.id} is {job.status}: no results yet "
                 f"(wait with `batchtui watch {job.id}`)"
             )
+        provider = await self.provider(job.profile)
+        assert job.remote_id is not None  # may_have_results: the batch was created
+        try:
+            batch = await provider.retrieve(job.remote_id)
+        except ProviderError as error:
+            self.registry.update_job(job.id, last_error=f"download: {error}")
+            raise
+        job, _changed = self.registry.apply_remote(job.id, batch)
+        report = DownloadReport()
         written: dict[str, Path] = {}
-        for kind, file_id in result_file_ids(job):
+        for result_file in provider.result_files(batch):
+            kind = result_file.kind
             dest = dest_dir / RESULT_FILE_NAMES[kind]
             recorded = job.output_path if kind == "output" else job.error_path
             if recorded is not None and recorded.resolve() == dest.resolve() and dest.is_file():
                 written[kind] = dest  # whole files are only ever renamed into place
+                report.kept.append(dest)
                 continue
-            dest_dir.mkdir(parents=True, exist_ok=True)
             if on_file_start is not None:
                 on_file_start(kind, dest)
-            provider = await self.provider(job.profile)
-            written[kind] = await provider.download(file_id, dest, progress=progress)
+            fetched = await fetch_file(
+                provider, kind, result_file.file_id, dest, progress=_pausing(progress)
+            )
+            written[kind] = fetched.path
+            report.files.append(fetched)
+        report.paths = list(written.values())
         if written:
-            self.registry.update_job(
+            job = self.registry.update_job(
                 job.id,
                 output_path=_absolute(written.get("output")) or job.output_path,
                 error_path=_absolute(written.get("error")) or job.error_path,
             )
-        return list(written.values())
+        if job.status is JobStatus.COMPLETED and report.files and not report.kept:
+            warning = counts_warning(job.id, job.request_counts.total, report.files)
+            if warning:
+                report.warnings.append(warning)
+        return report
 
     async def iter_results(
         self, job: Job, *, errors_only: bool = False
@@ -730,6 +833,32 @@ class JobService:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+# Crash tests set this to a step name (`after-upload`, `after-create`, `mid-download`) to
+# hold a real CLI process still at that step while they `kill -9` it; unset, it costs one
+# environment lookup per step.
+PAUSE_ENV = "BATCHTUI_TEST_PAUSE_AT"
+PAUSE_SECONDS = 60.0
+
+
+async def pause_for_tests(step: str) -> None:
+    if os.environ.get(PAUSE_ENV) == step:
+        await asyncio.sleep(PAUSE_SECONDS)
+
+
+def _pausing(progress: ProgressCallback | None) -> ProgressCallback | None:
+    """`progress`, held still at `mid-download` once some bytes are on disk."""
+    if os.environ.get(PAUSE_ENV) != "mid-download":
+        return progress
+
+    def on_progress(done: int, total: int | None) -> None:
+        if progress is not None:
+            progress(done, total)
+        if done and (total is None or done < total):
+            time.sleep(PAUSE_SECONDS)
+
+    return on_progress
 
 
 def checked_metadata(metadata: dict[str, str]) -> dict[str, str]:

@@ -8,6 +8,7 @@ async workers, each on its own backoff schedule.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -24,12 +25,14 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from batchtui.core.jobview import PollSchedule, locale_is_utf8, printable, status_label
+from batchtui.core.leases import lease_seconds, new_lease_holder
 from batchtui.core.status import JobStatus
 from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.theme import THEME_ENV, choose_theme
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
+    from batchtui.core.families import RetryPlan
     from batchtui.core.models import Job, JobGroup
     from batchtui.core.registry import Registry
     from batchtui.core.service import JobService
@@ -63,6 +66,17 @@ class JobsSnapshot:
     problem: str | None = None
     # Job groups (files split into shards); their shards are in `jobs`.
     groups: dict[str, JobGroup] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A download's progress, published on `app.transfer_signal`."""
+
+    label: str
+    done: int
+    total: int | None
+    rate: float | None  # bytes a second, once known
+    finished: bool = False
 
 
 class BatchtuiApp(App[int]):
@@ -106,8 +120,12 @@ class BatchtuiApp(App[int]):
         self.snapshot = JobsSnapshot()
         self.jobs_signal: Signal[JobsSnapshot] = Signal(self, "jobs")
         self.activity_signal: Signal[str] = Signal(self, "activity")
+        # Downloads in progress: bytes, total and rate, for the screens' progress bars.
+        self.transfer_signal: Signal[Transfer] = Signal(self, "transfer")
         self.schedule = PollSchedule()
         self._polling: set[str] = set()
+        # Who this process is in the registry's poll leases (host:pid:random).
+        self.lease_holder = new_lease_holder()
         self._data_version: int | None = None
         self._reported_problems: dict[str, str] = {}
         self._timers_started = False
@@ -198,6 +216,13 @@ class BatchtuiApp(App[int]):
                 self.set_interval(1.0, self.poll_due_jobs, name="poll")
         if self.poll_enabled:
             self.poll_due_jobs()
+            if self.service is not None:
+                self.run_worker(
+                    self._reconcile_leftovers(),
+                    group="reconcile",
+                    exclusive=True,
+                    exit_on_error=False,
+                )
         if self.demo is not None and self.service is not None:
             self.run_worker(
                 self.demo.submit_samples(self.service), group="demo", exit_on_error=False
@@ -330,7 +355,13 @@ class BatchtuiApp(App[int]):
         assert self.service is not None
         interval = self.poll_interval(job)
         try:
-            updated = await self.service.refresh(job, force=force)
+            if force:
+                updated = await self.service.refresh(job, force=True)
+            else:
+                # Another TUI (another login node) may hold the lease: it polls, we read.
+                updated, _asked = await self.service.poll(
+                    job, holder=self.lease_holder, lease_seconds=lease_seconds(interval)
+                )
         except BatchtuiError as exc:
             wait = self.schedule.failed(job.id, time.monotonic(), interval)
             self._report_problem(job.profile, f"{exc} (retrying in {wait:.0f}s)")
@@ -344,6 +375,22 @@ class BatchtuiApp(App[int]):
             self._merge_job(updated)
         finally:
             self._polling.discard(job.id)
+
+    async def _reconcile_leftovers(self) -> None:
+        """Settle jobs a killed submit left in `submitting` (as every CLI command does)."""
+        from batchtui.core.errors import BatchtuiError
+
+        assert self.service is not None and self.config is not None
+        for job in list(self.snapshot.jobs.values()):
+            if job.status is not JobStatus.SUBMITTING or job.profile not in self.config.profiles:
+                continue
+            try:
+                settled = await self.service.reconcile(job)
+            except BatchtuiError as exc:
+                self._report_problem(job.profile, f"job {job.id} is still submitting: {exc}")
+                continue
+            if settled.status is not JobStatus.SUBMITTING:
+                self._merge_job(settled)
 
     def _report_problem(self, source: str, message: str) -> None:
         """One toast per new problem (not one per failed poll); the status line keeps it."""
@@ -501,13 +548,27 @@ class BatchtuiApp(App[int]):
             confirmed,
         )
 
+    def download_dir(self, target_id: str) -> Path:
+        """`<download_dir>/batchtui-<id>/` (`download_dir` in [settings], else the cwd)."""
+        from batchtui.core.downloads import job_download_dir
+        from batchtui.core.errors import BatchtuiError
+
+        if self.config is None:
+            return Path.cwd() / f"batchtui-{target_id}"
+        try:
+            folder = job_download_dir(self.config.settings, target_id, config_path=self.config.path)
+        except BatchtuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            folder = Path(f"batchtui-{target_id}")
+        return folder.absolute()
+
     def download_group(self, group_id: str) -> None:
-        """Every shard with results, each into `./batchtui-<group>/shard-NN/`."""
+        """Every shard with results, each into `<download dir>/batchtui-<group>/shard-NN/`."""
         shards = [s for s in self.group_shards(group_id) if s.status.may_have_results]
         if not shards or self.service is None:
             self.notify(f"{group_id}: no shard has results yet", severity="warning", markup=False)
             return
-        root = Path.cwd() / f"batchtui-{group_id}"
+        root = self.download_dir(group_id)
         self.notify(f"Downloading {len(shards)} shards into {root}", markup=False)
         for shard in shards:
             dest = root / f"shard-{shard.shard_index or 0:02d}"
@@ -526,32 +587,164 @@ class BatchtuiApp(App[int]):
                 markup=False,
             )
             return
-        dest = Path.cwd() / f"batchtui-{job.id}"
+        dest = self.download_dir(job.id)
         self.notify(f"Downloading {job.id} into {dest}", markup=False)
         self.run_worker(self._download(job, dest), group=f"download:{job.id}", exclusive=True)
 
-    async def _download(self, job: Job, dest: Path) -> None:
-        assert self.service is not None
+    def transfer_progress(self, label: str) -> Callable[[int, int | None], None]:
+        """A provider progress callback publishing bytes and rate on `transfer_signal`."""
+        from batchtui.core.downloads import TransferMeter
+
+        meter = TransferMeter()
         last = 0.0
 
         def progress(done: int, total: int | None) -> None:
             nonlocal last
+            rate = meter.update(done)
             moment = time.monotonic()
-            if moment - last < 0.25:
+            finished = total is not None and done >= total
+            if moment - last < 0.2 and not finished:
                 return
             last = moment
-            share = f" {done * 100 // total}%" if total else ""
-            self.activity_signal.publish(f"downloading {job.id}:{share} {_size(done)}")
+            self.transfer_signal.publish(Transfer(label, done, total, rate))
 
+        return progress
+
+    def transfer_done(self, label: str) -> None:
+        self.transfer_signal.publish(Transfer(label, 0, None, None, finished=True))
+
+    async def _download(self, job: Job, dest: Path) -> None:
+        assert self.service is not None
+        label = f"downloading {job.id}"
         try:
-            paths = await self.service.download(job, dest, progress=progress)
+            paths = await self.service.download(job, dest, progress=self.transfer_progress(label))
         except Exception as exc:
             log.exception("download failed")
             self._report_problem(job.profile, f"download {job.id}: {exc}")
             return
+        finally:
+            self.transfer_done(label)
         where = ", ".join(str(path) for path in paths) or str(dest)
         self.activity_signal.publish(f"downloaded {job.id}")
         self.notify(f"Downloaded {job.id}: {where}", title="Download", markup=False, timeout=10)
+        self.reload_registry(force=True)
+
+    # --- retry and export -------------------------------------------------------------
+
+    def retry_target(self, target_id: str) -> None:
+        """Download the results, show what a retry would send, and submit it on yes."""
+        group = self.snapshot.groups.get(target_id)
+        job = self.get_job(target_id)
+        if self.service is None or (group is None and job is None):
+            return
+        if job is not None and not job.is_terminal:
+            self.notify(
+                f"{job.id} is {job.status.value}: retry once it has ended",
+                severity="warning",
+                markup=False,
+            )
+            return
+        target: Job | JobGroup = group if group is not None else job  # type: ignore[assignment]
+        self.run_worker(self._plan_retry(target), group="retry", exclusive=True)
+
+    async def _plan_retry(self, target: Job | JobGroup) -> None:
+        from batchtui.core.families import plan_group_retry, plan_retry
+        from batchtui.core.models import JobGroup
+        from batchtui.tui.screens.confirm import ConfirmScreen
+
+        assert self.service is not None
+        label = f"downloading the results of {target.id}"
+        self.activity_signal.publish(f"preparing the retry of {target.id}…")
+        progress = self.transfer_progress(label)
+        try:
+            if isinstance(target, JobGroup):
+                plans = await plan_group_retry(self.service, target, progress=progress)
+            else:
+                plans = [await plan_retry(self.service, target, progress=progress)]
+        except Exception as exc:
+            log.exception("retry plan failed")
+            self._report_problem(target.profile, f"retry {target.id}: {exc}")
+            return
+        finally:
+            self.transfer_done(label)
+        self.reload_registry(force=True)
+        todo = [plan for plan in plans if plan.report.path is not None]
+        if not todo:
+            self.notify(f"{target.id}: every request succeeded, nothing to retry", markup=False)
+            return
+        requests = sum(plan.report.written for plan in todo)
+        jobs = "a new job" if len(todo) == 1 else f"{len(todo)} new jobs (one per shard)"
+        detail = "\n".join(
+            printable(f"{plan.parent.id}: {plan.report.describe()}", single_line=True)
+            for plan in plans
+        )
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._submit_retries(todo), group="retry", exit_on_error=False)
+
+        self.push_screen(
+            ConfirmScreen(f"Retry {requests:,} requests of {target.id} as {jobs}?", detail),
+            confirmed,
+        )
+
+    async def _submit_retries(self, plans: list[RetryPlan]) -> None:
+        from batchtui.core.families import submit_retry
+
+        assert self.service is not None
+        for plan in plans:
+            self.activity_signal.publish(f"submitting the retry of {plan.parent.id}…")
+            try:
+                child = await submit_retry(self.service, plan)
+            except Exception as exc:
+                log.exception("retry submit failed")
+                self._report_problem(plan.parent.profile, f"retry {plan.parent.id}: {exc}")
+                continue
+            self.notify(
+                f"{plan.report.written:,} requests of {plan.parent.id} resubmitted as {child.id}",
+                title="Retry",
+                markup=False,
+            )
+        self.reload_registry(force=True)
+
+    def export_target(self, target_id: str) -> None:
+        """CSV of one row per request (retries merged, prompts joined when the input is
+        there) into the target's download folder."""
+        target = self.snapshot.groups.get(target_id) or self.get_job(target_id)
+        if target is None or self.service is None:
+            return
+        self.run_worker(self._export(target), group=f"export:{target_id}", exclusive=True)
+
+    async def _export(self, target: Job | JobGroup) -> None:
+        from batchtui.core.families import export_results, merged_input_available
+
+        assert self.service is not None
+        out = self.download_dir(target.id) / "export.csv"
+        label = f"downloading the results of {target.id}"
+        self.activity_signal.publish(f"exporting {target.id}…")
+        try:
+            join = await asyncio.to_thread(merged_input_available, self.service.registry, target)
+            summary, _notes = await export_results(
+                self.service,
+                target,
+                out,
+                "csv",
+                join_input=join,
+                progress=self.transfer_progress(label),
+            )
+        except Exception as exc:
+            log.exception("export failed")
+            self._report_problem(target.profile, f"export {target.id}: {exc}")
+            return
+        finally:
+            self.transfer_done(label)
+        self.activity_signal.publish(f"exported {target.id} to {out}")
+        self.notify(
+            f"{summary.rows:,} rows ({summary.failed:,} failed) written to {out}",
+            title="Export",
+            markup=False,
+            timeout=10,
+        )
         self.reload_registry(force=True)
 
     def start_demo(self) -> None:
@@ -595,21 +788,18 @@ class BatchtuiApp(App[int]):
         self.push_screen(WelcomeScreen(form_only=True))
 
     async def action_quit(self) -> None:
+        if self.registry is not None:
+            try:
+                # Another TUI takes over polling at once, not when the leases expire.
+                await asyncio.to_thread(self.registry.release_poll_leases, self.lease_holder)
+            except Exception:
+                log.exception("releasing poll leases failed")
         if self.service is not None:
             try:
                 await self.service.aclose()
             except Exception:
                 log.exception("closing provider connections failed")
         self.exit(0)
-
-
-def _size(count: int) -> str:
-    size = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
 
 
 def _setup_debug_log() -> Path:

@@ -1,59 +1,84 @@
-"""`batchtui download JOB|GROUP [-o DIR]`: output and error files, default `./batchtui-<id>/`;
-a group's shards each go in `DIR/shard-NN/`."""
+"""`batchtui download JOB|GROUP [-o DIR]`: output and error files, checked, each with a
+`.sha256` beside it; default `<download_dir>/batchtui-<id>/` (`download_dir` in
+[settings], else the current directory); a group's shards each go in `DIR/shard-NN/`.
+An interrupted download leaves `DIR/.incoming/NAME.part`, which the next run resumes."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async
+from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
 from batchtui.cli.output import batch_error_text
 from batchtui.cli.progress import TransferProgress, human_bytes
 from batchtui.cli.targets import find_job_or_group
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.models import Job, JobGroup
 
+if TYPE_CHECKING:
+    from batchtui.core.downloads import DownloadReport
 
-async def _download(context: CommandContext, job: Job, dest_dir: Path) -> tuple[Job, list[Path]]:
-    progress = TransferProgress("downloading")
+
+def target_dir(context: CommandContext, args: argparse.Namespace, target_id: str) -> Path:
+    from batchtui.core.downloads import job_download_dir
+
+    if args.output_dir:
+        return Path(args.output_dir).expanduser()
+    config = context.config
+    return job_download_dir(config.settings, target_id, config_path=config.path)
+
+
+def file_starter(
+    progress: TransferProgress, *, with_folder: bool = False
+) -> Callable[[str, Path], None]:
+    from batchtui.core.downloads import part_path
 
     def on_file_start(kind: str, dest: Path) -> None:
         progress.clear()
-        progress.label = f"downloading {dest.name}"
+        name = f"{dest.parent.name}/{dest.name}" if with_folder else dest.name
+        part = part_path(dest)
+        resumed = part.stat().st_size if part.is_file() else 0
+        progress.label = f"downloading {name}"
+        if resumed:
+            progress.label = f"resuming {name} from {human_bytes(resumed)}"
 
+    return on_file_start
+
+
+async def _download(
+    context: CommandContext, job: Job, dest_dir: Path
+) -> tuple[Job, DownloadReport]:
+    progress = TransferProgress("downloading")
     async with context.service() as service:
         await reconcile_leftovers(service, job.profile)
         try:
-            paths = await service.download(
+            report = await service.download_report(
                 context.registry.get_job(job.id),
                 dest_dir,
                 progress=progress,
-                on_file_start=on_file_start,
+                on_file_start=file_starter(progress),
             )
         finally:
             progress.clear()
-    return context.registry.get_job(job.id), paths
+    return context.registry.get_job(job.id), report
 
 
 async def _download_group(context: CommandContext, group: JobGroup, dest_dir: Path) -> list[Path]:
     progress = TransferProgress("downloading")
-
-    def on_file_start(kind: str, dest: Path) -> None:
-        progress.clear()
-        progress.label = f"downloading {dest.parent.name}/{dest.name}"
-
     async with context.service() as service:
         await reconcile_leftovers(service, group.profile)
         try:
             return await service.download_group(
-                group, dest_dir, progress=progress, on_file_start=on_file_start
+                group, dest_dir, progress=progress, on_file_start=file_starter(progress)
             )
         finally:
             progress.clear()
 
 
 def _run_group(context: CommandContext, args: argparse.Namespace, group: JobGroup) -> int:
-    dest_dir = Path(args.output_dir) if args.output_dir else Path(f"batchtui-{group.id}")
+    dest_dir = target_dir(context, args, group.id)
     paths = run_async(_download_group(context, group, dest_dir))
     if not paths:
         raise BatchtuiError(f"group {group.id} ended without any result file")
@@ -62,19 +87,36 @@ def _run_group(context: CommandContext, args: argparse.Namespace, group: JobGrou
     return 0
 
 
+def report_lines(report: DownloadReport) -> list[str]:
+    """`PATH  SIZE  sha256 HEX[  (resumed at N)]` for each file, in the job's order."""
+    fetched = {item.path: item for item in report.files}
+    lines = []
+    for path in report.paths:
+        item = fetched.get(path)
+        if item is None:
+            lines.append(f"{path}  {human_bytes(path.stat().st_size)}  (already downloaded)")
+            continue
+        resumed = f"  (resumed at {human_bytes(item.resumed_from)})" if item.resumed_from else ""
+        lines.append(f"{path}  {human_bytes(item.size)}  sha256 {item.sha256}{resumed}")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         target = find_job_or_group(context, args.job)
         if isinstance(target, JobGroup):
             return _run_group(context, args, target)
         job = target
-        dest_dir = Path(args.output_dir) if args.output_dir else Path(f"batchtui-{job.id}")
-        job, paths = run_async(_download(context, job, dest_dir))
-    if not paths:
+        dest_dir = target_dir(context, args, job.id)
+        job, report = run_async(_download(context, job, dest_dir))
+    if not report.paths:
         reason = f": {batch_error_text(job.errors[0])}" if job.errors else ""
         raise BatchtuiError(f"job {job.id} {job.status} without any result file{reason}")
-    for path in paths:
-        print(f"{path}  {human_bytes(path.stat().st_size)}")
+    for line in report_lines(report):
+        print(line)
+    for warning in report.warnings:
+        warn(warning)
     if job.output_file_id is None and job.error_file_id:
-        print(f"note: no request of {job.id} succeeded; every failure is in {paths[-1].name}")
+        last = report.paths[-1].name
+        print(f"note: no request of {job.id} succeeded; every failure is in {last}")
     return 0

@@ -1,4 +1,8 @@
-"""`batchtui results JOB|GROUP|FILE [--head N] [--errors] [--json]`.
+"""`batchtui results JOB|GROUP|FILE [--from N] [--head K] [--errors] [--json]`.
+
+Local files (FILE, or a job's downloaded files) are read through a line index saved
+beside them: `--from N --head K` prints records N to N+K-1 (0-based) of a GB at once.
+A job with retries prints one record per request, merged (the latest success wins).
 
 A job's results come from its downloaded files, or are streamed from the provider
 when not downloaded; a group's are all its shards' records, in shard order, read as one
@@ -15,11 +19,12 @@ from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
-from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async
+from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
 from batchtui.cli.output import batch_error_text, json_text, ok_glyph
+from batchtui.cli.progress import TransferProgress
 from batchtui.cli.terminal import inert, supports_unicode
 from batchtui.core.errors import BatchtuiError, InputFileError, UsageError
-from batchtui.core.models import ResultRecord
+from batchtui.core.models import Job, JobGroup, ResultRecord
 
 
 def record_json(record: ResultRecord) -> dict[str, Any]:
@@ -58,22 +63,52 @@ def record_text(record: ResultRecord, *, unicode: bool) -> str:
     return f"{glyph} {custom_id}: {body}"
 
 
-def _local_records(path: Path, errors_only: bool) -> Iterator[ResultRecord]:
-    from batchtui.core.formats import iter_result_records
+def page_of_files(paths: list[Path], args: argparse.Namespace) -> Iterator[ResultRecord]:
+    """Records `--from` N on of local results files, read through their saved line index
+    (built once, then reopened at once: record N of a GB is one seek away)."""
+    from batchtui.core.resultfile import ResultSet, parse_record
 
+    results = ResultSet(paths, persist_index=True)
     try:
-        with path.open("rb") as handle:
-            for record in iter_result_records(handle):
-                if not (errors_only and record.ok):
-                    yield record
+        if args.errors:
+            rows = results.matching_rows(errors_only=True, text="")
+            assert rows is not None  # not cancellable
+            stop = len(rows) if args.head is None else args.start + args.head
+            for row in rows[args.start : stop]:
+                yield parse_record(results.raw(row, cache=False))
+            return
+        results.scan()
+        base = 0
+        remaining = args.head
+        for file in results.files:
+            index = file.index
+            first = max(args.start - base, 0)
+            base += index.line_count
+            if first >= index.line_count:
+                continue
+            stop = index.line_count
+            if remaining is not None:
+                stop = min(stop, first + remaining)
+            for _line, raw in index.iter_lines(first, stop):
+                if remaining is not None:
+                    remaining -= 1
+                if raw.strip():  # record N is line N+1 of the file, blank or not
+                    yield parse_record(raw)
+            if remaining == 0:
+                return
     except OSError as error:
-        raise InputFileError(f"{path}: cannot read: {error.strerror or error}") from None
+        raise InputFileError(f"{paths[0]}: cannot read: {error.strerror or error}") from None
+    finally:
+        results.close()
 
 
 class Printer:
-    def __init__(self, args: argparse.Namespace) -> None:
+    """Prints records; with `skip`, the first ones offered are passed over (`--from`)."""
+
+    def __init__(self, args: argparse.Namespace, *, skip: int = 0) -> None:
         self.json = args.json
         self.head = args.head
+        self.skip = skip
         self.unicode = supports_unicode()
         self.count = 0
 
@@ -82,6 +117,9 @@ class Printer:
         return self.head is not None and self.count >= self.head
 
     def print(self, record: ResultRecord) -> None:
+        if self.skip:
+            self.skip -= 1
+            return
         if self.json:
             sys.stdout.write(json_text(record_json(record)) + "\n")
         else:
@@ -89,14 +127,34 @@ class Printer:
         self.count += 1
 
 
-async def _print_job_results(
-    context: CommandContext, args: argparse.Namespace, printer: Printer
+async def _print_merged(
+    context: CommandContext, target: Job | JobGroup, printer: Printer, errors_only: bool
 ) -> None:
-    from batchtui.cli.targets import find_job_or_group
-    from batchtui.core.models import JobGroup
+    """A job with retries (or a group with some): one record per request, merged."""
+    from batchtui.core.families import merged_results
+
+    progress = TransferProgress("downloading")
+    async with context.service() as service:
+        await reconcile_leftovers(service, target.profile)
+        try:
+            merged = await merged_results(service, target, progress=progress)
+        finally:
+            progress.clear()
+    with merged:
+        for note in merged.notes:
+            warn(note)
+        for record in merged.outcomes.records():
+            if printer.full:
+                break
+            if not (errors_only and record.ok):
+                printer.print(record)
+
+
+async def _print_job_results(
+    context: CommandContext, target: Job | JobGroup, args: argparse.Namespace, printer: Printer
+) -> None:
     from batchtui.core.service import result_file_ids
 
-    target = find_job_or_group(context, args.source)
     if isinstance(target, JobGroup):
         async with context.service() as service:
             await reconcile_leftovers(service, target.profile)
@@ -124,19 +182,33 @@ async def _print_job_results(
         )
 
 
+def _print_all(records: Iterator[ResultRecord], printer: Printer) -> None:
+    for record in records:
+        if printer.full:
+            break
+        printer.print(record)
+
+
 def run(args: argparse.Namespace) -> int:
+    from batchtui.cli.targets import find_job_or_group
+    from batchtui.core.families import has_retries, is_downloaded, local_result_paths
+
     if args.head is not None and args.head < 0:
         raise UsageError(f"--head {args.head}: must be 0 or more")
-    printer = Printer(args)
+    if args.start < 0:
+        raise UsageError(f"--from {args.start}: must be 0 or more")
     path = Path(args.source)
     if not path.is_file() and (path.suffix in (".jsonl", ".json") or "/" in args.source):
         raise InputFileError(f"{path}: no such results file")
     if path.is_file():
-        for record in _local_records(path, args.errors):
-            if printer.full:
-                break
-            printer.print(record)
+        _print_all(page_of_files([path], args), Printer(args))
         return 0
     with CommandContext(args) as context:
-        run_async(_print_job_results(context, args, printer))
+        target = find_job_or_group(context, args.source)
+        if has_retries(context.registry, target):
+            run_async(_print_merged(context, target, Printer(args, skip=args.start), args.errors))
+        elif isinstance(target, Job) and is_downloaded(target) and local_result_paths(target):
+            _print_all(page_of_files(local_result_paths(target), args), Printer(args))
+        else:
+            run_async(_print_job_results(context, target, args, Printer(args, skip=args.start)))
     return 0

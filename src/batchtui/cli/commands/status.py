@@ -29,7 +29,44 @@ async def _refresh(context: CommandContext, job: Job, *, force: bool) -> Job:
         return await service.refresh(job, force=force)
 
 
-def job_details(job: Job, history: list[StatusChange], *, unicode: bool) -> str:
+def usage_rows(
+    context: CommandContext, jobs: list[Job], *, label_jobs: bool = False
+) -> list[tuple[str, str]]:
+    """Tokens and cost of `jobs` (one job, a family, a group's shards and retries): the
+    providers' own usage, else counted once from the downloaded files and saved."""
+    from batchtui.core.costs import jobs_cost, usage_lines
+
+    total = jobs_cost(jobs, context.config.price_table(), count=context.registry)
+    return usage_lines(total, jobs=len(jobs) if label_jobs else 1)
+
+
+def family_rows(context: CommandContext, job: Job) -> list[tuple[str, str]]:
+    from batchtui.core.families import family_of
+
+    family = family_of(context.registry, job)
+    rows: list[tuple[str, str]] = []
+    if job.parent_id:
+        rows.append(("retry of", job.parent_id))
+    elif family.retries:
+        listed = ", ".join(f"{retry.id} ({retry.status})" for retry in family.retries)
+        rows.append(("retries", listed))
+    rows += usage_rows(context, [job])
+    if family.retries:
+        rows += [
+            (f"{label} (all)", value)
+            for label, value in usage_rows(context, family.members, label_jobs=True)
+            if label != "of which"
+        ]
+    return rows
+
+
+def job_details(
+    job: Job,
+    history: list[StatusChange],
+    *,
+    unicode: bool,
+    extra: list[tuple[str, str]] | None = None,
+) -> str:
     rows = [
         ("name", inert(job.name, single_line=True)),
         ("profile", f"{job.profile} ({job.kind})"),
@@ -49,6 +86,7 @@ def job_details(job: Job, history: list[StatusChange], *, unicode: bool) -> str:
             rows.append((label, str(path)))
     if job.last_error:
         rows.append(("last error", inert(job.last_error, single_line=True)))
+    rows += extra or []
     lines = [f"{job.id}  {status_label(job.status, unicode=unicode)}"]
     lines += [f"  {label:<10}  {value}" for label, value in rows]
     if job.errors:
@@ -69,7 +107,13 @@ async def _refresh_group(context: CommandContext, group: JobGroup, *, force: boo
         return await service.refresh_group(group, force=force)
 
 
-def group_details(group: JobGroup, shards: list[Job], *, unicode: bool) -> str:
+def group_details(
+    group: JobGroup,
+    shards: list[Job],
+    *,
+    unicode: bool,
+    extra: list[tuple[str, str]] | None = None,
+) -> str:
     from batchtui.core.groups import group_counts, group_status
 
     counts = group_counts(shards)
@@ -83,6 +127,7 @@ def group_details(group: JobGroup, shards: list[Job], *, unicode: bool) -> str:
     ]
     if group.estimated_input_tokens is not None:
         rows.insert(3, ("tokens", f"~{group.estimated_input_tokens:,} input (estimated)"))
+    rows += extra or []
     lines = [f"{group.id}  {status_label(group_status(shards), unicode=unicode)}  (job group)"]
     lines += [f"  {label:<10}  {value}" for label, value in rows]
     table = render_table(
@@ -114,11 +159,36 @@ def _run_group(context: CommandContext, args: argparse.Namespace, group: JobGrou
     shards = context.registry.group_jobs(group.id)
     if args.refresh or any(shard.status is JobStatus.SUBMITTING for shard in shards):
         shards = run_async(_refresh_group(context, group, force=args.refresh))
+    from batchtui.core.families import families_of
+
+    members = [job for family in families_of(context.registry, group) for job in family.members]
+    usage = usage_rows(context, members, label_jobs=True)
     if args.json:
-        print_json(group_summary(group, shards))
+        summary = group_summary(group, shards)
+        summary["usage"] = usage_json(context, members)
+        print_json(summary)
     else:
-        print(group_details(group, shards, unicode=supports_unicode()))
+        print(group_details(group, shards, unicode=supports_unicode(), extra=usage))
     return 0
+
+
+def usage_json(context: CommandContext, jobs: list[Job]) -> dict[str, object] | None:
+    from batchtui.core.costs import jobs_cost
+
+    total = jobs_cost(jobs, context.config.price_table(), count=context.registry)
+    if total is None:
+        return None
+    usage = total.total
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "cost_usd": round(total.cost_usd, 6),
+        "unpriced_jobs": total.unpriced,
+        "jobs": [job.job_id for job in total.jobs],
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,11 +200,13 @@ def run(args: argparse.Namespace) -> int:
         if args.refresh or job.status is JobStatus.SUBMITTING:
             job = run_async(_refresh(context, job, force=args.refresh))
         history = context.registry.history(job.id)
-    if args.json:
-        summary = job_summary(job)
-        summary["history"] = [history_entry(change) for change in history]
-        summary["errors"] = [batch_error_entry(error) for error in job.errors]
-        print_json(summary)
-    else:
-        print(job_details(job, history, unicode=supports_unicode()))
+        if args.json:
+            summary = job_summary(job)
+            summary["history"] = [history_entry(change) for change in history]
+            summary["errors"] = [batch_error_entry(error) for error in job.errors]
+            summary["usage"] = usage_json(context, [job])
+            print_json(summary)
+        else:
+            extra = family_rows(context, job)
+            print(job_details(job, history, unicode=supports_unicode(), extra=extra))
     return 0

@@ -78,6 +78,11 @@ class BatchProvider(ABC):
             files.append(ResultFile(kind="error", file_id=batch.error_file_id))
         return files
 
+    async def file_info(self, file_id: str) -> RemoteFile | None:
+        """The file as the backend describes it (its size in `bytes`), where it has such a
+        description; None where it has not (a results route, a folder of shards)."""
+        return None
+
     @abstractmethod
     def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
         """Lines of a remote file as they arrive (without the newline); stopping early is cheap."""

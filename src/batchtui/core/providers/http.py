@@ -6,8 +6,10 @@ file on disk back, or a `batchtui.core.errors` exception whose message is one li
 names the profile and the call and never contains a secret.
 
 Retry rules: idempotent calls retry with exponential backoff and jitter (tenacity) on
-429, 408, 5xx and dropped connections, honouring `Retry-After`; non-idempotent calls are
-sent once, and `submit_json` says whether a failure may still have created something.
+429, 408, 5xx, dropped connections and bodies cut short, honouring `Retry-After` (fewer
+tries when nothing listens at all); `submit_json` (create) is resent only when the server
+certainly did not act (429, never connected), and otherwise says whether a failure may
+still have created something.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
-    stop_after_attempt,
     wait_random_exponential,
 )
 
@@ -175,9 +176,16 @@ def build_async_client(
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 5
+    # A provider failing a third of its requests still gets each call through (0.3^10),
+    # and waits stay short (under 2 s each, ~9 s in all when it keeps failing): many
+    # quick tries beat a few long ones against random failures, and a server that asks
+    # for a longer pause says so with Retry-After.
+    attempts: int = 10
+    # Nobody listening (connection refused, unknown host) rarely heals in seconds: give up
+    # sooner and say so.
+    connect_attempts: int = 4
     initial_wait: float = 0.5
-    max_wait: float = 30.0
+    max_wait: float = 2.0
     # A server asking for a longer pause than this gets this; the user is waiting.
     max_retry_after: float = 60.0
 
@@ -207,8 +215,19 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 
 
+class CannotConnect(ProviderUnreachable):
+    """No connection could be made: the request never left."""
+
+
 def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, ProviderError) and exc.retryable
+
+
+def _is_refused_unseen(exc: BaseException) -> bool:
+    """A failure of a create the server certainly did not act on (never sent, or a 429)."""
+    if isinstance(exc, AmbiguousSubmitError) or not isinstance(exc, ProviderError):
+        return False
+    return exc.retryable and (exc.status_code is None or exc.status_code == 429)
 
 
 # --- the client wrapper ------------------------------------------------------------------
@@ -286,14 +305,23 @@ class ApiClient:
             json.dumps(headers),
         )
 
-    def _retrying(self) -> AsyncRetrying:
+    def _retrying(
+        self, *, retry_if: Callable[[BaseException], bool] = _is_retryable
+    ) -> AsyncRetrying:
         return AsyncRetrying(
-            stop=stop_after_attempt(self.retry.attempts),
+            stop=self._stop,
             wait=self._wait,
-            retry=retry_if_exception(_is_retryable),
+            retry=retry_if_exception(retry_if),
             reraise=True,
             before_sleep=self._log_retry,
         )
+
+    def _stop(self, retry_state: RetryCallState) -> bool:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        limit = self.retry.attempts
+        if isinstance(exc, CannotConnect):
+            limit = min(limit, self.retry.connect_attempts)
+        return retry_state.attempt_number >= limit
 
     def _wait(self, retry_state: RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
@@ -352,14 +380,21 @@ class ApiClient:
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def submit_json(self, path: str, *, json_body: Any, call: str | None = None) -> Any:
-        """POST once something that must not be created twice.
+        """POST something that must not be created twice; resent only when refused unseen.
 
-        Failures where the server certainly did not act (no connection, 429, a 4xx refusal)
-        raise the usual errors; anything after the request may have been acted upon (a
-        dropped or timed-out answer, 408, 409, 5xx, an unreadable 2xx) raises
-        `AmbiguousSubmitError`, so the caller looks for what it tried to create first.
+        Failures where the server certainly did not act (no connection, 429) are retried
+        with backoff, like any idempotent call; a 4xx refusal raises the usual error;
+        anything after the request may have been acted upon (a dropped or timed-out
+        answer, 408, 409, 5xx, an unreadable 2xx) raises `AmbiguousSubmitError` at once, so
+        the caller looks for what it tried to create before anything else.
         """
         call = call or f"POST {path}"
+        async for retry_attempt in self._retrying(retry_if=_is_refused_unseen):
+            with retry_attempt:
+                return await self._submit_once(path, json_body=json_body, call=call)
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    async def _submit_once(self, path: str, *, json_body: Any, call: str) -> Any:
         request = self.client.build_request("POST", path, json=json_body)
         try:
             response = await self._send(request)
@@ -412,6 +447,8 @@ class ApiClient:
                 call,
                 f"the server sent {what} (HTTP {response.status_code}){detail}",
                 status_code=response.status_code,
+                # Mostly a body cut short on the way: asking again is worth it (for reads).
+                retryable=isinstance(exc, json.JSONDecodeError),
             ) from None
         # Some servers report errors with a 200 and an error envelope (reference §6.6).
         if isinstance(value, dict) and value.get("error") and "id" not in value:
@@ -465,7 +502,8 @@ class ApiClient:
         if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError):
             reason = _connect_failure_reason(exc)
             detail = f"cannot connect to {self.base_url} ({reason})"
-        elif isinstance(exc, httpx.ReadTimeout):
+            return self.error(CannotConnect, call, detail, retryable=True)
+        if isinstance(exc, httpx.ReadTimeout):
             detail = f"no answer from {self.base_url} within {self.timeout:g}s (read timeout)"
         elif isinstance(exc, httpx.TimeoutException):
             detail = f"timed out talking to {self.base_url} ({type(exc).__name__})"

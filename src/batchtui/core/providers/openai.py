@@ -115,10 +115,13 @@ class OpenAIProvider(BatchProvider):
             raise InputFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
         with handle:
             reader = ProgressReader(handle, progress)
+            # Resent after a failure (httpx rewinds the file): at worst a lost answer leaves
+            # an unused file behind; only create makes a batch, and create is never resent
+            # blindly.
             answer = await self.http.request_json(
                 "POST",
                 self.files_route,
-                idempotent=False,
+                idempotent=True,
                 files={"file": (path.name, reader, self.upload_content_type)},
                 data={"purpose": "batch"},
                 call=call,
@@ -135,6 +138,12 @@ class OpenAIProvider(BatchProvider):
 
     def _content_route(self, file_id: str) -> str:
         return f"{self.files_route}/{quote_id(file_id)}/content"
+
+    async def file_info(self, file_id: str) -> RemoteFile | None:
+        route = self._content_route(file_id).removesuffix("/content")
+        call = f"GET {route}"
+        answer = await self.http.request_json("GET", route, idempotent=True, call=call)
+        return self._parse(parse_file, answer, call)
 
     # --- batches ---------------------------------------------------------------------
 

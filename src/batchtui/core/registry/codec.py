@@ -49,6 +49,8 @@ JOB_COLUMNS = (
     "estimated_input_tokens",
     "group_id",
     "shard_index",
+    "parent_id",
+    "result_usage",
 )
 
 GROUP_COLUMNS = (
@@ -142,6 +144,8 @@ def job_to_row(job: Job) -> JobRow:
         job.estimated_input_tokens,
         job.group_id,
         job.shard_index,
+        job.parent_id,
+        None if job.result_usage is None else _dumps(job.result_usage),
     )
 
 
@@ -153,7 +157,7 @@ def row_to_job(row: JobRow) -> Job:
         "completed": values.pop("requests_completed"),
         "failed": values.pop("requests_failed"),
     }
-    for column in ("timestamps", "errors", "metadata", "usage"):
+    for column in ("timestamps", "errors", "metadata", "usage", "result_usage"):
         if values[column] is not None:
             values[column] = json.loads(values[column])
     return Job.model_validate(values)

@@ -81,7 +81,13 @@ class Database:
             check_same_thread=False,
         )
         try:
-            [(journal_mode,)] = conn.execute("PRAGMA journal_mode = DELETE").fetchall()
+            [(journal_mode,)] = conn.execute("PRAGMA journal_mode").fetchall()
+            try:
+                [(journal_mode,)] = conn.execute("PRAGMA journal_mode = DELETE").fetchall()
+            except sqlite3.OperationalError as exc:
+                # Leaving WAL needs the file to ourselves: the switch reports "locked".
+                if journal_mode.lower() != "wal" or not is_locked_error(exc):
+                    raise
             if journal_mode.lower() != "delete":
                 # Only possible while another program holds the file open in WAL mode.
                 raise RegistryError(
@@ -104,9 +110,15 @@ class Database:
         """Run `work` in a read transaction: its queries see one consistent state."""
         return self._call(lambda: self._transaction("BEGIN DEFERRED", work, count_change=False))
 
-    def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` under the write lock; retried whole if the file stays locked."""
-        return self._call(lambda: self._transaction("BEGIN IMMEDIATE", work, count_change=True))
+    def write(self, work: Callable[[sqlite3.Connection], T], *, count_change: bool = True) -> T:
+        """Run `work` under the write lock; retried whole if the file stays locked.
+
+        `count_change=False` for bookkeeping no reader shows (poll leases): the change
+        counter stays, so readers do not re-read every job for it.
+        """
+        return self._call(
+            lambda: self._transaction("BEGIN IMMEDIATE", work, count_change=count_change)
+        )
 
     def change_counter(self) -> int:
         def read_counter(conn: sqlite3.Connection) -> int:

@@ -121,11 +121,35 @@ def _v4_job_groups(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX jobs_group ON jobs (group_id, shard_index)")
 
 
+def _v5_retries_and_result_usage(conn: sqlite3.Connection) -> None:
+    # A retry job points at the job it runs again; a group's retries are one per shard.
+    conn.execute("ALTER TABLE jobs ADD COLUMN parent_id TEXT")
+    conn.execute("CREATE INDEX jobs_parent ON jobs (parent_id)")
+    # Tokens counted from downloaded result files (JSON), cached: counting a GB takes a while.
+    conn.execute("ALTER TABLE jobs ADD COLUMN result_usage TEXT")
+
+
+def _v6_poll_leases(conn: sqlite3.Connection) -> None:
+    # Which process polls a job's provider for everyone (several TUIs on several login
+    # nodes); `expires_at` is Unix seconds, compared with each node's own clock.
+    conn.execute(
+        """
+        CREATE TABLE poll_leases (
+            job_id TEXT PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+            holder TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_jobs_and_history,
     _v2_change_counter,
     _v3_estimated_input_tokens,
     _v4_job_groups,
+    _v5_retries_and_result_usage,
+    _v6_poll_leases,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The first version with the `meta` change counter.

@@ -196,6 +196,15 @@ class Registry:
         )
         return [self._decode_cached(row) for row in rows]
 
+    def child_jobs(self, parent_id: str) -> list[Job]:
+        """The retries of a job, oldest first."""
+        rows = self._db.read(
+            lambda conn: conn.execute(
+                _JOB_SELECT + " WHERE parent_id = ? ORDER BY created_at, id", (parent_id,)
+            ).fetchall()
+        )
+        return [self._decode_cached(row) for row in rows]
+
     def _decode_group(self, row: codec.JobRow) -> JobGroup:
         try:
             return codec.row_to_group(row)
@@ -346,6 +355,54 @@ class Registry:
         processes mean the same contents; one indexed read, no table scan.
         """
         return self._db.change_counter()
+
+    # --- poll leases: one process polls a job's provider, the others read what it wrote --
+
+    def acquire_poll_lease(self, job_id: str, holder: str, seconds: float) -> bool:
+        """Whether `holder` may poll the job's provider for the next `seconds`.
+
+        Yes when nobody holds the lease, when it has expired, or when `holder` already
+        holds it (it is then renewed). One UPDATE under the write lock decides, so of
+        several processes asking at once exactly one wins. A job not in the registry
+        has no lease to give. Leases do not bump `data_version`: no reader shows them.
+        """
+
+        def acquire(conn: sqlite3.Connection) -> bool:
+            now = self._clock().timestamp()
+            conn.execute(
+                "INSERT OR IGNORE INTO poll_leases (job_id, holder, expires_at) "
+                "SELECT ?, ?, 0 WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ?)",
+                (job_id, holder, job_id),
+            )
+            taken = conn.execute(
+                "UPDATE poll_leases SET holder = ?, expires_at = ? "
+                "WHERE job_id = ? AND (expires_at <= ? OR holder = ?)",
+                (holder, now + seconds, job_id, now, holder),
+            )
+            return taken.rowcount == 1
+
+        return self._db.write(acquire, count_change=False)
+
+    def poll_lease_holder(self, job_id: str) -> str | None:
+        """Who holds the job's poll lease now (None: nobody, or it has expired)."""
+
+        def read(conn: sqlite3.Connection) -> str | None:
+            rows = conn.execute(
+                "SELECT holder FROM poll_leases WHERE job_id = ? AND expires_at > ?",
+                (job_id, self._clock().timestamp()),
+            ).fetchall()
+            return rows[0][0] if rows else None
+
+        return self._db.read(read)
+
+    def release_poll_leases(self, holder: str) -> int:
+        """Give up every lease `holder` holds (a TUI quitting); returns how many."""
+        return self._db.write(
+            lambda conn: (
+                conn.execute("DELETE FROM poll_leases WHERE holder = ?", (holder,)).rowcount
+            ),
+            count_change=False,
+        )
 
     # Helpers below run inside a transaction opened by `Database.read`/`write`.
 

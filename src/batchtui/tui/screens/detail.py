@@ -23,6 +23,7 @@ from batchtui.core.jobview import (
     status_label,
 )
 from batchtui.core.models import TIMESTAMP_FIELDS
+from batchtui.tui.widgets.progress import WorkProgress, show_transfer
 from batchtui.tui.widgets.status import TONE_VARIABLES
 
 if TYPE_CHECKING:
@@ -61,6 +62,22 @@ class DetailScreen(Screen[None]):
         Binding("ctrl+d", "cancel_job", "Cancel job", id="detail.cancel", tooltip="Asks first"),
         Binding("r", "refresh", "Refresh", id="detail.refresh", tooltip="Ask the provider now"),
         Binding("c", "copy_id", "Copy id", show=False, id="detail.copy"),
+        Binding(
+            "R",
+            "retry",
+            "Retry failed",
+            show=False,
+            id="detail.retry",
+            tooltip="Resubmit the failed and unfinished requests as a new job (asks first)",
+        ),
+        Binding(
+            "x",
+            "export",
+            "Export CSV",
+            show=False,
+            id="detail.export",
+            tooltip="One row per request, retries merged, into the download folder",
+        ),
     ]
 
     def __init__(self, job_id: str) -> None:
@@ -68,11 +85,15 @@ class DetailScreen(Screen[None]):
         self.job_id = job_id
         self.history: list[StatusChange] = []
         self._shown: tuple[object, ...] | None = None
+        # (label, value) rows of usage and cost, and the job's retries (read in a thread).
+        self.usage: list[tuple[str, str]] = []
+        self.family: list[Job] = []
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-text")
+        yield WorkProgress(id="transfer")
         yield Static(id="status-line")
         yield Footer()
 
@@ -81,9 +102,14 @@ class DetailScreen(Screen[None]):
         self.app.activity_signal.subscribe(
             self, lambda message: self.query_one("#status-line", Static).update(Content(message))
         )
+        self.app.transfer_signal.subscribe(
+            self,
+            lambda transfer: show_transfer(self.query_one("#transfer", WorkProgress), transfer),
+        )
         self.set_interval(5.0, self._render_job, name="clock")
         self._render_job()
         self.load_history()
+        self.load_usage()
 
     @property
     def job(self) -> Job | None:
@@ -95,6 +121,7 @@ class DetailScreen(Screen[None]):
         self._render_job()
         if job is not None and previous is not None and previous[0] != job.updated_at:
             self.load_history()
+            self.load_usage()
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
     def load_history(self) -> None:
@@ -107,6 +134,40 @@ class DetailScreen(Screen[None]):
             return  # the fields still show; the timeline waits for the next change
         self.app.call_from_thread(self._history_loaded, history)
 
+    @work(thread=True, exclusive=True, group="usage", exit_on_error=False)
+    def load_usage(self) -> None:
+        """Usage and cost of the job (and of its retries): the provider's report, else
+        counted once from the downloaded files (slow on a GB, hence a thread) and saved."""
+        from batchtui.core.costs import jobs_cost, usage_lines
+        from batchtui.core.families import family_of
+
+        registry, config = self.app.registry, self.app.config
+        if registry is None or config is None or self.job is None:
+            return
+        try:
+            family = family_of(registry, self.job)
+            prices = config.price_table()
+            own = jobs_cost([self.job], prices, count=registry)
+            # A job without result files (it never ran) has no usage to wait for.
+            has_files = bool(self.job.output_file_id or self.job.error_file_id)
+            rows = usage_lines(own) if own or has_files else []
+            if family.retries:
+                total = jobs_cost(family.members, prices, count=registry)
+                rows += [
+                    (f"{label} (all)", value)
+                    for label, value in usage_lines(total, jobs=len(family.members))
+                    if label != "of which"
+                ]
+        except Exception:
+            return  # the rest still shows; usage waits for the next change
+        self.app.call_from_thread(self._usage_loaded, rows, family.members)
+
+    def _usage_loaded(self, rows: list[tuple[str, str]], family: list[Job]) -> None:
+        self.usage = rows
+        self.family = family
+        self._shown = None
+        self._render_job()
+
     def _history_loaded(self, history: list[StatusChange]) -> None:
         self.history = history
         self._shown = None
@@ -115,7 +176,12 @@ class DetailScreen(Screen[None]):
     def _render_job(self) -> None:
         job = self.job
         now = self.app.now()
-        key = (job.updated_at if job else None, len(self.history), now.replace(microsecond=0))
+        key = (
+            job.updated_at if job else None,
+            len(self.history),
+            now.replace(microsecond=0),
+            tuple(self.usage),
+        )
         if key == self._shown:
             return
         self._shown = key
@@ -227,11 +293,20 @@ class DetailScreen(Screen[None]):
             moment = job.timestamps.get(name)
             if moment is not None:
                 field(name.removesuffix("_at").replace("_", " "), _when(moment, now))
-        if job.usage:
-            section("Usage")
-            for key, value in sorted(job.usage.items()):
-                if isinstance(value, int | float | str):
-                    field(printable(str(key), single_line=True)[:LABEL_WIDTH], str(value))
+        if job.parent_id or len(self.family) > 1:
+            section("Retries")
+            if job.parent_id:
+                field("retry of", job.parent_id)
+            for member in self.family[1:]:
+                if member.id != job.id:
+                    field(
+                        "retry",
+                        f"{member.id}  {status_label(member.status, ascii_only=ascii_only)}",
+                    )
+        if self.usage:
+            section("Usage and cost")
+            for label, value in self.usage:
+                field(label, printable(value, single_line=True))
         return parts
 
     # --- actions ----------------------------------------------------------------------
@@ -254,3 +329,9 @@ class DetailScreen(Screen[None]):
 
     def action_copy_id(self) -> None:
         self.app.copy_job_id(self.job_id)
+
+    def action_retry(self) -> None:
+        self.app.retry_target(self.job_id)
+
+    def action_export(self) -> None:
+        self.app.export_target(self.job_id)

@@ -27,12 +27,13 @@ from batchtui.core.jobview import (
 )
 from batchtui.tui.widgets.header import AppHeader, HeaderState
 from batchtui.tui.widgets.job_table import JobTable
+from batchtui.tui.widgets.progress import WorkProgress, show_transfer
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from batchtui.core.models import Job
-    from batchtui.tui.app import BatchtuiApp, JobsSnapshot
+    from batchtui.tui.app import BatchtuiApp, JobsSnapshot, Transfer
 
 EMPTY_HINT = (
     "No jobs yet.\n\n"
@@ -57,6 +58,14 @@ class JobsScreen(Screen[None]):
         Binding("c", "copy_id", "Copy id", show=False, id="jobs.copy"),
         Binding("ctrl+d", "cancel_job", "Cancel job", show=False, id="jobs.cancel"),
         Binding("d", "download", "Download", show=False, id="jobs.download"),
+        Binding(
+            "R",
+            "retry",
+            "Retry failed",
+            show=False,
+            id="jobs.retry",
+            tooltip="Resubmit the failed and unfinished requests as a new job (asks first)",
+        ),
         Binding("r", "app.refresh", "Refresh now", show=False, id="jobs.refresh"),
         Binding("v", "app.validate", "Validate a file", show=False, id="jobs.validate"),
         Binding("S", "sort('status')", "Sort by status", show=False, id="jobs.sort-status"),
@@ -77,12 +86,14 @@ class JobsScreen(Screen[None]):
         yield JobTable(ascii_only=self.app.ascii_only, id="jobs")
         yield Static(id="empty-hint")
         yield Input(placeholder="filter: text, status:failed, profile:NAME, !word", id="filter")
+        yield WorkProgress(id="transfer")
         yield Static(id="status-line")
         yield Footer()
 
     def on_mount(self) -> None:
         self.app.jobs_signal.subscribe(self, self._on_snapshot)
         self.app.activity_signal.subscribe(self, self._on_activity)
+        self.app.transfer_signal.subscribe(self, self._on_transfer)
         self.query_one("#filter", Input).display = False
         self.set_interval(1.0, self._tick, name="clock")
         self._show(self.app.snapshot)
@@ -98,6 +109,9 @@ class JobsScreen(Screen[None]):
 
     def _on_activity(self, message: str) -> None:
         self.query_one("#status-line", Static).update(Content(message))
+
+    def _on_transfer(self, transfer: Transfer) -> None:
+        show_transfer(self.query_one("#transfer", WorkProgress), transfer)
 
     def _tick(self) -> None:
         # The header's "updated Ns ago" every second; elapsed and ETA cells every 5 s.
@@ -254,6 +268,10 @@ class JobsScreen(Screen[None]):
             self.app.download_group(job_id)
         elif job_id:
             self.app.download_job(job_id)
+
+    def action_retry(self) -> None:
+        if row_id := self._selected():
+            self.app.retry_target(row_id)
 
     def action_sort(self, field: str) -> None:
         self.sort_order = self.sort_order.toggled(SortField(field))

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from array import array
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -23,8 +22,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
+from batchtui.core.downloads import TransferMeter
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.models import Job, ResultRecord
+from batchtui.core.preview import RemotePreview
 from batchtui.core.resultfile import (
     LineIndex,
     RecordBuffer,
@@ -36,6 +37,9 @@ from batchtui.core.resultfile import (
 from batchtui.tui.widgets.line_viewer import CursorView, inert
 from batchtui.tui.widgets.progress import WorkProgress
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
+
+if TYPE_CHECKING:
+    from batchtui.core.config import Config
 
 PREVIEW_PAGE = 100
 # Load the next remote page when the cursor is this close to the last loaded record.
@@ -52,11 +56,18 @@ def use_ascii(app: object) -> bool:
     return bool(choice)
 
 
-def results_dir(job: Job) -> Path:
-    """Where `d` downloads a job's results: beside the registry, one folder a job."""
-    from batchtui.core.paths import data_dir
+def results_dir(job: Job, config: Config | None = None) -> Path:
+    """Where `d` downloads a job's results: the same folder as the job list's `d` and the
+    CLI's `download` (`<download_dir>/batchtui-<id>/`, a group's shards under the group's)."""
+    from batchtui.core.config import Settings
+    from batchtui.core.downloads import job_download_dir
 
-    return data_dir() / "results" / job.id
+    settings = config.settings if config is not None else Settings()
+    config_path = config.path if config is not None else None
+    if job.group_id:
+        folder = job_download_dir(settings, job.group_id, config_path=config_path)
+        return (folder / f"shard-{job.shard_index or 0:02d}").absolute()
+    return job_download_dir(settings, job.id, config_path=config_path).absolute()
 
 
 class ResultsScreen(Screen):
@@ -84,6 +95,13 @@ class ResultsScreen(Screen):
         Binding("m", "markdown", "Markdown", show=False, tooltip="Render the answer as Markdown"),
         Binding("J", "raw_json", "Raw JSON", show=False, tooltip="Show the raw JSON line"),
         Binding("d", "download", "Download", tooltip="Download the job's result files"),
+        Binding(
+            "x",
+            "export",
+            "Export CSV",
+            show=False,
+            tooltip="One row per request, retries merged, into the download folder",
+        ),
     ]
 
     class SourceReady(Message):
@@ -133,7 +151,7 @@ class ResultsScreen(Screen):
         self.search_text = ""
         self._pending_row: int | None = None
         self._inputs: tuple[LineIndex, dict[str, int]] | None = None
-        self._remote: AsyncIterator[ResultRecord] | None = None
+        self._remote: RemotePreview | None = None
         self._loading_more = False
         self._status_note = ""
         self.ascii_only = False
@@ -250,20 +268,20 @@ class ResultsScreen(Screen):
         self._loading_more = True
         try:
             if self._remote is None:
-                self._remote = aiter(service.iter_results(self.job))
-            wanted = buffer.count + PREVIEW_PAGE
+                # A page stops at PREVIEW_PAGE records or PAGE_BYTES of lines: the first
+                # page of a many-GB output costs under a megabyte of transfer.
+                self._remote = RemotePreview(
+                    aiter(service.iter_results(self.job)), page_records=PREVIEW_PAGE
+                )
             arrived: list[ResultRecord] = []
-            while buffer.count + len(arrived) < wanted:
-                try:
-                    arrived.append(await anext(self._remote))
-                except StopAsyncIteration:
-                    buffer.exhausted = True
-                    break
+            async for record in self._remote.next_page():
+                arrived.append(record)
                 if len(arrived) >= 20:  # show the first rows before the page is whole
                     buffer.extend(arrived)
                     arrived = []
                     self._rows_grew()
             buffer.extend(arrived)
+            buffer.exhausted = self._remote.exhausted
         except BatchtuiError as exc:
             buffer.exhausted = True
             self._fail(str(exc))
@@ -279,13 +297,14 @@ class ResultsScreen(Screen):
         job = self.job
         progress = self.progress
         progress.start("downloading", None)
+        meter = TransferMeter()
+
+        def on_progress(done: int, total: int | None) -> None:
+            progress.show_transfer("downloading", done, total, meter.update(done))
+
         try:
             await self.app.service.download(
-                job,
-                results_dir(job),
-                progress=lambda done, total: progress.post_message(
-                    WorkProgress.Update(done, total)
-                ),
+                job, results_dir(job, getattr(self.app, "config", None)), progress=on_progress
             )
             self.job = await asyncio.to_thread(self.app.registry.get_job, job.id)
         except BatchtuiError as exc:
@@ -297,10 +316,47 @@ class ResultsScreen(Screen):
         if not paths:
             self._fail(f"job {job.id}: no result files to download")
             return
-        self._remote = None
+        await self._close_preview()
         self._status_note = f"downloaded to {paths[0].parent}"
         self.notify(self._status_note, title="Download", markup=False)
         self.open_local(paths)
+
+    async def _close_preview(self) -> None:
+        preview, self._remote = self._remote, None
+        if preview is not None:
+            await preview.aclose()
+
+    async def on_unmount(self) -> None:
+        await self._close_preview()
+
+    @work(group="results-export", exclusive=True)
+    async def export(self) -> None:
+        from batchtui.core.families import export_results, merged_input_available
+
+        assert self.job is not None
+        job = self.job
+        out = results_dir(job, getattr(self.app, "config", None)) / "export.csv"
+        progress = self.progress
+        meter = TransferMeter()
+
+        def on_progress(done: int, total: int | None) -> None:
+            progress.show_transfer("downloading", done, total, meter.update(done))
+
+        self._status_note = f"exporting to {out}…"
+        self._update_title()
+        try:
+            join = await asyncio.to_thread(merged_input_available, self.app.registry, job)
+            summary, _notes = await export_results(
+                self.app.service, job, out, "csv", join_input=join, progress=on_progress
+            )
+        except BatchtuiError as exc:
+            self._fail(f"export failed: {exc}")
+            return
+        finally:
+            progress.finish()
+        self._status_note = f"{summary.rows:,} rows exported to {out}"
+        self.notify(self._status_note, title="Export", markup=False)
+        self._update_title()
 
     # --- messages -----------------------------------------------------------------------
 
@@ -472,6 +528,22 @@ class ResultsScreen(Screen):
             self.notify(f"Already downloaded: {self._local_paths()[0]}", markup=False)
             return
         self.download()
+
+    def action_export(self) -> None:
+        if self.job is None:
+            self.notify(
+                "Export works on a job: `batchtui export JOB` (this is a local file).",
+                markup=False,
+            )
+            return
+        if getattr(self.app, "service", None) is None:
+            self.notify(
+                "Exporting needs the job service, which is not ready.",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.export()
 
     @on(Input.Submitted, "#search-input")
     def _search_submitted(self, event: Input.Submitted) -> None:

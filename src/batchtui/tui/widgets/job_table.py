@@ -31,6 +31,7 @@ from batchtui.tui.widgets.status import status_text, tone_style
 
 if TYPE_CHECKING:
     from batchtui.core.models import Job
+    from batchtui.core.prices import PriceTable
 
 
 class Column(NamedTuple):
@@ -52,6 +53,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("profile", "Profile", 10),
     Column("model", "Model", 16),
     Column("id", "ID", 10),
+    Column("cost", "Cost", 9),
 )
 COLUMN_WIDTHS = {column.key: column.width for column in COLUMNS}
 
@@ -92,6 +94,7 @@ class JobTable(DataTable[Text]):
         # Group rows shown, with whether they are expanded; shard rows' group ids.
         self._groups: dict[str, bool] = {}
         self._parents: dict[str, str] = {}
+        self._prices: tuple[object, PriceTable] | None = None  # (config, its prices)
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -196,7 +199,18 @@ class JobTable(DataTable[Text]):
             "profile": Text(_clip(job.profile, COLUMN_WIDTHS["profile"], ellipsis)),
             "model": Text(model),
             "id": Text(job.id, style=muted),
+            "cost": Text(self._cost(job), style=muted),
         }
+
+    def _cost(self, job: Job) -> str:
+        """Tokens used at batch prices, when the provider (or a download) told them."""
+        from batchtui.core.costs import listed_cost
+        from batchtui.core.prices import PriceTable
+
+        config = getattr(self.app, "config", None)
+        if self._prices is None or self._prices[0] is not config:
+            self._prices = (config, config.price_table() if config is not None else PriceTable())
+        return listed_cost(job, self._prices[1])
 
     # --- groups -----------------------------------------------------------------------
 

@@ -1,0 +1,85 @@
+"""`batchtui export JOB|GROUP [--format jsonl|csv] [--join-input] [-o OUT]`.
+
+One row per request: custom_id, outcome, response text, finish reason, tokens, error
+(and the prompt with `--join-input`), streamed in constant memory. A job with retries
+gives the merged outcome (the latest success wins); a group, every shard's. Results not
+downloaded yet are downloaded first, into their usual folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
+from batchtui.cli.progress import TransferProgress
+from batchtui.cli.targets import find_job_or_group
+from batchtui.core.models import Job, JobGroup
+
+if TYPE_CHECKING:
+    from batchtui.core.export import ExportSummary
+
+
+def default_output(context: CommandContext, target_id: str, format: str) -> Path:
+    from batchtui.core.downloads import job_download_dir
+
+    config = context.config
+    folder = job_download_dir(config.settings, target_id, config_path=config.path)
+    return folder / f"export.{format}"
+
+
+async def _export(
+    context: CommandContext,
+    target: Job | JobGroup,
+    out: Path | BinaryIO,
+    args: argparse.Namespace,
+) -> tuple[ExportSummary, list[str]]:
+    from batchtui.core.families import export_results
+
+    progress = TransferProgress("downloading")
+
+    def on_member(job: Job) -> None:
+        progress.clear()
+        progress.label = f"downloading the results of {job.id}"
+
+    async with context.service() as service:
+        await reconcile_leftovers(service, target.profile)
+        try:
+            return await export_results(
+                service,
+                target,
+                out,
+                args.format,
+                join_input=args.join_input,
+                progress=progress,
+                on_member=on_member,
+            )
+        finally:
+            progress.clear()
+
+
+def run(args: argparse.Namespace) -> int:
+    with CommandContext(args) as context:
+        target = find_job_or_group(context, args.job)
+        to_stdout = args.output == "-"
+        out: Path | BinaryIO
+        if to_stdout:
+            out = sys.stdout.buffer
+        elif args.output:
+            out = Path(args.output).expanduser()
+        else:
+            out = default_output(context, target.id, args.format)
+        summary, notes = run_async(_export(context, target, out, args))
+    for note in notes:
+        warn(note)
+    if to_stdout:
+        sys.stdout.flush()
+        return 0
+    missing = f", {summary.prompts_missing:,} without a prompt" if summary.prompts_missing else ""
+    print(
+        f"{out}  {summary.rows:,} rows ({summary.succeeded:,} succeeded, "
+        f"{summary.failed:,} failed{missing})"
+    )
+    return 0

@@ -124,12 +124,6 @@ def test_binary_file_is_one_message_from_validate(binary_file: Path) -> None:
     assert "binary" in done.out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`results FILE` prints one 'invalid_json' record per line of a binary file: "
-    "cli/commands/results.py (being edited for groups) should refuse it with one "
-    "InputFileError line, e.g. 'FILE: a binary file, not JSONL results'",
-)
 def test_binary_file_is_one_message_from_results(binary_file: Path) -> None:
     done = run_cli("results", str(binary_file))
 

@@ -68,6 +68,8 @@ def page_of_files(paths: list[Path], args: argparse.Namespace) -> Iterator[Resul
     (built once, then reopened at once: record N of a GB is one seek away)."""
     from batchtui.core.resultfile import ResultSet, parse_record
 
+    for path in paths:
+        _refuse_binary(path)
     results = ResultSet(paths, persist_index=True)
     try:
         if args.errors:
@@ -100,6 +102,17 @@ def page_of_files(paths: list[Path], args: argparse.Namespace) -> Iterator[Resul
         raise InputFileError(f"{paths[0]}: cannot read: {error.strerror or error}") from None
     finally:
         results.close()
+
+
+def _refuse_binary(path: Path) -> None:
+    """JSONL never holds a NUL byte: a binary file is one clear line, not a record per 'line'."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8192)
+    except OSError as error:
+        raise InputFileError(f"{path}: cannot read: {error.strerror or error}") from None
+    if b"\x00" in head:
+        raise InputFileError(f"{path}: a binary file, not JSONL results")
 
 
 class Printer:

@@ -259,8 +259,16 @@ class JobService:
         await check_access(provider)
         if on_ready is not None:
             on_ready()
-        job = self._new_job(
-            plan, path, plan.report, name or path.name, window, sha256, size, user_metadata
+        job = await self._in_thread(
+            self._new_job,
+            plan,
+            path,
+            plan.report,
+            name or path.name,
+            window,
+            sha256,
+            size,
+            user_metadata,
         )
         if parent_id is not None:
             job = job.model_copy(update={"parent_id": parent_id})
@@ -327,7 +335,7 @@ class JobService:
         await check_access(provider)
         if on_ready is not None:
             on_ready()
-        group_id = self.registry.new_group_id()
+        group_id = await self._in_thread(self.registry.new_group_id)
         shard_dir = data_dir() / "shards" / group_id
         shards = await asyncio.to_thread(write_shards, path, shard_dir, plan.split)
         group_name = name or path.name
@@ -360,7 +368,7 @@ class JobService:
             estimated_input_tokens=plan.input_tokens,
             shard_count=len(jobs),
         )
-        self.registry.add_group(group, jobs, note="recorded before upload")
+        await self._in_thread(self.registry.add_group, group, jobs, note="recorded before upload")
         submitted: list[Job] = []
         for position, job in enumerate(jobs):
             if on_shard is not None:

@@ -1,0 +1,178 @@
+"""Reliability tests: faults, crashes and concurrency, through the real CLI and registry.
+
+`BATCHTUI_SOAK=1` runs the deeper versions (longer concurrency runs, more jobs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from textual.app import App
+
+from batchtui.simulator import SimulatorHandle
+from batchtui.simulator.faults import FaultInjector
+
+SOAK = os.environ.get("BATCHTUI_SOAK") == "1"
+BATCHTUI = Path(sys.executable).with_name("batchtui")
+KEY_ENV = "BATCHTUI_TEST_KEY"
+API_KEY = "sk-test-reliability-0123456789"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    return {**os.environ, KEY_ENV: API_KEY, "LANG": "C.UTF-8", "LC_ALL": "", **extra}
+
+
+CLI = Callable[..., Run]
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> CLI:
+    """`cli("jobs", "--json")` runs the installed `batchtui` in tmp_path."""
+
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Run:
+        done = subprocess.run(
+            [str(BATCHTUI), *args],
+            capture_output=True,
+            text=True,
+            env=env or cli_env(),
+            cwd=tmp_path,
+            timeout=timeout,
+        )
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+def spawn_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[str]:
+    """`batchtui ARGS` started in the background (to be killed at a chosen moment)."""
+    return subprocess.Popen(
+        [str(BATCHTUI), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(**env),
+        cwd=tmp_path,
+    )
+
+
+@pytest.fixture
+def add_profile(cli: CLI) -> Callable[..., str]:
+    def add(url: str, name: str = "sim", kind: str = "openai", *extra: str) -> str:
+        result = cli(
+            "profile",
+            "add",
+            name,
+            "--kind",
+            kind,
+            "--base-url",
+            url,
+            "--api-key-env",
+            KEY_ENV,
+            "--timeout",
+            "10",
+            *extra,
+        )
+        assert result.code == 0, result.stderr
+        return name
+
+    return add
+
+
+def request_line(custom_id: str, prompt: str) -> str:
+    return json.dumps(
+        {
+            "custom_id": custom_id,
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": prompt}]},
+        }
+    )
+
+
+def write_requests(path: Path, count: int, *, prefix: str = "req") -> Path:
+    lines = [
+        request_line(f"{prefix}-{n}", f"Say {n}" if n % 7 else f"[sim:error] fail {n}")
+        for n in range(count)
+    ]
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def stop_faults(simulator: SimulatorHandle) -> None:
+    """From now on the simulator answers every request normally."""
+    simulator.server.faults = FaultInjector(())
+
+
+def stored_batches(simulator: SimulatorHandle) -> list[dict[str, Any]]:
+    """Every batch the simulator created, read from its store (no HTTP, so no faults)."""
+    return simulator.server.engine.store.list_batches()
+
+
+def served_sha256(simulator: SimulatorHandle, file_id: str) -> str:
+    """sha256 of a file's content as the simulator serves it (call after `stop_faults`)."""
+    answer = httpx.get(
+        f"{simulator.url}/files/{file_id}/content",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        timeout=10,
+        trust_env=False,
+    )
+    answer.raise_for_status()
+    return hashlib.sha256(answer.content).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def key_answer_seconds(app: App, key: str, answered: Callable[[], bool]) -> float:
+    """Seconds from a key press to `answered()` being true, polled every 10 ms.
+
+    The key is posted as a terminal would send it; Pilot's own waits are avoided on
+    purpose: they wait for the whole process to go idle, which a test busy serving a
+    simulator never is, and would measure that instead of the app.
+    """
+    started = time.monotonic()
+    app.simulate_key(key)
+    while not answered():
+        if time.monotonic() - started > 30:
+            raise AssertionError(f"the app did not answer {key!r} within 30 s")
+        await asyncio.sleep(0.01)
+    return time.monotonic() - started
+
+
+class CountingFaults(FaultInjector):
+    """No faults; counts the simulator's `retrieve` requests (GET /batches/ID)."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+        self.retrieves = 0
+        self._count_lock = threading.Lock()
+
+    def pick(self, route: str) -> str | None:
+        if route == "retrieve":
+            with self._count_lock:
+                self.retrieves += 1
+        return None

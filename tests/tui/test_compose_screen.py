@@ -158,3 +158,31 @@ async def test_dataset_picker_and_escape(dataset, tmp_path: Path):
         )
         await pilot.press("escape")
         assert pilot.app.screen is not screen
+
+
+async def test_typing_a_dataset_path_key_by_key_keeps_the_screen_alive(dataset: Path):
+    """Every prefix of a path is a path too: `/` and `/tmp/` have no file name yet."""
+    app = make_app(None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for key in str(dataset):
+            await pilot.press(key)
+            await pilot.pause()  # each prefix reaches the form, "/" included
+        await pilot.pause(0.5)
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        output = screen.query_one("#compose-output", Input).value
+        assert output == str(dataset.with_name(f"{dataset.stem}.batch.jsonl"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "output"),
+    [
+        ("/", "/batch.jsonl"),
+        ("a/reviews.csv", "a/reviews.batch.jsonl"),
+    ],
+)
+def test_default_output_of_every_path_prefix(typed: str, output: str) -> None:
+    from batchtui.tui.screens.compose import default_output
+
+    assert default_output(Path(typed)) == Path(output)

@@ -42,6 +42,10 @@ PREVIEW_DELAY = 0.3
 
 
 def default_output(dataset: Path) -> Path:
+    """`reviews.csv` -> `reviews.batch.jsonl` beside it (a path still being typed, like
+    `/` or `~/`, has no name yet: the output goes into that directory)."""
+    if not dataset.name:
+        return dataset / "batch.jsonl"
     return dataset.with_name(f"{dataset.stem}.batch.jsonl")
 
 

@@ -104,6 +104,18 @@ def run_to_results(cli: CLI, path: Path, profile: str, env: dict[str, str]) -> l
     assert "completed" in watched.stdout
     results = cli("results", job["id"], "--json", env=env, timeout=120)
     assert results.code == 0, results.stderr
+    exported = cli(
+        "export", job["id"], "--format", "jsonl", "--join-input", "-o", "-", env=env, timeout=120
+    )
+    assert exported.code == 0, exported.stderr
+    rows = exported.json_lines()
+    # One row per custom_id of the input, each joined back to its own prompt.
+    assert sorted(row["custom_id"] for row in rows) == sorted(
+        record["custom_id"] for record in results.json_lines()
+    )
+    for row in rows:
+        n = int(row["custom_id"][len("Item-") :][:4])
+        assert ("[sim:error] no" if n == 500 else f"Question {n}") in json.dumps(row["prompt"])
     return results.json_lines()
 
 

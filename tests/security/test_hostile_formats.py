@@ -201,13 +201,6 @@ def test_validator_on_a_100mb_line(huge_lines: dict[str, Path], which: str) -> N
 
 
 @pytest_slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="`results FILE` reads a 100 MB line whole (333 MB peak for garbage, 733 MB and "
-    "100 MB printed for a huge answer): cli/commands/results.py should read lines with a "
-    "cap (readline(limit), skipping the rest) and print one record saying the line is too "
-    "long to show",
-)
 @pytest.mark.parametrize("which", ["garbage", "answer"])
 def test_results_cli_on_a_100mb_line(huge_lines: dict[str, Path], which: str) -> None:
     peak, out, _ = peak_rss([BATCHTUI, "results", str(huge_lines[which])])

@@ -389,6 +389,20 @@ class LineIndex:
         )
         return first, pieces
 
+    def bounds(self, line: int) -> tuple[int, int]:
+        """A byte range holding line `line`, newline included, found without reading.
+
+        Exact for lines of 256 bytes or more (each starts a checkpoint); for shorter
+        ones, the checkpoint span around them (a few KB at most).
+        """
+        _at, start, end = self._block_of(line, line + 1)
+        return start, end
+
+    def size_bound(self, line: int) -> int:
+        """An upper bound of line `line`'s length (see `bounds`)."""
+        start, end = self.bounds(line)
+        return end - start
+
     def span(self, line: int) -> tuple[int, int]:
         """Byte range of an indexed line, newline included."""
         at, start, end = self._block_of(line, line + 1)

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import aclosing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
 from batchtui.cli.output import batch_error_text, json_text, ok_glyph
@@ -25,6 +25,9 @@ from batchtui.cli.progress import TransferProgress
 from batchtui.cli.terminal import inert, supports_unicode
 from batchtui.core.errors import BatchtuiError, InputFileError, UsageError
 from batchtui.core.models import Job, JobGroup, ResultRecord
+
+if TYPE_CHECKING:
+    from batchtui.core.lineindex import LineIndex
 
 
 def record_json(record: ResultRecord) -> dict[str, Any]:
@@ -91,10 +94,11 @@ def page_of_files(paths: list[Path], args: argparse.Namespace) -> Iterator[Resul
             stop = index.line_count
             if remaining is not None:
                 stop = min(stop, first + remaining)
-            for _line, raw in index.iter_lines(first, stop):
-                if remaining is not None:
-                    remaining -= 1
-                if raw.strip():  # record N is line N+1 of the file, blank or not
+                remaining -= stop - first
+            for line, raw in _capped_lines(index, first, stop):
+                if raw is None:
+                    yield _too_long(index, file.path, line)
+                elif raw.strip():  # record N is line N+1 of the file, blank or not
                     yield parse_record(raw)
             if remaining == 0:
                 return
@@ -102,6 +106,47 @@ def page_of_files(paths: list[Path], args: argparse.Namespace) -> Iterator[Resul
         raise InputFileError(f"{paths[0]}: cannot read: {error.strerror or error}") from None
     finally:
         results.close()
+
+
+# Longer lines are reported, not read: a 100 MB answer would not fit a terminal anyway.
+MAX_SHOWN_LINE = 8_000_000
+_BATCH = 512
+
+
+def _capped_lines(index: LineIndex, first: int, stop: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line, bytes) from `first` to `stop - 1`, or (line, None) for a line too long to show,
+    read a batch of lines at a time and never a long line whole."""
+    line = first
+    while line < stop:
+        if index.size_bound(line) > MAX_SHOWN_LINE:
+            yield line, None
+            line += 1
+            continue
+        end = line + 1
+        while end < stop and end - line < _BATCH and index.size_bound(end) <= MAX_SHOWN_LINE:
+            end += 1
+        yield from enumerate(index.read_lines(line, end), line)
+        line = end
+
+
+def _too_long(index: LineIndex, path: Path, line: int) -> ResultRecord:
+    from batchtui.core.formats.limits import format_bytes
+    from batchtui.core.resultfile import custom_id_of
+
+    start, end = index.bounds(line)
+    with path.open("rb") as handle:
+        handle.seek(start)
+        head = handle.read(64 << 10)
+    size = end - start
+    return ResultRecord(
+        custom_id=custom_id_of(head),
+        ok=False,
+        error_code="line_too_long",
+        error_message=(
+            f"{path}:{line + 1} is {format_bytes(size)}, too long to print "
+            f"(over {format_bytes(MAX_SHOWN_LINE)}); open it in the TUI's result viewer"
+        ),
+    )
 
 
 def _refuse_binary(path: Path) -> None:

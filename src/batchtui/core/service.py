@@ -255,10 +255,7 @@ class JobService:
             raise InputFileError(f"{path}: over the limits of one batch; submit it as a group")
         sha256, size = await asyncio.to_thread(fingerprint, path)
         # Building the provider reads the API key: a missing key fails before anything is recorded.
-        provider = await self.provider(profile)
-        await check_access(provider)
-        if on_ready is not None:
-            on_ready()
+        provider = await self._checked_provider(profile, on_ready)
         job = await self._in_thread(
             self._new_job,
             plan,
@@ -331,10 +328,7 @@ class JobService:
         assert plan.split is not None
         user_metadata = checked_metadata(metadata or {})
         path = plan.path
-        provider = await self.provider(plan.profile)
-        await check_access(provider)
-        if on_ready is not None:
-            on_ready()
+        provider = await self._checked_provider(plan.profile, on_ready)
         group_id = await self._in_thread(self.registry.new_group_id)
         shard_dir = data_dir() / "shards" / group_id
         shards = await asyncio.to_thread(write_shards, path, shard_dir, plan.split)
@@ -386,6 +380,16 @@ class JobService:
                     self._group_failure(group, job, submitted, error), group
                 ) from error
         return GroupSubmission(group, submitted)
+
+    async def _checked_provider(
+        self, profile: str, on_ready: Callable[[], None] | None
+    ) -> BatchProvider:
+        """The profile's provider once it has accepted the key; then `on_ready` is called."""
+        provider = await self.provider(profile)
+        await check_access(provider)
+        if on_ready is not None:
+            on_ready()
+        return provider
 
     def _new_job(
         self,
@@ -694,12 +698,7 @@ class JobService:
         """
         from batchtui.core.downloads import DownloadReport, counts_warning, fetch_file
 
-        job = await self.refresh(job)
-        if not job.status.may_have_results:
-            raise BatchtuiError(
-                f"job {job.id} is {job.status}: no results yet "
-                f"(wait with `batchtui watch {job.id}`)"
-            )
+        job = await self._refreshed_with_results(job)
         provider = await self.provider(job.profile)
         assert job.remote_id is not None  # may_have_results: the batch was created
         try:
@@ -738,6 +737,16 @@ class JobService:
                 report.warnings.append(warning)
         return report
 
+    async def _refreshed_with_results(self, job: Job) -> Job:
+        """The job refreshed, refused unless its batch has reached a state with results."""
+        job = await self.refresh(job)
+        if not job.status.may_have_results:
+            raise BatchtuiError(
+                f"job {job.id} is {job.status}: no results yet "
+                f"(wait with `batchtui watch {job.id}`)"
+            )
+        return job
+
     async def iter_results(
         self, job: Job, *, errors_only: bool = False
     ) -> AsyncIterator[ResultRecord]:
@@ -749,12 +758,7 @@ class JobService:
         from batchtui.core.formats.results import parse_result_line
 
         if not _has_local_results(job):
-            job = await self.refresh(job)
-            if not job.status.may_have_results:
-                raise BatchtuiError(
-                    f"job {job.id} is {job.status}: no results yet "
-                    f"(wait with `batchtui watch {job.id}`)"
-                )
+            job = await self._refreshed_with_results(job)
         sources = result_file_ids(job)
         if errors_only:
             sources.sort(key=lambda source: source[0] != "error")

@@ -19,14 +19,14 @@ import secrets
 import threading
 import time
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from batchtui.simulator import lifecycle
 from batchtui.simulator.options import SimulatorOptions
-from batchtui.simulator.responder import respond, short_hash, unrun_row
+from batchtui.simulator.responder import Outcome, respond, short_hash, unrun_row
 from batchtui.simulator.store import Store
 from batchtui.simulator.validation import (
     MAX_INPUT_BYTES,
@@ -240,6 +240,28 @@ class SimulatorEngine:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _request_cancel(
+        self, record: dict[str, Any], refusal: Callable[[lifecycle.BatchState], Exception]
+    ) -> None:
+        """Record a cancel request on a batch not yet ended (asking again changes nothing);
+        `refusal(state)` is raised for one that has. The caller holds `_lock`."""
+        now = self.clock()
+        state = lifecycle.status_at(_timeline(record), now)
+        if state.status in ("cancelling", "cancelled"):
+            return
+        if state.terminal:
+            raise refusal(state)
+        record["cancel_requested_at"] = now
+        self.store.save_batch(record)
+
+    def _settled_state(self, record: dict[str, Any]) -> tuple[dict[str, Any], lifecycle.BatchState]:
+        """The record (its result files written once it has ended) and its state now."""
+        now = self.clock()
+        state = lifecycle.status_at(_timeline(record), now)
+        if state.terminal and not record["settled"]:
+            record = self._settle(record["id"], now)
+        return record, state
+
     def _prepare_results(
         self,
         batch_id: str,
@@ -249,20 +271,29 @@ class SimulatorEngine:
     ) -> None:
         """Answer every request now (answers depend only on the request and when it runs)."""
         start = timeline.created_at + timeline.phase_seconds
-        failed_positions: list[int] = []
-        input_tokens: list[int] = []
-        output_tokens: list[int] = []
 
-        def rows() -> Iterator[dict[str, Any]]:
+        def outcomes() -> Iterator[Outcome]:
             for position, request in enumerate(requests):
                 ran_at = start + (position + 1) / timeline.speed  # as `lifecycle.done_by`
-                outcome = respond(
+                yield respond(
                     endpoint,
                     request.custom_id,
                     request.body,
                     batch_id=batch_id,
                     created=int(ran_at),
                 )
+
+        self._store_outcomes(batch_id, outcomes())
+
+    def _store_outcomes(self, batch_id: str, outcomes: Iterable[Outcome]) -> None:
+        """Write the rows of a batch's outcomes, in input order, and keep its plan (which
+        requests fail, and their tokens); streamed, so a large batch is never held whole."""
+        failed_positions: list[int] = []
+        input_tokens: list[int] = []
+        output_tokens: list[int] = []
+
+        def rows() -> Iterator[dict[str, Any]]:
+            for position, outcome in enumerate(outcomes):
                 if not outcome.succeeded:
                     failed_positions.append(position)
                 input_tokens.append(outcome.input_tokens)

@@ -36,6 +36,7 @@ import json
 import math
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,20 +128,9 @@ def respond(
     cut_short = text != full_text
     # Roughly like OpenAI's chat format: a few tokens of framing per message.
     input_tokens = sum(count_tokens(t) + 3 for t in prompt.counted)
-    output_tokens = count_tokens(text)
-    if endpoint == "/v1/chat/completions":
-        response_body = _chat_body(
-            ids, model, created, text, cut_short, input_tokens, output_tokens
-        )
-    elif endpoint == "/v1/completions":
-        response_body = _completion_body(
-            ids, model, created, text, cut_short, input_tokens, output_tokens
-        )
-    else:
-        response_body = _responses_body(
-            ids, body, model, created, text, cut_short, input_tokens, output_tokens
-        )
-    return Outcome(ids.success_row(response_body), True, input_tokens, output_tokens)
+    answer = _Answer(ids, body, model, created, text, cut_short, input_tokens, count_tokens(text))
+    response_body = _BODY_BUILDERS.get(endpoint, _responses_body)(answer)
+    return Outcome(ids.success_row(response_body), True, input_tokens, answer.output_tokens)
 
 
 def unrun_row(batch_id: str, custom_id: str, code: str) -> dict[str, Any]:
@@ -271,100 +261,93 @@ def _usage_chat(input_tokens: int, output_tokens: int) -> dict[str, Any]:
     }
 
 
-def _chat_body(
-    ids: _RowIds,
-    model: str,
-    created: int,
-    text: str,
-    cut_short: bool,
-    input_tokens: int,
-    output_tokens: int,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Answer:
+    """What the text endpoints' response bodies are built from."""
+
+    ids: _RowIds
+    body: dict[str, Any]  # the request's
+    model: str
+    created: int
+    text: str
+    cut_short: bool  # by the request's output token limit
+    input_tokens: int
+    output_tokens: int
+
+    @property
+    def finish_reason(self) -> str:
+        return "length" if self.cut_short else "stop"
+
+
+def _chat_body(answer: _Answer) -> dict[str, Any]:
     return {
-        "id": f"chatcmpl-{ids.seed[:24]}",
+        "id": f"chatcmpl-{answer.ids.seed[:24]}",
         "object": "chat.completion",
-        "created": created,
-        "model": model,
+        "created": answer.created,
+        "model": answer.model,
         "choices": [
             {
                 "index": 0,
                 "message": {
                     "role": "assistant",
-                    "content": text,
+                    "content": answer.text,
                     "refusal": None,
                     "annotations": [],
                 },
                 "logprobs": None,
-                "finish_reason": "length" if cut_short else "stop",
+                "finish_reason": answer.finish_reason,
             }
         ],
-        "usage": _usage_chat(input_tokens, output_tokens),
+        "usage": _usage_chat(answer.input_tokens, answer.output_tokens),
         "service_tier": "default",
         "system_fingerprint": SYSTEM_FINGERPRINT,
     }
 
 
-def _completion_body(
-    ids: _RowIds,
-    model: str,
-    created: int,
-    text: str,
-    cut_short: bool,
-    input_tokens: int,
-    output_tokens: int,
-) -> dict[str, Any]:
+def _completion_body(answer: _Answer) -> dict[str, Any]:
     return {
-        "id": f"cmpl-{ids.seed[:24]}",
+        "id": f"cmpl-{answer.ids.seed[:24]}",
         "object": "text_completion",
-        "created": created,
-        "model": model,
+        "created": answer.created,
+        "model": answer.model,
         "choices": [
             {
-                "text": text,
+                "text": answer.text,
                 "index": 0,
                 "logprobs": None,
-                "finish_reason": "length" if cut_short else "stop",
+                "finish_reason": answer.finish_reason,
             }
         ],
         "usage": {
-            "prompt_tokens": input_tokens,
-            "completion_tokens": output_tokens,
-            "total_tokens": input_tokens + output_tokens,
+            "prompt_tokens": answer.input_tokens,
+            "completion_tokens": answer.output_tokens,
+            "total_tokens": answer.input_tokens + answer.output_tokens,
         },
         "system_fingerprint": SYSTEM_FINGERPRINT,
     }
 
 
-def _responses_body(
-    ids: _RowIds,
-    body: dict[str, Any],
-    model: str,
-    created: int,
-    text: str,
-    cut_short: bool,
-    input_tokens: int,
-    output_tokens: int,
-) -> dict[str, Any]:
-    status = "incomplete" if cut_short else "completed"
+def _responses_body(answer: _Answer) -> dict[str, Any]:
+    status = "incomplete" if answer.cut_short else "completed"
     return {
-        "id": f"resp_{ids.seed[:24]}",
+        "id": f"resp_{answer.ids.seed[:24]}",
         "object": "response",
-        "created_at": created,
+        "created_at": answer.created,
         "status": status,
-        "completed_at": None if cut_short else created,
+        "completed_at": None if answer.cut_short else answer.created,
         "error": None,
-        "incomplete_details": {"reason": "max_output_tokens"} if cut_short else None,
-        "instructions": body.get("instructions"),
-        "max_output_tokens": body.get("max_output_tokens"),
-        "model": model,
+        "incomplete_details": {"reason": "max_output_tokens"} if answer.cut_short else None,
+        "instructions": answer.body.get("instructions"),
+        "max_output_tokens": answer.body.get("max_output_tokens"),
+        "model": answer.model,
         "output": [
             {
                 "type": "message",
-                "id": f"msg_{ids.seed[8:32]}",
+                "id": f"msg_{answer.ids.seed[8:32]}",
                 "status": status,
                 "role": "assistant",
                 "content": [
-                    {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+                    {"type": "output_text", "text": answer.text, "annotations": [], "logprobs": []}
                 ],
             }
         ],
@@ -378,14 +361,20 @@ def _responses_body(
         "top_p": 1.0,
         "truncation": "disabled",
         "usage": {
-            "input_tokens": input_tokens,
+            "input_tokens": answer.input_tokens,
             "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-            "output_tokens": output_tokens,
+            "output_tokens": answer.output_tokens,
             "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": input_tokens + output_tokens,
+            "total_tokens": answer.input_tokens + answer.output_tokens,
         },
         "metadata": {},
     }
+
+
+_BODY_BUILDERS: dict[str, Callable[[_Answer], dict[str, Any]]] = {
+    "/v1/chat/completions": _chat_body,
+    "/v1/completions": _completion_body,
+}  # any other text endpoint: /v1/responses
 
 
 def embedding_vector(text: str, dimensions: int) -> list[float]:

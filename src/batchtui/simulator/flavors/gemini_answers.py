@@ -30,6 +30,7 @@ from typing import Any
 
 from batchtui.simulator.responder import (
     ERROR_MARKER,
+    Outcome,
     answer_text,
     count_tokens,
     short_hash,
@@ -42,14 +43,6 @@ GOOGLE_STATUS = {
     500: "INTERNAL",
     503: "UNAVAILABLE",
 }
-
-
-@dataclass(frozen=True)
-class Prediction:
-    row: dict[str, Any]
-    succeeded: bool
-    input_tokens: int
-    output_tokens: int
 
 
 def processed_time(moment: float) -> str:
@@ -150,13 +143,13 @@ def generate(
 
 def predict(
     line: dict[str, Any], *, job_id: str, position: int, model: str, ran_at: float
-) -> Prediction:
+) -> Outcome:
     """The prediction row for one input line (a JSON object with a `request` object)."""
     request = line["request"]
     extras = {key: value for key, value in line.items() if key != "request"}
     base = {"status": "", "processed_time": processed_time(ran_at), "request": request, **extras}
     answer = generate(request, job_id=job_id, position=position, model=model, ran_at=ran_at)
     if answer.error is not None:
-        return Prediction({**base, "status": _vertex_status(answer.error)}, False, 0, 0)
+        return Outcome({**base, "status": _vertex_status(answer.error)}, False, 0, 0)
     row = {**base, "response": answer.response}
-    return Prediction(row, True, answer.input_tokens, answer.output_tokens)
+    return Outcome(row, True, answer.input_tokens, answer.output_tokens)

@@ -25,18 +25,18 @@ import base64
 import binascii
 import calendar
 import hashlib
-import json
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from batchtui.simulator import lifecycle
-from batchtui.simulator.engine import Plan, SimulatorEngine, _timeline
+from batchtui.simulator.engine import SimulatorEngine
 from batchtui.simulator.flavors.gemini_answers import predict
 from batchtui.simulator.options import SimulatorOptions
+from batchtui.simulator.request_lines import read_request_lines
 from batchtui.simulator.responder import short_hash
 from batchtui.simulator.store import Store
 
@@ -78,6 +78,11 @@ class JobPage:
 
 def rfc3339(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def last_change(record: dict[str, Any], state: lifecycle.BatchState) -> float:
+    """When the job last changed state: its `updateTime`."""
+    return state.ended_at or state.cancelling_at or state.in_progress_at or record["created_at"]
 
 
 def epoch_ms(stamp: str) -> int:
@@ -232,24 +237,17 @@ class VertexEngine(SimulatorEngine):
         """Vertex's `:cancel`: accepted until the job ends (then FAILED_PRECONDITION)."""
         with self._lock:
             record = self.find_job(number)
-            now = self.clock()
-            state = lifecycle.status_at(_timeline(record), now)
-            if state.status in ("cancelling", "cancelled"):
-                return
-            if state.terminal:
-                raise VertexError(
+            self._request_cancel(
+                record,
+                lambda state: VertexError(
                     400,
                     f"Cannot cancel BatchPredictionJob {number}: it is in state "
                     f"{self._vertex_state(record, state)}.",
-                )
-            record["cancel_requested_at"] = now
-            self.store.save_batch(record)
+                ),
+            )
 
     def job_resource(self, record: dict[str, Any]) -> dict[str, Any]:
-        now = self.clock()
-        state = lifecycle.status_at(_timeline(record), now)
-        if state.terminal and not record["settled"]:
-            record = self._settle(record["id"], now)
+        record, state = self._settled_state(record)
         resource: dict[str, Any] = {
             "name": f"projects/{PROJECT_NUMBER}/locations/{LOCATION}/batchPredictionJobs/"
             + record["vertex_id"],
@@ -265,12 +263,7 @@ class VertexEngine(SimulatorEngine):
             },
             "state": self._vertex_state(record, state),
             "createTime": rfc3339(record["created_at"]),
-            "updateTime": rfc3339(
-                state.ended_at
-                or state.cancelling_at
-                or state.in_progress_at
-                or record["created_at"]
-            ),
+            "updateTime": rfc3339(last_change(record, state)),
         }
         if record["instance_config"]:
             resource["instanceConfig"] = record["instance_config"]
@@ -304,22 +297,13 @@ class VertexEngine(SimulatorEngine):
         path = self.store.blob_path(object_file_id(uri)) if self.find_object(uri) else None
         if path is None or not path.is_file():
             raise VertexError(400, f"Failed to read the input file {uri}: no such object.")
-        lines: list[dict[str, Any]] = []
-        with path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    line = json.loads(raw)
-                except (UnicodeDecodeError, json.JSONDecodeError):
-                    line = None
-                if not isinstance(line, dict) or not isinstance(line.get("request"), dict):
-                    return [], {
-                        "code": INVALID_ARGUMENT,
-                        "message": f"Failed to parse the instance at line {number} of {uri}: "
-                        "each line must be a JSON object with a 'request' object.",
-                    }
-                lines.append(line)
+        lines, bad_line = read_request_lines(path)
+        if bad_line is not None:
+            return [], {
+                "code": INVALID_ARGUMENT,
+                "message": f"Failed to parse the instance at line {bad_line} of {uri}: "
+                "each line must be a JSON object with a 'request' object.",
+            }
         if not lines:
             return [], {"code": INVALID_ARGUMENT, "message": f"The input file {uri} is empty."}
         return lines, None
@@ -327,33 +311,17 @@ class VertexEngine(SimulatorEngine):
     def _prepare_predictions(self, record: dict[str, Any], lines: list[dict[str, Any]]) -> None:
         """Answer every instance now; rows are kept in input order until the job settles."""
         start = record["created_at"] + record["phase_seconds"]
-        failed_positions: list[int] = []
-        input_tokens: list[int] = []
-        output_tokens: list[int] = []
-
-        def rows() -> Iterator[dict[str, Any]]:
-            for position, line in enumerate(lines):
-                prediction = predict(
-                    line,
-                    job_id=record["vertex_id"],
-                    position=position,
-                    model=record["model"],
-                    ran_at=start + (position + 1) / record["speed"],  # as lifecycle.done_by
-                )
-                if not prediction.succeeded:
-                    failed_positions.append(position)
-                input_tokens.append(prediction.input_tokens)
-                output_tokens.append(prediction.output_tokens)
-                yield prediction.row
-
-        self.store.write_rows(record["id"], rows())
-        stored = {
-            "failed_positions": failed_positions,
-            "input_tokens": input_tokens,
-            "output_tokens": output_tokens,
-        }
-        self.store.save_plan(record["id"], stored)
-        self._cache_plan(record["id"], Plan.from_stored(stored))
+        predictions = (
+            predict(
+                line,
+                job_id=record["vertex_id"],
+                position=position,
+                model=record["model"],
+                ran_at=start + (position + 1) / record["speed"],  # as lifecycle.done_by
+            )
+            for position, line in enumerate(lines)
+        )
+        self._store_outcomes(record["id"], predictions)
 
     def _write_result_files(self, record: dict[str, Any], state: lifecycle.BatchState) -> None:
         """predictions.jsonl of the rows that ran, once the job has ended (see module doc)."""

@@ -36,10 +36,12 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.simulator import lifecycle
-from batchtui.simulator.engine import Plan, SimulatorEngine, _timeline
+from batchtui.simulator.engine import SimulatorEngine, _timeline
 from batchtui.simulator.flavors.gemini_answers import generate
-from batchtui.simulator.flavors.vertex_engine import rfc3339
+from batchtui.simulator.flavors.vertex_engine import last_change, rfc3339
 from batchtui.simulator.google.errors import RPC_CODES, GoogleError
+from batchtui.simulator.request_lines import read_request_lines
+from batchtui.simulator.responder import Outcome
 
 RECORD_PREFIX = "batch_gemini_"
 BATCH_ID_LENGTH = 36
@@ -221,19 +223,15 @@ class GeminiEngine(SimulatorEngine):
     def cancel_batch(self, gemini_id: str) -> None:
         with self._lock:
             record = self.find_batch(gemini_id)
-            now = self.clock()
-            state = lifecycle.status_at(_timeline(record), now)
-            if state.status in ("cancelling", "cancelled"):
-                return
-            if state.terminal:
-                raise GoogleError(
+            self._request_cancel(
+                record,
+                lambda state: GoogleError(
                     400,
                     f"Batch batches/{gemini_id} has already ended "
                     f"({self._state(record, state)}) and cannot be cancelled.",
                     status_name="FAILED_PRECONDITION",
-                )
-            record["cancel_requested_at"] = now
-            self.store.save_batch(record)
+                ),
+            )
 
     def delete_batch(self, gemini_id: str) -> None:
         with self._lock:
@@ -245,10 +243,7 @@ class GeminiEngine(SimulatorEngine):
             self.store.save_batch(record)
 
     def operation(self, record: dict[str, Any]) -> dict[str, Any]:
-        now = self.clock()
-        state = lifecycle.status_at(_timeline(record), now)
-        if state.terminal and not record["settled"]:
-            record = self._settle(record["id"], now)
+        record, state = self._settled_state(record)
         name = "batches/" + record["gemini_id"]
         metadata: dict[str, Any] = {
             "@type": TYPE_PREFIX + "GenerateContentBatch",
@@ -260,12 +255,7 @@ class GeminiEngine(SimulatorEngine):
             else {"requests": {}},
             "state": self._state(record, state),
             "createTime": rfc3339(record["created_at"]),
-            "updateTime": rfc3339(
-                state.ended_at
-                or state.cancelling_at
-                or state.in_progress_at
-                or record["created_at"]
-            ),
+            "updateTime": rfc3339(last_change(record, state)),
             "batchStats": self._stats(record, state),
             "priority": record["priority"],
         }
@@ -323,24 +313,13 @@ class GeminiEngine(SimulatorEngine):
         record = self.store.get_file(file_id) if file_name.startswith("files/") else None
         if record is None or record.get("kind") != "gemini_file":
             raise GoogleError(404, f"Requested entity was not found: {file_name}.")
-        lines: list[dict[str, Any]] = []
-        with self.store.blob_path(file_id).open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    line = json.loads(raw)
-                except (UnicodeDecodeError, json.JSONDecodeError):
-                    line = None
-                if not isinstance(line, dict) or not isinstance(line.get("request"), dict):
-                    return [], _rpc_error(
-                        f"Invalid request at line {number} of {file_name}: each line must be "
-                        "a JSON object with a 'request' object."
-                    )
-                key = line.get("key")
-                lines.append(
-                    {"key": key if isinstance(key, str) else None, "request": line["request"]}
-                )
+        raw_lines, bad_line = read_request_lines(self.store.blob_path(file_id))
+        if bad_line is not None:
+            return [], _rpc_error(
+                f"Invalid request at line {bad_line} of {file_name}: each line must be "
+                "a JSON object with a 'request' object."
+            )
+        lines = [_keyed_request(line.get("key"), line["request"]) for line in raw_lines]
         if not lines:
             return [], _rpc_error(f"The input file {file_name} has no requests.")
         return lines, None
@@ -348,11 +327,8 @@ class GeminiEngine(SimulatorEngine):
     def _prepare_rows(self, record: dict[str, Any], lines: list[dict[str, Any]]) -> None:
         """Answer every request now, in input order (as `SimulatorEngine._prepare_results`)."""
         start = record["created_at"] + record["phase_seconds"]
-        failed_positions: list[int] = []
-        input_tokens: list[int] = []
-        output_tokens: list[int] = []
 
-        def rows() -> Iterator[dict[str, Any]]:
+        def outcomes() -> Iterator[Outcome]:
             for position, line in enumerate(lines):
                 answer = generate(
                     line["request"],
@@ -361,20 +337,10 @@ class GeminiEngine(SimulatorEngine):
                     model=record["model"],
                     ran_at=start + (position + 1) / record["speed"],  # as lifecycle.done_by
                 )
-                if answer.error is not None:
-                    failed_positions.append(position)
-                input_tokens.append(answer.input_tokens)
-                output_tokens.append(answer.output_tokens)
-                yield _result_row(line["key"], answer.response, answer.error, record["inline"])
+                row = _result_row(line["key"], answer.response, answer.error, record["inline"])
+                yield Outcome(row, answer.error is None, answer.input_tokens, answer.output_tokens)
 
-        self.store.write_rows(record["id"], rows())
-        stored = {
-            "failed_positions": failed_positions,
-            "input_tokens": input_tokens,
-            "output_tokens": output_tokens,
-        }
-        self.store.save_plan(record["id"], stored)
-        self._cache_plan(record["id"], Plan.from_stored(stored))
+        self._store_outcomes(record["id"], outcomes())
 
     def _write_result_files(self, record: dict[str, Any], state: lifecycle.BatchState) -> None:
         if state.done == 0:
@@ -472,8 +438,13 @@ def _inline_lines(requests: Any) -> list[dict[str, Any]]:
             )
         metadata = item.get("metadata")
         key = metadata.get("key") if isinstance(metadata, dict) else None
-        lines.append({"key": key if isinstance(key, str) else None, "request": request})
+        lines.append(_keyed_request(key, request))
     return lines
+
+
+def _keyed_request(key: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """A request as the engine keeps it; a key that is not a string is dropped."""
+    return {"key": key if isinstance(key, str) else None, "request": request}
 
 
 def _page(

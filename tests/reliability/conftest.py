@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,28 +21,18 @@ from textual.app import App
 
 from batchtui.simulator import SimulatorHandle
 from batchtui.simulator.faults import FaultInjector
+from helpers.cli import BATCHTUI, CLI, KEY_ENV, Run, env_with_key, request_line, run_batchtui
+from helpers.cli import add_profile as add_profile_through_cli
+
+# Names from `helpers.cli` this package's test modules import from here.
+__all__ = ["CLI", "KEY_ENV"]
 
 SOAK = os.environ.get("BATCHTUI_SOAK") == "1"
-BATCHTUI = Path(sys.executable).with_name("batchtui")
-KEY_ENV = "BATCHTUI_TEST_KEY"
 API_KEY = "sk-test-reliability-0123456789"
 
 
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-
 def cli_env(**extra: str) -> dict[str, str]:
-    return {**os.environ, KEY_ENV: API_KEY, "LANG": "C.UTF-8", "LC_ALL": "", **extra}
-
-
-CLI = Callable[..., Run]
+    return env_with_key(API_KEY, **extra)
 
 
 @pytest.fixture
@@ -53,15 +40,7 @@ def cli(tmp_path: Path) -> CLI:
     """`cli("jobs", "--json")` runs the installed `batchtui` in tmp_path."""
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Run:
-        done = subprocess.run(
-            [str(BATCHTUI), *args],
-            capture_output=True,
-            text=True,
-            env=env or cli_env(),
-            cwd=tmp_path,
-            timeout=timeout,
-        )
-        return Run(done.returncode, done.stdout, done.stderr)
+        return run_batchtui(args, cwd=tmp_path, env=env or cli_env(), timeout=timeout)
 
     return run
 
@@ -81,35 +60,9 @@ def spawn_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[str]:
 @pytest.fixture
 def add_profile(cli: CLI) -> Callable[..., str]:
     def add(url: str, name: str = "sim", kind: str = "openai", *extra: str) -> str:
-        result = cli(
-            "profile",
-            "add",
-            name,
-            "--kind",
-            kind,
-            "--base-url",
-            url,
-            "--api-key-env",
-            KEY_ENV,
-            "--timeout",
-            "10",
-            *extra,
-        )
-        assert result.code == 0, result.stderr
-        return name
+        return add_profile_through_cli(cli, url, name, kind, *extra)
 
     return add
-
-
-def request_line(custom_id: str, prompt: str) -> str:
-    return json.dumps(
-        {
-            "custom_id": custom_id,
-            "method": "POST",
-            "url": "/v1/chat/completions",
-            "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": prompt}]},
-        }
-    )
 
 
 def write_requests(path: Path, count: int, *, prefix: str = "req") -> Path:

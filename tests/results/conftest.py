@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -18,27 +16,19 @@ from batchtui.core.providers.openai import OpenAIProvider
 from batchtui.core.registry import Registry
 from batchtui.core.service import JobService
 from batchtui.simulator import SimulatorHandle
+from helpers.cli import BATCHTUI, KEY_ENV, env_with_key, request_line
+from helpers.service import wait_until_terminal
+
+# Names from `helpers.cli` this package's test modules import from here.
+__all__ = ["BATCHTUI", "KEY_ENV"]
 
 PROFILE = "sim"
 API_KEY = "sk-test-results-0123456789"
-BATCHTUI = Path(sys.executable).with_name("batchtui")
-KEY_ENV = "BATCHTUI_TEST_KEY"
 
 
 def cli_env() -> dict[str, str]:
     """The environment of a `batchtui` subprocess: the test's paths, the key, UTF-8."""
-    return {**os.environ, KEY_ENV: API_KEY, "LANG": "C.UTF-8", "LC_ALL": ""}
-
-
-def chat_line(custom_id: str, prompt: str) -> str:
-    return json.dumps(
-        {
-            "custom_id": custom_id,
-            "method": "POST",
-            "url": "/v1/chat/completions",
-            "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": prompt}]},
-        }
-    )
+    return env_with_key(API_KEY)
 
 
 def embedding_line(custom_id: str, dimensions: int) -> str:
@@ -59,7 +49,7 @@ def embedding_line(custom_id: str, dimensions: int) -> str:
 
 def write_chat_input(path: Path, count: int, *, failing: set[int] = frozenset()) -> Path:
     lines = [
-        chat_line(f"req-{n:03d}", "[sim:error] no" if n in failing else f"question {n}")
+        request_line(f"req-{n:03d}", "[sim:error] no" if n in failing else f"question {n}")
         for n in range(count)
     ]
     path.write_text("".join(line + "\n" for line in lines))
@@ -81,12 +71,7 @@ def quick_retries(profile: Profile) -> OpenAIProvider:
 
 
 async def until_terminal(service: JobService, job: Job, timeout: float = 20.0) -> Job:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not job.is_terminal:
-        assert asyncio.get_running_loop().time() < deadline, f"{job.id} stuck in {job.status}"
-        await asyncio.sleep(0.05)
-        job = await service.refresh(job)
-    return job
+    return await wait_until_terminal(service, job, timeout)
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -18,20 +16,11 @@ from batchtui.core.providers.openai import OpenAIProvider
 from batchtui.core.registry import Registry
 from batchtui.core.service import JobService
 from batchtui.simulator import SimulatorHandle
+from helpers.cli import request_line
+from helpers.service import wait_until_terminal as wait_job_end
 
 PROFILE = "sim"
 API_KEY = "sk-test-service-0123456789"
-
-
-def request_line(custom_id: str, prompt: str) -> str:
-    return json.dumps(
-        {
-            "custom_id": custom_id,
-            "method": "POST",
-            "url": "/v1/chat/completions",
-            "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": prompt}]},
-        }
-    )
 
 
 def write_input(path: Path, prompts: list[str]) -> Path:
@@ -65,12 +54,7 @@ def remote_batches(simulator: SimulatorHandle) -> list[dict]:
 
 
 async def wait_until_terminal(service: JobService, job: Job, timeout: float = 15.0) -> Job:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not job.is_terminal:
-        assert asyncio.get_running_loop().time() < deadline, f"{job.id} stuck in {job.status}"
-        await asyncio.sleep(0.05)
-        job = await service.refresh(job)
-    return job
+    return await wait_job_end(service, job, timeout)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from batchtui.tui.screens.help import HelpScreen
 
 from .conftest import CountingFaults, key_answer_seconds
 
-LOCK_SECONDS = 2.0
+LOCK_SECONDS = 4.0
 HOLD_LOCK = """
 import sqlite3, sys, time
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)
@@ -84,7 +84,9 @@ async def test_keys_answer_while_another_process_holds_the_registry_locked(
         )
         assert holder.poll() is None, "the lock was released before the keys were timed"
         assert time.monotonic() - locked_at < LOCK_SECONDS
-        assert opened < 0.5 and closed < 0.5, (opened, closed)
+        # A blocked event loop would answer only after the lock (seconds); a loaded CI
+        # machine still answers a key well within one.
+        assert opened < 1.0 and closed < 1.0, (opened, closed)
         assert counting.retrieves == polls_before  # still waiting on the lock
 
         holder.wait(timeout=10)

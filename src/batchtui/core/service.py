@@ -704,9 +704,9 @@ class JobService:
         try:
             batch = await provider.retrieve(job.remote_id)
         except ProviderError as error:
-            self.registry.update_job(job.id, last_error=f"download: {error}")
+            await self._in_thread(self.registry.update_job, job.id, last_error=f"download: {error}")
             raise
-        job, _changed = self.registry.apply_remote(job.id, batch)
+        job, _changed = await self._in_thread(self.registry.apply_remote, job.id, batch)
         report = DownloadReport()
         written: dict[str, Path] = {}
         for result_file in provider.result_files(batch):
@@ -726,7 +726,8 @@ class JobService:
             report.files.append(fetched)
         report.paths = list(written.values())
         if written:
-            job = self.registry.update_job(
+            job = await self._in_thread(
+                self.registry.update_job,
                 job.id,
                 output_path=_absolute(written.get("output")) or job.output_path,
                 error_path=_absolute(written.get("error")) or job.error_path,

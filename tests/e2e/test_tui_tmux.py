@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -21,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from batchtui.demo import SAMPLES
+from realparts.provision import ensure_apt
 
 pytestmark = [
     pytest.mark.tmux,
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
 ]
 
 BATCHTUI = Path(sys.executable).with_name("batchtui")
@@ -81,6 +80,7 @@ class Tmux:
 
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
+    ensure_apt(["tmux"], commands=["tmux"])
     session = Tmux(f"batchtui-test-{uuid.uuid4().hex[:8]}")
     yield session
     session.run("kill-server")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import subprocess
 import time
 import uuid
@@ -23,6 +22,7 @@ import pytest
 from batchtui.core.models import BatchError, Job, RequestCounts
 from batchtui.core.registry import Registry
 from batchtui.core.status import JobStatus
+from realparts.provision import ensure_apt
 
 from .conftest import BATCHTUI, CLIPBOARD, EVIL, TITLE
 from .test_escape_sequences_tui import hostile_results
@@ -30,7 +30,6 @@ from .test_escape_sequences_tui import hostile_results
 pytestmark = [
     pytest.mark.tmux,
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
 ]
 
 
@@ -81,6 +80,7 @@ class Tmux:
 
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
+    ensure_apt(["tmux"], commands=["tmux"])
     server = Tmux()
     yield server
     server.run("kill-server")

@@ -8,6 +8,8 @@
   missing, unknown or expired token is a 401 UNAUTHENTICATED, a token without the API's scope
   a 403. `--api-key` plays no part here.
 - `POST /token`: the OAuth2 JWT-bearer grant (see `tokens`).
+- Cloud Storage's XML API (`/{bucket}/{object}`), for requests to `storage.googleapis.com`
+  only (see `gcs_xml`).
 
 Errors, faults (`--faults create:429=1` → 429 RESOURCE_EXHAUSTED) and unknown paths answer
 in Google's envelope (see `errors`). State lives in `<data dir>/google/`.
@@ -22,7 +24,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from batchtui.simulator.flavors.vertex_engine import VertexError
-from batchtui.simulator.google import gcs, gemini_api, vertex_api
+from batchtui.simulator.google import gcs, gcs_xml, gemini_api, vertex_api
 from batchtui.simulator.google.credentials import AccountRegistry
 from batchtui.simulator.google.errors import (
     UNAUTHENTICATED_MESSAGE,
@@ -153,12 +155,15 @@ class GoogleApis:
         """The simulator's own service-account key file, its `token_uri` at `root_url`."""
         return self.accounts.own_account_file(root_url + TOKEN_PATH)
 
-    def claims(self, path: str) -> bool:
-        return path == TOKEN_PATH or path.startswith(PREFIXES)
+    def claims(self, path: str, host: str | None = None) -> bool:
+        return path == TOKEN_PATH or path.startswith(PREFIXES) or gcs_xml.serves(host)
 
     def dispatch(self, request: IncomingRequest) -> Dispatch | Answer:
         path_known = False
-        for candidate in self.routes:
+        routes = self.routes
+        if gcs_xml.serves(request.header("Host")):
+            routes = (*routes, *gcs_xml.ROUTES)
+        for candidate in routes:
             match = candidate.pattern.fullmatch(request.path)
             if match is None:
                 continue

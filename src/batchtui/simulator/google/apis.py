@@ -47,6 +47,7 @@ PREFIXES = (
     "/upload/v1beta/",
     "/download/v1beta/",
     "/v1/projects/",
+    "/v1beta1/projects/",  # the version google-genai uses for Vertex AI
     "/storage/v1/",
     "/upload/storage/v1/",
     "/download/storage/v1/",

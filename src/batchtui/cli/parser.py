@@ -101,7 +101,22 @@ def build_parser() -> Parser:
     watch.add_argument(
         "--interval", metavar="S", type=float, help="seconds between polls (default: profile's)"
     )
+    watch.add_argument(
+        "--timeout", metavar="D", help="stop after D (e.g. 30m, 2h); exit 3 if jobs still run"
+    )
+    watch.add_argument("--until-first", action="store_true", help="stop when the first job ends")
+    _add_unattended_flags(watch)
+    watch.add_argument("--json", action="store_true", help="print the jobs as JSON at the end")
     _handler(watch, "watch:run")
+
+    refresh = commands.add_parser(
+        "refresh", help="poll jobs once and exit (for crontab or scrontab)"
+    )
+    refresh.add_argument("jobs", metavar="JOB", nargs="*", help="jobs or groups to poll")
+    refresh.add_argument("--all", action="store_true", help="poll every unfinished job")
+    _add_unattended_flags(refresh)
+    refresh.add_argument("--json", action="store_true", help="print the jobs as JSON")
+    _handler(refresh, "refresh:run")
 
     cancel = commands.add_parser("cancel", help="cancel a running job (or every shard of a group)")
     cancel.add_argument("job", metavar="JOB")
@@ -157,6 +172,21 @@ def build_parser() -> Parser:
         add_help=False,
     )
     return parser
+
+
+def _add_unattended_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--notify",
+        action="store_true",
+        help="announce each job that ends: bell and desktop notification ([notify] settings)",
+    )
+    parser.add_argument(
+        "--exec",
+        metavar="CMD",
+        help="run CMD once per job that ends, its JSON on stdin, BATCHTUI_JOB_ID and "
+        "BATCHTUI_STATUS in the environment",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only errors (for cron)")
 
 
 def _add_results_at_scale(commands: argparse._SubParsersAction) -> None:

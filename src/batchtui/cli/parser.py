@@ -120,6 +120,7 @@ def build_parser() -> Parser:
 
     cancel = commands.add_parser("cancel", help="cancel a running job (or every shard of a group)")
     cancel.add_argument("job", metavar="JOB")
+    cancel.add_argument("--json", action="store_true", help="print the job (or shards) as JSON")
     _handler(cancel, "cancel:run")
 
     doctor = commands.add_parser(
@@ -162,16 +163,73 @@ def build_parser() -> Parser:
         help="where to write (default: <download_dir>/batchtui-<id>/, download_dir from "
         "[settings], else the current directory)",
     )
+    download.add_argument("--json", action="store_true", help="print the files as JSON")
     _handler(download, "download:run")
 
     _add_results_at_scale(commands)
+
+    help_command = commands.add_parser(
+        "help", help="offline help: exit-codes, config, providers, filters, keys"
+    )
+    help_command.add_argument("topic", metavar="TOPIC", nargs="?", help="a topic (none: list)")
+    help_command.add_argument("--man", action="store_true", help="print batchtui(1), a man page")
+    _handler(help_command, "help:run")
+
+    completion = commands.add_parser(
+        "completion", help="print the shell hook for TAB completion (bash, zsh or fish)"
+    )
+    completion.add_argument("shell", metavar="SHELL", choices=("bash", "zsh", "fish"))
+    _handler(completion, "completion:run")
 
     commands.add_parser(
         "simulate",
         help="run the local OpenAI-compatible simulator (see `batchtui simulate --help`)",
         add_help=False,
     )
+    _add_examples(parser)
     return parser
+
+
+# One example a command, printed at the end of its --help.
+EXAMPLES: dict[str, str] = {
+    "profile": "batchtui profile add uni --kind portkey --base-url https://gw.example/v1 "
+    "--provider @vertexai",
+    "profile add": "batchtui profile add lab --kind openai --base-url http://gpu01:8000/v1",
+    "profile list": "batchtui profile list --json",
+    "profile show": "batchtui profile show uni",
+    "profile remove": "batchtui profile remove old-lab",
+    "profile test": "batchtui profile test uni",
+    "validate": "batchtui validate prompts.jsonl --profile uni",
+    "submit": "batchtui submit prompts.jsonl --profile uni --name eval-v2",
+    "compose": "batchtui compose data.csv --template 'Summarise: {text}' --profile uni",
+    "convert": "batchtui convert prompts.jsonl --to vertex -o prompts.vertex.jsonl",
+    "jobs": "batchtui jobs --status active --format tsv | cut -f1,2",
+    "status": "batchtui status eval-v2 --refresh --json",
+    "watch": "batchtui watch --notify --exec 'mail -s \"batch $BATCHTUI_STATUS\" me' --timeout 8h",
+    "refresh": "*/10 * * * * batchtui refresh --all --quiet --exec 'cat >> ~/ended.jsonl'",
+    "cancel": "batchtui cancel bt-3f2a",
+    "doctor": "batchtui doctor --json",
+    "sync": "batchtui sync --profile uni --limit 50",
+    "results": "batchtui results eval-v2 --errors --head 20",
+    "download": "batchtui download eval-v2 -o /scratch/$USER/results",
+    "retry": "batchtui retry eval-v2 --dry-run",
+    "export": "batchtui export eval-v2 --format csv --join-input -o eval.csv",
+    "help": "batchtui help config",
+    "completion": 'eval "$(batchtui completion bash)"   # in ~/.bashrc',
+}
+
+
+def _add_examples(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for name, sub in action.choices.items():
+            command = f"{prefix}{name}"
+            example = EXAMPLES.get(command)
+            if example is not None:
+                sub.formatter_class = argparse.RawDescriptionHelpFormatter
+                sub.epilog = f"example:\n  {example}"
+            _add_examples(sub, prefix=f"{command} ")
 
 
 def _add_unattended_flags(parser: argparse.ArgumentParser) -> None:
@@ -215,6 +273,9 @@ def _add_results_at_scale(commands: argparse._SubParsersAction) -> None:
         "--output",
         metavar="OUT",
         help="file to write, `-` for stdout (default: export.<format> in the job's download dir)",
+    )
+    export.add_argument(
+        "--json", action="store_true", help="print the summary as JSON (not with -o -)"
     )
     _handler(export, "export:run")
 
@@ -321,9 +382,11 @@ def _add_profile(commands: argparse._SubParsersAction) -> None:
         "--storage-url", metavar="URL", help="Cloud Storage API address (default: Google's)"
     )
     add.add_argument("--replace", action="store_true", help="overwrite a profile of this name")
+    add.add_argument("--json", action="store_true", help="print the saved profile as JSON")
     _handler(add, "profile:add")
 
     listing = actions.add_parser("list", help="list profiles")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
     _handler(listing, "profile:list_profiles")
 
     for action, help_text in (
@@ -333,4 +396,5 @@ def _add_profile(commands: argparse._SubParsersAction) -> None:
     ):
         sub = actions.add_parser(action, help=help_text)
         sub.add_argument("name", metavar="NAME")
+        sub.add_argument("--json", action="store_true", help="print the result as JSON")
         _handler(sub, f"profile:{action}")

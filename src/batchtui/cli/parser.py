@@ -85,7 +85,17 @@ def build_parser() -> Parser:
         help="only jobs in status S (repeatable or comma-separated; `active`, `terminal`)",
     )
     jobs.add_argument("--limit", metavar="N", type=int, help="at most N jobs")
-    jobs.add_argument("--json", action="store_true", help="print a JSON array")
+    jobs.add_argument("--json", action="store_true", help="print a JSON array (--format json)")
+    jobs.add_argument(
+        "--format",
+        metavar="F",
+        choices=("table", "tsv", "csv", "json"),
+        default="table",
+        help="table (default), tsv, csv or json: one header row, a row a job, no glyphs",
+    )
+    jobs.add_argument(
+        "--plain", action="store_true", help="the table without glyphs or line drawing"
+    )
     _handler(jobs, "jobs:run")
 
     status = commands.add_parser("status", help="show one job (or job group) and its history")

@@ -443,6 +443,11 @@ class Registry:
             _JOB_SELECT + " WHERE remote_id = ? ORDER BY created_at DESC", (ref,)
         ).fetchall()
         if not rows:
+            # Names are not unique: one job of that name is meant; several are ambiguous.
+            rows = conn.execute(
+                _JOB_SELECT + " WHERE name = ? ORDER BY created_at DESC", (ref,)
+            ).fetchall()
+        if not rows:
             prefixes = {local}
             if not local.startswith(JOB_ID_PREFIX):
                 prefixes.add(JOB_ID_PREFIX + local)
@@ -456,7 +461,7 @@ class Registry:
         if not rows:
             raise JobNotFound(
                 f"no job matches {ref!r} in {self.path} "
-                "(looked for a local id, a remote batch id and a local id prefix)"
+                "(looked for a local id, a remote batch id, a job name and a local id prefix)"
             )
         if len(rows) > 1:
             raise UsageError(self._ambiguous_message(ref, [self._decode(row) for row in rows]))
@@ -467,7 +472,7 @@ class Registry:
             f"{job.id} ({job.remote_id or 'not submitted'})" for job in jobs[:_AMBIGUOUS_SHOWN]
         )
         more = f" and {len(jobs) - _AMBIGUOUS_SHOWN} more" if len(jobs) > _AMBIGUOUS_SHOWN else ""
-        return f"job reference {ref!r} is ambiguous: it matches {shown}{more}; give the full id"
+        return f"job reference {ref!r} is ambiguous: it matches {shown}{more}; give the id"
 
     def _decode(self, row: codec.JobRow) -> Job:
         try:

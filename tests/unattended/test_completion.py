@@ -84,9 +84,9 @@ def test_zsh_hook_loads_where_zsh_exists() -> None:
 @pytest.mark.parametrize("what", ["profiles", "jobs"])
 def test_hidden_helper_imports_no_httpx_pydantic_or_textual(what: str) -> None:
     probe = (
-        "import sys; from batchtui.cli.main import main; main(['__complete', %r]);"
+        f"import sys; from batchtui.cli.main import main; main(['__complete', {what!r}]);"
         "heavy = [m for m in ('httpx', 'pydantic', 'textual', 'rich') if m in sys.modules];"
-        "print(','.join(heavy))" % what
+        "print(','.join(heavy))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=30

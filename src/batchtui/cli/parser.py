@@ -93,6 +93,7 @@ def build_parser() -> Parser:
         default="table",
         help="table (default), tsv, csv or json: one header row, a row a job, no glyphs",
     )
+    jobs.add_argument("--all", action="store_true", help="archived jobs too")
     jobs.add_argument(
         "--plain", action="store_true", help="the table without glyphs or line drawing"
     )
@@ -177,6 +178,7 @@ def build_parser() -> Parser:
     _handler(download, "download:run")
 
     _add_results_at_scale(commands)
+    _add_housekeeping(commands)
 
     help_command = commands.add_parser(
         "help", help="offline help: exit-codes, config, providers, filters, keys"
@@ -226,6 +228,9 @@ EXAMPLES: dict[str, str] = {
     "export": "batchtui export eval-v2 --format csv --join-input -o eval.csv",
     "help": "batchtui help config",
     "completion": 'eval "$(batchtui completion bash)"   # in ~/.bashrc',
+    "rename": "batchtui rename bt-3f2a eval-v2-final",
+    "forget": "batchtui forget --older-than 90d --status completed --yes",
+    "archive": "batchtui archive --older-than 30d",
 }
 
 
@@ -240,6 +245,37 @@ def _add_examples(parser: argparse.ArgumentParser, prefix: str = "") -> None:
                 sub.formatter_class = argparse.RawDescriptionHelpFormatter
                 sub.epilog = f"example:\n  {example}"
             _add_examples(sub, prefix=f"{command} ")
+
+
+def _add_housekeeping(commands: argparse._SubParsersAction) -> None:
+    rename = commands.add_parser("rename", help="give a job a new name")
+    rename.add_argument("job", metavar="JOB")
+    rename.add_argument("name", metavar="NAME")
+    rename.add_argument("--json", action="store_true", help="print the job as JSON")
+    _handler(rename, "housekeeping:rename")
+
+    for command, help_text, handler in (
+        ("forget", "remove ended jobs from the registry (not from the provider)", "forget"),
+        ("archive", "hide ended jobs from the default views (jobs --all shows them)", "archive"),
+    ):
+        sub = commands.add_parser(command, help=help_text)
+        sub.add_argument("jobs", metavar="JOB", nargs="*", help="jobs or groups")
+        sub.add_argument(
+            "--older-than", metavar="D", help="every ended job created more than D ago (90d)"
+        )
+        sub.add_argument(
+            "--status",
+            metavar="S",
+            action="append",
+            default=[],
+            help="with --older-than: only these statuses (repeatable)",
+        )
+        if command == "forget":
+            sub.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+        else:
+            sub.add_argument("--undo", action="store_true", help="show the jobs again")
+        sub.add_argument("--json", action="store_true", help="print the ids as JSON")
+        _handler(sub, f"housekeeping:{handler}")
 
 
 def _add_unattended_flags(parser: argparse.ArgumentParser) -> None:

@@ -80,15 +80,20 @@ class Entry:
         return group_summary(self.group, self.shards)
 
 
-def list_entries(context: CommandContext, profile: str | None) -> list[Entry]:
+def list_entries(
+    context: CommandContext, profile: str | None, *, include_archived: bool = True
+) -> list[Entry]:
     """Jobs of their own and groups, newest first."""
     from batchtui.core.groups import group_as_job, split_by_group
 
     registry = context.registry
-    alone, grouped = split_by_group(registry.list_jobs(profile=profile))
+    listed = registry.list_jobs(profile=profile, include_archived=include_archived)
+    alone, grouped = split_by_group(listed)
     entries = [Entry(job) for job in alone]
     for group in registry.list_groups(profile=profile):
         shards = grouped.pop(group.id, [])
+        if not shards and not include_archived:
+            continue  # every shard archived (or forgotten): the group goes with them
         entries.append(Entry(group_as_job(group, shards), group, shards))
     for orphans in grouped.values():  # a shard whose group row is missing: shown alone
         entries += [Entry(job) for job in orphans]
@@ -103,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         if args.profile:
             context.config.profile(args.profile)
-        entries = list_entries(context, args.profile)
+        entries = list_entries(context, args.profile, include_archived=args.all)
     if statuses is not None:
         entries = [entry for entry in entries if entry.row.status in statuses]
     entries = entries[: args.limit] if args.limit is not None else entries

@@ -237,6 +237,7 @@ class Registry:
         profile: str | None = None,
         statuses: Iterable[JobStatus] | None = None,
         limit: int | None = None,
+        include_archived: bool = True,
     ) -> list[Job]:
         """Newest first.
 
@@ -253,6 +254,8 @@ class Registry:
             wanted = [JobStatus(status).value for status in statuses]
             where.append(f"status IN ({', '.join('?' for _ in wanted)})")
             params.extend(wanted)
+        if not include_archived:
+            where.append("archived_at IS NULL")
         query = _JOB_SELECT
         if where:
             query += " WHERE " + " AND ".join(where)
@@ -330,6 +333,29 @@ class Registry:
                 raise self._not_found(job_id)
 
         self._db.write(delete)
+
+    def forget_jobs(self, job_ids: Iterable[str]) -> int:
+        """Forget jobs, their history and leases in ONE transaction (a kill -9 leaves all or
+        none); a group left without shards goes too. Returns how many jobs were removed."""
+        wanted = list(dict.fromkeys(job_ids))
+
+        def delete(conn: sqlite3.Connection) -> int:
+            removed = 0
+            for start in range(0, len(wanted), 500):  # SQLite's parameter limit
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                conn.execute(f"DELETE FROM poll_leases WHERE job_id IN ({marks})", chunk)
+                conn.execute(f"DELETE FROM status_history WHERE job_id IN ({marks})", chunk)
+                removed += conn.execute(f"DELETE FROM jobs WHERE id IN ({marks})", chunk).rowcount
+            conn.execute(
+                "DELETE FROM groups WHERE NOT EXISTS "
+                "(SELECT 1 FROM jobs WHERE jobs.group_id = groups.id)"
+            )
+            for job_id in wanted:
+                self._decoded.pop(job_id, None)
+            return removed
+
+        return self._db.write(delete)
 
     def history(self, job_id: str) -> list[StatusChange]:
         """Oldest first."""

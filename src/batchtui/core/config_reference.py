@@ -1,8 +1,8 @@
 """Every key of config.toml with its type, default and meaning, read from the config models.
 
 The types and defaults come from the pydantic models themselves, so the reference cannot
-drift from what `load_config` accepts; the meanings live here, keyed by the same names, and
-a test fails when a model gains a key this table does not explain.
+drift from what `load_config` accepts; a kind's own settings are explained by their row in
+the kind table, the common ones here, and a test fails when a key is left unexplained.
 """
 
 from __future__ import annotations
@@ -28,11 +28,6 @@ MEANINGS: dict[str, str] = {
     "profiles.NAME.timeout": "seconds of silence before one HTTP read gives up",
     "profiles.NAME.poll_interval": "seconds between polls of one running job",
     "profiles.NAME.enqueued_token_limit": "queued-token quota per model (number or table)",
-    "profiles.NAME.project": "Google Cloud project id (vertex)",
-    "profiles.NAME.location": "Google Cloud region, e.g. us-central1 or global (vertex)",
-    "profiles.NAME.bucket": "Cloud Storage bucket (NAME or NAME/PREFIX) for inputs and results",
-    "profiles.NAME.credentials": "path of a service-account or authorized-user JSON file",
-    "profiles.NAME.storage_url": "Cloud Storage API address (default: Google's)",
     # [settings]
     "settings.default_profile": "profile used when a command gets no --profile",
     "settings.registry_refresh_seconds": "how often the TUI re-reads the job registry",
@@ -96,14 +91,22 @@ def _default(field: object) -> str:
     return repr(default).replace("'", '"') if isinstance(default, str) else str(default)
 
 
+def _kind_meanings() -> dict[str, str]:
+    """A kind's own settings explain themselves in their row of the kind table."""
+    from batchtui.core.providers.kinds import profile_settings
+
+    return {f"profiles.NAME.{setting.name}": setting.help for setting in profile_settings()}
+
+
 def config_keys() -> list[ConfigKey]:
+    meanings = {**_kind_meanings(), **MEANINGS}
     keys = []
     for table, model in TABLES:
         for name, field in model.model_fields.items():
             key = f"{table}.{name}"
             if key in INTERNAL:
                 continue
-            meaning = field.description or MEANINGS.get(key, "")
+            meaning = field.description or meanings.get(key, "")
             keys.append(ConfigKey(key, _type_name(field.annotation), _default(field), meaning))
     keys.append(ConfigKey('prices."MODEL".input', "number", "-", MEANINGS['prices."MODEL".input']))
     keys.append(

@@ -8,6 +8,7 @@ declarations in the TUI's source (read as text: help must not load Textual).
 from __future__ import annotations
 
 import ast
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,7 +33,9 @@ def config_keys() -> str:
             table = head
             lines += ["", f"[{head}]"]
         lines.append(f"  {name}  ({row.type}, default {row.default})")
-        lines.append(f"      {row.meaning}")
+        lines.append(
+            textwrap.fill(row.meaning, width=80, initial_indent=" " * 6, subsequent_indent=" " * 6)
+        )
     return "\n".join(lines)
 
 

@@ -90,10 +90,25 @@ def _bindings_in(path: Path):
                 yield key, str(description or keywords.get("tooltip", ""))
 
 
+def json_shapes() -> str:
+    import json
+
+    from batchtui.cli.json_shapes import SHAPES
+
+    lines = [
+        "The --json output of each command, as JSON Schema (`results --json` is JSON Lines,",
+        "one record a line). Later versions may add keys; the ones listed stay.",
+    ]
+    for command, schema in SHAPES.items():
+        lines += ["", f"batchtui {command} --json:", json.dumps(schema, indent=1)]
+    return "\n".join(lines)
+
+
 TOPICS: dict[str, tuple[str, Callable[[], str]]] = {
     "exit-codes": ("what each exit code means", exit_codes),
     "config": ("every key of config.toml: type, default, meaning", config_keys),
     "providers": ("the provider kinds and their keys", providers),
     "filters": ("the job filter syntax", lambda: FILTERS),
     "keys": ("the TUI's keys", tui_keys),
+    "json": ("the shape of every command's --json output", json_shapes),
 }

@@ -98,6 +98,8 @@ def add(args: argparse.Namespace) -> int:
 
 def profile_json(profile: Any) -> dict[str, Any]:
     """The object `profile list --json` and `profile show --json` print (secrets redacted)."""
+    from batchtui.core.providers.kinds import get_kind
+
     return {
         "name": profile.name,
         "kind": profile.kind,
@@ -108,7 +110,11 @@ def profile_json(profile: Any) -> dict[str, Any]:
         "poll_interval": profile.poll_interval,
         "headers": {name: _redacted_header(name, value) for name, value in profile.headers.items()},
         "extra_body": dict(profile.extra_body),
-        **{setting: getattr(profile, setting) for setting in VERTEX_FLAGS},
+        **{
+            setting.name: getattr(profile, setting.name)
+            for setting in get_kind(profile.kind, profile_name=profile.name).settings
+            if setting.into is None
+        },
     }
 
 

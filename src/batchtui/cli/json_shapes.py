@@ -105,6 +105,13 @@ SHAPES: dict[str, Schema] = {
     "profile show": PROFILE,
     "profile remove": obj(removed=STRING, config=STRING),
     "profile test": obj(profile=STRING, ok=BOOLEAN, milliseconds=INTEGER),
+    "clean": array(
+        obj(
+            job=STRING,
+            ok=BOOLEAN,
+            files=array(obj(what=STRING, name=STRING, outcome=STRING)),
+        )
+    ),
     "rename": JOB,
     "forget": ID_LIST,
     "archive": ID_LIST,

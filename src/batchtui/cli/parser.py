@@ -228,6 +228,7 @@ EXAMPLES: dict[str, str] = {
     "export": "batchtui export eval-v2 --format csv --join-input -o eval.csv",
     "help": "batchtui help config",
     "completion": 'eval "$(batchtui completion bash)"   # in ~/.bashrc',
+    "clean": "batchtui clean eval-v2 --json",
     "rename": "batchtui rename bt-3f2a eval-v2-final",
     "forget": "batchtui forget --older-than 90d --status completed --yes",
     "archive": "batchtui archive --older-than 30d",
@@ -253,6 +254,13 @@ def _add_housekeeping(commands: argparse._SubParsersAction) -> None:
     rename.add_argument("name", metavar="NAME")
     rename.add_argument("--json", action="store_true", help="print the job as JSON")
     _handler(rename, "housekeeping:rename")
+
+    clean = commands.add_parser(
+        "clean", help="delete a finished job's remote files and batchtui's local copies"
+    )
+    clean.add_argument("jobs", metavar="JOB", nargs="+", help="jobs or groups")
+    clean.add_argument("--json", action="store_true", help="print what happened to each file")
+    _handler(clean, "clean:run")
 
     for command, help_text, handler in (
         ("forget", "remove ended jobs from the registry (not from the provider)", "forget"),

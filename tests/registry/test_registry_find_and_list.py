@@ -171,3 +171,25 @@ def test_listing_a_thousand_jobs_is_fast(
     assert again == first
     # A few ms on a quiet machine; generous for a shared one.
     assert elapsed < 0.05, f"list_jobs of 1000 unchanged jobs took {elapsed * 1000:.1f} ms"
+
+
+def test_a_unique_name_finds_its_job_after_ids(registry: Registry, make_job: MakeJob) -> None:
+    named = registry.add_job(make_job(id="bt-n00001", name="eval-v2"))
+    registry.add_job(make_job(id="bt-n00002", name="other"))
+    assert registry.find_job("eval-v2") == named
+    # Matching order: local id, remote id, exact name, id prefix.
+    by_remote = registry.add_job(make_job(id="bt-n00003", name="x", remote_id="eval-v3"))
+    registry.add_job(make_job(id="bt-n00004", name="eval-v3"))
+    assert registry.find_job("eval-v3") == by_remote
+    prefix_named = registry.add_job(make_job(id="bt-n00005", name="n0000"))
+    assert registry.find_job("n0000") == prefix_named  # the name wins over the id prefix
+
+
+def test_a_shared_name_is_ambiguous_and_lists_the_jobs(
+    registry: Registry, make_job: MakeJob
+) -> None:
+    registry.add_job(make_job(id="bt-s00001", name="nightly"))
+    registry.add_job(make_job(id="bt-s00002", name="nightly"))
+    with pytest.raises(UsageError) as caught:
+        registry.find_job("nightly")
+    assert "bt-s00001" in str(caught.value) and "bt-s00002" in str(caught.value)

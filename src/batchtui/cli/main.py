@@ -7,6 +7,7 @@ Only argparse and `batchtui.__version__` are imported before a command is chosen
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -15,11 +16,20 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+HIDDEN_COMPLETE = "__complete"
 GLOBAL_FLAGS = frozenset({"--debug", "--demo", "--no-mouse"})
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (see cli/completion.py)
+        from batchtui.cli.completion import complete_now
+
+        complete_now()
+    if argv[:1] == [HIDDEN_COMPLETE]:
+        from batchtui.cli.completion import run_hidden
+
+        return run_hidden(argv[1:])
     simulate_at = _simulate_position(argv)
     if simulate_at is not None:
         debug = "--debug" in argv[:simulate_at]

@@ -159,7 +159,7 @@ def upstream_batch(upstream: Simulate, batch_id: str) -> dict:
 def test_cancel_through_the_gateway(
     cli: CLI, profile: str, portkey: PortkeyGateway, upstream: Simulate, tmp_path: Path
 ) -> None:
-    prompts = {f"L-{n}": f"long batch {n}" for n in range(400)}  # ten seconds of work
+    prompts = {f"L-{n}": f"long batch {n}" for n in range(800)}  # twenty seconds of work
     source = write_prompts(tmp_path / "long.jsonl", prompts)
     job = cli("submit", str(source), "--profile", profile, "--json").json()
 

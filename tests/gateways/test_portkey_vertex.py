@@ -149,7 +149,7 @@ def test_a_job_from_upload_to_export_through_the_gateway(
 def test_cancel_through_the_gateway(
     cli: CLI, profile: str, portkey_to_google: PortkeyGateway, tmp_path: Path
 ) -> None:
-    prompts = {f"L-{n}": f"long batch {n}" for n in range(400)}  # ten seconds of work
+    prompts = {f"L-{n}": f"long batch {n}" for n in range(800)}  # twenty seconds of work
     job = cli(
         "submit", str(write_prompts(tmp_path / "long.jsonl", prompts)), "--profile", profile,
         "--json",

@@ -240,24 +240,31 @@ class PortkeyProvider(OpenAIProvider):
             return None  # a route, not a file: asking `GET /files/{it}` is only a 404
         return await super().file_info(file_id)
 
-    def _asked_once(self) -> ApiClient:
-        """This client, its calls tried once: the output route's 5xx has a better way round
-        than asking again (same connection pool, one attempt)."""
-        once = copy.copy(self.http)
+    def _route_client(self, file_id: str) -> ApiClient:
+        """The client to ask the output route with: once where the real output file can be
+        read instead (a 5xx or a dropped answer goes there), with the usual retries where the
+        route is the only way (Vertex behind Portkey; ids stored before the file id rode
+        along)."""
+        if output_file_of_route(file_id) is None:
+            return self.http
+        once = copy.copy(self.http)  # same connection pool, one attempt, no resume
         once.retry = replace(self.http.retry, attempts=1, connect_attempts=1)
         return once
 
     async def _fallback_file(self, file_id: str, batch_id: str, error: ProviderError) -> str:
-        """The output file to read after the route answered 5xx, or the route's error."""
+        """The output file to read after the route failed, or the route's error."""
+        output_file_id = output_file_of_route(file_id)
+        if output_file_id is not None:
+            if _is_server_error(error) or error.retryable:
+                return output_file_id
+            raise error
         if not _is_server_error(error):
             raise error
-        output_file_id = output_file_of_route(file_id)
-        if output_file_id is None:
-            # An id stored before the real one rode along: the batch still names its file.
-            batch = await self.retrieve(batch_id)
-            output_file_id = output_file_of_route(batch.output_file_id or "")
-            if output_file_id is None:  # Vertex behind Portkey: the route is the only way
-                raise error
+        # An id stored before the real one rode along: the batch still names its file.
+        batch = await self.retrieve(batch_id)
+        output_file_id = output_file_of_route(batch.output_file_id or "")
+        if output_file_id is None:  # Vertex behind Portkey: the route is the only way
+            raise error
         return output_file_id
 
     def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
@@ -269,24 +276,33 @@ class PortkeyProvider(OpenAIProvider):
     async def _output_lines(self, file_id: str, batch_id: str) -> AsyncIterator[bytes]:
         route = self._output_route(batch_id)
         call = f"GET {route}"
-        first = True
+        delivered = 0
+        checked = False
         fallback: str | None = None
-        async with aclosing(self._asked_once().iter_lines(route, call=call)) as lines:
+        async with aclosing(self._route_client(file_id).iter_lines(route, call=call)) as lines:
             try:
                 async for line in lines:
-                    if first and line.strip():
-                        first = False
+                    if not checked and line.strip():
+                        checked = True
                         problem = errors_instead_of_rows(line)
                         if problem:
-                            raise self.http.error(ProviderError, call, problem)
+                            break
                     yield line
+                    delivered += 1
+                else:
+                    problem = None
             except ProviderError as error:
-                if not first:  # lines were delivered: starting over would repeat them
-                    raise
                 fallback = await self._fallback_file(file_id, batch_id, error)
+                problem = None
+        if problem:
+            raise self.http.error(ProviderError, call, problem)
         if fallback is not None:
+            # The route streams the output file itself: the lines already given are its first.
             async with aclosing(super().iter_lines(fallback)) as lines:
                 async for line in lines:
+                    if delivered:
+                        delivered -= 1
+                        continue
                     yield line
 
     async def download(
@@ -298,7 +314,8 @@ class PortkeyProvider(OpenAIProvider):
         route = self._output_route(batch_id)
         call = f"GET {route}"
         try:
-            path = await self._asked_once().download(route, dest, progress=progress, call=call)
+            client = self._route_client(file_id)
+            path = await client.download(route, dest, progress=progress, call=call)
         except ProviderError as error:
             fallback = await self._fallback_file(file_id, batch_id, error)
             return await super().download(fallback, dest, progress=progress)

@@ -14,6 +14,7 @@ import pytest
 
 from batchtui.core.config import Profile
 from batchtui.core.errors import ProviderError
+from batchtui.core.formats.results import parse_result_line
 from batchtui.core.providers.portkey import PortkeyProvider, output_file_of_route, output_route_id
 from batchtui.core.status import JobStatus
 from batchtui.simulator import SimulatorHandle
@@ -22,6 +23,7 @@ from .helpers import RetryPolicy
 from .test_portkey_openai_http import records_of, run_to_the_end, write_input
 
 UPSTREAM_KEY = "sk-upstream-0123456789abcdef"
+SEED = "8"
 # Retries would be seen in the count of /output requests; waits kept short.
 RETRY = RetryPolicy(attempts=5, initial_wait=0.005, max_wait=0.02, max_retry_after=0.02)
 
@@ -83,3 +85,28 @@ async def test_a_client_error_from_the_route_is_not_worked_around(
             _ = [line async for line in provider.iter_lines(route)]
     assert raised.value.status_code == 404
     assert "/batches/batch_unknown/output" in str(raised.value)
+
+
+async def test_an_output_answer_cut_short_goes_on_from_the_file_without_repeats(
+    spawn_simulator_process: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # Hosted Portkey's route works but answers are cut off half-way (seeded: the first
+    # /output answer is one of them).
+    sim = spawn_simulator_process(
+        "--flavor", "portkey-openai", "--faults", "content:truncated=0.5", "--seed", SEED,
+        "--phase-seconds", "0.05",
+    )  # fmt: skip
+    prompts = {f"Q-{n}": f"question {n} " + "x" * 300 for n in range(40)}
+    async with connect(sim, monkeypatch) as provider:
+        done = await run_to_the_end(provider, write_input(tmp_path / "in.jsonl", prompts))
+        [output] = provider.result_files(done)
+        before = len(sim.stderr_text())
+        lines = [line async for line in provider.iter_lines(output.file_id)]
+        log = sim.stderr_text()[before:]
+    route_calls = [line for line in log.splitlines() if f"/batches/{done.id}/output" in line]
+    assert "fault=truncated" in route_calls[0], log
+    # Whichever way the rest came (the route resumed, or the file), each row once.
+    records = [parse_result_line(line) for line in lines if line]
+    assert sorted(record.custom_id for record in records) == sorted(prompts)

@@ -247,7 +247,9 @@ class PortkeyProvider(OpenAIProvider):
         along)."""
         if output_file_of_route(file_id) is None:
             return self.http
-        once = copy.copy(self.http)  # same connection pool, one attempt, no resume
+        # Same connection pool, one attempt (an answer cut short after some bytes is still
+        # resumed by the HTTP layer).
+        once = copy.copy(self.http)
         once.retry = replace(self.http.retry, attempts=1, connect_attempts=1)
         return once
 

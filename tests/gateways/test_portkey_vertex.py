@@ -115,12 +115,14 @@ def test_a_job_from_upload_to_export_through_the_gateway(
             assert text in records[custom_id]["text"]
 
     exported_path = tmp_path / "export.jsonl"
-    exported = cli("export", job["id"], "-o", str(exported_path))
+    exported = cli("export", job["id"], "--join-input", "-o", str(exported_path))
     assert exported.code == 0, exported.stderr
     lines = exported_path.read_text().splitlines()
     rows = {row["custom_id"]: row for row in map(json.loads, lines)}
     assert set(rows) == set(prompts)
     for custom_id, record in records.items():
+        # Each answer beside its own prompt, joined back by custom_id.
+        assert prompts[custom_id] in json.dumps(rows[custom_id]["prompt"])
         if record["ok"]:
             assert rows[custom_id]["response"] == record["text"]
 

@@ -35,10 +35,15 @@ def main(argv: list[str] | None = None) -> int:
         debug = "--debug" in argv[:simulate_at]
         return _guarded(lambda: _run_simulator(argv[simulate_at + 1 :]), debug=debug)
 
+    if argv == ["--version"]:  # the commonest probe of an install: no parser needed
+        from batchtui import __version__
+
+        sys.stdout.write(f"batchtui {__version__}\n")
+        return EXIT_OK
     from batchtui.cli.parser import build_parser
 
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(kind_flags="profile" in argv).parse_args(argv)
     except SystemExit as exit_request:  # --help, --version, usage errors
         return _exit_code(exit_request)
     if args.debug and args.command is not None:  # the TUI keeps its own debug log file

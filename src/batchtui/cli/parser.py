@@ -22,7 +22,10 @@ def _handler(parser: argparse.ArgumentParser, target: str) -> None:
     parser.set_defaults(handler=target)
 
 
-def build_parser() -> Parser:
+def build_parser(*, kind_flags: bool = True) -> Parser:
+    """The whole parser. `kind_flags=False` leaves out `profile add`'s per-kind flags, which
+    need the kind table: `main` asks for them only when the command line names `profile`,
+    so `--help` and every other command start without importing it."""
     parser = Parser(
         prog=PROG,
         description="LLM batch inference from the terminal. Without a command, opens the TUI.",
@@ -44,7 +47,7 @@ def build_parser() -> Parser:
     _handler(parser, "tui:run")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    _add_profile(commands)
+    _add_profile(commands, kind_flags=kind_flags)
 
     validate = commands.add_parser("validate", help="check a batch input file (JSONL)")
     validate.add_argument("file", metavar="FILE")
@@ -397,17 +400,18 @@ def _add_kind_flags(add: argparse.ArgumentParser) -> None:
         )
 
 
-def _add_profile(commands: argparse._SubParsersAction) -> None:
+def _add_profile(commands: argparse._SubParsersAction, *, kind_flags: bool) -> None:
     profile = commands.add_parser("profile", help="add, list, show, remove or test profiles")
     actions = profile.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
 
     add = actions.add_parser("add", help="add a profile to config.toml")
     add.add_argument("name", metavar="NAME")
-    from batchtui.core.providers.kinds import provider_kinds
+    kinds = "see `batchtui help providers`"
+    if kind_flags:
+        from batchtui.core.providers.kinds import provider_kinds
 
-    add.add_argument(
-        "--kind", metavar="K", required=True, help=f"provider kind: {', '.join(provider_kinds())}"
-    )
+        kinds = ", ".join(provider_kinds())
+    add.add_argument("--kind", metavar="K", required=True, help=f"provider kind: {kinds}")
     add.add_argument("--base-url", metavar="URL")
     add.add_argument("--api-key-env", metavar="VAR", help="environment variable with the key")
     add.add_argument(
@@ -422,7 +426,8 @@ def _add_profile(commands: argparse._SubParsersAction) -> None:
     )
     add.add_argument("--model", metavar="M")
     add.add_argument("--timeout", metavar="S", type=float, help="HTTP timeout in seconds")
-    _add_kind_flags(add)
+    if kind_flags:
+        _add_kind_flags(add)
     add.add_argument("--replace", action="store_true", help="overwrite a profile of this name")
     add.add_argument("--json", action="store_true", help="print the saved profile as JSON")
     _handler(add, "profile:add")

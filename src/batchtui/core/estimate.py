@@ -350,14 +350,39 @@ class FileEstimator:
             return False
         if "response_format" in body:
             return False
-        cache = self._cache
-        tokens = REPLY_PRIMING_TOKENS
+        contents = []
         for message in messages:
             if type(message) is not dict:
                 continue
             content = message.get("content")
             if type(content) is not str or "name" in message or "tool_calls" in message:
                 return False
+            contents.append(content)
+        self.add_chat_contents(
+            contents,
+            max_completion_tokens=body.get("max_completion_tokens"),
+            max_tokens=body.get("max_tokens"),
+            max_output_tokens=body.get("max_output_tokens"),
+            n=body.get("n", 1),
+            line=line,
+        )
+        return True
+
+    def add_chat_contents(
+        self,
+        contents: list[str],
+        *,
+        max_completion_tokens: object,
+        max_tokens: object,
+        max_output_tokens: object,
+        n: object,
+        line: int | None,
+    ) -> None:
+        """Count a plain chat request from its messages' text and its output caps (the
+        validator's typed fast path calls this directly; `_add_plain_chat` for dicts)."""
+        cache = self._cache
+        tokens = REPLY_PRIMING_TOKENS
+        for content in contents:
             length = len(content)
             if length > _SAMPLE_ABOVE and content.isascii():
                 # text_tokens' sampled path, inlined: this is most of the time spent.
@@ -370,12 +395,16 @@ class FileEstimator:
             else:
                 cached = cache.get(content)
                 tokens += _MESSAGE_TOKENS + (self.text(content) if cached is None else cached)
-        cap = body.get("max_completion_tokens")
+        cap = max_completion_tokens
         if type(cap) is not int or cap < 0:
-            cap = body.get("max_tokens")
+            cap = max_tokens
             if type(cap) is not int or cap < 0:
-                cap = _first_int(body, "max_output_tokens")
-        choices = body.get("n", 1)
+                cap = (
+                    max_output_tokens
+                    if type(max_output_tokens) is int and max_output_tokens >= 0
+                    else None
+                )
+        choices = n
         if type(choices) is not int or choices <= 0:
             choices = 1
         totals = self.totals
@@ -391,7 +420,6 @@ class FileEstimator:
             totals.largest_input_line = line
         if totals.by_line is not None and line is not None:
             totals.by_line[line] = tokens
-        return True
 
 
 class _Counter:

@@ -33,6 +33,7 @@ from typing import Any, BinaryIO, Literal
 from batchtui.core.errors import InputFileError
 from batchtui.core.estimate import FileEstimate, FileEstimator
 from batchtui.core.formats.endpoints import ENDPOINTS
+from batchtui.core.formats.fast_chat import plain_chat_line
 from batchtui.core.formats.limits import OPENAI_LIMITS, Limits, format_bytes
 
 Severity = Literal["error", "warning"]
@@ -46,6 +47,8 @@ CHUNK_BYTES = 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 JSON_WHITESPACE = " \t\r\n"
+# Counts past this (a signed 32-bit integer) take the general path, which reports them.
+MAX_COUNT = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,7 @@ def validate_file(
     cancel: CancelCheck | None = None,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
     estimate: bool = False,
+    fast_path: bool = True,
 ) -> ValidationReport:
     """Validate a batch input file. Raises `InputFileError` only when it cannot be read.
 
@@ -162,6 +166,7 @@ def validate_file(
                 cancel=cancel,
                 max_problems=max_problems,
                 estimate=estimate,
+                fast_path=fast_path,
             )
     except IsADirectoryError:
         raise InputFileError(f"{file_path}: is a directory, not a JSONL file") from None
@@ -177,6 +182,7 @@ def validate_bytes(
     limits: Limits = OPENAI_LIMITS,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
     estimate: bool = False,
+    fast_path: bool = True,
 ) -> ValidationReport:
     """Validate file contents held in memory (an editor buffer, a test case)."""
     return validate_stream(
@@ -185,6 +191,7 @@ def validate_bytes(
         limits=limits,
         max_problems=max_problems,
         estimate=estimate,
+        fast_path=fast_path,
     )
 
 
@@ -198,9 +205,13 @@ def validate_stream(
     max_problems: int = DEFAULT_MAX_PROBLEMS,
     chunk_bytes: int = CHUNK_BYTES,
     estimate: bool = False,
+    fast_path: bool = True,
 ) -> ValidationReport:
-    """Validate a binary stream read from its current position to its end."""
-    validator = _Validator(limits, max_problems, estimate)
+    """Validate a binary stream read from its current position to its end.
+
+    `fast_path=False` decides every line on the general path (tests compare the two).
+    """
+    validator = _Validator(limits, max_problems, estimate, fast_path=fast_path)
     validator.run(stream, total_bytes, progress, cancel, chunk_bytes)
     return validator.finish()
 
@@ -276,8 +287,11 @@ def _loads(text: str) -> Any:
 class _Validator:
     """State of one pass over one file."""
 
-    def __init__(self, limits: Limits, max_problems: int, estimate: bool = False) -> None:
+    def __init__(
+        self, limits: Limits, max_problems: int, estimate: bool = False, *, fast_path: bool = True
+    ) -> None:
         self.limits = limits
+        self.fast_path = fast_path
         self.estimator = FileEstimator() if estimate else None
         # At least one, so a failed report always shows an error.
         self.max_problems = max(1, max_problems)
@@ -387,6 +401,8 @@ class _Validator:
                 self.first_crlf_line = line_no
         if line_no == 1:
             raw = self._check_start_of_file(raw)
+        elif self.fast_path and self._fast_chat(raw, line_no):
+            return
         try:
             text = raw.decode()
         except UnicodeDecodeError as error:
@@ -415,14 +431,7 @@ class _Validator:
 
         custom_id = request.get("custom_id")
         if type(custom_id) is str and custom_id:
-            first_use = self.seen_ids.setdefault(custom_id, line_no)
-            if first_use != line_no:
-                self._problem(
-                    line_no,
-                    "custom_id",
-                    "duplicate_custom_id",
-                    f"custom_id {_short_repr(custom_id)} already used on line {first_use}",
-                )
+            self._note_custom_id(custom_id, line_no)
         else:
             self._bad_custom_id(request, line_no)
 
@@ -455,6 +464,36 @@ class _Validator:
                 self.embedding_inputs += spec.count_inputs(body)
         if self.estimator is not None:
             self.estimator.add(body, url if type(url) is str else None, line_no)
+
+    def _fast_chat(self, raw: bytes, line_no: int) -> bool:
+        """Decide a plain chat request line on the typed fast path (`fast_chat`); False when
+        the line needs the general path."""
+        line = plain_chat_line(raw, endpoint=self.endpoint, model=self.model, max_count=MAX_COUNT)
+        if line is None:
+            return False
+        self._count_request(line_no)
+        self._note_custom_id(line.custom_id, line_no)
+        if self.estimator is not None:
+            body = line.body
+            self.estimator.add_chat_contents(
+                [message.content for message in body.messages],
+                max_completion_tokens=body.max_completion_tokens,
+                max_tokens=body.max_tokens,
+                max_output_tokens=body.max_output_tokens,
+                n=body.n,
+                line=line_no,
+            )
+        return True
+
+    def _note_custom_id(self, custom_id: str, line_no: int) -> None:
+        first_use = self.seen_ids.setdefault(custom_id, line_no)
+        if first_use != line_no:
+            self._problem(
+                line_no,
+                "custom_id",
+                "duplicate_custom_id",
+                f"custom_id {_short_repr(custom_id)} already used on line {first_use}",
+            )
 
     def _count_request(self, line_no: int) -> None:
         self.requests += 1

@@ -124,34 +124,37 @@ def _limit_text(allowed: int, name: str) -> str:
 
 
 class LineJoiner:
-    """Lines out of a stream of chunks, without their line ending (`\\n`, `\\r\\n`).
+    """Lines out of a stream of chunks, without their line ending (`\n`, `\r\n`).
 
-    A partial line is kept as a list of pieces and joined once, when its end arrives:
-    each byte is scanned and copied a bounded number of times whatever the line length.
+    A partial line grows in one buffer (amortised, never copied whole per chunk) and
+    becomes bytes once, when its end arrives; the chunks themselves are let go at once,
+    so the network buffers are reused. A 200 MB line costs what 2,000 short lines of the
+    same bytes cost.
     """
 
     def __init__(self) -> None:
-        self._pieces: list[bytes] = []
+        self._partial = bytearray()
 
     def feed(self, chunk: bytes) -> Iterator[bytes]:
         start = 0
         find = chunk.find
         end = find(b"\n")
         while end != -1:
-            piece = chunk[start:end]
-            if self._pieces:
-                self._pieces.append(piece)
-                piece = b"".join(self._pieces)
-                self._pieces = []
-            yield piece.removesuffix(b"\r")
+            if self._partial:
+                self._partial += memoryview(chunk)[start:end]
+                line = bytes(self._partial)
+                self._partial.clear()
+            else:
+                line = chunk[start:end]
+            yield line.removesuffix(b"\r")
             start = end + 1
             end = find(b"\n", start)
         if start < len(chunk):
-            self._pieces.append(chunk[start:] if start else chunk)
+            self._partial += memoryview(chunk)[start:]
 
     def finish(self) -> Iterator[bytes]:
         """The last line when the stream did not end with a newline."""
-        if self._pieces:
-            line = b"".join(self._pieces)
-            self._pieces = []
+        if self._partial:
+            line = bytes(self._partial)
+            self._partial.clear()
             yield line.removesuffix(b"\r")

@@ -483,13 +483,11 @@ class ApiClient:
         limit = self.policy.attempts
         if isinstance(exc, CannotConnect):
             limit = min(limit, self.policy.connect_attempts)
-        if retry_state.attempt_number >= limit:
-            return True
         remaining = clock.remaining() if clock is not None else None
         if remaining is not None and retry_state.upcoming_sleep >= remaining:
             clock.gave_up_early = True  # type: ignore[union-attr]
             return True
-        return False
+        return retry_state.attempt_number >= limit
 
     def _wait(self, retry_state: RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None

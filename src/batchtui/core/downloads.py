@@ -199,10 +199,10 @@ def make_download_dir(path: Path) -> Path:
             f"{path.parent}: no such directory (download creates {path.name}/ itself, "
             "not the folders above it)"
         ) from None
+    except FileExistsError:
+        raise BatchtuiError(f"{path}: not a directory") from None
     except OSError as exc:
         raise BatchtuiError(f"{path}: cannot create: {exc.strerror or exc}") from None
-    if not path.is_dir():
-        raise BatchtuiError(f"{path}: not a directory")
     return path
 
 

@@ -5,11 +5,18 @@ a provider hands it routes (`/batches/<quoted id>`) and gets JSON, streamed byte
 file on disk back, or a `batchtui.core.errors` exception whose message is one line that
 names the profile and the call and never contains a secret.
 
+It owns the network I/O policy (`netpolicy.NetworkPolicy`, from the profile's settings):
+every JSON call ends within its deadline, retries and waits included; answers are read
+within a ceiling and decoded a bounded piece at a time (`bodies.BodyDecoder`); file
+content has a progress floor instead of a deadline and is resumed with Range, counting
+only tries that got further than any before; `Retry-After` is honoured up to a cap, and
+long waits and lists cut short are announced (`netpolicy.announce`).
+
 Retry rules: idempotent calls retry with exponential backoff and jitter (tenacity) on
 429, 408, 5xx, dropped connections and bodies cut short, honouring `Retry-After` (fewer
 tries when nothing listens at all); `submit_json` (create) is resent only when the server
 certainly did not act (429, never connected), and otherwise says whether a failure may
-still have created something.
+still have created something. Any call takes `retry=False` to be tried exactly once.
 """
 
 from __future__ import annotations

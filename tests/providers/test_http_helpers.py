@@ -5,9 +5,11 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import socket
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
@@ -18,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batchtui.core.config import Profile
+from batchtui.core.errors import ProviderError
 from batchtui.core.formats.results import parse_result_line
 from batchtui.core.providers.bodies import (
     BodyDecoder,
@@ -311,3 +314,92 @@ async def test_one_long_line_streams_about_as_fast_as_many_short_ones() -> None:
         server.shutdown()
         server.server_close()
     assert min(long_times) <= 1.5 * min(short_times), (long_times, short_times)
+
+
+# --- deadlines, and calls tried once -------------------------------------------------------
+
+
+class _Slow(BaseHTTPRequestHandler):
+    """POST /upload: the body read at about 8 MB/s, then an answer at once; GET /fail: 500."""
+
+    protocol_version = "HTTP/1.1"
+    requests: ClassVar[list[str]] = []
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        self.requests.append(self.path)
+        remaining = int(self.headers["Content-Length"])
+        while remaining > 0:
+            remaining -= len(self.rfile.read(min(remaining, 64 << 10)))
+            time.sleep(0.008)
+        self._answer(200, b'{"id": "file-1"}')
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        self._answer(500, b'{"error": {"message": "boom"}}')
+
+
+class _SmallWindowServer(ThreadingHTTPServer):
+    def server_bind(self) -> None:
+        # A small receive buffer: the client's upload is paced by the reader, not absorbed.
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+        super().server_bind()
+
+
+@pytest.fixture
+def slow_server() -> Iterator[str]:
+    _Slow.requests = []
+    server = _SmallWindowServer(("127.0.0.1", 0), _Slow)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _client(url: str, **policy: object) -> ApiClient:
+    return ApiClient(
+        label="test profile 't'",
+        base_url=url,
+        headers={},
+        secrets=[],
+        timeout=5,
+        retry=NetworkPolicy(initial_wait=0.01, max_wait=0.02, **policy),  # type: ignore[arg-type]
+    )
+
+
+async def test_sending_an_upload_does_not_count_against_the_deadline(slow_server: str) -> None:
+    """24 MB taken at 8 MB/s is 3 s of sending; the answer then comes at once."""
+    client = _client(slow_server, deadline=1.0)
+    started = time.monotonic()
+    try:
+        answer = await client.request_json(
+            "POST", "/upload", idempotent=True, files={"file": ("in.jsonl", b"x" * (24 << 20))}
+        )
+    finally:
+        await client.aclose()
+    assert answer == {"id": "file-1"}
+    assert time.monotonic() - started > 1.0  # the upload itself took longer than the deadline
+    assert _Slow.requests == ["/upload"]
+
+
+async def test_retry_false_tries_a_call_once(slow_server: str) -> None:
+    client = _client(slow_server)
+    try:
+        with pytest.raises(ProviderError, match="HTTP 500"):
+            await client.request_json("GET", "/fail", idempotent=True, retry=False)
+        assert _Slow.requests == ["/fail"]
+        with pytest.raises(ProviderError, match="HTTP 500"):
+            await client.request_json("GET", "/fail", idempotent=True)
+        assert len(_Slow.requests) == 1 + client.policy.attempts
+    finally:
+        await client.aclose()

@@ -9,10 +9,11 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -403,3 +404,68 @@ async def test_retry_false_tries_a_call_once(slow_server: str) -> None:
         assert len(_Slow.requests) == 1 + client.policy.attempts
     finally:
         await client.aclose()
+
+
+# --- Google lists: a token seen before, or too many pages, ends the list with a notice -----
+
+
+class _GooglePages(BaseHTTPRequestHandler):
+    """`GET /jobs?pageToken=T`: two items and a next token, as `tokens` says."""
+
+    protocol_version = "HTTP/1.1"
+    tokens: ClassVar[Callable[[str], str]] = staticmethod(lambda token: token + "x")
+    pages: ClassVar[list[str]] = []
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        token = parse_qs(urlsplit(self.path).query).get("pageToken", [""])[0]
+        self.pages.append(token)
+        body = json.dumps(
+            {
+                "jobs": [{"name": f"{token}-1"}, {"name": f"{token}-2"}],
+                "nextPageToken": type(self).tokens(token),
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.mark.parametrize(
+    ("tokens", "pages", "reason"),
+    [
+        (lambda token: token + "x", 4, "max_list_pages"),  # always a new token
+        (lambda token: "a", 2, "token again"),
+        (lambda token: {"": "a", "a": "b", "b": "a"}[token], 3, "token again"),
+    ],
+    ids=["endless", "same-token", "loop"],
+)
+async def test_google_lists_end_on_a_repeated_token_or_the_page_cap(
+    tokens: Callable[[str], str], pages: int, reason: str
+) -> None:
+    from batchtui.core.providers.google_common import google_list
+    from batchtui.core.providers.netpolicy import notices_to
+
+    _GooglePages.tokens = staticmethod(tokens)
+    _GooglePages.pages = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _GooglePages)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = _client(f"http://127.0.0.1:{server.server_address[1]}", max_list_pages=4)
+    heard: list[str] = []
+    try:
+        listing = google_list(client, "/jobs", "jobs", limit=None, page_size=2)
+        with notices_to(heard.append):
+            items = [item async for item in listing]
+    finally:
+        await client.aclose()
+        server.shutdown()
+        server.server_close()
+    assert len(_GooglePages.pages) == pages
+    assert len(items) == 2 * pages
+    [notice] = heard
+    assert reason in notice and f"after {pages} pages" in notice

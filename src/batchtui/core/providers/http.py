@@ -375,10 +375,11 @@ class ApiClient:
             async with clock.bound():
                 response = await self.client.send(request, stream=True)
                 if not stream:
+                    streamed = response
                     try:
-                        response = await self._read_whole(response, call)
+                        response = await self._read_whole(streamed, call)
                     finally:
-                        await response.aclose()
+                        await streamed.aclose()
         except TimeoutError:
             if self.debug:
                 self._log(request, f"deadline passed after {_ms(started)}")
@@ -397,8 +398,8 @@ class ApiClient:
         limit = self.policy.max_answer_bytes if success else _ERROR_BODY_LIMIT
         announced = _int_or_none(response.headers.get("Content-Length"))
         if success and announced is not None and announced > limit:
-            raise self._too_large(call, f"{announced:,} bytes announced, over {limit:,} "
-                                  "(max_answer_bytes)")  # fmt: skip
+            detail = f"{announced:,} bytes announced, over {limit:,} (max_answer_bytes)"
+            raise self._too_large(call, detail)
         body = await self._read_decoded(
             response, call, limit=limit, limit_name="max_answer_bytes", truncate=not success
         )

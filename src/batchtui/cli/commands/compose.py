@@ -26,7 +26,8 @@ def default_output(dataset: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     from batchtui.cli.estimates import estimate_view
     from batchtui.core.compose import ComposeSpec, compose_file
-    from batchtui.core.formats import limits_for_kind, validate_file
+    from batchtui.core.formats import validate_file
+    from batchtui.core.providers.kinds import limits_for_kind
     from batchtui.core.split import SPLITTABLE_CODES, blocking_problems
 
     dataset = Path(args.dataset)
@@ -60,7 +61,12 @@ def run(args: argparse.Namespace) -> int:
             line.clear()
         assert result is not None  # no cancel callback: never cancelled
         limits = limits_for_kind(profile.kind if profile else None)
-        report = validate_file(output, limits=limits, estimate=True)
+        report = validate_file(
+            output,
+            limits=limits,
+            estimate=True,
+            context_window=context.config.price_table().context_window,
+        )
         view = estimate_view(report, context.config, limits=limits, profile=profile)
     if args.json:
         print_json(

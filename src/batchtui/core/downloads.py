@@ -266,7 +266,7 @@ async def fetch_file(
     except OSError as exc:
         if exc.errno in _FULL_ERRNOS:
             done = part.stat().st_size if part.exists() else 0
-            needed = expected - done if expected is not None else None
+            needed = expected - done if expected is not None and expected > done else None
             raise disk_full_error(dest.parent, dest.name, part, needed) from None
         raise BatchtuiError(f"{part}: cannot write the download: {exc.strerror or exc}") from None
     size, sha256, lines = await asyncio.to_thread(digest_and_lines, staged)

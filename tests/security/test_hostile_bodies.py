@@ -108,6 +108,28 @@ def drip(body: bytes, *, every: float = 0.2, piece: int = 16) -> Behaviour:
     return serve
 
 
+def drip_resumable(body: bytes, *, every: float = 0.2, piece: int = 64) -> Behaviour:
+    """Like `drip`, but honouring `Range: bytes=N-` (206): each try gets a little further."""
+
+    def serve(handler: BaseHTTPRequestHandler) -> None:
+        asked = (handler.headers.get("Range") or "").removeprefix("bytes=").rstrip("-")
+        start = int(asked) if asked.isdigit() else 0
+        headers = {"Content-Type": "application/octet-stream",
+                   "Content-Length": str(len(body) - start)}  # fmt: skip
+        if start:
+            headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+        _head(handler, 206 if start else 200, headers)
+        for step in _for_a_while():
+            chunk = body[start + step * piece : start + (step + 1) * piece]
+            if not chunk:
+                return
+            handler.wfile.write(chunk)
+            handler.wfile.flush()
+            time.sleep(every)
+
+    return serve
+
+
 def endless(start: bytes, repeat: bytes) -> Behaviour:
     """No length: `start`, then `repeat` until the client hangs up (or a while passes)."""
 
@@ -241,6 +263,9 @@ HOSTILE = {
     "content-dripping-results": Case(("results", "JOB"), CONTENT,
                                      lambda: drip(FILE_BYTES, piece=64), CONTENT_BOUND,
                                      "stalled"),
+    "content-dripping-resumable-download": Case(("download", "JOB", "-o", "out"), CONTENT,
+                                                lambda: drip_resumable(FILE_BYTES),
+                                                CONTENT_BOUND, "without progress"),
     "content-never-ending-download": Case(("download", "JOB", "-o", "out"), CONTENT,
                                           lambda: endless(FILE_BYTES, b"x" * 1024),
                                           CONTENT_BOUND, "more than"),

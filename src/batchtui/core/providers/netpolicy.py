@@ -130,11 +130,15 @@ def announce(message: str) -> None:
     """Tell every listener (a one-line message); logged as well, for `--debug`."""
     import logging
 
-    logging.getLogger("batchtui.http").info("notice: %s", message)
+    logger = logging.getLogger("batchtui.http")
+    logger.info("notice: %s", message)
     with _listeners_lock:
         listeners = list(_listeners)
     for listener in listeners:
-        listener(message)
+        try:
+            listener(message)
+        except Exception:  # a listener that cannot show it must not fail the call
+            logger.exception("a notice listener failed")
 
 
 def list_cut_short(label: str, call: str, pages: int, reason: str) -> str:

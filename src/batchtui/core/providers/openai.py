@@ -43,6 +43,8 @@ class OpenAIProvider(BatchProvider):
     upload_content_type: ClassVar[str] = "application/jsonl"
     # Batches asked for per GET /batches page (a gateway may serve fewer).
     page_size: int = MAX_PAGE_SIZE
+    # GET /batches/{id} answers with that id (else: another batch, a provider error).
+    answers_with_the_id_asked: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -208,9 +210,12 @@ class OpenAIProvider(BatchProvider):
     def same_batch(self, batch_id: str, batch: RemoteBatch, call: str) -> RemoteBatch:
         """`batch`, unless it is another batch than the one asked for (a provider error).
 
-        A gateway may wrap the backend's id in its own or unwrap it (LiteLLM's managed
-        ids hold the provider's): one id inside the other is the same batch.
+        A gateway may wrap the backend's id in its own or unwrap it: one id inside the
+        other is the same batch. Kinds whose ids come back in another form altogether set
+        `answers_with_the_id_asked` to False.
         """
+        if not self.answers_with_the_id_asked:
+            return batch
         if batch.id == batch_id or batch.id in batch_id or batch_id in batch.id:
             return batch
         raise self.http.error(

@@ -28,12 +28,10 @@ the tag is read back from the folder Portkey reports. Limit: only the first page
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlencode
@@ -42,7 +40,7 @@ from batchtui.core.config import Profile
 from batchtui.core.errors import ConfigError, ProviderError
 from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile
 from batchtui.core.providers.base import TAG_METADATA_KEY, ProgressCallback
-from batchtui.core.providers.http import ApiClient, RetryPolicy, one_line
+from batchtui.core.providers.http import RetryPolicy, one_line
 from batchtui.core.providers.openai import OpenAIProvider, quote_id
 from batchtui.core.providers.openai_wire import ListPage, parse_batch_errors
 from batchtui.core.providers.vertex_gateway import (
@@ -240,18 +238,12 @@ class PortkeyProvider(OpenAIProvider):
             return None  # a route, not a file: asking `GET /files/{it}` is only a 404
         return await super().file_info(file_id)
 
-    def _route_client(self, file_id: str) -> ApiClient:
-        """The client to ask the output route with: once where the real output file can be
-        read instead (a 5xx or a dropped answer goes there), with the usual retries where the
-        route is the only way (Vertex behind Portkey; ids stored before the file id rode
-        along)."""
-        if output_file_of_route(file_id) is None:
-            return self.http
-        # Same connection pool, one attempt (an answer cut short after some bytes is still
-        # resumed by the HTTP layer).
-        once = copy.copy(self.http)
-        once.retry = replace(self.http.retry, attempts=1, connect_attempts=1)
-        return once
+    @staticmethod
+    def _retry_route(file_id: str) -> bool:
+        """Whether to retry (and resume) the output route: not where the real output file can
+        be read instead (a 5xx or a dropped answer goes there); yes where the route is the
+        only way (Vertex behind Portkey; ids stored before the file id rode along)."""
+        return output_file_of_route(file_id) is None
 
     async def _fallback_file(self, file_id: str, batch_id: str, error: ProviderError) -> str:
         """The output file to read after the route failed, or the route's error."""
@@ -281,7 +273,8 @@ class PortkeyProvider(OpenAIProvider):
         delivered = 0
         checked = False
         fallback: str | None = None
-        async with aclosing(self._route_client(file_id).iter_lines(route, call=call)) as lines:
+        retry = self._retry_route(file_id)
+        async with aclosing(self.http.iter_lines(route, call=call, retry=retry)) as lines:
             try:
                 async for line in lines:
                     if not checked and line.strip():
@@ -316,8 +309,8 @@ class PortkeyProvider(OpenAIProvider):
         route = self._output_route(batch_id)
         call = f"GET {route}"
         try:
-            client = self._route_client(file_id)
-            path = await client.download(route, dest, progress=progress, call=call)
+            retry = self._retry_route(file_id)
+            path = await self.http.download(route, dest, progress=progress, call=call, retry=retry)
         except ProviderError as error:
             fallback = await self._fallback_file(file_id, batch_id, error)
             return await super().download(fallback, dest, progress=progress)

@@ -107,6 +107,13 @@ def build_parser() -> Parser:
     cancel.add_argument("job", metavar="JOB")
     _handler(cancel, "cancel:run")
 
+    logs = commands.add_parser("logs", help="a cluster job's sbatch script and log tail")
+    logs.add_argument("job", metavar="JOB")
+    logs.add_argument("--lines", metavar="N", type=int, default=40, help="lines of each log")
+    logs.add_argument("--follow", action="store_true", help="print new log lines until it ends")
+    logs.add_argument("--json", action="store_true", help="print paths and tails as JSON")
+    _handler(logs, "logs:run")
+
     doctor = commands.add_parser(
         "doctor", help="show what matters over SSH: terminal, tmux, proxies, paths"
     )

@@ -95,7 +95,7 @@ def start_cluster(*, min_job_age: int = 300, accounting: bool = False) -> SlurmC
         for sub in ("etc", "log", "run", "state", "spool", "munge-run"):
             (root / sub).mkdir(mode=0o755)
         socket_path = _start_munge(cluster)
-        dbd_port = _start_accounting(cluster) if accounting else None
+        dbd_port = _start_accounting(cluster, socket_path) if accounting else None
         cluster.accounting = accounting
         _write_config(cluster, socket_path, min_job_age=min_job_age, dbd_port=dbd_port)
         _start_daemon(cluster, ["slurmctld", "-D", "-i", "-f", str(cluster.conf)], "slurmctld")
@@ -182,6 +182,8 @@ def _write_config(
             "AccountingStorageType=accounting_storage/slurmdbd",
             "AccountingStorageHost=127.0.0.1",
             f"AccountingStoragePort={dbd_port}",
+            # For slurmdbd connections this names the munge socket, not a password.
+            f"AccountingStoragePass={munge_socket}",
             "JobAcctGatherType=jobacct_gather/linux",
             "JobAcctGatherFrequency=30",
         ]
@@ -231,6 +233,76 @@ def _write_config(
     (cluster.conf.parent / "cgroup.conf").write_text("")
 
 
-def _start_accounting(cluster: SlurmCluster) -> int:
-    """A private MariaDB and a slurmdbd on it; returns slurmdbd's port."""
-    raise ProvisionError("accounting is not wired yet")
+def _start_accounting(cluster: SlurmCluster, munge_socket: Path) -> int:
+    """A private MariaDB (no grant tables: loopback only, gone with the cluster) and a
+    slurmdbd on it; returns slurmdbd's port."""
+    data = cluster.root / "mariadb"
+    run = cluster.root / "run"
+    log = cluster.root / "log"
+    install = subprocess.run(
+        [
+            "mariadb-install-db",
+            "--no-defaults",
+            f"--datadir={data}",
+            "--user=root",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if install.returncode != 0:
+        raise ProvisionError(f"mariadb-install-db failed: {install.stderr[-1500:]}")
+    db_port = free_port()
+    db_socket = run / "mariadb.sock"
+    _start_daemon(
+        cluster,
+        [
+            "mariadbd",
+            "--no-defaults",
+            f"--datadir={data}",
+            f"--socket={db_socket}",
+            f"--port={db_port}",
+            "--bind-address=127.0.0.1",
+            "--user=root",
+            "--skip-grant-tables",
+            f"--pid-file={run / 'mariadb.pid'}",
+            f"--log-error={log / 'mariadb.log'}",
+            "--innodb-buffer-pool-size=16M",
+        ],
+        "mariadbd",
+    )
+    _wait_for(cluster, db_socket.exists)
+    dbd_port = free_port()
+    conf = cluster.conf.parent / "slurmdbd.conf"
+    conf.write_text(
+        "\n".join(
+            [
+                "AuthType=auth/munge",
+                f"AuthInfo=socket={munge_socket}",
+                "DbdHost=localhost",
+                "DbdAddr=127.0.0.1",
+                f"DbdPort={dbd_port}",
+                "SlurmUser=root",
+                "StorageType=accounting_storage/mysql",
+                "StorageHost=127.0.0.1",
+                f"StoragePort={db_port}",
+                "StorageUser=root",
+                f"StorageLoc=slurm_{cluster.name}",
+                f"PidFile={run / 'slurmdbd.pid'}",
+                f"LogFile={log / 'slurmdbd.log'}",
+            ]
+        )
+        + "\n"
+    )
+    conf.chmod(0o600)
+    _start_daemon(cluster, ["slurmdbd", "-D"], "slurmdbd")
+    _wait_for(cluster, lambda: _port_open(dbd_port))
+    return dbd_port
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0

@@ -256,6 +256,7 @@ def _add_kind_flags(add: argparse.ArgumentParser) -> None:
             metavar=setting.metavar,
             type=setting.value_type,
             help="; ".join(setting.help for _kind, setting in reversed(owners)),
+            **({"action": "append"} if setting.repeat else {}),
         )
 
 

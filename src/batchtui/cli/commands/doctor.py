@@ -24,7 +24,7 @@ from batchtui import __version__
 from batchtui.cli.terminal import inert, supports_unicode
 
 if TYPE_CHECKING:
-    from batchtui.core.config import Config, Profile
+    from batchtui.core.config import Config
     from batchtui.core.errors import ConfigError
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -198,9 +198,6 @@ def profile_findings(config: Config | None, error: ConfigError | None) -> list[F
 
     findings = []
     for profile in config.profiles.values():
-        if profile.kind == "slurm":
-            findings.append(slurm_finding(profile))
-            continue
         names = profile.key_env_names
         found = next((name for name in names if os.environ.get(name)), None)
         credentials = describe_credentials(profile)
@@ -214,21 +211,6 @@ def profile_findings(config: Config | None, error: ConfigError | None) -> list[F
             key = "no key: " + " or ".join(f"${name}" for name in names) + " unset"
         findings.append(Finding("profiles", profile.name, f"{profile.kind}, {key}"))
     return findings
-
-
-def slurm_finding(profile: Profile) -> Finding:
-    """A cluster profile needs the SLURM client commands, not a key."""
-    from batchtui.core.providers.slurm.commands import missing_commands
-
-    missing = missing_commands()
-    work_dir = getattr(profile, "work_dir", None) or "(no work_dir)"
-    if missing:
-        advice = (
-            f"{', '.join(missing)} not on PATH: run batchtui on a login node of the cluster "
-            "(or load its slurm module)"
-        )
-        return Finding("profiles", profile.name, f"slurm, work dir {work_dir}", advice)
-    return Finding("profiles", profile.name, f"slurm, work dir {work_dir}, sbatch and squeue found")
 
 
 def collect(environ: Mapping[str, str] | None = None) -> list[Finding]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ class SlurmSettings:
     vllm_args: tuple[str, ...] = ()
     sbatch_args: tuple[str, ...] = ()
     vllm_command: str = DEFAULT_VLLM_COMMAND
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_profile(cls, profile: Any) -> SlurmSettings:
@@ -64,8 +63,8 @@ class SlurmSettings:
             max_lines_per_job=_positive(get("max_lines_per_job"), "max_lines_per_job", where),
             lines_per_run=_positive(get("lines_per_run"), "lines_per_run", where),
             setup=get("setup"),
-            vllm_args=_args(get("vllm_args")),
-            sbatch_args=_args(get("sbatch_args")),
+            vllm_args=_args(get("vllm_arg")),
+            sbatch_args=_args(get("sbatch_arg")),
             vllm_command=get("vllm_command") or DEFAULT_VLLM_COMMAND,
         )
 
@@ -89,3 +88,17 @@ def _args(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(shlex.split(value))
     return tuple(str(item) for item in value)
+
+
+def _slurm_limits() -> Any:
+    from batchtui.core.formats.limits import OPENAI_LIMITS, Limits
+
+    # A cluster filesystem takes any size; vLLM's run-batch answers these two endpoints.
+    return Limits(
+        name="vLLM run-batch",
+        max_line_bytes=OPENAI_LIMITS.max_line_bytes,
+        endpoints=("/v1/chat/completions", "/v1/embeddings"),
+    )
+
+
+SLURM_LIMITS = _slurm_limits()

@@ -96,6 +96,8 @@ def chat_lines(count: int, *, max_tokens: Callable[[int], int] = lambda n: 16) -
                     "messages": [{"role": "user", "content": f"the cat reads {n} books"}],
                     "max_tokens": max_tokens(n),
                     "temperature": 0,
+                    # vLLM's own: answers as long as asked, so run times are as planned.
+                    "ignore_eos": True,
                 },
             }
         )

@@ -68,7 +68,7 @@ def parse_squeue(text: str) -> list[TaskState]:
                 reason=_reason(parts[3]),
                 submitted_at=parse_time(parts[4]) if len(parts) > 4 else None,
                 started_at=parse_time(parts[5]) if len(parts) > 5 else None,
-                comment=(parts[6] or None) if len(parts) > 6 else None,
+                comment=_reason(parts[6]) if len(parts) > 6 else None,
             )
         )
     return tasks

@@ -68,10 +68,12 @@ def render(
         for option in sbatch_options(settings, folder, name=name, tag=tag, tasks=tasks)
     )
     setup = (settings.setup or "").strip()
+    # The name lands in a comment line: nothing in it may end that line.
+    shown = "".join(c if c.isprintable() else "?" for c in (name or ""))
     return f"""#!/bin/bash
 {header}
 #
-# Written by batchtui for job {quote(name or "")} (tag {tag}); kept for reference.
+# Written by batchtui for job {shown!r} (tag {tag}); kept for reference.
 # Each task answers the run files of its shard (shard-N/in-*.jsonl) in order with
 # `vllm run-batch`, writing shard-N/out-*.jsonl; runs already answered are skipped.
 set -u

@@ -33,6 +33,12 @@ def test_a_file_split_into_an_array_runs_to_completed_with_progress_on_the_way(
     assert "#SBATCH --array=0-2" in script.read_text()
     assert "#SBATCH --gres=gpu:1" in script.read_text()
 
+    logs = bed.ok("logs", job, "--json")
+    assert logs["script"] == str(script)
+    assert len(logs["logs"]) == 3  # one per array task
+    assert all(any("Running batch" in line for line in log["tail"]) for log in logs["logs"])
+    assert "Running batch" in bed.ok("logs", job, "--follow")  # ended: prints and returns
+
     out = tmp_path / "results"
     bed.ok("download", job, "-o", str(out))
     answers = {row["custom_id"]: row for row in read_jsonl(out / "output.jsonl")}

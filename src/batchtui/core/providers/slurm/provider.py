@@ -314,6 +314,15 @@ class SlurmProvider(BatchProvider):
             status = JobStatus.FAILED
             cause = self._engine_cause(folder, count)
             errors = [BatchError(code="engine_failed", message=f"vLLM's engine failed: {cause}")]
+        elif status is JobStatus.COMPLETED and answers.answered < total:
+            # vLLM answers every line, errors included: fewer answers mean it did not run
+            # them (a setup line that ended the script, a run that was never started).
+            status = JobStatus.FAILED
+            message = (
+                f"SLURM job {job_id} completed but answered {answers.answered} of {total} "
+                f"requests (see `batchtui logs`)"
+            )
+            errors = [BatchError(code="unanswered", message=message)]
         output_id = error_id = None
         if terminal:
             answers = results.write_result_files(folder, count)

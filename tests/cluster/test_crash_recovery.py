@@ -1,0 +1,106 @@
+"""`kill -9` of `batchtui submit` for a slurm profile, then the next command: the job is found
+again by its tag (the job folder's record, or the SLURM job's comment), never sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from batchtui.core.config import load_config
+from batchtui.core.models import BatchSpec
+from batchtui.core.providers.base import TAG_METADATA_KEY
+from batchtui.core.providers.kinds import make_provider
+from batchtui.core.providers.slurm.folder import IDS_DIR, JOBS_DIR, all_folders
+from batchtui.core.registry import Registry
+from cluster.bed import Bed, chat_lines
+from helpers.cli import BATCHTUI
+
+pytestmark = [pytest.mark.xdist_group("cluster"), pytest.mark.slow]
+
+
+def _squeue_ids(bed: Bed) -> list[str]:
+    out = bed.cluster.run("squeue", "-h", "-o", "%i").stdout
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def test_a_submit_killed_after_sbatch_is_adopted_by_the_next_command(
+    bed: Bed, tmp_path: Path
+) -> None:
+    # The job fails at once (no vLLM on PATH): what matters is that it is found, once.
+    profile = bed.add_profile("cluster", "--setup", "no-such-command-here")
+    source = tmp_path / "in.jsonl"
+    source.write_text(chat_lines(3))
+    env = {**bed.cluster.env, "BATCHTUI_TEST_PAUSE_AT": "after-create"}
+    process = subprocess.Popen(
+        [str(BATCHTUI), "submit", str(source), "--profile", profile],
+        cwd=bed.home,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not any(f.read_record().get("job_id") for f in all_folders(bed.work_dir)):
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+        time.sleep(0.1)
+    process.kill()
+    process.communicate(timeout=10)
+    with Registry.open_default() as registry:
+        [job] = registry.list_jobs()
+    assert job.remote_id is None  # killed before it recorded the SLURM job
+
+    watched = bed.cli("watch", "--interval", "0.5", timeout=180)
+
+    assert watched.code == 0, watched.stderr
+    [folder] = all_folders(bed.work_dir)
+    with Registry.open_default() as registry:
+        [job] = registry.list_jobs()
+        notes = [change.note or "" for change in registry.history(job.id)]
+    assert job.remote_id == str(folder.read_record()["job_id"])
+    assert job.status == "failed"
+    assert "adopted by tag (reconcile)" in notes
+
+
+def test_a_job_whose_id_never_reached_its_folder_is_found_by_its_comment(
+    bed: Bed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLURM_CONF", str(bed.cluster.conf))
+    bed.add_profile("cluster", "--setup", "sleep 600")
+    profile = load_config().profile("cluster")
+    source = tmp_path / "in.jsonl"
+    source.write_text(chat_lines(2))
+    tag = "5d1c7a52-4d0e-4a57-9b0e-0e2f3c4d5e6f"
+
+    async def submit_then_lose_the_id() -> tuple[str, str | None]:
+        async with make_provider(profile) as provider:
+            uploaded = await provider.upload(source)
+            spec = BatchSpec(
+                input_file_id=uploaded.id,
+                endpoint="/v1/chat/completions",
+                metadata={TAG_METADATA_KEY: tag},
+            )
+            created = await provider.create(spec)
+        # What a crash between sbatch and writing the id leaves: a record without it.
+        [folder] = all_folders(bed.work_dir)
+        record = folder.read_record()
+        record["job_id"] = None
+        folder.write_record(record)
+        (bed.work_dir / JOBS_DIR / IDS_DIR / created.id).unlink()
+        async with make_provider(profile) as provider:
+            found = await provider.find_by_tag(tag)
+            missing = await provider.find_by_tag("no-such-tag")
+        assert missing is None
+        return created.id, found.id if found else None
+
+    created, found = asyncio.run(submit_then_lose_the_id())
+    assert found == created
+    assert _squeue_ids(bed) == [created]  # adopted, not submitted again
+    [folder] = all_folders(bed.work_dir)
+    assert str(folder.read_record()["job_id"]) == created
+    bed.cluster.run("scancel", created)
+    assert json.loads(folder.record_path.read_text())["tag"] == tag

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 from batchtui.core.errors import (
     AmbiguousSubmitError,
@@ -49,7 +49,7 @@ from batchtui.core.status import JobStatus
 # One squeue answer serves every retrieve of a refresh round (the TUI asks for each job).
 SNAPSHOT_SECONDS = 1.0
 ENDED_WITHOUT_RECORD = "ENDED_WITHOUT_RECORD"
-COPY_CHUNK = 1024 * 1024
+COPY_CHUNK = 8 * 1024 * 1024
 _END_FIELDS = {
     JobStatus.COMPLETED: "completed_at",
     JobStatus.FAILED: "failed_at",
@@ -84,7 +84,7 @@ class SlurmProvider(BatchProvider):
 
     async def upload(self, path: Path, *, progress: ProgressCallback | None = None) -> RemoteFile:
         folder = await asyncio.to_thread(self._new_folder)
-        size = await asyncio.to_thread(_copy, path, folder.input, progress)
+        size = await _copy(path, folder.input, progress)
         return RemoteFile(
             id=str(folder.input),
             bytes=size,
@@ -126,7 +126,7 @@ class SlurmProvider(BatchProvider):
     ) -> Path:
         source = self._file(file_id)
         part = dest.with_name(dest.name + ".part")
-        await asyncio.to_thread(_copy, source, part, progress)
+        await _copy(source, part, progress)
         os.replace(part, dest)
         return dest
 
@@ -464,19 +464,28 @@ def _prepare_folder(folder: JobFolder, text: str, record: dict[str, Any]) -> Non
     folder.write_record(record)
 
 
-def _copy(source: Path, dest: Path, progress: ProgressCallback | None) -> int:
+async def _copy(source: Path, dest: Path, progress: ProgressCallback | None) -> int:
+    """Copy in chunks off the event loop; progress is reported on it (callers touch the
+    registry and the terminal from there)."""
     try:
-        reader = source.open("rb")
+        reader = await asyncio.to_thread(source.open, "rb")
     except OSError as exc:
         raise InputFileError(f"{source}: cannot read: {exc.strerror or exc}") from None
-    total = os.fstat(reader.fileno()).st_size
-    done = 0
-    with reader, dest.open("wb") as writer:
-        if progress:
-            progress(0, total)
-        while chunk := reader.read(COPY_CHUNK):
-            writer.write(chunk)
-            done += len(chunk)
+    with reader:
+        total = os.fstat(reader.fileno()).st_size
+        writer = await asyncio.to_thread(dest.open, "wb")
+        with writer:
+            done = 0
             if progress:
-                progress(done, total)
+                progress(0, total)
+            while chunk := await asyncio.to_thread(_copy_chunk, reader, writer):
+                done += chunk
+                if progress:
+                    progress(done, total)
     return done
+
+
+def _copy_chunk(reader: BinaryIO, writer: BinaryIO) -> int:
+    chunk = reader.read(COPY_CHUNK)
+    writer.write(chunk)
+    return len(chunk)

@@ -100,3 +100,24 @@ def test_with_accounting_a_forgotten_job_is_judged_by_sacct(
     # No end record (the script was killed), but slurmdbd remembers: cancelled, not failed.
     assert final["status"] == "cancelled", final
     assert final["raw_status"] == "CANCELLED"
+
+
+def test_a_job_waiting_for_the_gpu_is_pending_with_slurms_reason(
+    forgetful_cluster: SlurmCluster, tmp_path: Path, isolated_environment: Path
+) -> None:
+    bed = _bed(forgetful_cluster, tmp_path)
+    profile = bed.add_profile("cluster", "--setup", "sleep 600")
+    source = tmp_path / "in.jsonl"
+    source.write_text(chat_lines(2))
+    first = bed.ok("submit", str(source), "--profile", profile, "--json")
+    bed.wait(first["id"], lambda status: status["status"] == "in_progress", deadline=120)
+
+    second = bed.ok("submit", str(source), "--profile", profile, "--json")
+    waiting = bed.status(second["id"])
+
+    assert waiting["status"] == "pending", waiting
+    # The node's only GPU is taken: SLURM says why the job waits, and batchtui shows it.
+    assert waiting["raw_status"] in {"PENDING (Resources)", "PENDING (Priority)"}, waiting
+    for job in (first, second):
+        bed.ok("cancel", job["id"])
+    assert bed.wait(second["id"], terminal, deadline=60)["status"] == "cancelled"

@@ -52,12 +52,12 @@ def test_a_job_cut_off_by_its_time_limit_keeps_its_answers_and_retries_only_the_
     bed: Bed, tmp_path: Path
 ) -> None:
     # Runs of 120 lines: the first (short answers) ends well before the limit; the second
-    # (long answers, four at a time) is still generating when SLURM ends the job. A two
+    # (long answers, one at a time) is still generating when SLURM ends the job. A two
     # minute limit, not one: vLLM's start alone takes a minute on a loaded 2-core machine.
-    base = ("--time", "2", "--lines-per-run", "120", "--vllm-arg=--max-num-seqs=4")
+    base = ("--time", "2", "--lines-per-run", "120", "--vllm-arg=--max-num-seqs=1")
     profile = bed.add_profile("cluster", *base)
     source = tmp_path / "in.jsonl"
-    source.write_text(chat_lines(240, max_tokens=lambda n: 8 if n < 120 else 1500))
+    source.write_text(chat_lines(160, max_tokens=lambda n: 8 if n < 120 else 1500))
     job = bed.ok("submit", str(source), "--profile", profile, "--json")["id"]
 
     final = bed.wait(job, terminal)
@@ -65,7 +65,7 @@ def test_a_job_cut_off_by_its_time_limit_keeps_its_answers_and_retries_only_the_
     assert final["status"] == "expired", final
     assert final["raw_status"] == "TIMEOUT"
     answered = final["request_counts"]["completed"]
-    assert 120 <= answered < 240, final
+    assert 120 <= answered < 160, final
     out = tmp_path / "parent"
     bed.ok("download", job, "-o", str(out))
     kept = [row["custom_id"] for row in read_jsonl(out / "output.jsonl")]
@@ -76,15 +76,15 @@ def test_a_job_cut_off_by_its_time_limit_keeps_its_answers_and_retries_only_the_
     plans = bed.ok("retry", job, "--json")
     child = plans[0]["child"]["id"]
     retried = [row["custom_id"] for row in read_jsonl(Path(plans[0]["retry_input"]))]
-    assert retried == [f"req-{n}" for n in range(answered, 240)]
+    assert retried == [f"req-{n}" for n in range(answered, 160)]
     done = bed.wait(child, terminal)
     assert done["status"] == "completed", done
-    assert done["request_counts"]["completed"] == 240 - answered
+    assert done["request_counts"]["completed"] == 160 - answered
 
     merged = tmp_path / "merged.jsonl"
     bed.ok("export", job, "--format", "jsonl", "-o", str(merged))
     ids = [row["custom_id"] for row in read_jsonl(merged)]
-    assert sorted(ids) == sorted(f"req-{n}" for n in range(240))
+    assert sorted(ids) == sorted(f"req-{n}" for n in range(160))
 
 
 def test_a_job_cancelled_while_running_ends_cancelled(bed: Bed, tmp_path: Path) -> None:

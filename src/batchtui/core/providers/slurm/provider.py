@@ -47,7 +47,7 @@ from batchtui.core.providers.slurm.states import base_state, combine, map_state
 from batchtui.core.status import JobStatus
 
 # One squeue answer serves every retrieve of a refresh round (the TUI asks for each job).
-SNAPSHOT_SECONDS = 1.0
+SNAPSHOT_SECONDS = 2.0
 ENDED_WITHOUT_RECORD = "ENDED_WITHOUT_RECORD"
 COPY_CHUNK = 8 * 1024 * 1024
 _END_FIELDS = {

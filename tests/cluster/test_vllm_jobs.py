@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from batchtui.cli.json_shapes import SHAPES
 from cluster.bed import Bed, chat_lines, read_jsonl, terminal
 from realparts.vllm import tiny_model
 
@@ -34,6 +36,7 @@ def test_a_file_split_into_an_array_runs_to_completed_with_progress_on_the_way(
     assert "#SBATCH --gres=gpu:1" in script.read_text()
 
     logs = bed.ok("logs", job, "--json")
+    jsonschema.validate(logs, SHAPES["logs"])
     assert logs["script"] == str(script)
     assert len(logs["logs"]) == 3  # one per array task
     assert all(any("Running batch" in line for line in log["tail"]) for log in logs["logs"])

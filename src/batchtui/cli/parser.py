@@ -242,6 +242,7 @@ EXAMPLES: dict[str, str] = {
     "rename": "batchtui rename bt-3f2a eval-v2-final",
     "forget": "batchtui forget --older-than 90d --status completed --yes",
     "archive": "batchtui archive --older-than 30d",
+    "logs": "batchtui logs eval-v2 --follow",
 }
 
 

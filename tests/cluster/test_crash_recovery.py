@@ -7,6 +7,7 @@ import asyncio
 import json
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,28 @@ from helpers.cli import BATCHTUI
 pytestmark = [pytest.mark.xdist_group("cluster"), pytest.mark.slow]
 
 
+def _spawn_submit(bed: Bed, source: Path, profile: str, step: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(BATCHTUI), "submit", str(source), "--profile", profile],
+        cwd=bed.home,
+        env={**bed.cluster.env, "BATCHTUI_TEST_PAUSE_AT": step},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _kill(process: subprocess.Popen[str]) -> None:
+    assert process.poll() is None, process.communicate()
+    process.kill()
+    process.communicate(timeout=10)
+
+
 def _squeue_ids(bed: Bed) -> list[str]:
-    out = bed.cluster.run("squeue", "-h", "-o", "%i").stdout
-    return [line.strip() for line in out.splitlines() if line.strip()]
+    """The queued jobs of this test (their working dir is under its work dir)."""
+    out = bed.cluster.run("squeue", "-h", "-o", "%i|%Z").stdout
+    rows = [line.split("|", 1) for line in out.splitlines() if "|" in line]
+    return [job_id for job_id, work_dir in rows if work_dir.startswith(str(bed.work_dir))]
 
 
 def test_a_submit_killed_after_sbatch_is_adopted_by_the_next_command(
@@ -35,21 +55,12 @@ def test_a_submit_killed_after_sbatch_is_adopted_by_the_next_command(
     profile = bed.add_profile("cluster", "--setup", "no-such-command-here")
     source = tmp_path / "in.jsonl"
     source.write_text(chat_lines(3))
-    env = {**bed.cluster.env, "BATCHTUI_TEST_PAUSE_AT": "after-create"}
-    process = subprocess.Popen(
-        [str(BATCHTUI), "submit", str(source), "--profile", profile],
-        cwd=bed.home,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = _spawn_submit(bed, source, profile, "after-create")
     deadline = time.monotonic() + 60
     while not any(f.read_record().get("job_id") for f in all_folders(bed.work_dir)):
         assert time.monotonic() < deadline and process.poll() is None, process.communicate()
         time.sleep(0.1)
-    process.kill()
-    process.communicate(timeout=10)
+    _kill(process)
     with Registry.open_default() as registry:
         [job] = registry.list_jobs()
     assert job.remote_id is None  # killed before it recorded the SLURM job
@@ -104,3 +115,37 @@ def test_a_job_whose_id_never_reached_its_folder_is_found_by_its_comment(
     assert str(folder.read_record()["job_id"]) == created
     bed.cluster.run("scancel", created)
     assert json.loads(folder.record_path.read_text())["tag"] == tag
+
+
+def test_a_submit_killed_after_the_upload_submits_nothing_and_is_settled_later(
+    bed: Bed, tmp_path: Path
+) -> None:
+    profile = bed.add_profile("cluster", "--setup", "sleep 600")
+    source = tmp_path / "in.jsonl"
+    source.write_text(chat_lines(3))
+    process = _spawn_submit(bed, source, profile, "after-upload")
+    deadline = time.monotonic() + 60
+
+    def uploaded() -> bool:
+        with Registry.open_default() as registry:
+            jobs = registry.list_jobs()
+        return bool(jobs and jobs[0].input_file_id)
+
+    while not uploaded():
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+        time.sleep(0.1)
+    _kill(process)
+    with Registry.open_default() as registry:
+        [job] = registry.list_jobs()
+    then = datetime.now(UTC) - timedelta(minutes=10)  # the next start, much later
+    with Registry(Registry.open_default().path, clock=lambda: then) as past:
+        past.update_job(job.id)
+
+    watched = bed.cli("watch", "--interval", "0.5", timeout=120)
+
+    assert watched.code == 0, watched.stderr
+    with Registry.open_default() as registry:
+        settled = registry.get_job(job.id)
+    assert settled.status == "not_submitted"
+    assert _squeue_ids(bed) == []  # nothing reached SLURM
+    assert Path(job.input_file_id or "").is_file()  # the copy in its folder, left for the user

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from batchtui.core.providers.kinds import make_provider
 from batchtui.core.providers.slurm.folder import IDS_DIR, JOBS_DIR, all_folders
 from batchtui.core.registry import Registry
 from cluster.bed import Bed, chat_lines
-from helpers.cli import BATCHTUI
+from helpers.cli import BATCHTUI, run_batchtui
 
 pytestmark = [pytest.mark.xdist_group("cluster"), pytest.mark.slow]
 
@@ -149,3 +150,52 @@ def test_a_submit_killed_after_the_upload_submits_nothing_and_is_settled_later(
     assert settled.status == "not_submitted"
     assert _squeue_ids(bed) == []  # nothing reached SLURM
     assert Path(job.input_file_id or "").is_file()  # the copy in its folder, left for the user
+
+
+def test_profile_test_asks_the_controller_and_names_a_missing_command(bed: Bed) -> None:
+    profile = bed.add_profile("cluster")
+    assert bed.cli("profile", "test", profile).code == 0
+
+    env = {**bed.cluster.env, "PATH": str(Path(os.__file__).parent)}  # no SLURM commands
+    failed = run_batchtui(("profile", "test", profile), cwd=bed.home, env=env, timeout=60)
+
+    assert failed.code == 1
+    assert "`squeue` is not on PATH" in failed.one_error_line()
+
+
+def test_a_job_that_ran_and_left_the_queue_before_its_id_was_written_is_found(
+    bed: Bed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLURM_CONF", str(bed.cluster.conf))
+    bed.add_profile("cluster", "--setup", "no-such-command-here")  # ends at once
+    profile = load_config().profile("cluster")
+    source = tmp_path / "in.jsonl"
+    source.write_text(chat_lines(2))
+    tag = "0c9a3f1e-7b2d-4c5e-8f60-1a2b3c4d5e6f"
+
+    async def run() -> tuple[str, str | None, str | None]:
+        async with make_provider(profile) as provider:
+            uploaded = await provider.upload(source)
+            spec = BatchSpec(
+                input_file_id=uploaded.id,
+                endpoint="/v1/chat/completions",
+                metadata={TAG_METADATA_KEY: tag},
+            )
+            created = await provider.create(spec)
+        [folder] = all_folders(bed.work_dir)
+        record = folder.read_record()
+        record["job_id"] = None
+        folder.write_record(record)
+        (bed.work_dir / JOBS_DIR / IDS_DIR / created.id).unlink()
+        deadline = time.monotonic() + 120
+        while _squeue_ids(bed):
+            assert time.monotonic() < deadline, "the job never left the queue"
+            await asyncio.sleep(0.5)
+        async with make_provider(profile) as provider:
+            found = await provider.find_by_tag(tag)
+        return created.id, found.id if found else None, found.status if found else None
+
+    created, found, status = asyncio.run(run())
+
+    assert found == created
+    assert status == "failed"  # vLLM was never found: exit code 127, from its end record

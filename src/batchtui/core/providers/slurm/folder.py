@@ -87,6 +87,18 @@ class JobFolder:
             return None
 
 
+def started_job_id(folder: JobFolder) -> str | None:
+    """The SLURM job id a task of the job wrote when it started, if one did."""
+    for path in sorted(folder.path.glob("shard-*/slurm-job-id")):
+        try:
+            job_id = path.read_text().strip()
+        except OSError:
+            continue
+        if job_id.isdigit():
+            return job_id
+    return None
+
+
 def run_output(run_input: Path) -> Path:
     """`in-0003.jsonl` → `out-0003.jsonl`: written whole, renamed into place when a run ends."""
     return run_input.with_name("out-" + run_input.name.removeprefix("in-"))

@@ -32,6 +32,7 @@ from batchtui.core.providers.slurm.folder import (
     all_folders,
     folder_of,
     link_id,
+    started_job_id,
 )
 from batchtui.core.providers.slurm.queue import (
     SACCT_FIELDS,
@@ -212,6 +213,10 @@ class SlurmProvider(BatchProvider):
                 if any(t.comment == f"{script.COMMENT_PREFIX}{tag}" for t in tasks.values()):
                     await asyncio.to_thread(self._adopt, folder, job_id)
                     return await self.retrieve(job_id)
+            started = await asyncio.to_thread(started_job_id, folder)
+            if started is not None:  # it ran, and has left the queue since
+                await asyncio.to_thread(self._adopt, folder, started)
+                return await self.retrieve(started)
             return None
         return None
 
@@ -416,6 +421,9 @@ class SlurmProvider(BatchProvider):
         ids = [str(f.read_record().get("job_id")) for f in folders]
         ids = [job_id for job_id in ids if job_id.isdigit()][: limit or None]
         if not ids:
+            # Nothing to list, but the controller must still answer: this is the access
+            # check `profile test` and every submit make.
+            await self._squeue(force=True)
             return
         batches = await self.refresh_many(ids)
         for job_id in ids:

@@ -19,7 +19,7 @@ from batchtui.core.providers.base import TAG_METADATA_KEY
 from batchtui.core.providers.kinds import make_provider
 from batchtui.core.providers.slurm.folder import IDS_DIR, JOBS_DIR, all_folders
 from batchtui.core.registry import Registry
-from cluster.bed import Bed, chat_lines
+from cluster.bed import Bed, chat_lines, terminal
 from helpers.cli import BATCHTUI, run_batchtui
 
 pytestmark = [pytest.mark.xdist_group("cluster"), pytest.mark.slow]
@@ -199,3 +199,21 @@ def test_a_job_that_ran_and_left_the_queue_before_its_id_was_written_is_found(
 
     assert found == created
     assert status == "failed"  # vLLM was never found: exit code 127, from its end record
+
+
+def test_a_job_that_completed_without_answering_waits_for_its_files_then_fails(
+    bed: Bed, tmp_path: Path
+) -> None:
+    # The setup line ends the script with exit code 0 before vLLM ran: SLURM says COMPLETED.
+    profile = bed.add_profile("cluster", "--setup", "exit 0")
+    source = tmp_path / "in.jsonl"
+    source.write_text(chat_lines(2))
+    job = bed.ok("submit", str(source), "--profile", profile, "--json")["id"]
+
+    ended = bed.wait(job, lambda s: s["status"] not in {"pending", "in_progress"}, deadline=120)
+    assert ended["status"] == "finalizing", ended  # its answers may still be on their way
+    assert ended["raw_status"] == "COMPLETED (answers not seen yet)"
+
+    final = bed.wait(job, terminal, deadline=120)
+    assert final["status"] == "failed", final
+    assert "completed but answered 0 of 2 requests" in final["errors"][0]["message"]

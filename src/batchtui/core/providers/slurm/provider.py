@@ -13,7 +13,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
@@ -50,6 +50,8 @@ from batchtui.core.status import JobStatus
 # One squeue answer serves every retrieve of a refresh round (the TUI asks for each job).
 SNAPSHOT_SECONDS = 2.0
 ENDED_WITHOUT_RECORD = "ENDED_WITHOUT_RECORD"
+# How long after a job's end its answers may take to show on the login node's filesystem.
+FILES_GRACE = timedelta(seconds=30)
 COPY_CHUNK = 8 * 1024 * 1024
 _END_FIELDS = {
     JobStatus.COMPLETED: "completed_at",
@@ -320,14 +322,19 @@ class SlurmProvider(BatchProvider):
             cause = self._engine_cause(folder, count)
             errors = [BatchError(code="engine_failed", message=f"vLLM's engine failed: {cause}")]
         elif status is JobStatus.COMPLETED and answers.answered < total:
-            # vLLM answers every line, errors included: fewer answers mean it did not run
-            # them (a setup line that ended the script, a run that was never started).
-            status = JobStatus.FAILED
-            message = (
-                f"SLURM job {job_id} completed but answered {answers.answered} of {total} "
-                f"requests (see `batchtui logs`)"
-            )
-            errors = [BatchError(code="unanswered", message=message)]
+            if ended and datetime.now(UTC) - max(ended) < FILES_GRACE:
+                # A shared filesystem may show a node's last writes here a little later.
+                status, raw_status = JobStatus.FINALIZING, "COMPLETED (answers not seen yet)"
+            else:
+                # vLLM answers every line, errors included: fewer answers mean it did not
+                # run them (a setup line that ended the script, a run never started).
+                status = JobStatus.FAILED
+                message = (
+                    f"SLURM job {job_id} completed but answered {answers.answered} of {total} "
+                    f"requests (see `batchtui logs`)"
+                )
+                errors = [BatchError(code="unanswered", message=message)]
+        terminal = status.is_terminal
         output_id = error_id = None
         if terminal:
             answers = results.write_result_files(folder, count)

@@ -68,7 +68,7 @@ def test_a_submit_killed_after_sbatch_is_adopted_by_the_next_command(
 
     watched = bed.cli("watch", "--interval", "0.5", timeout=180)
 
-    assert watched.code == 0, watched.stderr
+    assert watched.code == 1, watched.stderr  # watch's code for "a job failed"
     [folder] = all_folders(bed.work_dir)
     with Registry.open_default() as registry:
         [job] = registry.list_jobs()

@@ -68,7 +68,9 @@ def test_a_submit_killed_after_sbatch_is_adopted_by_the_next_command(
 
     watched = bed.cli("watch", "--interval", "0.5", timeout=180)
 
-    assert watched.code == 1, watched.stderr  # watch's code for "a job failed"
+    # 1: it watched the job fail; 0: the job had failed before the watch began (settled
+    # on start, nothing left to watch). Either way the job was adopted, not sent again.
+    assert watched.code in (0, 1), watched.stderr
     [folder] = all_folders(bed.work_dir)
     with Registry.open_default() as registry:
         [job] = registry.list_jobs()

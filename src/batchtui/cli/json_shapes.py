@@ -115,4 +115,11 @@ SHAPES: dict[str, Schema] = {
     "rename": JOB,
     "forget": ID_LIST,
     "archive": ID_LIST,
+    "logs": obj(
+        job=STRING,
+        remote_id=MAYBE_STRING,
+        folder=STRING,
+        script=STRING,
+        logs=array(obj(path=STRING, tail=array(STRING))),
+    ),
 }

@@ -147,7 +147,11 @@ def _kind_fields() -> dict[str, Any]:
 
     fields: dict[str, Any] = {}
     for setting in profile_settings():
-        annotation: Any = setting.value_type | None
+        annotation: Any = (
+            list[setting.value_type] | None  # type: ignore[name-defined]
+            if setting.repeat
+            else setting.value_type | None
+        )
         if setting.url:
             annotation = Annotated[annotation, AfterValidator(_strip_slash)]
         fields[setting.name] = (annotation, None)

@@ -56,6 +56,8 @@ class KindSetting:
     into: tuple[Literal["headers", "extra_body"], str] | None = None
     in_form: bool = True  # a row of the TUI's profile form
     placeholder: str = ""
+    # A flag given once per value (`--vllm-arg A --vllm-arg B`), stored as a list.
+    repeat: bool = False
 
     @property
     def flag(self) -> str:
@@ -112,6 +114,24 @@ def _vertex_base_url(profile: Profile) -> str:
 def _google_credentials(profile: Profile) -> str:
     path = profile.credentials  # type: ignore[attr-defined]
     return f"credentials {path}" if path else "application default credentials"
+
+
+def _slurm_location(profile: Profile) -> str:
+    """Where a slurm profile's jobs live, shown where other kinds show their URL."""
+    return f"slurm:{profile.work_dir or '(no work_dir)'}"  # type: ignore[attr-defined]
+
+
+def _slurm_access(profile: Profile) -> str:
+    """A slurm profile needs the SLURM client commands on PATH, not a key."""
+    from batchtui.core.providers.slurm.commands import missing_commands
+
+    missing = missing_commands()
+    if missing:
+        return (
+            f"{', '.join(missing)} not on PATH: run batchtui on a login node of the cluster "
+            "(or load its slurm module)"
+        )
+    return "sbatch and squeue on PATH"
 
 
 KINDS: tuple[ProviderKind, ...] = (
@@ -219,6 +239,74 @@ KINDS: tuple[ProviderKind, ...] = (
                 "Cloud Storage API address (default: Google's)",
                 metavar="URL",
                 url=True,
+                in_form=False,
+            ),
+        ),
+    ),
+    ProviderKind(
+        name="slurm",
+        description="vLLM run-batch in SLURM jobs on the cluster's own GPUs (a login node)",
+        factory="batchtui.core.providers.slurm.provider:SlurmProvider",
+        default_base_url=_slurm_location,
+        limits="batchtui.core.providers.slurm.settings:SLURM_LIMITS",
+        credentials=_slurm_access,
+        help_group="slurm (vLLM run-batch in SLURM jobs)",
+        settings=(
+            KindSetting(
+                "work_dir",
+                "slurm: folder on the cluster filesystem for job folders (inputs, results, logs)",
+                metavar="DIR",
+            ),
+            KindSetting(
+                "served_model_name",
+                "slurm: the model name vLLM answers with (default: --model)",
+                metavar="N",
+                in_form=False,
+            ),
+            KindSetting("partition", "slurm: partition (sbatch --partition)", metavar="P"),
+            KindSetting("account", "slurm: account (sbatch --account)", metavar="A"),
+            KindSetting("qos", "slurm: QOS (sbatch --qos)", metavar="Q", in_form=False),
+            KindSetting(
+                "gres", "slurm: generic resources, e.g. gpu:1 (sbatch --gres)", metavar="G"
+            ),
+            KindSetting("time", "slurm: time limit, e.g. 04:00:00 (sbatch --time)", metavar="T"),
+            KindSetting(
+                "cpus", "slurm: CPUs per task (sbatch --cpus-per-task)", metavar="N", value_type=int
+            ),
+            KindSetting("mem", "slurm: memory, e.g. 32G (sbatch --mem)", metavar="M"),
+            KindSetting(
+                "max_lines_per_job",
+                "slurm: split larger files into shards of N lines, run as one SLURM array",
+                metavar="N",
+                value_type=int,
+                in_form=False,
+            ),
+            KindSetting(
+                "lines_per_run",
+                "slurm: answer N lines per vllm run-batch run, so a job cut short by its time "
+                "limit keeps the runs it finished (each run loads the model again)",
+                metavar="N",
+                value_type=int,
+                in_form=False,
+            ),
+            KindSetting(
+                "setup",
+                "slurm: shell lines run before vLLM in the job, "
+                "e.g. 'module load cuda; source ~/vllm/bin/activate'",
+                metavar="SH",
+            ),
+            KindSetting(
+                "vllm_arg",
+                "slurm: an argument for vllm run-batch (repeatable)",
+                metavar="ARG",
+                repeat=True,
+                in_form=False,
+            ),
+            KindSetting(
+                "sbatch_arg",
+                "slurm: an extra sbatch option, e.g. --constraint=a100 (repeatable)",
+                metavar="ARG",
+                repeat=True,
                 in_form=False,
             ),
         ),

@@ -80,7 +80,8 @@ def page_of_files(paths: list[Path], args: argparse.Namespace) -> Iterator[Resul
             assert rows is not None  # not cancellable
             stop = len(rows) if args.head is None else args.start + args.head
             for row in rows[args.start : stop]:
-                yield parse_record(results.raw(row, cache=False))
+                record = parse_record(results.raw(row, cache=False))
+                yield _located(record, paths[0], row) if len(paths) == 1 else record
             return
         results.scan()
         base = 0

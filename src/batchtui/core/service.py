@@ -26,9 +26,9 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -41,8 +41,15 @@ from batchtui.core.errors import (
     ProviderError,
     UsageError,
 )
+from batchtui.core.localresults import (
+    RESULT_FILE_NAMES,
+    local_path,
+    result_file_ids,
+    results_on_disk,
+)
 from batchtui.core.models import BatchSpec, Job, JobGroup, RemoteBatch, ResultRecord
 from batchtui.core.providers.base import TAG_METADATA_KEY, BatchProvider, ProgressCallback
+from batchtui.core.providers.probe import check_access
 from batchtui.core.registry import Registry
 from batchtui.core.status import JobStatus
 
@@ -62,7 +69,6 @@ HEARTBEAT_SECONDS = 30.0
 MAX_USER_METADATA = 15
 MAX_METADATA_KEY = 64
 MAX_METADATA_VALUE = 512
-RESULT_FILE_NAMES = {"output": "output.jsonl", "error": "errors.jsonl"}
 _HASH_CHUNK = 1 << 20
 
 T = TypeVar("T")
@@ -121,6 +127,15 @@ class SubmitPlan:
         """What the user should hear before the upload starts (never a refusal)."""
         warning = self.headroom.warning() if self.headroom is not None else None
         return [warning] if warning else []
+
+
+@dataclass
+class Leftovers:
+    """What `settle_leftovers` did: the jobs that left `submitting`, and those it could not
+    check (with why); the others are still being submitted somewhere."""
+
+    settled: list[Job] = field(default_factory=list)
+    failed: list[tuple[Job, BatchtuiError]] = field(default_factory=list)
 
 
 @dataclass
@@ -192,6 +207,7 @@ class JobService:
         Raises InvalidInputFile for any problem splitting does not cure, and InputFileError
         when the file is over the limits for one batch and `split` is False.
         """
+        from batchtui.core.prices import priced_model
         from batchtui.core.providers.kinds import limits_for_kind
         from batchtui.core.quota import headroom_from_registry
         from batchtui.core.split import (
@@ -216,7 +232,7 @@ class JobService:
                 f"{first.describe(path)}: not submitted (--no-split); without --no-split it "
                 f"goes as a job group of {split_plan.describe(limits)}"
             )
-        model = report.model or settings.model
+        model = priced_model(report.model, settings.model)
         tokens = report.estimate.input_tokens if report.estimate else 0
         headroom = cost = None
         if model:
@@ -623,6 +639,27 @@ class JobService:
     def submitting_jobs(self, profile: str | None = None) -> list[Job]:
         return self.registry.list_jobs(profile=profile, statuses=[JobStatus.SUBMITTING])
 
+    async def settle_leftovers(
+        self, jobs: Iterable[Job] | None = None, *, profile: str | None = None
+    ) -> Leftovers:
+        """Reconcile jobs a killed submit left in `submitting` (`jobs`, else the registry's,
+        of `profile` or all): what every CLI command and the TUI's start do. Cheap when there
+        are none; jobs whose profile was removed are left alone (there is nothing to ask)."""
+        if jobs is None:
+            jobs = await self._in_thread(self.submitting_jobs, profile)
+        leftovers = Leftovers()
+        for job in jobs:
+            if job.status is not JobStatus.SUBMITTING or job.profile not in self.config.profiles:
+                continue
+            try:
+                settled = await self.reconcile(job)
+            except BatchtuiError as error:
+                leftovers.failed.append((job, error))
+                continue
+            if settled.status is not JobStatus.SUBMITTING:
+                leftovers.settled.append(settled)
+        return leftovers
+
     # --- refresh, cancel ----------------------------------------------------------------
 
     async def refresh(self, job: Job, *, force: bool = False) -> Job:
@@ -713,7 +750,7 @@ class JobService:
         for result_file in provider.result_files(batch):
             kind = result_file.kind
             dest = dest_dir / RESULT_FILE_NAMES[kind]
-            recorded = job.output_path if kind == "output" else job.error_path
+            recorded = local_path(job, kind)
             if recorded is not None and recorded.resolve() == dest.resolve() and dest.is_file():
                 written[kind] = dest  # whole files are only ever renamed into place
                 report.kept.append(dest)
@@ -759,13 +796,13 @@ class JobService:
         """
         from batchtui.core.formats.results import parse_result_line
 
-        if not _has_local_results(job):
+        if not results_on_disk(job):
             job = await self._refreshed_with_results(job)
         sources = result_file_ids(job)
         if errors_only:
             sources.sort(key=lambda source: source[0] != "error")
         for kind, file_id in sources:
-            local = job.output_path if kind == "output" else job.error_path
+            local = local_path(job, kind)
             if local is not None and local.is_file():
                 lines: AsyncIterator[bytes] = _local_lines(local)
             else:
@@ -811,6 +848,8 @@ class JobService:
         on_file_start: FileStartCallback | None = None,
     ) -> list[Path]:
         """Each shard's result files into `dest_dir/shard-NN/`; shards never sent are skipped."""
+        from batchtui.core.downloads import shard_folder
+
         shards = await self.refresh_group(group)
         waiting = [s for s in shards if s.remote_id is not None and not s.status.may_have_results]
         if waiting:
@@ -822,7 +861,7 @@ class JobService:
         for shard in shards:
             if shard.remote_id is None:
                 continue
-            shard_dir = dest_dir / f"shard-{shard.shard_index or 0:02d}"
+            shard_dir = dest_dir / shard_folder(shard.shard_index)
             written += await self.download(
                 shard, shard_dir, progress=progress, on_file_start=on_file_start
             )
@@ -905,31 +944,6 @@ def fingerprint(path: Path) -> tuple[str, int]:
     except OSError as error:
         raise InputFileError(f"{path}: cannot read: {error.strerror or error}") from None
     return digest.hexdigest(), size
-
-
-async def check_access(provider: BatchProvider) -> None:
-    """One cheap authenticated call (list one batch), so a wrong key or URL fails at once
-    instead of after uploading a file of up to 200 MB over a slow link."""
-    async for _batch in provider.list_batches(limit=1):
-        break
-
-
-def result_file_ids(job: Job) -> list[tuple[str, str]]:
-    """(kind, file id) of the job's result files, output first; empty ids count as absent."""
-    files = []
-    if job.output_file_id:
-        files.append(("output", job.output_file_id))
-    if job.error_file_id:
-        files.append(("error", job.error_file_id))
-    return files
-
-
-def _has_local_results(job: Job) -> bool:
-    expected = result_file_ids(job)
-    if not expected:
-        return False
-    local = {"output": job.output_path, "error": job.error_path}
-    return all(local[kind] is not None and local[kind].is_file() for kind, _ in expected)
 
 
 async def _local_lines(path: Path) -> AsyncIterator[bytes]:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from batchtui.cli.context import CommandContext
 from batchtui.cli.output import (
-    counts_text,
     group_summary,
     job_summary,
     print_json,
@@ -22,6 +21,7 @@ from batchtui.cli.output import (
 )
 from batchtui.cli.terminal import inert, supports_unicode
 from batchtui.core.errors import UsageError
+from batchtui.core.jobview import counts_text
 from batchtui.core.models import Job, JobGroup
 from batchtui.core.status import TERMINAL_STATUSES, JobStatus
 

@@ -51,9 +51,11 @@ class CommandContext:
 
     def service(self) -> JobService:
         """A fresh service; use it as `async with` so its provider connections are closed."""
+        from batchtui.core.jobs.hooks import NO_HOOKS
         from batchtui.core.service import JobService
 
-        return JobService(self.config, self.registry, debug=self.debug)
+        hooks = getattr(self.args, "job_hooks", None) or NO_HOOKS
+        return JobService(self.config, self.registry, debug=self.debug, hooks=hooks)
 
     def profile_name(self, given: str | None) -> str:
         """`--profile`, else `settings.default_profile`, else the only profile configured."""

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from batchtui.core.jobs.hooks import JobHooks
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -18,7 +22,9 @@ EXIT_INTERRUPTED = 130
 GLOBAL_FLAGS = frozenset({"--debug", "--demo", "--no-mouse"})
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, job_hooks: JobHooks | None = None) -> int:
+    """Run `batchtui ARGV`; `job_hooks` reach the job service of the command (tests hold a
+    real command still at a step with them)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     simulate_at = _simulate_position(argv)
     if simulate_at is not None:
@@ -31,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_request:  # --help, --version, usage errors
         return _exit_code(exit_request)
+    args.job_hooks = job_hooks
     if args.debug and args.command is not None:  # the TUI keeps its own debug log file
         _enable_debug_logging()
     return _guarded(lambda: _resolve(args.handler)(args), debug=args.debug)

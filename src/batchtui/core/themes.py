@@ -1,4 +1,4 @@
-"""Which theme and which glyphs suit the terminal we run in.
+"""Which TUI theme suits the terminal we run in: the TUI applies it, `doctor` reports it.
 
 A login node reached through tmux or the Linux console often has 16 colours only; there
 the ANSI theme uses the terminal's own palette instead of approximated truecolour.

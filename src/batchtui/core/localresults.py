@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from batchtui.core.lineindex import LineIndex
 
 RESULT_FILE_NAMES = {"output": "output.jsonl", "error": "errors.jsonl"}
+# Parse errors of lines that are no result at all (not a failed request).
+NOT_RESULTS = frozenset({"invalid_json", "unknown_shape"})
 # Longer lines are reported, not read: a 100 MB answer would not fit a terminal anyway.
 MAX_SHOWN_LINE = 8_000_000
 _BATCH = 512
@@ -89,13 +91,20 @@ def page_of_files(
                 if raw is None:
                     yield _too_long(index, file.path, line)
                 elif raw.strip():  # record N is line N+1 of the file, blank or not
-                    yield parse_record(raw)
+                    yield _located(parse_record(raw), file.path, line)
             if remaining == 0:
                 return
     except OSError as error:
         raise InputFileError(f"{paths[0]}: cannot read: {error.strerror or error}") from None
     finally:
         results.close()
+
+
+def _located(record: ResultRecord, path: Path, line: int) -> ResultRecord:
+    """A line that is no result at all says where it is, as every bad input does."""
+    if record.ok or record.error_code not in NOT_RESULTS:
+        return record
+    return record.model_copy(update={"error_message": f"{path}:{line + 1}: {record.error_message}"})
 
 
 def _capped_lines(index: LineIndex, first: int, stop: int) -> Iterator[tuple[int, bytes | None]]:

@@ -24,6 +24,7 @@ from batchtui.cli.output import batch_error_text, json_text, ok_glyph
 from batchtui.cli.progress import TransferProgress
 from batchtui.cli.terminal import inert, supports_unicode
 from batchtui.core.errors import BatchtuiError, InputFileError, UsageError
+from batchtui.core.localresults import NOT_RESULTS
 from batchtui.core.models import Job, JobGroup, ResultRecord
 
 
@@ -63,6 +64,41 @@ def record_text(record: ResultRecord, *, unicode: bool) -> str:
     return f"{glyph} {custom_id}: {body}"
 
 
+# How much of a FILE is read to tell a request file from a results file.
+_SNIFF_BYTES = 64 * 1024
+
+
+def refuse_request_file(path: Path) -> None:
+    """A batch *input* given where results are expected: one clear line, not a failed
+    'record' per request."""
+    import json
+
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError as error:
+        raise InputFileError(f"{path}: cannot read: {error.strerror or error}") from None
+    lines = head.split(b"\n")
+    complete = lines[:-1] if len(head) == _SNIFF_BYTES else lines
+    found = next(((n, raw) for n, raw in enumerate(complete, 1) if raw.strip()), None)
+    if found is None:
+        return
+    number, raw = found
+    try:
+        first = json.loads(raw)
+    except ValueError:
+        return
+    if (
+        isinstance(first, dict)
+        and {"method", "url", "body"} <= first.keys()
+        and not {"response", "error"} & first.keys()
+    ):
+        raise InputFileError(
+            f"{path}:{number}: a batch request (method, url, body), not a result: this is an "
+            "input file; read a job's results with `batchtui results JOB`"
+        )
+
+
 class Printer:
     """Prints records; with `skip`, the first ones offered are passed over (`--from`)."""
 
@@ -72,6 +108,8 @@ class Printer:
         self.skip = skip
         self.unicode = supports_unicode()
         self.count = 0
+        self.not_results = 0
+        self.first_not_result = ""
 
     @property
     def full(self) -> bool:
@@ -81,6 +119,10 @@ class Printer:
         if self.skip:
             self.skip -= 1
             return
+        if not record.ok and record.error_code in NOT_RESULTS:
+            self.not_results += 1
+            if self.not_results == 1:
+                self.first_not_result = (record.error_message or "").split(": ", 1)[0]
         if self.json:
             sys.stdout.write(json_text(record_json(record)) + "\n")
         else:
@@ -167,7 +209,15 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file() and (path.suffix in (".jsonl", ".json") or "/" in args.source):
         raise InputFileError(f"{path}: no such results file")
     if path.is_file():
-        _print_all(page_of_files([path], **_page(args)), Printer(args))
+        refuse_request_file(path)
+        printer = Printer(args)
+        _print_all(page_of_files([path], **_page(args)), printer)
+        if printer.not_results:
+            warn(
+                f"{printer.not_results:,} line(s) of {path} are not result lines "
+                f"(first: {printer.first_not_result})"
+            )
+            return 1
         return 0
     with CommandContext(args) as context:
         target = find_job_or_group(context, args.source)

@@ -67,7 +67,12 @@ def validate(
     from batchtui.core.providers.kinds import limits_for_kind
 
     kind = config.profile(profile).kind if profile else None
-    return validate_file(path, limits=limits_for_kind(kind), estimate=estimate)
+    return validate_file(
+        path,
+        limits=limits_for_kind(kind),
+        estimate=estimate,
+        context_window=config.price_table().context_window,
+    )
 
 
 def plan_submit(

@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
 def target_dir(context: CommandContext, args: argparse.Namespace, target: Job | JobGroup) -> Path:
     """`-o DIR`, else the target's own folder (a shard's is under its group's)."""
-    from batchtui.core.downloads import job_download_dir, results_dir
+    from batchtui.core.downloads import job_download_dir, make_download_dir, results_dir
 
     if args.output_dir:
-        return Path(args.output_dir).expanduser()
+        return make_download_dir(Path(args.output_dir).expanduser())
     config = context.config
     if isinstance(target, Job):
         return results_dir(config.settings, target, config_path=config.path)

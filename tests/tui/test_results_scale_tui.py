@@ -111,7 +111,7 @@ async def test_a_download_shows_bytes_and_rate(tmp_path: Path) -> None:
         await pilot.pause()
         assert bar.running
         label = str(bar.query_one(Label).render())
-        assert label == "downloading bt-test01  3.0 MB of 8.0 MB at 1.5 MB/s"
+        assert label == "downloading bt-test01  3.1 MB of 8.4 MB at 1.6 MB/s"
         app.transfer_signal.publish(Transfer("downloading bt-test01", 0, None, None, True))
         await pilot.pause()
         assert not bar.running

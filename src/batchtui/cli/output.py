@@ -12,39 +12,31 @@ from typing import TYPE_CHECKING, Any
 from batchtui.cli.terminal import inert, supports_unicode
 
 if TYPE_CHECKING:
-    from batchtui.core.models import BatchError, Job, JobGroup, RequestCounts, StatusChange
-
-# status -> (unicode glyph, ASCII fallback); glyphs are single-width, never emoji.
-STATUS_GLYPHS: dict[str, tuple[str, str]] = {
-    "submitting": ("↑", "^"),
-    "not_submitted": ("✗", "x"),
-    "pending": ("○", "."),
-    "validating": ("…", "~"),
-    "in_progress": ("◐", ">"),
-    "paused": ("‖", "="),
-    "finalizing": ("◑", "*"),
-    "cancelling": ("⊘", "-"),
-    "completed": ("✔", "+"),
-    "failed": ("✖", "!"),
-    "expired": ("⧖", "!"),
-    "cancelled": ("⊘", "-"),
-}
+    from batchtui.core.models import BatchError, Job, JobGroup, StatusChange
 
 TABLE_WIDTH = 80
 
 
 def status_label(status: str, *, unicode: bool | None = None) -> str:
-    """`✔ completed`, or `+ completed` when the terminal cannot show the glyph."""
+    """`✔ completed`, or `+ completed` when the terminal cannot show the glyph: the TUI's
+    glyphs (`core.jobview`), so a status looks the same in both."""
+    from batchtui.core.jobview import status_label as glyph_and_word
+    from batchtui.core.status import JobStatus
+
     if unicode is None:
         unicode = supports_unicode()
-    glyph = STATUS_GLYPHS.get(status, ("?", "?"))[0 if unicode else 1]
-    return f"{glyph} {status}"
+    try:
+        return glyph_and_word(JobStatus(status), ascii_only=not unicode)
+    except ValueError:  # a status this version does not know
+        return f"? {status}"
 
 
 def ok_glyph(ok: bool, *, unicode: bool) -> str:
-    if unicode:
-        return "✔" if ok else "✖"
-    return "+" if ok else "!"
+    """A record's mark: the glyph of a completed or a failed job."""
+    from batchtui.core.jobview import status_glyph
+    from batchtui.core.status import JobStatus
+
+    return status_glyph(JobStatus.COMPLETED if ok else JobStatus.FAILED, ascii_only=not unicode)
 
 
 # --- time -----------------------------------------------------------------------------
@@ -134,16 +126,6 @@ def render_table(
             cells.append(cell if last else cell + " " * (widths[index] - cell_width(cell)))
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
-
-
-def counts_text(counts: RequestCounts) -> str:
-    """`95/100` plus `5 failed` when any failed; `-` before the provider has counted."""
-    if not counts.total:
-        return "-"
-    text = f"{counts.done}/{counts.total}"
-    if counts.failed:
-        text += f" ({counts.failed} failed)"
-    return text
 
 
 # --- JSON -----------------------------------------------------------------------------

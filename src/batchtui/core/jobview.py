@@ -1,8 +1,9 @@
 """How a list of jobs is shown, without a terminal: glyphs, filter, sort, ETA, poll backoff.
 
-The TUI's job list and detail screens render what these functions decide; the CLI may
-reuse the glyphs and the duration format. No textual or rich import here, and no
-pydantic at import time (the TUI imports this module before its first paint).
+The TUI's job list and detail screens render what these functions decide; the CLI shows
+statuses with the same glyphs (one set, with its ASCII fallback) and counts the same way.
+No textual or rich import here, and no pydantic at import time (the TUI imports this
+module before its first paint).
 """
 
 from __future__ import annotations
@@ -83,10 +84,14 @@ def locale_is_utf8(environ: dict[str, str] | None = None) -> bool:
     return False
 
 
+def status_glyph(status: JobStatus, *, ascii_only: bool = False) -> str:
+    return (ASCII_GLYPHS if ascii_only else UNICODE_GLYPHS)[status]
+
+
 def status_label(status: JobStatus, *, ascii_only: bool = False) -> str:
-    """Glyph and word, e.g. `✔ completed` (or `+ completed`): never colour alone."""
-    glyphs = ASCII_GLYPHS if ascii_only else UNICODE_GLYPHS
-    return f"{glyphs[status]} {status.value}"
+    """Glyph and word, e.g. `✔ completed` (or `+ completed`): never colour alone. The CLI
+    and the TUI both show a status this way."""
+    return f"{status_glyph(status, ascii_only=ascii_only)} {status.value}"
 
 
 # Active first (what needs watching), then what went wrong, then what is done.
@@ -284,6 +289,16 @@ def format_age(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "-"
     return f"{format_duration(now - moment)} ago"
+
+
+def counts_text(counts: RequestCounts) -> str:
+    """`95/100` plus `(5 failed)` when any failed; `-` before the provider has counted."""
+    if not counts.total:
+        return "-"
+    text = f"{counts.done}/{counts.total}"
+    if counts.failed:
+        text += f" ({counts.failed} failed)"
+    return text
 
 
 def progress_text(counts: RequestCounts, *, width: int, ascii_only: bool = False) -> str:

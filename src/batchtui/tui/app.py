@@ -152,11 +152,7 @@ class BatchtuiApp(App[int]):
 
     @property
     def active_profile(self) -> str | None:
-        if self.config is None:
-            return None
-        return self.config.settings.default_profile or (
-            next(iter(self.config.profiles)) if len(self.config.profiles) == 1 else None
-        )
+        return self.config.meant_profile() if self.config is not None else None
 
     # --- start-up ---------------------------------------------------------------------
 
@@ -378,19 +374,12 @@ class BatchtuiApp(App[int]):
 
     async def _reconcile_leftovers(self) -> None:
         """Settle jobs a killed submit left in `submitting` (as every CLI command does)."""
-        from batchtui.core.errors import BatchtuiError
-
         assert self.service is not None and self.config is not None
-        for job in list(self.snapshot.jobs.values()):
-            if job.status is not JobStatus.SUBMITTING or job.profile not in self.config.profiles:
-                continue
-            try:
-                settled = await self.service.reconcile(job)
-            except BatchtuiError as exc:
-                self._report_problem(job.profile, f"job {job.id} is still submitting: {exc}")
-                continue
-            if settled.status is not JobStatus.SUBMITTING:
-                self._merge_job(settled)
+        leftovers = await self.service.settle_leftovers(list(self.snapshot.jobs.values()))
+        for job, exc in leftovers.failed:
+            self._report_problem(job.profile, f"job {job.id} is still submitting: {exc}")
+        for settled in leftovers.settled:
+            self._merge_job(settled)
 
     def _report_problem(self, source: str, message: str) -> None:
         """One toast per new problem (not one per failed poll); the status line keeps it."""
@@ -548,19 +537,25 @@ class BatchtuiApp(App[int]):
             confirmed,
         )
 
-    def download_dir(self, target_id: str) -> Path:
-        """`<download_dir>/batchtui-<id>/` (`download_dir` in [settings], else the cwd)."""
-        from batchtui.core.downloads import job_download_dir
+    def download_dir(self, target: str | Job) -> Path:
+        """`<download_dir>/batchtui-<id>/` (`download_dir` in [settings], else the cwd); a
+        job's results folder (`downloads.results_dir`: a shard's is under its group's)."""
+        from batchtui.core.config import Settings
+        from batchtui.core.downloads import job_download_dir, results_dir
         from batchtui.core.errors import BatchtuiError
 
+        def folder(settings: Settings, config_path: Path | None = None) -> Path:
+            if isinstance(target, str):
+                return job_download_dir(settings, target, config_path=config_path)
+            return results_dir(settings, target, config_path=config_path)
+
         if self.config is None:
-            return Path.cwd() / f"batchtui-{target_id}"
+            return folder(Settings()).absolute()
         try:
-            folder = job_download_dir(self.config.settings, target_id, config_path=self.config.path)
-        except BatchtuiError as exc:
+            return folder(self.config.settings, self.config.path).absolute()
+        except BatchtuiError as exc:  # download_dir names an unset variable: the cwd
             self.notify(str(exc), severity="error", markup=False)
-            folder = Path(f"batchtui-{target_id}")
-        return folder.absolute()
+            return folder(Settings()).absolute()
 
     def download_group(self, group_id: str) -> None:
         """Every shard with results, each into `<download dir>/batchtui-<group>/shard-NN/`."""
@@ -571,7 +566,7 @@ class BatchtuiApp(App[int]):
         root = self.download_dir(group_id)
         self.notify(f"Downloading {len(shards)} shards into {root}", markup=False)
         for shard in shards:
-            dest = root / f"shard-{shard.shard_index or 0:02d}"
+            dest = self.download_dir(shard)
             self.run_worker(
                 self._download(shard, dest), group=f"download:{shard.id}", exclusive=True
             )
@@ -587,7 +582,7 @@ class BatchtuiApp(App[int]):
                 markup=False,
             )
             return
-        dest = self.download_dir(job.id)
+        dest = self.download_dir(job)
         self.notify(f"Downloading {job.id} into {dest}", markup=False)
         self.run_worker(self._download(job, dest), group=f"download:{job.id}", exclusive=True)
 

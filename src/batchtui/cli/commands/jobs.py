@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from batchtui.cli.context import CommandContext
 from batchtui.cli.output import (
-    counts_text,
     group_summary,
     iso_utc,
     job_summary,
@@ -24,6 +23,7 @@ from batchtui.cli.output import (
 )
 from batchtui.cli.terminal import inert, supports_unicode
 from batchtui.core.errors import UsageError
+from batchtui.core.jobview import counts_text
 from batchtui.core.models import Job, JobGroup
 from batchtui.core.status import TERMINAL_STATUSES, JobStatus
 

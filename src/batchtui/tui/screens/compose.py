@@ -98,7 +98,7 @@ class ComposeScreen(Screen):
         yield WorkProgress(id="compose-progress")
         config = getattr(self.app, "config", None)
         profiles = sorted(config.profiles) if config is not None else []
-        default_profile = config.settings.default_profile if config is not None else None
+        default_profile = config.meant_profile() if config is not None else None
         default_model = ""
         if config is not None and default_profile in config.profiles:
             default_model = config.profiles[default_profile].model or ""

@@ -138,7 +138,7 @@ class DetailScreen(Screen[None]):
     def load_usage(self) -> None:
         """Usage and cost of the job (and of its retries): the provider's report, else
         counted once from the downloaded files (slow on a GB, hence a thread) and saved."""
-        from batchtui.core.costs import jobs_cost, usage_lines
+        from batchtui.core.costs import job_usage_rows
         from batchtui.core.families import family_of
 
         registry, config = self.app.registry, self.app.config
@@ -146,18 +146,7 @@ class DetailScreen(Screen[None]):
             return
         try:
             family = family_of(registry, self.job)
-            prices = config.price_table()
-            own = jobs_cost([self.job], prices, count=registry)
-            # A job without result files (it never ran) has no usage to wait for.
-            has_files = bool(self.job.output_file_id or self.job.error_file_id)
-            rows = usage_lines(own) if own or has_files else []
-            if family.retries:
-                total = jobs_cost(family.members, prices, count=registry)
-                rows += [
-                    (f"{label} (all)", value)
-                    for label, value in usage_lines(total, jobs=len(family.members))
-                    if label != "of which"
-                ]
+            rows = job_usage_rows(registry, self.job, family.members, config.price_table())
         except Exception:
             return  # the rest still shows; usage waits for the next change
         self.app.call_from_thread(self._usage_loaded, rows, family.members)

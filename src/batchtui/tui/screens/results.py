@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from array import array
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -38,9 +38,6 @@ from batchtui.tui.widgets.line_viewer import CursorView, inert
 from batchtui.tui.widgets.progress import WorkProgress
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
 
-if TYPE_CHECKING:
-    from batchtui.core.config import Config
-
 PREVIEW_PAGE = 100
 # Load the next remote page when the cursor is this close to the last loaded record.
 PREVIEW_MARGIN = 10
@@ -54,20 +51,6 @@ def use_ascii(app: object) -> bool:
 
         return not locale_is_utf8()
     return bool(choice)
-
-
-def results_dir(job: Job, config: Config | None = None) -> Path:
-    """Where `d` downloads a job's results: the same folder as the job list's `d` and the
-    CLI's `download` (`<download_dir>/batchtui-<id>/`, a group's shards under the group's)."""
-    from batchtui.core.config import Settings
-    from batchtui.core.downloads import job_download_dir
-
-    settings = config.settings if config is not None else Settings()
-    config_path = config.path if config is not None else None
-    if job.group_id:
-        folder = job_download_dir(settings, job.group_id, config_path=config_path)
-        return (folder / f"shard-{job.shard_index or 0:02d}").absolute()
-    return job_download_dir(settings, job.id, config_path=config_path).absolute()
 
 
 class ResultsScreen(Screen):
@@ -198,11 +181,22 @@ class ResultsScreen(Screen):
         self._update_title()
 
     def _local_paths(self) -> list[Path]:
+        from batchtui.core.localresults import local_result_paths
+
         if self.path is not None:
             return [self.path]
         assert self.job is not None
-        paths = [self.job.output_path, self.job.error_path]
-        return [path for path in paths if path is not None and path.is_file()]
+        return local_result_paths(self.job)
+
+    def _results_dir(self, job: Job) -> Path:
+        """Where `d` downloads: the folder the CLI's `download` and the job list's `d` use."""
+        from batchtui.core.config import Settings
+        from batchtui.core.downloads import results_dir
+
+        config = getattr(self.app, "config", None)
+        settings = config.settings if config is not None else Settings()
+        config_path = config.path if config is not None else None
+        return results_dir(settings, job, config_path=config_path).absolute()
 
     # --- workers ------------------------------------------------------------------------
 
@@ -303,9 +297,7 @@ class ResultsScreen(Screen):
             progress.show_transfer("downloading", done, total, meter.update(done))
 
         try:
-            await self.app.service.download(
-                job, results_dir(job, getattr(self.app, "config", None)), progress=on_progress
-            )
+            await self.app.service.download(job, self._results_dir(job), progress=on_progress)
             self.job = await asyncio.to_thread(self.app.registry.get_job, job.id)
         except BatchtuiError as exc:
             self._fail(f"download failed: {exc}")
@@ -335,7 +327,7 @@ class ResultsScreen(Screen):
 
         assert self.job is not None
         job = self.job
-        out = results_dir(job, getattr(self.app, "config", None)) / "export.csv"
+        out = self._results_dir(job) / "export.csv"
         progress = self.progress
         meter = TransferMeter()
 

@@ -39,9 +39,11 @@ def estimate_text(
     prices: PriceTable,
     headroom: Headroom | None,
     *,
+    model: str | None = None,
     ascii_only: bool = False,
 ) -> Text:
-    """Tokens and cost (`validate`'s lines, shortened), headroom, and how submit would split."""
+    """Tokens and cost (`validate`'s lines, shortened), headroom, and how submit would split;
+    priced at `model` (`prices.priced_model`: the file's, else the profile's)."""
     from batchtui.core.estimate import format_tokens
     from batchtui.core.prices import PRICES_AS_OF, approx_usd
     from batchtui.core.split import needs_split, plan_split
@@ -55,13 +57,13 @@ def estimate_text(
         f" · {'<=' if ascii_only else '≤'}{format_tokens(estimate.max_output_tokens)} out"
     )
     cost = None
-    if report.model:
-        cost = prices.estimate_cost(report.model, estimate.input_tokens, estimate.max_output_tokens)
+    if model:
+        cost = prices.estimate_cost(model, estimate.input_tokens, estimate.max_output_tokens)
     if cost is not None:
         source = "your prices" if cost.price.source == "config" else f"prices of {PRICES_AS_OF}"
         text.append(f" · {approx_usd(cost.total_usd)} at batch prices ({source})")
-    elif report.model:
-        text.append(f" · no price for {inert(report.model, one_line=True)}")
+    elif model:
+        text.append(f" · no price for {inert(model, one_line=True)}")
     if needs_split(report):
         plan = plan_split(report, limits)
         text.append(f"\nsubmit splits it: {plan.shard_count} shards of ~{plan.per_shard:,}")
@@ -77,7 +79,7 @@ def estimate_text(
 
 def summary_text(report: ValidationReport, limits: Limits, *, ascii_only: bool) -> Text:
     """The verdict, then requests, model, endpoint and size against the limits."""
-    from batchtui.core.formats.limits import format_bytes
+    from batchtui.core.units import format_bytes
 
     text = Text()
     if report.cancelled:
@@ -189,27 +191,31 @@ class ValidateScreen(Screen):
 
     def _profile(self) -> Profile | None:
         config = getattr(self.app, "config", None)
-        if config is not None and config.settings.default_profile in config.profiles:
-            return config.profiles[config.settings.default_profile]
-        return None
+        meant = config.meant_profile() if config is not None else None
+        return config.profiles.get(meant) if meant is not None else None
 
     def _estimate_text(self, report: ValidationReport) -> Text:
         from batchtui.core.prices import PriceTable
 
         config = getattr(self.app, "config", None)
         prices = config.price_table() if config is not None else PriceTable()
+        from batchtui.core.prices import priced_model
+
         headroom = None
         profile, registry = self._profile(), getattr(self.app, "registry", None)
-        if profile is not None and registry is not None and report.model and report.estimate:
+        model = priced_model(report.model, profile.model if profile is not None else None)
+        if profile is not None and registry is not None and model and report.estimate:
             from batchtui.core.quota import headroom_from_registry
 
             try:
                 headroom = headroom_from_registry(
-                    registry, profile, report.model, report.estimate.input_tokens
+                    registry, profile, model, report.estimate.input_tokens
                 )
             except BatchtuiError:
                 headroom = None  # the registry is unreadable: the job list says so
-        return estimate_text(report, self._limits(), prices, headroom, ascii_only=self.ascii_only)
+        return estimate_text(
+            report, self._limits(), prices, headroom, model=model, ascii_only=self.ascii_only
+        )
 
     # --- work -------------------------------------------------------------------------
 

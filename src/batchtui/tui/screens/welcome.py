@@ -185,12 +185,10 @@ class WelcomeScreen(Screen[None]):
     @work(exclusive=True, group="test-connection", exit_on_error=False)
     async def test_connection(self, profile: Profile) -> None:
         from batchtui.core.errors import BatchtuiError
-        from batchtui.core.providers import make_provider
+        from batchtui.core.providers.probe import probe_profile
 
         try:
-            async with make_provider(profile) as provider:
-                async for _batch in provider.list_batches(limit=1):
-                    break
+            await probe_profile(profile)
         except BatchtuiError as exc:
             self._say(f"Failed: {exc}", "$error")
         except Exception as exc:

@@ -181,9 +181,3 @@ class DemoRun:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-def run_demo(no_mouse: bool = False, debug: bool = False) -> int:
-    from batchtui.tui.app import BatchtuiApp, run_app
-
-    return run_app(BatchtuiApp(demo=DemoRun(), debug=debug), no_mouse=no_mouse, debug=debug)

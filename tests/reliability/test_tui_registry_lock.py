@@ -96,5 +96,5 @@ async def test_keys_answer_while_another_process_holds_the_registry_locked(
         while counting.retrieves == polls_before:
             assert time.monotonic() < deadline, "the poll never got through after the lock"
             await pilot.pause(0.1)
-        assert not app._reported_problems, app._reported_problems
+        assert not app.monitor.reported_problems, app._reported_problems
     registry.close()

@@ -34,6 +34,7 @@ from batchtui.core.compose import (
     preview_lines,
 )
 from batchtui.core.errors import BatchtuiError
+from batchtui.tui.shell import shell
 from batchtui.tui.widgets.line_viewer import inert
 from batchtui.tui.widgets.progress import WorkProgress
 
@@ -103,7 +104,7 @@ class ComposeScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(Text("Compose a batch input"), id="compose-title")
         yield WorkProgress(id="compose-progress")
-        config = getattr(self.app, "config", None)
+        config = shell(self).config
         profiles = sorted(config.profiles) if config is not None else []
         default_profile = config.settings.default_profile if config is not None else None
         default_model = ""
@@ -334,7 +335,7 @@ class ComposeScreen(Screen):
         if self._select("compose-profile") is None:
             self.notify("profile: choose where to submit.", severity="error", markup=False)
             return
-        if getattr(self.app, "service", None) is None:
+        if shell(self).service is None:
             self.notify(
                 "Submitting needs the job service, which is not ready.",
                 severity="error",
@@ -398,10 +399,12 @@ class ComposeScreen(Screen):
             progress.start(f"submitting shard {index}/{count} to {profile}", None)
 
         try:
-            plan = await asyncio.to_thread(self.app.service.plan_submit, path, profile)
+            service = shell(self).service
+            assert service is not None
+            plan = await asyncio.to_thread(service.plan_submit, path, profile)
             for warning in plan.warnings():
                 self.notify(warning, severity="warning", timeout=15, markup=False)
-            submitted = await self.app.service.submit_file(
+            submitted = await service.submit_file(
                 path,
                 profile,
                 plan=plan,

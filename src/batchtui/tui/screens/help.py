@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
@@ -17,17 +16,6 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.dom import DOMNode
 
-# (section title, module, class name): screens of the other half of the TUI are optional.
-SECTIONS: tuple[tuple[str, str, str], ...] = (
-    ("Everywhere", "batchtui.tui.app", "BatchtuiApp"),
-    ("Job list", "batchtui.tui.screens.jobs", "JobsScreen"),
-    ("Job list: moving", "batchtui.tui.widgets.job_table", "JobTable"),
-    ("Job detail", "batchtui.tui.screens.detail", "DetailScreen"),
-    ("Results", "batchtui.tui.screens.results", "ResultsScreen"),
-    ("Validate", "batchtui.tui.screens.validate", "ValidateScreen"),
-    ("Compose", "batchtui.tui.screens.compose", "ComposeScreen"),
-    ("Confirm", "batchtui.tui.screens.confirm", "ConfirmScreen"),
-)
 
 # Keys the framework gives every app, and the table's arrows, worth listing too.
 BUILTIN_KEYS: tuple[tuple[str, str], ...] = (
@@ -37,11 +25,30 @@ BUILTIN_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _load(module: str, name: str) -> type[DOMNode] | None:
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
+def sections() -> list[tuple[str, type[DOMNode]]]:
+    """(section title, the class whose bindings it lists), in the order help shows them.
+
+    Imported here, not at the top: the screens' modules import this one's neighbours, and
+    the help screen is built only when asked for."""
+    from batchtui.tui.app import BatchtuiApp
+    from batchtui.tui.screens.compose import ComposeScreen
+    from batchtui.tui.screens.confirm import ConfirmScreen
+    from batchtui.tui.screens.detail import DetailScreen
+    from batchtui.tui.screens.jobs import JobsScreen
+    from batchtui.tui.screens.results import ResultsScreen
+    from batchtui.tui.screens.validate import ValidateScreen
+    from batchtui.tui.widgets.job_table import JobTable
+
+    return [
+        ("Everywhere", BatchtuiApp),
+        ("Job list", JobsScreen),
+        ("Job list: moving", JobTable),
+        ("Job detail", DetailScreen),
+        ("Results", ResultsScreen),
+        ("Validate", ValidateScreen),
+        ("Compose", ComposeScreen),
+        ("Confirm", ConfirmScreen),
+    ]
 
 
 def bindings_of(node_class: type[DOMNode]) -> list[Binding]:
@@ -51,10 +58,7 @@ def bindings_of(node_class: type[DOMNode]) -> list[Binding]:
 
 
 def help_sections(app: App[object]) -> Iterator[tuple[str, list[tuple[str, str]]]]:
-    for title, module, name in SECTIONS:
-        node_class = _load(module, name)
-        if node_class is None:
-            continue
+    for title, node_class in sections():
         rows: dict[str, str] = {}
         for binding in bindings_of(node_class):
             description = binding.tooltip or binding.description

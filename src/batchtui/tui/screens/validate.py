@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.resultfile import LineIndex
+from batchtui.tui.shell import shell
 from batchtui.tui.widgets.line_viewer import LineViewer, inert
 from batchtui.tui.widgets.progress import WorkProgress
 
@@ -188,28 +189,40 @@ class ValidateScreen(Screen):
         return limits_for_kind(profile.kind if profile is not None else None)
 
     def _profile(self) -> Profile | None:
-        config = getattr(self.app, "config", None)
+        config = shell(self).config
         if config is not None and config.settings.default_profile in config.profiles:
             return config.profiles[config.settings.default_profile]
         return None
 
-    def _estimate_text(self, report: ValidationReport) -> Text:
+    def _estimate_text(self, report: ValidationReport, headroom: Headroom | None = None) -> Text:
         from batchtui.core.prices import PriceTable
 
-        config = getattr(self.app, "config", None)
+        config = shell(self).config
         prices = config.price_table() if config is not None else PriceTable()
-        headroom = None
-        profile, registry = self._profile(), getattr(self.app, "registry", None)
-        if profile is not None and registry is not None and report.model and report.estimate:
-            from batchtui.core.quota import headroom_from_registry
-
-            try:
-                headroom = headroom_from_registry(
-                    registry, profile, report.model, report.estimate.input_tokens
-                )
-            except BatchtuiError:
-                headroom = None  # the registry is unreadable: the job list says so
         return estimate_text(report, self._limits(), prices, headroom, ascii_only=self.ascii_only)
+
+    def _show_summary(self, report: ValidationReport, headroom: Headroom | None = None) -> None:
+        summary = summary_text(report, self._limits(), ascii_only=self.ascii_only)
+        summary.append_text(self._estimate_text(report, headroom))
+        self.query_one("#validate-summary", Static).update(summary)
+
+    @work(exclusive=True, group="headroom", exit_on_error=False)
+    async def _load_headroom(self, report: ValidationReport) -> None:
+        """The profile's queue headroom (a registry read): added to the summary once known,
+        so a locked registry delays only this line."""
+        from batchtui.core.quota import headroom_from_registry
+
+        profile, registry = self._profile(), shell(self).registry
+        if profile is None or registry is None or not report.model or not report.estimate:
+            return
+        try:
+            headroom = await registry.run(
+                headroom_from_registry, profile, report.model, report.estimate.input_tokens
+            )
+        except BatchtuiError:
+            return  # the registry is unreadable: the job list says so
+        if self.report is report:
+            self._show_summary(report, headroom)
 
     # --- work -------------------------------------------------------------------------
 
@@ -253,9 +266,8 @@ class ValidateScreen(Screen):
         self.query_one(WorkProgress).finish()
         self.report, self.index = message.report, message.index
         self.query_one(LineViewer).show_index(self.index)
-        summary = summary_text(message.report, self._limits(), ascii_only=self.ascii_only)
-        summary.append_text(self._estimate_text(message.report))
-        self.query_one("#validate-summary", Static).update(summary)
+        self._show_summary(message.report)
+        self._load_headroom(message.report)
         table = self.query_one(DataTable)
         table.clear()
         glyphs = {"error": "x" if self.ascii_only else "✖", "warning": "!"}

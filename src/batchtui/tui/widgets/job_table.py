@@ -27,6 +27,7 @@ from batchtui.core.jobview import (
     printable,
     progress_text,
 )
+from batchtui.tui.shell import shell
 from batchtui.tui.widgets.status import status_text, tone_style
 
 if TYPE_CHECKING:
@@ -207,7 +208,7 @@ class JobTable(DataTable[Text]):
         from batchtui.core.costs import listed_cost
         from batchtui.core.prices import PriceTable
 
-        config = getattr(self.app, "config", None)
+        config = shell(self).config
         if self._prices is None or self._prices[0] is not config:
             self._prices = (config, config.price_table() if config is not None else PriceTable())
         return listed_cost(job, self._prices[1])

@@ -229,7 +229,7 @@ class BatchtuiApp(App[int]):
             interval = self.refresh_seconds or (
                 config.settings.registry_refresh_seconds if config else 2.0
             )
-            self.set_interval(interval, self.reload_registry, name="registry")
+            self.set_interval(interval, self._tick, name="registry")
             if self.poll_enabled:
                 self.set_interval(1.0, self.poll_due_jobs, name="poll")
         if self.poll_enabled:
@@ -247,6 +247,12 @@ class BatchtuiApp(App[int]):
             from batchtui.tui.screens.welcome import WelcomeScreen
 
             self.push_screen(WelcomeScreen())
+
+    def _tick(self) -> None:
+        self.reload_registry()
+        self.run_worker(
+            self.monitor.reload_config_if_saved, group="config", exclusive=True, exit_on_error=False
+        )
 
     def reload_registry(self, force: bool = False) -> None:
         """Re-read the registry when another writer (the CLI, another login node) changed it."""

@@ -99,6 +99,8 @@ class JobMonitor:
         self.data_version: int | None = None
         self.polling: set[str] = set()
         self.reported_problems: dict[str, str] = {}
+        # (mtime_ns, size) of config.toml when last read: saving the file reloads it.
+        self._config_stamp: tuple[int, int] | None = None
 
     # --- loading --------------------------------------------------------------------------
 
@@ -116,6 +118,7 @@ class JobMonitor:
             self._rebuild_service()
             self.events.config_loaded(self.config)
             return True
+        self._config_stamp = await asyncio.to_thread(_config_stamp)
         try:
             config = await asyncio.to_thread(load_config)
         except BatchtuiError as exc:
@@ -130,6 +133,14 @@ class JobMonitor:
         self.events.config_loaded(config)
         self._publish(config_problem=None)
         return True
+
+    async def reload_config_if_saved(self) -> bool:
+        """Read config.toml again when it was saved since the last read (the user fixed it)."""
+        if self._config_given:
+            return False
+        if await asyncio.to_thread(_config_stamp) == self._config_stamp:
+            return False
+        return await self.reload_config()
 
     def adopt_config(self, config: Config) -> None:
         """A config just read by someone else (a profile saved from a form)."""
@@ -330,3 +341,14 @@ class JobMonitor:
                 log.exception("closing provider connections failed")
         if self.registry is not None:
             self.registry.shutdown()
+
+
+def _config_stamp() -> tuple[int, int] | None:
+    """(mtime_ns, size) of config.toml, None when there is none (or it cannot be seen)."""
+    from batchtui.core.paths import config_path
+
+    try:
+        info = config_path().stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size

@@ -179,6 +179,7 @@ class JobsScreen(Screen[None]):
                 updated_at=snapshot.updated_at,
                 loading=snapshot.loading,
                 problem=snapshot.problem,
+                config_problem=snapshot.config_problem,
             ),
             now,
         )

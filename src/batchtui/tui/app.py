@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -45,6 +46,7 @@ log = logging.getLogger("batchtui.tui")
 
 EXIT_AFTER_FIRST_PAINT_ENV = "BATCHTUI_EXIT_AFTER_FIRST_PAINT"
 DEBUG_LOG_NAME = "tui-debug.log"
+DEFAULT_EXECUTOR_THREADS = 64
 
 
 class DemoSession(Protocol):
@@ -68,7 +70,17 @@ class BatchtuiApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="help", tooltip="Every key of every screen"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave batchtui"),
+        Binding(
+            "ctrl+z",
+            "suspend_process",
+            "Suspend",
+            show=False,
+            id="suspend",
+            tooltip="Back to the shell; `fg` returns",
+        ),
     ]
+    # Textual's own palette entries the app's "All keys" (and the screens) already cover.
+    HIDDEN_SYSTEM_COMMANDS: ClassVar[frozenset[str]] = frozenset({"Keys", "Maximize", "Minimize"})
 
     def __init__(
         self,
@@ -197,7 +209,14 @@ class BatchtuiApp(App[int]):
         return JobsScreen()
 
     def on_mount(self) -> None:
-        loop_guard.guard(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        loop_guard.guard(loop)
+        # The job service's registry calls wait in the loop's default executor while another
+        # process holds the file locked; with the default handful of threads a few such
+        # waits (a download, a retry, a poll) would starve every other `to_thread` call.
+        loop.set_default_executor(
+            ThreadPoolExecutor(max_workers=DEFAULT_EXECUTOR_THREADS, thread_name_prefix="tui")
+        )
         self.call_after_refresh(self._after_first_paint)
 
     def on_unmount(self) -> None:
@@ -347,8 +366,14 @@ class BatchtuiApp(App[int]):
             self.pop_screen()
         self.load()
 
+    def action_help_quit(self) -> None:
+        """ctrl+c: say how this app quits (Textual's own message names ctrl+q)."""
+        self.notify("Press q to quit batchtui (ctrl+z suspends it)", title="Quit?", markup=False)
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title not in self.HIDDEN_SYSTEM_COMMANDS:
+                yield command
         yield SystemCommand(
             "Refresh jobs", "Re-read the registry and poll running jobs", self.action_refresh
         )

@@ -324,12 +324,15 @@ class JobMonitor:
         self.reported_problems[source] = key
         self.events.problem(source, message, first=first)
 
-    async def release_leases(self) -> None:
-        """Another TUI takes over polling at once, not when the leases expire."""
+    async def release_leases(self, *, wait: float = 2.0) -> None:
+        """Another TUI takes over polling at once, not when the leases expire. At most
+        `wait` seconds: quitting never waits for a locked registry (the leases expire)."""
         if self.registry is None:
             return
         try:
-            await self.registry.release_poll_leases(self.lease_holder)
+            await asyncio.wait_for(self.registry.release_poll_leases(self.lease_holder), wait)
+        except TimeoutError:
+            log.warning("registry locked: poll leases left to expire")
         except Exception:
             log.exception("releasing poll leases failed")
 

@@ -60,6 +60,7 @@ class ComposeScreen(Screen):
         & .field { height: 1; margin-bottom: 0; }
         & .field > Label { width: 14; padding: 0 1; color: $text-muted; }
         & .field > Input { width: 1fr; height: 1; border: none; padding: 0 1; }
+        & .field > Input.-invalid { border: none; color: $text-error; }
         & .field > Select { width: 1fr; }
         & .field > .half { width: 1fr; }
         & #compose-columns { padding: 0 1 0 15; color: $text-muted; height: auto; max-height: 2; }
@@ -162,11 +163,21 @@ class ComposeScreen(Screen):
             )
             yield from self._field(
                 "max tokens",
-                Input(placeholder="optional", type="integer", id="compose-max-tokens"),
+                Input(
+                    placeholder="optional",
+                    type="integer",
+                    valid_empty=True,  # empty is "not set", not an error to frame in red
+                    id="compose-max-tokens",
+                ),
             )
             yield from self._field(
                 "temperature",
-                Input(placeholder="optional, 0 to 2", type="number", id="compose-temperature"),
+                Input(
+                    placeholder="optional, 0 to 2",
+                    type="number",
+                    valid_empty=True,
+                    id="compose-temperature",
+                ),
             )
             yield from self._field(
                 "output", Input(placeholder="where to write the JSONL", id="compose-output")

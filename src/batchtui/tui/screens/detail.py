@@ -26,6 +26,7 @@ from batchtui.core.models import TIMESTAMP_FIELDS
 from batchtui.tui.shell import shell
 from batchtui.tui.widgets.progress import WorkProgress, show_transfer
 from batchtui.tui.widgets.status import TONE_VARIABLES
+from batchtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
@@ -95,13 +96,13 @@ class DetailScreen(Screen[None]):
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-text")
         yield WorkProgress(id="transfer")
-        yield Static(id="status-line")
+        yield StatusLine(id="status-line")
         yield Footer()
 
     def on_mount(self) -> None:
         shell(self).jobs_signal.subscribe(self, self._on_snapshot)
         shell(self).activity_signal.subscribe(
-            self, lambda message: self.query_one("#status-line", Static).update(Content(message))
+            self, lambda message: self.query_one(StatusLine).show(message)
         )
         shell(self).transfer_signal.subscribe(
             self,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Grid, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -71,27 +71,36 @@ def help_sections(app: App[object]) -> Iterator[tuple[str, list[tuple[str, str]]
 
 
 class HelpScreen(Screen[None]):
+    DEFAULT_CSS = """
+    HelpScreen {
+        & .help-title { margin-top: 1; text-style: bold; }
+        & #help-heading { text-style: bold; color: $accent; }
+        /* Two columns: a wrapped description stays in its own column (hanging indent). */
+        & .help-rows {
+            layout: grid; grid-size: 2; grid-columns: 20 1fr; grid-rows: auto; height: auto;
+        }
+        & .help-keys { padding-left: 2; color: $primary; }
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "Close", id="help.close"),
-        Binding("j", "scroll_down", "Down", show=False),
-        Binding("k", "scroll_up", "Up", show=False),
+        Binding("j,down", "scroll_down", "Down", show=False, id="help.down"),
+        Binding("k,up", "scroll_up", "Up", show=False, id="help.up"),
+        Binding("g,home", "scroll_top", "Top", show=False, id="help.top"),
+        Binding("G,end", "scroll_bottom", "Bottom", show=False, id="help.bottom"),
     ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Static(self._content(), id="help-text")
+            yield Static("batchtui keys", id="help-heading")
+            sections = [*help_sections(self.app), ("Terminal", list(BUILTIN_KEYS))]
+            for title, rows in sections:
+                yield Static(title, classes="help-title")
+                with Grid(classes="help-rows"):
+                    for keys, description in rows:
+                        yield Static(Content(keys), classes="help-keys")
+                        yield Static(Content(description), classes="help-description")
         yield Footer()
-
-    def _content(self) -> Content:
-        parts: list[Content | tuple[str, str] | str] = [("batchtui keys", "bold $accent"), "\n"]
-        for title, rows in help_sections(self.app):
-            parts += ["\n", (title, "bold"), "\n"]
-            for keys, description in rows:
-                parts += [(f"  {keys:<16}", "$primary"), f" {description}\n"]
-        parts += ["\n", ("Terminal", "bold"), "\n"]
-        for keys, description in BUILTIN_KEYS:
-            parts += [(f"  {keys:<16}", "$primary"), f" {description}\n"]
-        return Content.assemble(*parts)
 
     def action_close(self) -> None:
         self.dismiss()
@@ -101,3 +110,9 @@ class HelpScreen(Screen[None]):
 
     def action_scroll_up(self) -> None:
         self.query_one(VerticalScroll).scroll_up(animate=False)
+
+    def action_scroll_top(self) -> None:
+        self.query_one(VerticalScroll).scroll_home(animate=False)
+
+    def action_scroll_bottom(self) -> None:
+        self.query_one(VerticalScroll).scroll_end(animate=False)

@@ -29,6 +29,7 @@ from batchtui.tui.shell import shell
 from batchtui.tui.widgets.header import AppHeader, HeaderState
 from batchtui.tui.widgets.job_table import JobTable
 from batchtui.tui.widgets.progress import WorkProgress, show_transfer
+from batchtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -87,7 +88,7 @@ class JobsScreen(Screen[None]):
         yield Static(id="empty-hint")
         yield Input(placeholder="filter: text, status:failed, profile:NAME, !word", id="filter")
         yield WorkProgress(id="transfer")
-        yield Static(id="status-line")
+        yield StatusLine(id="status-line")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -108,7 +109,7 @@ class JobsScreen(Screen[None]):
         self._show(snapshot)
 
     def _on_activity(self, message: str) -> None:
-        self.query_one("#status-line", Static).update(Content(message))
+        self.query_one(StatusLine).show(message)
 
     def _on_transfer(self, transfer: Transfer) -> None:
         show_transfer(self.query_one("#transfer", WorkProgress), transfer)

@@ -151,7 +151,7 @@ class ValidateScreen(Screen):
         yield Static(id="validate-title")
         yield Input(
             str(self.path) if self.path else "",
-            placeholder="path of a .jsonl batch input (enter validates, o picks a file)",
+            placeholder="path of a .jsonl batch input (enter validates, ctrl+o picks a file)",
             id="validate-path",
         )
         yield WorkProgress(id="validate-progress")
@@ -173,7 +173,7 @@ class ValidateScreen(Screen):
             self.query_one(DataTable).focus()
         else:
             self.query_one("#validate-summary", Static).update(
-                Text("Type a path above, or press o to pick a file.")
+                Text("Type a path above, or press ctrl+o to pick a file.")
             )
             self.query_one("#validate-path", Input).focus()
 
@@ -321,7 +321,8 @@ class ValidateScreen(Screen):
 
     @on(DataTable.RowHighlighted, "#validate-problems")
     def _problem_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self.report is None or event.row_key.value is None:
+        # No row key: the table was cleared under the cursor (a new validation started).
+        if self.report is None or event.row_key is None or event.row_key.value is None:
             return
         problem = self.report.problems[int(event.row_key.value)]
         self.query_one("#validate-detail", Static).update(
@@ -357,7 +358,7 @@ class ValidateScreen(Screen):
 
     def action_revalidate(self) -> None:
         if self.path is None:
-            self.notify("No file yet: press o to pick one.", severity="warning", markup=False)
+            self.notify("No file yet: press ctrl+o to pick one.", severity="warning", markup=False)
             return
         self.validate(self.path)
 

@@ -66,6 +66,12 @@ def _clip(text: str, width: int, ellipsis: str) -> str:
 class JobTable(DataTable[Text]):
     """Rows are keyed by job id; `sync` applies the difference to the wanted list."""
 
+    DEFAULT_CSS = """
+    /* 16 colours: the fixed Name column is the default foreground on cyan in Textual's
+       ANSI theme, unreadable where that default is light; black on cyan reads. */
+    JobTable:ansi > .datatable--fixed { color: ansi_black; }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         # The table's own enter (select a row) opens the detail: say so in the footer.
         Binding("enter", "select_cursor", "Detail", id="table.detail"),

@@ -84,7 +84,8 @@ async def test_help_lists_every_screens_keys_and_closes(tmp_path: Path) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("#help-text", Static).render())
+        await pilot.pause()
+        text = "\n".join(str(part.render()) for part in app.screen.query(Static))
         for expected in ("Job list", "Job detail", "Sort by status", "Cancel job", "Copy id", "^d"):
             assert expected in text
         await pilot.press("j", "k", "question_mark")

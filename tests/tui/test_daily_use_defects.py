@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ViewerApp, result_line, wait_for, write_jsonl
 from rich.color import Color as RichColor
 from rich.segment import Segment
 from test_shell_fixtures import make_app, settle
@@ -23,6 +22,7 @@ from batchtui.tui.widgets.file_picker import FilePicker
 from batchtui.tui.widgets.job_table import JobTable
 from batchtui.tui.widgets.record_view import RecordTable
 from batchtui.tui.widgets.status_line import StatusLine
+from conftest import ViewerApp, result_line, wait_for, write_jsonl
 
 DEFAULT = RichColor.default()
 

@@ -195,3 +195,27 @@ async def test_ctrl_c_names_q_and_ctrl_z_is_bound_to_suspend(tmp_path: Path) -> 
         assert "q to quit" in said and "ctrl+q" not in said
         bound = app.screen.active_bindings["ctrl+z"].binding
         assert bound.action == "suspend_process"
+
+
+# --- 12: a profile filter matches the profile, an impossible status says so ----------------
+
+
+async def test_profile_filter_is_exact_and_a_bogus_status_lists_the_valid_ones(
+    tmp_path: Path,
+) -> None:
+    from test_shell_fixtures import sample_jobs
+
+    jobs = sample_jobs()
+    jobs[0] = jobs[0].model_copy(update={"profile": "demo-gateway"})
+    app = make_app(tmp_path, jobs=jobs)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(JobTable)
+        await pilot.press("slash", *"profile:demo", "enter")
+        await pilot.pause()
+        shown = set(table.job_ids())
+        assert shown == {job.id for job in jobs if job.profile == "demo"}
+        await pilot.press("escape", "slash", *"status:bogus")
+        await pilot.pause()
+        said = app.screen.query_one(StatusLine).message
+        assert "status:bogus" in said and "in_progress" in said and "completed" in said

@@ -129,6 +129,10 @@ FILTER_FIELDS: dict[str, Callable[[Job], Iterable[str | None]]] = {
 }
 
 
+# Fields whose values are names, matched whole: `profile:demo` is not `demo-gateway`.
+EXACT_FILTER_FIELDS = frozenset({"profile", "kind"})
+
+
 def _searchable_text(job: Job) -> Iterable[str | None]:
     return (job.id, job.remote_id, job.name, job.profile, job.model, job.status.value, job.kind)
 
@@ -141,7 +145,12 @@ class FilterTerm:
 
     def matches(self, job: Job) -> bool:
         values = FILTER_FIELDS[self.field](job) if self.field else _searchable_text(job)
-        found = any(self.value in candidate.lower() for candidate in values if candidate)
+        if self.field in EXACT_FILTER_FIELDS:
+            found = any(self.value == candidate.lower() for candidate in values if candidate)
+        elif self.field == "status":  # a status or the start of one: `status:fail`
+            found = any(candidate.startswith(self.value) for candidate in values if candidate)
+        else:
+            found = any(self.value in candidate.lower() for candidate in values if candidate)
         return found != self.negate
 
 
@@ -155,6 +164,8 @@ class JobFilter:
 
     text: str = ""
     terms: tuple[FilterTerm, ...] = ()
+    # Terms that can match no job whatever the jobs are (`status:bogus`), said in words.
+    problems: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -169,6 +180,7 @@ class JobFilter:
 
 def parse_filter(text: str) -> JobFilter:
     terms = []
+    problems = []
     for word in text.split():
         negate = word.startswith("!")
         if negate:
@@ -180,7 +192,10 @@ def parse_filter(text: str) -> JobFilter:
             term = FilterTerm(value=word.lower(), negate=negate)
         if term.value:
             terms.append(term)
-    return JobFilter(text=text, terms=tuple(terms))
+        if term.field == "status" and not any(s.value.startswith(term.value) for s in JobStatus):
+            valid = ", ".join(status.value for status in JobStatus)
+            problems.append(f"status:{term.value} is no status (statuses: {valid})")
+    return JobFilter(text=text, terms=tuple(terms), problems=tuple(problems))
 
 
 # --- sort --------------------------------------------------------------------------------

@@ -298,6 +298,8 @@ class JobsScreen(Screen[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.job_filter = parse_filter(event.value)
+        for problem in self.job_filter.problems:
+            self.query_one(StatusLine).show(problem)
         self._show(shell(self).snapshot)
 
     @on(Input.Submitted, "#filter")

@@ -214,3 +214,22 @@ async def test_a_poll_takes_the_lease_and_release_gives_it_back(
     assert await monitor.registry.poll_lease_holder(running.id) is None
     await monitor.aclose()
     registry.close()
+
+
+async def test_a_key_variable_that_is_not_set_is_not_retried_on_a_timer(tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "registry.sqlite3")
+    registry.add_job(job(1))
+    profile = Profile(name="sim", base_url="http://127.0.0.1:9/v1", api_key_env=KEY_ENV)
+    config = Config(path=tmp_path / "c.toml", profiles={"sim": profile})
+    await _guard_this_loop()
+    events = Events()
+    monitor = JobMonitor(events, config=config, registry=registry, clock=lambda: 1000.0)
+    await monitor.load()
+    (due,) = monitor.take_due()
+    await monitor.poll(due)
+    ((source, message, first),) = events.problems
+    assert source == "sim" and first and KEY_ENV in message
+    assert "retrying" not in message and "press r" in message
+    assert monitor.schedule.next_wait(due.id) == monitor.schedule.cap
+    await monitor.aclose()
+    registry.close()

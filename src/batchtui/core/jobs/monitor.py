@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from batchtui.core.errors import BatchtuiError
+from batchtui.core.errors import BatchtuiError, ConfigError
 from batchtui.core.jobview import PollSchedule, printable
 from batchtui.core.leases import lease_seconds, new_lease_holder
 from batchtui.core.status import JobStatus
@@ -282,6 +282,10 @@ class JobMonitor:
                 updated, _asked = await service.poll(
                     job, holder=self.lease_holder, lease_seconds=lease_seconds(interval)
                 )
+        except ConfigError as exc:
+            # A key variable not set, a profile gone: no retry can fix it, `r` after the fix.
+            self.schedule.failed(job.id, self._clock(), self.schedule.cap)
+            self.report_problem(job.profile, f"{exc} (fix it, then press r)")
         except BatchtuiError as exc:
             wait = self.schedule.failed(job.id, self._clock(), interval)
             self.report_problem(job.profile, f"{exc}{RETRYING_MARK} in {wait:.0f}s)")

@@ -37,7 +37,12 @@ from batchtui.core.config import Profile
 from batchtui.core.errors import ConfigError, InputFileError, NotFoundError, ProviderError
 from batchtui.core.fsutil import atomic_output
 from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile
-from batchtui.core.providers.base import TAG_METADATA_KEY, BatchProvider, ProgressCallback
+from batchtui.core.providers.base import (
+    TAG_METADATA_KEY,
+    BatchProvider,
+    CannotDelete,
+    ProgressCallback,
+)
 from batchtui.core.providers.google_common import (
     LOGGER,
     GoogleApiClient,
@@ -54,6 +59,7 @@ from batchtui.core.providers.google_wire import (
     parse_gemini_operation,
 )
 from batchtui.core.providers.http import RetryPolicy
+from batchtui.core.providers.netpolicy import NetworkPolicy
 from batchtui.core.providers.openai_wire import WireFormatError
 from batchtui.core.status import JobStatus
 
@@ -130,7 +136,7 @@ class GeminiProvider(BatchProvider):
             model=profile.model,
             timeout=profile.timeout,
             debug=debug,
-            retry=retry,
+            retry=retry or NetworkPolicy.from_profile(profile),
         )
 
     async def aclose(self) -> None:
@@ -384,6 +390,17 @@ class GeminiProvider(BatchProvider):
         """Delete the batch resource (not its responses file)."""
         route = f"/{API_VERSION}/batches/{resource_id(batch_id, 'batches')}"
         await self.http.request_json("DELETE", route, idempotent=True)
+
+    async def delete_file(self, file_id: str) -> bool:
+        """Uploaded inputs and file results; inline inputs and results live in the batch."""
+        if file_id.startswith(INLINE_PREFIX) or batch_of_inline_results(file_id):
+            raise CannotDelete(f"{self.label}: inline requests and answers live in the batch")
+        route = f"/{API_VERSION}/files/{resource_id(file_id, 'files')}"
+        try:
+            await self.http.request_json("DELETE", route, idempotent=True, call=f"DELETE {route}")
+        except NotFoundError:
+            return False
+        return True
 
     # --- results -------------------------------------------------------------------------
 

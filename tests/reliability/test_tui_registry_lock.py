@@ -315,12 +315,16 @@ async def test_every_key_of_every_screen_answers_as_fast_with_the_registry_locke
 
     assert len(free) >= 40 and free.keys() == locked.keys(), sorted(free)
     # A key is answered within 1.5x its time with the registry free: its fastest locked
-    # round against its slowest free one. On a shared machine one key's time swings from
-    # a millisecond to a second from round to round; a key waiting on the lock instead
-    # takes the whole 10 s in every round, so the comparison still fails it.
+    # round against its slowest free one, and no less than the 95th percentile of every
+    # free key's time in this run. On a shared machine one key's time swings from a
+    # millisecond to half a second between rounds; a key waiting on the lock takes the
+    # whole lock (10 s) in every round instead, far past either.
+    every_free = sorted(seconds for times in free.values() for seconds in times)
+    noise = every_free[int(0.95 * (len(every_free) - 1))]
     slow = {
         case: (round(min(locked[case]), 4), round(max(free[case]), 4))
         for case in free
-        if min(locked[case]) > 1.5 * max(free[case])
+        if min(locked[case]) > 1.5 * max(max(free[case]), noise)
     }
-    assert not slow, slow
+    assert not slow, (slow, round(noise, 4))
+    assert noise < EVERY_KEY_LOCK_SECONDS / 1.5 / 2  # so a key stuck on the lock still fails

@@ -91,9 +91,9 @@ async def test_keys_answer_while_another_process_holds_the_registry_locked(
         )
         assert holder.poll() is None, "the lock was released before the keys were timed"
         assert time.monotonic() - locked_at < LOCK_SECONDS
-        # A blocked event loop would answer only after the lock (seconds); a loaded CI
-        # machine still answers a key well within one.
-        assert opened < 1.0 and closed < 1.0, (opened, closed)
+        # Answered while the lock is still held (a blocked loop would answer only after
+        # it); how fast against the registry free is the every-key test's to say.
+        assert opened < LOCK_SECONDS and closed < LOCK_SECONDS, (opened, closed)
         assert counting.retrieves == polls_before  # still waiting on the lock
 
         holder.wait(timeout=10)

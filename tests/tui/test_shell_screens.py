@@ -85,7 +85,11 @@ async def test_help_lists_every_screens_keys_and_closes(tmp_path: Path) -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.pause()
-        text = "\n".join(str(part.render()) for part in app.screen.query(Static))
+        text = "\n".join(
+            "".join(segment.text for segment in part.render_line(y))
+            for part in app.screen.query(Static)
+            for y in range(part.size.height)
+        )
         for expected in ("Job list", "Job detail", "Sort by status", "Cancel job", "Copy id", "^d"):
             assert expected in text
         await pilot.press("j", "k", "question_mark")

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid, VerticalScroll
-from textual.content import Content
+from textual.color import Color
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -16,6 +19,8 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.dom import DOMNode
 
+
+KEYS_WIDTH = 18
 
 # Keys the framework gives every app, and the table's arrows, worth listing too.
 BUILTIN_KEYS: tuple[tuple[str, str], ...] = (
@@ -75,11 +80,7 @@ class HelpScreen(Screen[None]):
     HelpScreen {
         & .help-title { margin-top: 1; text-style: bold; }
         & #help-heading { text-style: bold; color: $accent; }
-        /* Two columns: a wrapped description stays in its own column (hanging indent). */
-        & .help-rows {
-            layout: grid; grid-size: 2; grid-columns: 20 1fr; grid-rows: auto; height: auto;
-        }
-        & .help-keys { padding-left: 2; color: $primary; }
+        & .help-rows { padding-left: 2; }
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -96,11 +97,24 @@ class HelpScreen(Screen[None]):
             sections = [*help_sections(self.app), ("Terminal", list(BUILTIN_KEYS))]
             for title, rows in sections:
                 yield Static(title, classes="help-title")
-                with Grid(classes="help-rows"):
-                    for keys, description in rows:
-                        yield Static(Content(keys), classes="help-keys")
-                        yield Static(Content(description), classes="help-description")
+                yield Static(self._rows(rows), classes="help-rows")
         yield Footer()
+
+    def _rows(self, rows: list[tuple[str, str]]) -> Table:
+        """Keys and descriptions in two columns: a wrapped description stays in its own
+        column. One widget per section: help opens and closes at once."""
+        table = Table.grid(padding=(0, 1))
+        table.add_column(width=KEYS_WIDTH, no_wrap=True, style=self._primary())
+        table.add_column(ratio=1)
+        for keys, description in rows:
+            table.add_row(Text(keys), Text(description))
+        return table
+
+    def _primary(self) -> Style:
+        try:
+            return Style(color=Color.parse(self.app.theme_variables["primary"]).rich_color)
+        except Exception:  # a theme without a usable $primary: plain keys
+            return Style.null()
 
     def action_close(self) -> None:
         self.dismiss()

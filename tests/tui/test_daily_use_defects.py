@@ -228,3 +228,36 @@ async def test_profile_filter_is_exact_and_a_bogus_status_lists_the_valid_ones(
         await pilot.pause()
         said = app.screen.query_one(StatusLine).message
         assert "status:bogus" in said and "in_progress" in said and "completed" in said
+
+
+# --- 1: elapsed of an ended job does not move when the job is written later ----------------
+
+
+async def test_elapsed_of_an_ended_job_stays_when_a_download_touches_it(tmp_path: Path) -> None:
+    import asyncio
+
+    from test_shell_fixtures import NOW, ago, other_update, sample_jobs
+
+    from batchtui.core.status import JobStatus
+
+    job = sample_jobs()[0].model_copy(
+        update={
+            "status": JobStatus.COMPLETED,
+            # A provider that gives no end time (Vertex through a gateway).
+            "timestamps": {"created_at": ago(minutes=30), "in_progress_at": ago(minutes=29)},
+            "created_at": ago(minutes=30),
+        }
+    )
+    app = make_app(tmp_path, jobs=[job])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(JobTable)
+        before = table.get_cell(job.id, "elapsed").plain
+        # A download records its paths later: the registry's clock has moved on by then.
+        await asyncio.to_thread(
+            other_update, tmp_path / "registry.sqlite3", job.id, output_path=tmp_path / "o.jsonl"
+        )
+        app.reload_registry(force=True)
+        await settle(pilot)
+        assert app.get_job(job.id).updated_at > NOW  # the write did touch it
+        assert table.get_cell(job.id, "elapsed").plain == before == "1m"

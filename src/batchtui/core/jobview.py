@@ -246,7 +246,12 @@ def ended_at(job: Job) -> datetime | None:
         return None
     ends = [job.timestamps.get(name) for name in END_TIMESTAMPS]
     known = [moment for moment in ends if moment is not None]
-    return max(known) if known else job.updated_at
+    if known:
+        return max(known)
+    # No end time from the provider: its latest time, never `updated_at`, which a
+    # download (or any local write) moves long after the job ended.
+    reported = [moment for moment in job.timestamps.values() if moment is not None]
+    return max(reported) if reported else job.updated_at
 
 
 def elapsed(job: Job, now: datetime) -> timedelta:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from textual import events
 
-from batchtui.core.config import Config, Profile
+from batchtui.core.config import Config, Profile, Settings
 from batchtui.core.models import BatchSpec, Job, RequestCounts
 from batchtui.core.providers.base import TAG_METADATA_KEY
 from batchtui.core.providers.openai import OpenAIProvider
@@ -278,7 +278,9 @@ async def test_every_key_of_every_screen_answers_as_fast_with_the_registry_locke
     profile = Profile(
         name="lab", base_url="http://127.0.0.1:9/v1", api_key="sk-lock-0123456789", poll_interval=1
     )
-    config = Config(path=tmp_path / "config.toml", profiles={"lab": profile})
+    # Downloads and exports the keys start land in tmp_path, not the cwd.
+    settings = Settings(download_dir=str(tmp_path / "downloads"))
+    config = Config(path=tmp_path / "config.toml", profiles={"lab": profile}, settings=settings)
     app = BatchtuiApp(config=config, registry=registry, refresh_seconds=0.2, ascii_only=False)
     openers = screens(files)
     async with app.run_test(size=(100, 30)):

@@ -110,7 +110,7 @@ async def test_preview_pages_then_download(service, tmp_path: Path, monkeypatch)
             pilot, lambda: isinstance(screen.source, ResultSet) and screen.source.complete
         )
         assert screen.source.count == 10
-        job = service.registry.get_job(job.id)
+        job = await asyncio.to_thread(service.registry.get_job, job.id)
         assert job.output_path is not None
         assert job.output_path.parent == results_dir(Settings(), job).resolve()
         await pilot.press("e")

@@ -12,9 +12,9 @@ from textual.widgets import Label, Static
 
 from batchtui.core.models import Job
 from batchtui.core.status import JobStatus
-from batchtui.tui.app import Transfer
 from batchtui.tui.screens.confirm import ConfirmScreen
 from batchtui.tui.screens.detail import DetailScreen
+from batchtui.tui.shell import Transfer
 from batchtui.tui.widgets.progress import WorkProgress
 
 
@@ -42,7 +42,7 @@ def chat_requests(tmp_path: Path, count: int) -> Path:
 
 async def wait_status(pilot, app, job_id: str, statuses: set[JobStatus]) -> Job:
     for _ in range(100):
-        app.refresh_job(job_id)
+        app.actions.refresh_job(job_id)
         await settle(pilot)
         job = app.get_job(job_id)
         if job is not None and job.status in statuses:

@@ -100,7 +100,7 @@ async def download_members(
                 progress=progress,
                 on_file_start=on_file_start,
             )
-            job = service.registry.get_job(job.id)
+            job = await asyncio.to_thread(service.registry.get_job, job.id)
         ready.append(job)
     return ready, notes
 
@@ -160,7 +160,7 @@ async def merged_results(
     from batchtui.core.outcomes import merge_result_sets
     from batchtui.core.request_index import RequestIndex
 
-    families = families_of(service.registry, target)
+    families = await asyncio.to_thread(families_of, service.registry, target)
     roots = [family.root for family in families]
     retries = sorted(
         (job for family in families for job in family.retries), key=lambda job: job.created_at
@@ -224,7 +224,7 @@ async def plan_retry(
     from batchtui.core.retry_input import build_retry_input
     from batchtui.core.service import fingerprint
 
-    family = family_of(service.registry, job)
+    family = await asyncio.to_thread(family_of, service.registry, job)
     root = family.root
     for member in family.members:
         if member.status is JobStatus.SUBMITTING or not member.is_terminal:
@@ -284,9 +284,10 @@ async def plan_group_retry(
     on_member: MemberCallback | None = None,
 ) -> list[RetryPlan]:
     """One plan per shard that was sent (those with nothing to retry have no input)."""
+    families = await asyncio.to_thread(families_of, service.registry, group)
     return [
         await plan_retry(service, family.root, progress=progress, on_member=on_member)
-        for family in families_of(service.registry, group)
+        for family in families
     ]
 
 

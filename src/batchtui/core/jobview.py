@@ -134,6 +134,10 @@ FILTER_FIELDS: dict[str, Callable[[Job], Iterable[str | None]]] = {
 }
 
 
+# Fields whose values are names, matched whole: `profile:demo` is not `demo-gateway`.
+EXACT_FILTER_FIELDS = frozenset({"profile", "kind"})
+
+
 def _searchable_text(job: Job) -> Iterable[str | None]:
     return (job.id, job.remote_id, job.name, job.profile, job.model, job.status.value, job.kind)
 
@@ -146,7 +150,12 @@ class FilterTerm:
 
     def matches(self, job: Job) -> bool:
         values = FILTER_FIELDS[self.field](job) if self.field else _searchable_text(job)
-        found = any(self.value in candidate.lower() for candidate in values if candidate)
+        if self.field in EXACT_FILTER_FIELDS:
+            found = any(self.value == candidate.lower() for candidate in values if candidate)
+        elif self.field == "status":  # a status or the start of one: `status:fail`
+            found = any(candidate.startswith(self.value) for candidate in values if candidate)
+        else:
+            found = any(self.value in candidate.lower() for candidate in values if candidate)
         return found != self.negate
 
 
@@ -160,6 +169,8 @@ class JobFilter:
 
     text: str = ""
     terms: tuple[FilterTerm, ...] = ()
+    # Terms that can match no job whatever the jobs are (`status:bogus`), said in words.
+    problems: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -174,6 +185,7 @@ class JobFilter:
 
 def parse_filter(text: str) -> JobFilter:
     terms = []
+    problems = []
     for word in text.split():
         negate = word.startswith("!")
         if negate:
@@ -185,7 +197,10 @@ def parse_filter(text: str) -> JobFilter:
             term = FilterTerm(value=word.lower(), negate=negate)
         if term.value:
             terms.append(term)
-    return JobFilter(text=text, terms=tuple(terms))
+        if term.field == "status" and not any(s.value.startswith(term.value) for s in JobStatus):
+            valid = ", ".join(status.value for status in JobStatus)
+            problems.append(f"status:{term.value} is no status (statuses: {valid})")
+    return JobFilter(text=text, terms=tuple(terms), problems=tuple(problems))
 
 
 # --- sort --------------------------------------------------------------------------------
@@ -236,7 +251,12 @@ def ended_at(job: Job) -> datetime | None:
         return None
     ends = [job.timestamps.get(name) for name in END_TIMESTAMPS]
     known = [moment for moment in ends if moment is not None]
-    return max(known) if known else job.updated_at
+    if known:
+        return max(known)
+    # No end time from the provider: its latest time, never `updated_at`, which a
+    # download (or any local write) moves long after the job ended.
+    reported = [moment for moment in job.timestamps.values() if moment is not None]
+    return max(reported) if reported else job.updated_at
 
 
 def elapsed(job: Job, now: datetime) -> timedelta:

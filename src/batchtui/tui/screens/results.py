@@ -8,7 +8,6 @@ provider, a page at a time, more as the cursor nears the end; `d` downloads it.
 
 from __future__ import annotations
 
-import asyncio
 from array import array
 from pathlib import Path
 from typing import ClassVar
@@ -34,6 +33,7 @@ from batchtui.core.resultfile import (
     build_custom_id_map,
     request_prompt,
 )
+from batchtui.tui.shell import shell
 from batchtui.tui.widgets.line_viewer import CursorView, inert
 from batchtui.tui.widgets.progress import WorkProgress
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
@@ -193,7 +193,7 @@ class ResultsScreen(Screen):
         from batchtui.core.config import Settings
         from batchtui.core.downloads import results_dir
 
-        config = getattr(self.app, "config", None)
+        config = shell(self).config
         settings = config.settings if config is not None else Settings()
         config_path = config.path if config is not None else None
         return results_dir(settings, job, config_path=config_path).absolute()
@@ -254,7 +254,7 @@ class ResultsScreen(Screen):
         if not isinstance(buffer, RecordBuffer) or buffer.exhausted or self._loading_more:
             return
         assert self.job is not None
-        service = getattr(self.app, "service", None)
+        service = shell(self).service
         if service is None:
             buffer.exhausted = True
             self._fail("results cannot be read yet: the job service is not ready")
@@ -297,8 +297,10 @@ class ResultsScreen(Screen):
             progress.show_transfer("downloading", done, total, meter.update(done))
 
         try:
-            await self.app.service.download(job, self._results_dir(job), progress=on_progress)
-            self.job = await asyncio.to_thread(self.app.registry.get_job, job.id)
+            service, registry = shell(self).service, shell(self).registry
+            assert service is not None and registry is not None
+            await service.download(job, self._results_dir(job), progress=on_progress)
+            self.job = await registry.get_job(job.id)
         except BatchtuiError as exc:
             self._fail(f"download failed: {exc}")
             return
@@ -337,9 +339,11 @@ class ResultsScreen(Screen):
         self._status_note = f"exporting to {out}…"
         self._update_title()
         try:
-            join = await asyncio.to_thread(merged_input_available, self.app.registry, job)
+            service, registry = shell(self).service, shell(self).registry
+            assert service is not None and registry is not None
+            join = await registry.run(merged_input_available, job)
             summary, _notes = await export_results(
-                self.app.service, job, out, "csv", join_input=join, progress=on_progress
+                service, job, out, "csv", join_input=join, progress=on_progress
             )
         except BatchtuiError as exc:
             self._fail(f"export failed: {exc}")
@@ -509,7 +513,7 @@ class ResultsScreen(Screen):
         if self.job is None:
             self.notify("This is a local file: there is nothing to download.", markup=False)
             return
-        if getattr(self.app, "service", None) is None:
+        if shell(self).service is None:
             self.notify(
                 "Downloading needs the job service, which is not ready.",
                 severity="error",
@@ -528,7 +532,7 @@ class ResultsScreen(Screen):
                 markup=False,
             )
             return
-        if getattr(self.app, "service", None) is None:
+        if shell(self).service is None:
             self.notify(
                 "Exporting needs the job service, which is not ready.",
                 severity="error",

@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.resultfile import LineIndex
+from batchtui.tui.shell import shell
 from batchtui.tui.widgets.line_viewer import LineViewer, inert
 from batchtui.tui.widgets.progress import WorkProgress
 
@@ -152,7 +153,7 @@ class ValidateScreen(Screen):
         yield Static(id="validate-title")
         yield Input(
             str(self.path) if self.path else "",
-            placeholder="path of a .jsonl batch input (enter validates, o picks a file)",
+            placeholder="path of a .jsonl batch input (enter validates, ctrl+o picks a file)",
             id="validate-path",
         )
         yield WorkProgress(id="validate-progress")
@@ -174,7 +175,7 @@ class ValidateScreen(Screen):
             self.query_one(DataTable).focus()
         else:
             self.query_one("#validate-summary", Static).update(
-                Text("Type a path above, or press o to pick a file.")
+                Text("Type a path above, or press ctrl+o to pick a file.")
             )
             self.query_one("#validate-path", Input).focus()
 
@@ -190,32 +191,53 @@ class ValidateScreen(Screen):
         return limits_for_kind(profile.kind if profile is not None else None)
 
     def _profile(self) -> Profile | None:
-        config = getattr(self.app, "config", None)
+        config = shell(self).config
         meant = config.meant_profile() if config is not None else None
         return config.profiles.get(meant) if meant is not None else None
 
-    def _estimate_text(self, report: ValidationReport) -> Text:
+    def _estimate_text(self, report: ValidationReport, headroom: Headroom | None = None) -> Text:
         from batchtui.core.prices import PriceTable
 
-        config = getattr(self.app, "config", None)
+        config = shell(self).config
         prices = config.price_table() if config is not None else PriceTable()
+        return estimate_text(
+            report,
+            self._limits(),
+            prices,
+            headroom,
+            model=self._priced_model(report),
+            ascii_only=self.ascii_only,
+        )
+
+    def _priced_model(self, report: ValidationReport) -> str | None:
         from batchtui.core.prices import priced_model
 
-        headroom = None
-        profile, registry = self._profile(), getattr(self.app, "registry", None)
-        model = priced_model(report.model, profile.model if profile is not None else None)
-        if profile is not None and registry is not None and model and report.estimate:
-            from batchtui.core.quota import headroom_from_registry
+        profile = self._profile()
+        return priced_model(report.model, profile.model if profile is not None else None)
 
-            try:
-                headroom = headroom_from_registry(
-                    registry, profile, model, report.estimate.input_tokens
-                )
-            except BatchtuiError:
-                headroom = None  # the registry is unreadable: the job list says so
-        return estimate_text(
-            report, self._limits(), prices, headroom, model=model, ascii_only=self.ascii_only
-        )
+    def _show_summary(self, report: ValidationReport, headroom: Headroom | None = None) -> None:
+        summary = summary_text(report, self._limits(), ascii_only=self.ascii_only)
+        summary.append_text(self._estimate_text(report, headroom))
+        self.query_one("#validate-summary", Static).update(summary)
+
+    @work(exclusive=True, group="headroom", exit_on_error=False)
+    async def _load_headroom(self, report: ValidationReport) -> None:
+        """The profile's queue headroom (a registry read): added to the summary once known,
+        so a locked registry delays only this line."""
+        from batchtui.core.quota import headroom_from_registry
+
+        profile, registry = self._profile(), shell(self).registry
+        model = self._priced_model(report)
+        if profile is None or registry is None or not model or not report.estimate:
+            return
+        try:
+            headroom = await registry.run(
+                headroom_from_registry, profile, model, report.estimate.input_tokens
+            )
+        except BatchtuiError:
+            return  # the registry is unreadable: the job list says so
+        if self.report is report:
+            self._show_summary(report, headroom)
 
     # --- work -------------------------------------------------------------------------
 
@@ -259,9 +281,8 @@ class ValidateScreen(Screen):
         self.query_one(WorkProgress).finish()
         self.report, self.index = message.report, message.index
         self.query_one(LineViewer).show_index(self.index)
-        summary = summary_text(message.report, self._limits(), ascii_only=self.ascii_only)
-        summary.append_text(self._estimate_text(message.report))
-        self.query_one("#validate-summary", Static).update(summary)
+        self._show_summary(message.report)
+        self._load_headroom(message.report)
         table = self.query_one(DataTable)
         table.clear()
         glyphs = {"error": "x" if self.ascii_only else "✖", "warning": "!"}
@@ -315,7 +336,8 @@ class ValidateScreen(Screen):
 
     @on(DataTable.RowHighlighted, "#validate-problems")
     def _problem_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self.report is None or event.row_key.value is None:
+        # No row key: the table was cleared under the cursor (a new validation started).
+        if self.report is None or event.row_key is None or event.row_key.value is None:
             return
         problem = self.report.problems[int(event.row_key.value)]
         self.query_one("#validate-detail", Static).update(
@@ -351,7 +373,7 @@ class ValidateScreen(Screen):
 
     def action_revalidate(self) -> None:
         if self.path is None:
-            self.notify("No file yet: press o to pick one.", severity="warning", markup=False)
+            self.notify("No file yet: press ctrl+o to pick one.", severity="warning", markup=False)
             return
         self.validate(self.path)
 

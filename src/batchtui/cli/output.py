@@ -137,7 +137,10 @@ def render_table(
 
 
 def counts_text(counts: RequestCounts) -> str:
-    """`95/100` plus `5 failed` when any failed; `-` before the provider has counted."""
+    """`95/100` plus `5 failed` when any failed; `-` before the provider has counted;
+    `unknown` where it counts nothing and the results have not been read yet."""
+    if not counts.known:
+        return "unknown"
     if not counts.total:
         return "-"
     text = f"{counts.done}/{counts.total}"
@@ -147,6 +150,14 @@ def counts_text(counts: RequestCounts) -> str:
 
 
 # --- JSON -----------------------------------------------------------------------------
+
+
+def counts_json(counts: RequestCounts) -> dict[str, int | None]:
+    """The three counts; null each where they are unknown (never a made-up 0)."""
+    if not counts.known:
+        return {"total": None, "completed": None, "failed": None}
+    return {"total": counts.total, "completed": counts.completed, "failed": counts.failed}
+
 
 # json.dumps escapes C0 controls but leaves DEL, C1 and bidi controls raw (ensure_ascii=False).
 _JSON_UNSAFE = {
@@ -174,11 +185,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "kind": job.kind,
         "status": str(job.status),
         "raw_status": job.raw_status,
-        "request_counts": {
-            "total": job.request_counts.total,
-            "completed": job.request_counts.completed,
-            "failed": job.request_counts.failed,
-        },
+        "request_counts": counts_json(job.request_counts),
         "created_at": iso_utc(job.created_at),
         "updated_at": iso_utc(job.updated_at),
         "endpoint": job.endpoint,
@@ -214,11 +221,7 @@ def group_summary(group: JobGroup, shards: Sequence[Job]) -> dict[str, Any]:
         "name": group.name,
         "profile": group.profile,
         "status": str(group_status(shards)),
-        "request_counts": {
-            "total": counts.total,
-            "completed": counts.completed,
-            "failed": counts.failed,
-        },
+        "request_counts": counts_json(counts),
         "shard_count": group.shard_count,
         "created_at": iso_utc(group.created_at),
         "input_path": str(group.input_path) if group.input_path else None,

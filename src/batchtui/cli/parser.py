@@ -263,8 +263,8 @@ def _add_profile(commands: argparse._SubParsersAction) -> None:
     gateway.add_argument(
         "--bucket",
         metavar="NAME",
-        help="vertex, or portkey to Vertex: the Cloud Storage bucket (NAME or NAME/PREFIX) "
-        "for inputs and results",
+        help="vertex, or portkey or litellm to Vertex: the Cloud Storage bucket (NAME or "
+        "NAME/PREFIX) for inputs and results",
     )
     gateway.add_argument(
         "--provider-model",
@@ -276,7 +276,9 @@ def _add_profile(commands: argparse._SubParsersAction) -> None:
         metavar="P",
         help="litellm: the backend (custom_llm_provider), e.g. vertex_ai",
     )
-    google = add.add_argument_group("vertex (Google Cloud)")
+    google = add.add_argument_group(
+        "vertex (Google Cloud); litellm to Vertex reads results with --credentials too"
+    )
     google.add_argument("--project", metavar="ID", help="Google Cloud project id")
     google.add_argument(
         "--location", metavar="L", help="region, e.g. us-central1 (default) or global"

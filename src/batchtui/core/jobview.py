@@ -287,8 +287,9 @@ def format_age(moment: datetime | None, now: datetime) -> str:
 
 
 def progress_text(counts: RequestCounts, *, width: int, ascii_only: bool = False) -> str:
-    """`completed/failed/total` and a bar filling what is left of `width` (at least 3 cells)."""
-    numbers = f"{counts.completed}/{counts.failed}/{counts.total}"
+    """`completed/failed/total` and a bar filling what is left of `width` (at least 3 cells);
+    `?/?/?` where the counts are unknown."""
+    numbers = f"{counts.completed}/{counts.failed}/{counts.total}" if counts.known else "?/?/?"
     bar_width = max(width - len(numbers) - 1, 3)
     return f"{numbers} {progress_bar(counts, bar_width, ascii_only=ascii_only)}"
 

@@ -44,13 +44,21 @@ GATEWAY_FLAGS = (
 # `profile add` options that are settings of kind vertex profiles (`--bucket` also serves
 # portkey, as a header).
 VERTEX_FLAGS = ("project", "location", "bucket", "credentials", "storage_url")
+# The ones litellm profiles take too: Vertex AI results read straight from Cloud Storage.
+LITELLM_GOOGLE_FLAGS = ("bucket", "credentials", "storage_url")
+
+
+def _google_setting(flag: str, kind: str) -> bool:
+    return (kind == "vertex" and flag in VERTEX_FLAGS) or (
+        kind == "litellm" and flag in LITELLM_GOOGLE_FLAGS
+    )
 
 
 def apply_gateway_flags(args: argparse.Namespace, fields: dict[str, Any]) -> None:
     """Put the gateway shortcuts where the gateway reads them; refuse them on other kinds."""
     for flag, kind, target, name in GATEWAY_FLAGS:
         value = getattr(args, flag, None)
-        if value is None or (flag in VERTEX_FLAGS and args.kind == "vertex"):
+        if value is None or _google_setting(flag, args.kind):
             continue
         if args.kind != kind:
             option = "--" + flag.replace("_", "-")
@@ -65,7 +73,7 @@ def apply_vertex_flags(args: argparse.Namespace, fields: dict[str, Any]) -> None
         value = getattr(args, flag, None)
         if value is None:
             continue
-        if args.kind != "vertex":
+        if not _google_setting(flag, args.kind):
             if flag in gateway_flags:
                 continue  # checked with the gateway shortcuts
             option = "--" + flag.replace("_", "-")

@@ -35,6 +35,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpers.cli import CLI, Run, add_profile, env_with_key, run_batchtui
 from realparts.provision import ensure_venv
 from realparts.simulate import Simulate, running_simulator
 from realparts.tls_front import (
@@ -226,12 +227,54 @@ def _wait_until_ready(proxy: LiteLLMProxy) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def litellm_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiteLLMProxy]:
-    """One real LiteLLM proxy (and its simulator) for a test module."""
-    directory = tmp_path_factory.mktemp("litellm")
-    with litellm_proxy(directory) as proxy:
+# The simulator behind the shared proxy: phases long enough to cancel a job from a second
+# CLI call, and a model list so a batch on any other model fails validation.
+GATEWAY_SIMULATOR_FLAGS = (
+    "--phase-seconds",
+    "1.5",
+    "--models",
+    f"gpt-4o-mini,{VERTEX_MODEL}",
+)
+
+
+@contextmanager
+def checked_proxy(directory: Path, *simulate_flags: str) -> Iterator[LiteLLMProxy]:
+    """`litellm_proxy`, then fail if the proxy connected anywhere outside 127.0.0.0/8."""
+    with litellm_proxy(directory, *simulate_flags) as proxy:
         yield proxy
         leaked = proxy.outside_connections()
     assert not leaked, f"the LiteLLM proxy connected outside 127.0.0.0/8: {leaked}"
     shutil.rmtree(directory / "home", ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def litellm_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiteLLMProxy]:
+    """One real LiteLLM proxy (and its simulator) shared by the LiteLLM flows."""
+    with checked_proxy(tmp_path_factory.mktemp("litellm"), *GATEWAY_SIMULATOR_FLAGS) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def gateway_cli(tmp_path: Path) -> CLI:
+    """`gateway_cli("jobs", "--json")`: the installed batchtui in the test's isolated
+    environment, with the proxy's key in KEY_ENV."""
+
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Run:
+        return run_batchtui(
+            args, cwd=tmp_path, env=env or env_with_key(MASTER_KEY), timeout=timeout
+        )
+
+    return run
+
+
+def add_litellm_profile(cli: CLI, proxy: LiteLLMProxy, name: str, backend: str, *extra: str) -> str:
+    """`batchtui profile add NAME --kind litellm --custom-llm-provider BACKEND ...`."""
+    return add_profile(cli, proxy.url, name, "litellm", "--custom-llm-provider", backend, *extra)
+
+
+def google_flags(proxy: LiteLLMProxy) -> tuple[str, ...]:
+    """What a LiteLLM-to-Vertex profile needs to read results: the Google credentials (the
+    user's own key file, here the simulator's account), the bucket, and Cloud Storage's
+    address (the simulator; batchtui itself is not behind the redirect)."""
+    key = proxy.upstream.google_credentials_file
+    return ("--credentials", str(key), "--bucket", BUCKET, "--storage-url", proxy.upstream.root)

@@ -370,7 +370,9 @@ def test_vertex_errors_keep_their_status(start) -> None:
     body = {"input_file_id": file_id, "endpoint": "/v1/chat/completions", **VERTEX}
     not_allowed = client.post("/batches", json=body)
     assert not_allowed.status_code == 404
-    assert "Publisher Model" in not_allowed.json()["error"]["message"]
+    message = not_allowed.json()["error"]["message"]
+    assert message.startswith("Client error '404 Not Found' for url 'https://us-central1-")
+    assert "Publisher Model" in message
     foreign = client.post("/batches", json={**body, "input_file_id": "gs://mine/input.jsonl"})
     assert foreign.status_code == 400
     assert foreign.json()["error"]["message"].startswith(

@@ -29,7 +29,8 @@ reference describes them, and LiteLLM's Vertex batch docs; checked against the r
 - List: `limit` → pageSize, `after` → pageToken, and the answer carries `next_page_token`.
 - Cancel: Vertex `:cancel`, then the batch re-read. Vertex errors keep their status:
   `{"message": "Error: <status> <Vertex body>", "type": "internal_server_error", "param":
-  null, "code": "<status>"}`; a refused `:cancel` is httpx's "Client error ..." text.
+  null, "code": "<status>"}`; a refused create or `:cancel` is httpx's "Client error ..."
+  text instead (the create's followed by Vertex's body).
 - File objects (upload, retrieve) have `purpose: "batch"`, the predictions file too.
 - `/content` of a raw `gs://` id: 400 "Raw cloud storage file ids cannot be retrieved
   directly. Use the LiteLLM managed file id ..." (`invalid_request_error`), as 1.108 answers
@@ -143,18 +144,23 @@ def _vertex_failure(error: VertexError) -> JsonAnswer:
     return proxy_error(error.status, f"Error: {error.status} {body}", "internal_server_error")
 
 
-def _cancel_refused(error: VertexError, job_id: str) -> JsonAnswer:
-    """A refused `:cancel`: LiteLLM passes httpx's raise_for_status text on."""
-    url = (
-        f"https://us-central1-aiplatform.googleapis.com/v1/projects/batchtui-sim/locations/"
-        f"us-central1/batchPredictionJobs/{job_id}:cancel"
-    )
+JOBS_URL = (
+    "https://us-central1-aiplatform.googleapis.com/v1/projects/batchtui-sim/locations/"
+    "us-central1/batchPredictionJobs"
+)
+
+
+def _client_error(error: VertexError, url: str, *, with_body: bool) -> JsonAnswer:
+    """A refused create or `:cancel`: LiteLLM passes httpx's raise_for_status text on (the
+    create handler adds Vertex's body), with Vertex's status."""
     reason = STATUS_REASONS.get(error.status, "Error")
     message = (
         f"Client error '{error.status} {reason}' for url '{url}'\n"
         f"For more information check: https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/"
         f"{error.status}"
     )
+    if with_body:
+        message += " " + json.dumps(error.google_body(), separators=(",", ":"))
     return proxy_error(error.status, message, "internal_server_error")
 
 
@@ -487,7 +493,7 @@ def create_batch(engine: SimulatorEngine, request: IncomingRequest, match: re.Ma
             display_name=f"litellm-vertex-batch-{uuid.uuid4()}",
         )
     except VertexError as error:
-        return _vertex_failure(error)
+        return _client_error(error, JOBS_URL, with_body=True)
     return JsonAnswer(200, _batch(engine, job))
 
 
@@ -539,7 +545,7 @@ def cancel_batch(engine: SimulatorEngine, request: IncomingRequest, match: re.Ma
         jobs.cancel_job(match.group("id"))
         return JsonAnswer(200, _batch(engine, jobs.get_job(match.group("id"))))
     except VertexError as error:
-        return _cancel_refused(error, match.group("id"))
+        return _client_error(error, f"{JOBS_URL}/{match.group('id')}:cancel", with_body=False)
 
 
 # -- the flavour ------------------------------------------------------------------------------

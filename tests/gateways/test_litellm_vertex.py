@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers.cli import CLI, env_with_key, request_line
+from helpers.cli import CLI, add_profile, env_with_key, request_line
 from realparts.litellm import (
     MASTER_KEY,
+    VERTEX_DEPLOYMENT,
     VERTEX_MODEL,
     LiteLLMProxy,
     add_litellm_profile,
@@ -132,6 +133,25 @@ def test_without_google_credentials_one_line_says_what_to_configure(
         assert "the LiteLLM proxy does not serve Vertex AI results" in line
         assert "--credentials FILE" in line
     assert not (tmp_path / "out" / "output.jsonl").exists()
+
+
+def test_model_encoded_ids_are_read_through_the_proxy(
+    litellm_gateway: LiteLLMProxy, gateway_cli: CLI, tmp_path: Path
+) -> None:
+    """Routed by model (`x-litellm-model`), the proxy hands out ids it can serve itself:
+    no Google credentials are needed, and batchtui reads them like any file id."""
+    cli = gateway_cli
+    header = f"x-litellm-model={VERTEX_DEPLOYMENT}"
+    add_profile(cli, litellm_gateway.url, "routed", "litellm", "--header", header)
+    job_id = submit(cli, write_input(tmp_path / "in.jsonl", {**PROMPTS, **FAILING}), "routed")
+    status = watch(cli, job_id)
+    assert str(status["output_file_id"]).startswith("file-")  # not a gs:// URI
+    assert status["request_counts"] == UNKNOWN_COUNTS
+    records = {r["custom_id"]: r for r in cli("results", job_id, "--json").json_lines()}
+    assert set(records) == {*PROMPTS, *FAILING}
+    for custom_id, prompt in PROMPTS.items():
+        assert records[custom_id]["ok"] and prompt in records[custom_id]["text"]
+    assert counts_of(cli, job_id) == {"total": 4, "completed": 3, "failed": 1}
 
 
 def test_cancel_through_the_proxy(

@@ -52,6 +52,7 @@ GCP_PROJECT = "batchtui-sim"
 GCP_LOCATION = "us-central1"
 BUCKET = "batchtui-sim-bucket"
 VERTEX_MODEL = "gemini-2.0-flash-001"
+VERTEX_DEPLOYMENT = "gemini-on-vertex"  # the proxy's model name for model-based routing
 START_TIMEOUT = 120.0  # the first start compiles LiteLLM's many modules
 
 
@@ -95,7 +96,7 @@ def _google_key_file(upstream: Simulate, directory: Path) -> Path:
     return path
 
 
-def _config(upstream: Simulate) -> dict[str, object]:
+def _config(upstream: Simulate, key_file: Path) -> dict[str, object]:
     openai_upstream = {
         "custom_llm_provider": "openai",
         "api_base": upstream.url,
@@ -109,6 +110,17 @@ def _config(upstream: Simulate) -> dict[str, object]:
                     "model": "openai/gpt-4o-mini",
                     "api_base": upstream.url,
                     "api_key": UPSTREAM_KEY,
+                },
+            },
+            {
+                # Model-based routing (the `x-litellm-model` header): file and batch ids come
+                # back encoded with the model, and the proxy serves their content itself.
+                "model_name": VERTEX_DEPLOYMENT,
+                "litellm_params": {
+                    "model": f"vertex_ai/{VERTEX_MODEL}",
+                    "vertex_project": GCP_PROJECT,
+                    "vertex_location": GCP_LOCATION,
+                    "vertex_credentials": str(key_file),
                 },
             },
         ],
@@ -170,7 +182,7 @@ def litellm_proxy(directory: Path, *simulate_flags: str) -> Iterator[LiteLLMProx
         connections_log = directory / "outside-connections.log"
         preload = python_preload_env(ca, front, connections_log)
         key_file = _google_key_file(upstream, directory)
-        (directory / "config.yaml").write_text(json.dumps(_config(upstream), indent=2))
+        (directory / "config.yaml").write_text(json.dumps(_config(upstream, key_file), indent=2))
         port = _free_port()
         log_file = directory / "litellm.log"
         command = [

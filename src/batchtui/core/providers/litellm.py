@@ -116,6 +116,9 @@ class LiteLLMProvider(OpenAIProvider):
 
     def parse_batch(self, value: Any, call: str) -> RemoteBatch:
         batch = super().parse_batch(value, call)
+        if not isinstance(value, dict) or not isinstance(value.get("request_counts"), dict):
+            # Vertex behind LiteLLM (managed or model-encoded ids too) counts nothing.
+            batch = batch.model_copy(update={"request_counts": RequestCounts.unknown()})
         if not is_vertex_batch(batch):
             return batch
         input_uri = cloud_storage_uri(batch.input_file_id)
@@ -128,15 +131,14 @@ class LiteLLMProvider(OpenAIProvider):
         tag = self._tags_by_input_file.get(batch.input_file_id or "")
         if tag:
             metadata.setdefault(TAG_METADATA_KEY, tag)
-        update: dict[str, Any] = {
-            "status": vertex_status(batch.status),
-            "output_file_id": batch.output_file_id if has_output else None,
-            "error_file_id": None,
-            "metadata": metadata,
-        }
-        if not isinstance(value, dict) or not isinstance(value.get("request_counts"), dict):
-            update["request_counts"] = RequestCounts.unknown()
-        return batch.model_copy(update=update)
+        return batch.model_copy(
+            update={
+                "status": vertex_status(batch.status),
+                "output_file_id": batch.output_file_id if has_output else None,
+                "error_file_id": None,
+                "metadata": metadata,
+            }
+        )
 
     # --- results of Vertex AI batches: Cloud Storage ----------------------------------
 

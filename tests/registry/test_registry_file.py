@@ -147,6 +147,7 @@ def test_an_old_registry_is_migrated_keeping_its_data(registry_path: Path) -> No
             "shard_index",
             "parent_id",
             "result_usage",
+            "archived_at",
             "requests_known",
         }
         v1 = [(name, value) for name, value in row if name not in later]

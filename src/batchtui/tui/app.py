@@ -618,6 +618,11 @@ class BatchtuiApp(App[int]):
         label = f"downloading {job.id}"
         try:
             paths = await self.service.download(job, dest, progress=self.transfer_progress(label))
+            from batchtui.core.result_counts import keep_counts_of_files
+
+            # Read in full just now: counts where the provider reports none, off the loop.
+            registry = self.service.registry
+            await asyncio.to_thread(keep_counts_of_files, registry, job.id, paths)
         except Exception as exc:
             log.exception("download failed")
             self._report_problem(job.profile, f"download {job.id}: {exc}")

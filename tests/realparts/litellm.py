@@ -259,11 +259,23 @@ def checked_proxy(directory: Path, *simulate_flags: str) -> Iterator[LiteLLMProx
     shutil.rmtree(directory / "home", ignore_errors=True)
 
 
+# Each test module that imports the fixture gets a fixture definition of its own, so the
+# proxy is kept here: the first module to ask starts it, the session's end stops it.
+_shared_gateway: list[LiteLLMProxy] = []
+
+
 @pytest.fixture(scope="session")
 def litellm_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiteLLMProxy]:
     """One real LiteLLM proxy (and its simulator) shared by the LiteLLM flows."""
+    if _shared_gateway:
+        yield _shared_gateway[0]
+        return
     with checked_proxy(tmp_path_factory.mktemp("litellm"), *GATEWAY_SIMULATOR_FLAGS) as proxy:
-        yield proxy
+        _shared_gateway.append(proxy)
+        try:
+            yield proxy
+        finally:
+            _shared_gateway.clear()
 
 
 @pytest.fixture

@@ -112,6 +112,7 @@ NULL_BATCH_FIELDS = (
     "finalizing_at",
     "in_progress_at",
     "metadata",
+    "model",
     "request_counts",
     "usage",
 )

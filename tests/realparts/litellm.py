@@ -21,9 +21,11 @@ wrap it in a module-scoped fixture (`litellm_gateway`) and an xdist group.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -78,6 +80,16 @@ class LiteLLMProxy:
 
     def outside_connections(self) -> list[str]:
         return outside_connections(self.connections_log)
+
+
+def _die_with_parent() -> None:
+    """In the proxy's process before exec: a SIGTERM when the test process dies, so a
+    killed test run leaves no proxy behind (Linux's PR_SET_PDEATHSIG; elsewhere nothing)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _free_port() -> int:
@@ -201,7 +213,12 @@ def litellm_proxy(directory: Path, *simulate_flags: str) -> Iterator[LiteLLMProx
         env = _environment(venv, upstream, directory, preload, key_file)
         with log_file.open("wb") as log:
             process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=directory
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=directory,
+                preexec_fn=_die_with_parent,
             )
         proxy = LiteLLMProxy(
             f"http://127.0.0.1:{port}/v1", upstream, process, log_file, connections_log, key_file

@@ -237,7 +237,7 @@ def history_entry(change: StatusChange) -> dict[str, Any]:
         "at": iso_utc(change.at),
         "status": str(change.status),
         "raw_status": change.raw_status,
-        "request_counts": counts.model_dump() if counts else None,
+        "request_counts": counts_json(counts) if counts else None,
         "note": change.note,
     }
 

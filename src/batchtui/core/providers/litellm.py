@@ -70,6 +70,8 @@ class CloudStorageAccess:
 
 class LiteLLMProvider(OpenAIProvider):
     kind: ClassVar[str] = "litellm"
+    # Managed and model-encoded ids may come back in another encoding (reference §0.3).
+    answers_with_the_id_asked: ClassVar[bool] = False
 
     def __init__(self, *, cloud_storage: CloudStorageAccess | None = None, **options: Any) -> None:
         super().__init__(**options)

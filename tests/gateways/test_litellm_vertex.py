@@ -152,6 +152,10 @@ def test_model_encoded_ids_are_read_through_the_proxy(
     for custom_id, prompt in PROMPTS.items():
         assert records[custom_id]["ok"] and prompt in records[custom_id]["text"]
     assert counts_of(cli, job_id) == {"total": 4, "completed": 3, "failed": 1}
+    # LiteLLM converts the rows on the way out: its file object's size is not the content's.
+    downloaded = cli("download", job_id, "-o", str(tmp_path / "out"))
+    assert downloaded.code == 0, downloaded.stderr
+    assert len((tmp_path / "out" / "output.jsonl").read_text().splitlines()) == 4
 
 
 def test_cancel_through_the_proxy(

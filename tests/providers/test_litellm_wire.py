@@ -195,3 +195,14 @@ def test_a_body_encoded_as_a_json_string_reads_like_an_object() -> None:
         json.dumps({**row, "response": {"status_code": 200, "body": "{oops"}})
     )
     assert not_json.ok and not_json.text is None  # nothing to read, and nothing invented
+
+
+def test_litellms_own_ids_are_told_from_the_providers() -> None:
+    from batchtui.core.providers.litellm import is_litellm_encoded
+
+    encoded = base64.urlsafe_b64encode(f"litellm:{OUTPUT};model,gemini".encode()).decode()
+    managed = base64.urlsafe_b64encode(b"litellm_proxy:application/json;unified_id,1").decode()
+    assert is_litellm_encoded("file-" + encoded.rstrip("="))
+    assert is_litellm_encoded(managed)
+    assert not is_litellm_encoded("file-abc123")
+    assert not is_litellm_encoded(OUTPUT)

@@ -32,6 +32,8 @@ Vertex batches report no request counts: they are unknown until the results are 
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +59,19 @@ if TYPE_CHECKING:
     from batchtui.core.providers.vertex import VertexProvider
 
 LLM_PROVIDER_FIELD = "custom_llm_provider"
+# What LiteLLM's own ids decode to: model-encoded (`litellm:<provider id>;model,<name>`) and
+# managed ones (`litellm_proxy:<mime>;unified_id,...`), base64url after an optional prefix.
+_LITELLM_ID_PREFIXES = (b"litellm:", b"litellm_proxy")
+
+
+def is_litellm_encoded(file_id: str) -> bool:
+    """An id LiteLLM made (model-encoded or managed) rather than the provider's own."""
+    body = file_id.removeprefix("file-")
+    try:
+        decoded = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except (ValueError, binascii.Error):
+        return False
+    return decoded.startswith(_LITELLM_ID_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -216,8 +231,11 @@ class LiteLLMProvider(OpenAIProvider):
             raise
 
     async def file_info(self, file_id: str) -> RemoteFile | None:
-        if cloud_storage_uri(file_id) is not None and self.cloud_storage is not None:
-            return None  # read as a folder of shards: no one size to check against
+        if cloud_storage_uri(file_id) is not None or is_litellm_encoded(file_id):
+            # A folder of shards read from Cloud Storage, or content LiteLLM converts on the
+            # way out (Vertex rows to OpenAI ones): the file object's size is not the
+            # content's, so there is no one size to check against.
+            return None
         return await super().file_info(file_id)
 
     def _parse(self, parser: Callable[[Any], Any], value: Any, call: str) -> Any:

@@ -7,10 +7,11 @@ retrieve, list, cancel, upload and file content (§3.1).
 
 Vertex AI batches behind LiteLLM (recognised by their `gs://` file ids; §3.2, §6 items
 9-14, 24): file ids are raw `gs://` URIs, quoted once in paths like any id;
-`completion_window` is `"24hrs"` and `endpoint` `""` (the registry keeps the known one);
-`validating` means queued; `output_file_id` names the input's folder until Vertex has
-written results; there are no request counts (count result rows instead); result rows
-may be Vertex-native (`request`/`response`/`status`), which the result parser reads.
+`completion_window` is `"24h"` (`"24hrs"` before 1.108) and `endpoint` `""` (the registry
+keeps the known one); `validating` means queued; `output_file_id` is null (older proxies:
+the input's folder) until Vertex has written results; there are no request counts (they
+are unknown until the result rows are counted); result rows may be Vertex-native
+(`request`/`response`/`status`), which the result parser reads.
 
 Finding a job again: Vertex keeps no metadata, and LiteLLM chooses the job name and the
 output folder itself, so no tag can travel with the batch. The only thing echoed back is

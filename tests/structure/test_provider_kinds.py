@@ -42,7 +42,9 @@ def test_a_flag_of_another_kind_is_refused_naming_the_kinds() -> None:
     from batchtui.cli.commands.profile import apply_kind_settings
 
     args = build_parser().parse_args(["profile", "add", "p", "--kind", "gemini", "--bucket", "b"])
-    with pytest.raises(UsageError, match="--bucket is for profiles of kind portkey or vertex"):
+    with pytest.raises(
+        UsageError, match="--bucket is for profiles of kind portkey or litellm or vertex"
+    ):
         apply_kind_settings(args, {"headers": {}, "extra_body": {}})
 
 

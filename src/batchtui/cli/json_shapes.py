@@ -27,7 +27,9 @@ def array(items: Schema) -> Schema:
     return {"type": "array", "items": items}
 
 
-COUNTS = obj(total=INTEGER, completed=INTEGER, failed=INTEGER)
+MAYBE_INTEGER = {"type": ["integer", "null"]}
+# null each where the provider counts nothing and the results have not been read yet
+COUNTS = obj(total=MAYBE_INTEGER, completed=MAYBE_INTEGER, failed=MAYBE_INTEGER)
 
 JOB = obj(
     id=STRING,

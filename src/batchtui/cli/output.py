@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from batchtui.cli.terminal import inert, supports_unicode
 
 if TYPE_CHECKING:
-    from batchtui.core.models import BatchError, Job, JobGroup, StatusChange
+    from batchtui.core.models import BatchError, Job, JobGroup, RequestCounts, StatusChange
 
 TABLE_WIDTH = 80
 
@@ -130,6 +130,14 @@ def render_table(
 
 # --- JSON -----------------------------------------------------------------------------
 
+
+def counts_json(counts: RequestCounts) -> dict[str, int | None]:
+    """The three counts; null each where they are unknown (never a made-up 0)."""
+    if not counts.known:
+        return {"total": None, "completed": None, "failed": None}
+    return {"total": counts.total, "completed": counts.completed, "failed": counts.failed}
+
+
 # json.dumps escapes C0 controls but leaves DEL, C1 and bidi controls raw (ensure_ascii=False).
 _JSON_UNSAFE = {
     codepoint: f"\\u{codepoint:04x}"
@@ -156,11 +164,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "kind": job.kind,
         "status": str(job.status),
         "raw_status": job.raw_status,
-        "request_counts": {
-            "total": job.request_counts.total,
-            "completed": job.request_counts.completed,
-            "failed": job.request_counts.failed,
-        },
+        "request_counts": counts_json(job.request_counts),
         "created_at": iso_utc(job.created_at),
         "updated_at": iso_utc(job.updated_at),
         "endpoint": job.endpoint,
@@ -196,11 +200,7 @@ def group_summary(group: JobGroup, shards: Sequence[Job]) -> dict[str, Any]:
         "name": group.name,
         "profile": group.profile,
         "status": str(group_status(shards)),
-        "request_counts": {
-            "total": counts.total,
-            "completed": counts.completed,
-            "failed": counts.failed,
-        },
+        "request_counts": counts_json(counts),
         "shard_count": group.shard_count,
         "created_at": iso_utc(group.created_at),
         "input_path": str(group.input_path) if group.input_path else None,
@@ -216,7 +216,7 @@ def history_entry(change: StatusChange) -> dict[str, Any]:
         "at": iso_utc(change.at),
         "status": str(change.status),
         "raw_status": change.raw_status,
-        "request_counts": counts.model_dump() if counts else None,
+        "request_counts": counts_json(counts) if counts else None,
         "note": change.note,
     }
 

@@ -312,7 +312,10 @@ def format_age(moment: datetime | None, now: datetime) -> str:
 
 
 def counts_text(counts: RequestCounts) -> str:
-    """`95/100` plus `(5 failed)` when any failed; `-` before the provider has counted."""
+    """`95/100` plus `(5 failed)` when any failed; `-` before the provider has counted;
+    `unknown` where it counts nothing and the results have not been read yet."""
+    if not counts.known:
+        return "unknown"
     if not counts.total:
         return "-"
     text = f"{counts.done}/{counts.total}"
@@ -322,8 +325,9 @@ def counts_text(counts: RequestCounts) -> str:
 
 
 def progress_text(counts: RequestCounts, *, width: int, ascii_only: bool = False) -> str:
-    """`completed/failed/total` and a bar filling what is left of `width` (at least 3 cells)."""
-    numbers = f"{counts.completed}/{counts.failed}/{counts.total}"
+    """`completed/failed/total` and a bar filling what is left of `width` (at least 3 cells);
+    `?/?/?` where the counts are unknown."""
+    numbers = f"{counts.completed}/{counts.failed}/{counts.total}" if counts.known else "?/?/?"
     bar_width = max(width - len(numbers) - 1, 3)
     return f"{numbers} {progress_bar(counts, bar_width, ascii_only=ascii_only)}"
 

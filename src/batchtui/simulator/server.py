@@ -25,6 +25,7 @@ from batchtui.simulator.engine import SimulatorEngine
 from batchtui.simulator.faults import FaultInjector, parse_fault_spec
 from batchtui.simulator.flavors import load_flavor
 from batchtui.simulator.google.apis import GoogleApis
+from batchtui.simulator.google.vertex_jobs import NativeVertexEngine
 from batchtui.simulator.http_types import (
     Answer,
     Dispatch,
@@ -81,7 +82,8 @@ class SimulatorServer(ThreadingHTTPServer):
         self.log_stream = None if options.quiet else (log_stream or sys.stderr)
         self._log_lock = threading.Lock()
         # Google's APIs answer beside every flavour, on the same port (see simulator.google)
-        self.google = GoogleApis(options, self.data_dir)
+        shared = self.engine if isinstance(self.engine, NativeVertexEngine) else None
+        self.google = GoogleApis(options, self.data_dir, vertex=shared)
         if ":" in options.host:
             self.address_family = socket.AF_INET6
         super().__init__((options.host, options.port), RequestHandler)

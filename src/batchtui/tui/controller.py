@@ -242,6 +242,16 @@ class ShellActions:
         )
         if isinstance(paths, Failed):
             return
+        registry = self.app.registry
+        if registry is not None:
+            from batchtui.core.result_counts import keep_counts_of_files
+
+            # Read in full just now: counts where the provider reports none, off the loop.
+            await self.attempt(
+                f"count the results of {job.id}",
+                job.profile,
+                registry.run(keep_counts_of_files, job.id, paths),
+            )
         where = ", ".join(str(path) for path in paths) or str(dest)
         self._activity(f"downloaded {job.id}")
         self.app.notify(f"Downloaded {job.id}: {where}", title="Download", markup=False, timeout=10)

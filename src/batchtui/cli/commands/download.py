@@ -66,6 +66,10 @@ async def _download(
             )
         finally:
             progress.clear()
+    if report.files:  # read in full just now: count them where the provider did not
+        from batchtui.core.result_counts import keep_counts_of_files
+
+        keep_counts_of_files(context.registry, job.id, report.paths)
     return context.registry.get_job(job.id), report
 
 

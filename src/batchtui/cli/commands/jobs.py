@@ -154,13 +154,14 @@ def write_delimited(jobs: Sequence[Job], output_format: str) -> None:
     writer.writerow(DELIMITED_COLUMNS)
     for job in jobs:
         counts = job.request_counts
+        known = counts.known  # unknown counts are empty cells, never a made-up 0
         writer.writerow(
             [
                 job.id,
                 job.status.value,
-                counts.completed,
-                counts.failed,
-                counts.total,
+                counts.completed if known else "",
+                counts.failed if known else "",
+                counts.total if known else "",
                 inert(job.name, single_line=True).replace("\t", " "),
                 job.profile,
                 job.kind,

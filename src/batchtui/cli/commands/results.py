@@ -110,6 +110,11 @@ class Printer:
         self.count = 0
         self.not_results = 0
         self.first_not_result = ""
+        from batchtui.core.result_counts import RecordTally
+
+        self.tally = RecordTally()
+        # Every record of the job passes through: its counts can be taken from them.
+        self.reads_all = args.head is None and not args.start and not args.errors
 
     @property
     def full(self) -> bool:
@@ -123,6 +128,7 @@ class Printer:
             self.not_results += 1
             if self.not_results == 1:
                 self.first_not_result = (record.error_message or "").split(": ", 1)[0]
+        self.tally.add(record)
         if self.json:
             sys.stdout.write(json_text(record_json(record)) + "\n")
         else:
@@ -223,8 +229,15 @@ def run(args: argparse.Namespace) -> int:
         target = find_job_or_group(context, args.source)
         if has_retries(context.registry, target):
             run_async(_print_merged(context, target, Printer(args, skip=args.start), args.errors))
-        elif isinstance(target, Job) and results_on_disk(target):
-            _print_all(page_of_files(local_result_paths(target), **_page(args)), Printer(args))
+            return 0
+        printer = Printer(args)
+        if isinstance(target, Job) and results_on_disk(target):
+            _print_all(page_of_files(local_result_paths(target), **_page(args)), printer)
         else:
-            run_async(_print_job_results(context, target, args, Printer(args, skip=args.start)))
+            printer.skip = args.start
+            run_async(_print_job_results(context, target, args, printer))
+        if isinstance(target, Job) and printer.reads_all:
+            from batchtui.core.result_counts import keep_counts
+
+            keep_counts(context.registry, target.id, printer.tally.counts)
     return 0

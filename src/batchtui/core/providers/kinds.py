@@ -247,6 +247,28 @@ KINDS: tuple[ProviderKind, ...] = (
                 into=("extra_body", "custom_llm_provider"),
                 in_form=False,
             ),
+            # LiteLLM serves no Vertex AI results without its database: batchtui reads them
+            # from Cloud Storage itself, signed in with these.
+            KindSetting(
+                "credentials",
+                "litellm to Vertex: the Google key file results are read from Cloud Storage with",
+                metavar="FILE",
+                private_file=True,
+                in_form=False,
+            ),
+            KindSetting(
+                "bucket",
+                "litellm to Vertex: the only bucket results are read from",
+                metavar="NAME",
+                in_form=False,
+            ),
+            KindSetting(
+                "storage_url",
+                "Cloud Storage API address (default: Google's)",
+                metavar="URL",
+                url=True,
+                in_form=False,
+            ),
         ),
     ),
     ProviderKind(

@@ -106,10 +106,21 @@ class _State:
 TOKEN_ROUTE = route("POST", TOKEN_PATH, "token", "oauth", token_endpoint)
 
 
+def vertex_store(data_dir: Path) -> Store:
+    """Where Vertex AI jobs and Cloud Storage objects live (a Vertex gateway flavour shares
+    them: see `GoogleApis(vertex=...)`)."""
+    return Store(data_dir / "google" / "vertex")
+
+
 class GoogleApis:
-    def __init__(self, options: SimulatorOptions, data_dir: Path) -> None:
+    def __init__(
+        self, options: SimulatorOptions, data_dir: Path, vertex: NativeVertexEngine | None = None
+    ) -> None:
+        """`vertex`: the engine a gateway flavour already runs on `vertex_store`, so what the
+        gateway writes is what Cloud Storage serves (one engine: one lock per job)."""
         self.options = options
         self.root = data_dir / "google"
+        self._shared_vertex = vertex
         self.routes: tuple[GoogleRoute, ...] = (
             *gemini_api.ROUTES,
             *vertex_api.ROUTES,
@@ -145,7 +156,8 @@ class GoogleApis:
         with self._state_lock:
             if self._made is None:
                 self._made = _State(
-                    NativeVertexEngine(self.options, Store(self.root / "vertex")),
+                    self._shared_vertex
+                    or NativeVertexEngine(self.options, vertex_store(self.root.parent)),
                     GeminiEngine(self.options, Store(self.root / "gemini")),
                     UploadSessions(self.root / "uploads"),
                     TokenService(self.root / "auth", self.accounts, self.options.token_lifetime),

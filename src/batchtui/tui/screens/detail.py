@@ -209,7 +209,9 @@ class DetailScreen(Screen[None]):
         parts.append("\n")
         field(
             "requests",
-            f"{counts.completed} completed, {counts.failed} failed, {counts.total} total",
+            f"{counts.completed} completed, {counts.failed} failed, {counts.total} total"
+            if counts.known
+            else "unknown until the results are read (the provider counts none)",
         )
         field("progress", progress_bar(counts, 30, ascii_only=ascii_only))
         field("elapsed", format_duration(elapsed(job, now)))

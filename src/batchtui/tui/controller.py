@@ -168,7 +168,7 @@ class ShellActions:
 
     # --- download -------------------------------------------------------------------------
 
-    def results_dir(self, job: Job) -> Path:
+    def destination(self, job: Job) -> Path:
         """Where a job's results go, as every path puts them (`downloads.results_dir`): a
         shard's into its group's folder, `batchtui-<group>/shard-NN/`."""
         from batchtui.core.config import Settings
@@ -207,7 +207,7 @@ class ShellActions:
         root = self.download_dir(group_id)
         self.app.notify(f"Downloading {len(shards)} shards into {root}", markup=False)
         for shard in shards:
-            dest = self.results_dir(shard)
+            dest = self.destination(shard)
             self.app.run_worker(
                 self._download(shard, dest), group=f"download:{shard.id}", exclusive=True
             )
@@ -225,7 +225,7 @@ class ShellActions:
             return
         if self._service() is None:
             return
-        dest = self.results_dir(job)
+        dest = self.destination(job)
         self.app.notify(f"Downloading {job.id} into {dest}", markup=False)
         self.app.run_worker(self._download(job, dest), group=f"download:{job.id}", exclusive=True)
 

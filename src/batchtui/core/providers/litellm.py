@@ -110,15 +110,7 @@ class LiteLLMProvider(OpenAIProvider):
                 Path(profile.credentials).expanduser(), profile.bucket, profile.storage_url
             )
         return cls(
-            label=f"{profile.kind} profile {profile.name!r}",
-            base_url=profile.effective_base_url,
-            api_key=profile.resolve_api_key(),
-            headers=profile.headers,
-            extra_body=profile.extra_body,
-            timeout=profile.timeout,
-            debug=debug,
-            retry=retry,
-            cloud_storage=access,
+            **cls.profile_arguments(profile, debug=debug, retry=retry), cloud_storage=access
         )
 
     async def aclose(self) -> None:

@@ -190,13 +190,7 @@ class ResultsScreen(Screen):
 
     def _results_dir(self, job: Job) -> Path:
         """Where `d` downloads: the folder the CLI's `download` and the job list's `d` use."""
-        from batchtui.core.config import Settings
-        from batchtui.core.downloads import results_dir
-
-        config = shell(self).config
-        settings = config.settings if config is not None else Settings()
-        config_path = config.path if config is not None else None
-        return results_dir(settings, job, config_path=config_path).absolute()
+        return shell(self).actions.destination(job)
 
     # --- workers ------------------------------------------------------------------------
 

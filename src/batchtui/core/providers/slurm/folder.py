@@ -52,7 +52,7 @@ class JobFolder:
         return self.path / "errors.jsonl"
 
     def shard_dir(self, task: int) -> Path:
-        return self.path / f"shard-{task}"
+        return self.path / f"task-{task}"
 
     def run_inputs(self, task: int) -> list[Path]:
         return sorted(self.shard_dir(task).glob("in-*.jsonl"))
@@ -89,7 +89,7 @@ class JobFolder:
 
 def started_job_id(folder: JobFolder) -> str | None:
     """The SLURM job id a task of the job wrote when it started, if one did."""
-    for path in sorted(folder.path.glob("shard-*/slurm-job-id")):
+    for path in sorted(folder.path.glob("task-*/slurm-job-id")):
         try:
             job_id = path.read_text().strip()
         except OSError:

@@ -78,7 +78,7 @@ def render(
 # `vllm run-batch`, writing shard-N/out-*.jsonl; runs already answered are skipped.
 set -u
 task="${{SLURM_ARRAY_TASK_ID:-0}}"
-shard={quote(str(folder.path))}/shard-"$task"
+shard={quote(str(folder.path))}/task-"$task"
 # The job's own id, for a batchtui that crashed before it could write it down.
 printf '%s\n' "${{SLURM_ARRAY_JOB_ID:-${{SLURM_JOB_ID:-}}}}" > "$shard/slurm-job-id"
 export VLLM_NO_USAGE_STATS=1 DO_NOT_TRACK=1

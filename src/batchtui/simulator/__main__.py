@@ -1,3 +1,5 @@
+"""`python -m batchtui.simulator`: the same as `batchtui simulate`."""
+
 import sys
 
 from batchtui.simulator.cli import main

@@ -67,7 +67,7 @@ class Notifier:
     ) -> None:
         self.settings = settings
         self.terminal = terminal if terminal is not None else sys.stderr
-        self.to_terminal = to_terminal and _is_tty(self.terminal)
+        self.to_terminal = to_terminal
         self.job_json = job_json
         self.warn = warn
         self.environ = os.environ if environ is None else environ
@@ -81,20 +81,34 @@ class Notifier:
         self.announced: set[str] = set()
 
     def job_ended(self, job: Job) -> None:
+        """Announce `job` on the terminal and run the command, once per job."""
+        if self.first_time(job):
+            self.announce(job)
+            self.run_command(job)
+
+    def first_time(self, job: Job) -> bool:
         if job.id in self.announced:
-            return
+            return False
         self.announced.add(job.id)
-        if self.to_terminal:
-            notice = Notice(job.id, job.name, job.status.value)
-            text = terminal_bytes(
-                notice,
-                bell=self.settings.bell,
-                desktop=self.settings.desktop,
-                environ=self.environ,
-            )
-            if text:
-                self.terminal.write(text)
-                self.terminal.flush()
+        return True
+
+    def announce(self, job: Job) -> None:
+        """The bell and the desktop notification (fast: fine on an event loop)."""
+        if not (self.to_terminal and _is_tty(self.terminal)):
+            return
+        notice = Notice(job.id, job.name, job.status.value)
+        text = terminal_bytes(
+            notice,
+            bell=self.settings.bell,
+            desktop=self.settings.desktop,
+            environ=self.environ,
+        )
+        if text:
+            self.terminal.write(text)
+            self.terminal.flush()
+
+    def run_command(self, job: Job) -> None:
+        """The `exec` command (it may take a while: a thread in the TUI)."""
         if self.exec_command:
             status = run_exec(self.exec_command, self.job_json(job))
             if status != 0:

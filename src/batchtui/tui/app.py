@@ -24,10 +24,12 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.signal import Signal
 
+from batchtui.core.jobjson import job_summary
 from batchtui.core.jobs.monitor import JobMonitor, JobsSnapshot
 from batchtui.core.jobview import locale_is_utf8, printable, status_label
 from batchtui.core.registry import loop_guard
 from batchtui.core.status import JobStatus
+from batchtui.core.unattended import Notifier
 from batchtui.tui.controller import ShellActions
 from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.shell import Transfer
@@ -60,6 +62,23 @@ class DemoSession(Protocol):
         """Submit the sample jobs (runs in an async worker once the service exists)."""
 
     def close(self) -> None: ...
+
+
+class _DriverTerminal:
+    """The terminal as Textual drives it, for notification sequences (as its own OSC 52)."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+
+    def isatty(self) -> bool:
+        return self.app._driver is not None
+
+    def write(self, text: str) -> None:
+        if self.app._driver is not None:
+            self.app._driver.write(text)
+
+    def flush(self) -> None:
+        pass
 
 
 class BatchtuiApp(App[int]):
@@ -104,6 +123,8 @@ class BatchtuiApp(App[int]):
         self.ascii_only = (not locale_is_utf8()) if ascii_only is None else ascii_only
         self._theme_given = theme is not None
         self._theme_problem: str | None = None
+        self._notifier_for: Config | None = None
+        self._notifier_instance: Notifier | None = None
         self._use_theme(theme or choose_theme())
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"
@@ -183,7 +204,40 @@ class BatchtuiApp(App[int]):
         self.notify(
             f"{name} ({job.id}): {label}", title="Job finished", severity=severity, markup=False
         )
-        self.bell()
+        notifier = self._notifier()
+        if notifier is None:
+            self.bell()
+            return
+        if not notifier.first_time(job):
+            return
+        if self.config is not None and self.config.notify.bell:
+            self.bell()
+        # The same [notify] settings as `watch --notify`: bell and desktop notification on
+        # the terminal Textual owns, the command in a thread (it may take a while).
+        notifier.announce(job)
+        if notifier.exec_command:
+            self.run_worker(
+                partial(notifier.run_command, job), thread=True, group="notify", exit_on_error=False
+            )
+
+    def _notifier(self) -> Notifier | None:
+        config = self.config
+        if config is None:
+            return None
+        if self._notifier_for is not config:
+            self._notifier_for = config
+            # Textual rings the bell itself (`bell`); the notifier writes the rest.
+            self._notifier_instance = Notifier(
+                config.notify.model_copy(update={"bell": False}),
+                config_path=config.path,
+                terminal=_DriverTerminal(self),
+                job_json=job_summary,
+                warn=lambda message: self.call_later(self._notify_warning, message),
+            )
+        return self._notifier_instance
+
+    def _notify_warning(self, message: str) -> None:
+        self.notify(printable(message, single_line=True), severity="warning", markup=False)
 
     def problem(self, source: str, message: str, *, first: bool) -> None:
         self.activity_signal.publish(message)

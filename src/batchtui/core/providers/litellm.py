@@ -109,9 +109,7 @@ class LiteLLMProvider(OpenAIProvider):
             access = CloudStorageAccess(
                 Path(profile.credentials).expanduser(), profile.bucket, profile.storage_url
             )
-        return cls(
-            **cls.profile_arguments(profile, debug=debug, retry=retry), cloud_storage=access
-        )
+        return cls(**cls.profile_arguments(profile, debug=debug, retry=retry), cloud_storage=access)
 
     async def aclose(self) -> None:
         await super().aclose()

@@ -290,6 +290,13 @@ def _add_profile(commands: argparse._SubParsersAction) -> None:
     google.add_argument(
         "--storage-url", metavar="URL", help="Cloud Storage API address (default: Google's)"
     )
+    direct = add.add_argument_group("direct (client-side runner)")
+    direct.add_argument("--concurrency", metavar="N", type=int, help="requests in flight (16)")
+    direct.add_argument("--rpm", metavar="N", type=int, help="requests per minute at most")
+    direct.add_argument("--tpm", metavar="N", type=int, help="estimated tokens per minute")
+    direct.add_argument(
+        "--give-up-after", metavar="D", help="fail when the server answers nothing for D (30m)"
+    )
     add.add_argument("--replace", action="store_true", help="overwrite a profile of this name")
     _handler(add, "profile:add")
 

@@ -36,6 +36,10 @@ PROFILE_FIELDS = (
     "bucket",
     "credentials",
     "storage_url",
+    "concurrency",
+    "rpm",
+    "tpm",
+    "give_up_after",
 )
 
 
@@ -68,6 +72,12 @@ class Profile(BaseModel):
     bucket: str | None = None
     credentials: str | None = None
     storage_url: str | None = None
+    # kind direct: requests in flight, requests and estimated tokens per minute, and how
+    # long a server may answer nothing before the job fails (`30m`, `90s`).
+    concurrency: int | None = Field(default=None, ge=1)
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
+    give_up_after: str | None = None
     # Where the config came from, for messages.
     source: Path | None = Field(default=None, exclude=True, repr=False)
 

@@ -35,6 +35,7 @@ from batchtui.simulator.http_types import (
     Route,
 )
 from batchtui.simulator.options import SimulatorOptions
+from batchtui.simulator.realtime import RealtimeApi
 from batchtui.simulator.store import Store
 from batchtui.simulator.validation import RequestInvalid
 
@@ -82,6 +83,8 @@ class SimulatorServer(ThreadingHTTPServer):
         self._log_lock = threading.Lock()
         # Google's APIs answer beside every flavour, on the same port (see simulator.google)
         self.google = GoogleApis(options, self.data_dir)
+        # The realtime endpoints too (chat completions...), for the client-side runner
+        self.realtime = RealtimeApi(options)
         if ":" in options.host:
             self.address_family = socket.AF_INET6
         super().__init__((options.host, options.port), RequestHandler)
@@ -254,8 +257,13 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _answer(self) -> _Outcome:
         self.method = self.command
-        google = self.server.google
-        target = google.dispatch(self) if google.claims(self.path) else self._flavor_dispatch()
+        google, realtime = self.server.google, self.server.realtime
+        if google.claims(self.path):
+            target: Dispatch | Answer = google.dispatch(self)
+        elif realtime.claims(self.command, self.path):
+            target = realtime.dispatch(self, _openai_fault_answer, _openai_internal_error)
+        else:
+            target = self._flavor_dispatch()
         if not isinstance(target, Dispatch):
             return self._finish(target, None)
 

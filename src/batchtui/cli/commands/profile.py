@@ -107,6 +107,10 @@ def add(args: argparse.Namespace) -> int:
         apply_vertex_flags(args, fields)
         if args.timeout is not None:
             fields["timeout"] = args.timeout
+        for flag in ("concurrency", "rpm", "tpm", "give_up_after"):
+            value = getattr(args, flag, None)
+            if value is not None:
+                fields[flag] = value
         from pydantic import ValidationError
 
         try:

@@ -70,6 +70,15 @@ PROVIDER_KINDS: dict[str, ProviderKind] = {
             default_key_envs=(),
             description="Vertex AI batch prediction (Google Cloud project, Cloud Storage bucket)",
         ),
+        ProviderKind(
+            name="direct",
+            module="batchtui.core.providers.direct.provider",
+            class_name="DirectProvider",
+            # A server the user runs (vllm serve, SGLang, Ollama): the profile says where.
+            default_base_url=None,
+            default_key_envs=(),
+            description="client-side runner for OpenAI-compatible servers without a batch API",
+        ),
     )
 }
 

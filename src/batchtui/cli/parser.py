@@ -107,6 +107,11 @@ def build_parser() -> Parser:
     cancel.add_argument("job", metavar="JOB")
     _handler(cancel, "cancel:run")
 
+    resume = commands.add_parser("resume", help="start a direct job's runner again now")
+    resume.add_argument("job", metavar="JOB")
+    resume.add_argument("--json", action="store_true", help="print the job as JSON")
+    _handler(resume, "resume:run")
+
     doctor = commands.add_parser(
         "doctor", help="show what matters over SSH: terminal, tmux, proxies, paths"
     )

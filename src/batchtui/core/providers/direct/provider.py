@@ -254,6 +254,18 @@ class DirectProvider(BatchProvider):
         await asyncio.to_thread(start_runner, folder, self._secrets)
         return True
 
+    async def resume(self, batch_id: str) -> bool:
+        """`batchtui resume`: start a runner now for a job whose runner is not running; a
+        job that failed (its server answered nothing for give_up_after) runs again, sending
+        only its unanswered lines. Whether a runner was started."""
+        folder = self.folder(batch_id)
+        state = await asyncio.to_thread(folder.read_state)
+        if state.get("status") == "failed" and not folder.cancel_requested:
+            reopened = {key: value for key, value in state.items() if key != "errors"}
+            reopened["status"] = "in_progress"
+            await asyncio.to_thread(folder.write_state, reopened)
+        return await self.restart(batch_id, explicit=True)
+
     def _take_lease(self, batch_id: str) -> bool:
         from batchtui.core.errors import JobNotFound
         from batchtui.core.leases import lease_seconds

@@ -289,7 +289,8 @@ async def run_job(folder: JobFolder, secrets: dict[str, Any]) -> str:
     """Run the job in `folder` while holding its lock; the status it ended in."""
     lock = folder.try_lock()
     if lock is None:
-        return "busy"  # another runner has it
+        _log(f"runner {os.getpid()} leaves: another runner holds the job")
+        return "busy"
     try:
         state = folder.read_state()
         if state.get("status") != "in_progress":

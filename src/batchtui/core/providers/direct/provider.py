@@ -240,6 +240,7 @@ class DirectProvider(BatchProvider):
         polling the job, counts), so of several processes on several login nodes only
         one restarts it; the runner's lock makes a second start harmless anyway.
         `explicit` (`batchtui resume`) restarts without waiting for the heartbeat to age.
+        The new runner sends with the profile's settings as they are now.
         """
         folder = self.folder(batch_id)
         state = await asyncio.to_thread(folder.read_state)
@@ -251,8 +252,15 @@ class DirectProvider(BatchProvider):
             return False
         if not await asyncio.to_thread(self._take_lease, batch_id):
             return False
-        await asyncio.to_thread(start_runner, folder, self._secrets)
+        await asyncio.to_thread(self._start_again, folder)
         return True
+
+    def _start_again(self, folder: JobFolder) -> None:
+        # The profile as it is now: the server may have moved (a new SLURM job, a new port).
+        spec = folder.read_spec()
+        if spec.get("settings") != self.settings.to_json():
+            folder.write_spec({**spec, "settings": self.settings.to_json()})
+        start_runner(folder, self._secrets)
 
     async def resume(self, batch_id: str) -> bool:
         """`batchtui resume`: start a runner now for a job whose runner is not running; a

@@ -240,13 +240,34 @@ def _add_convert(commands: argparse._SubParsersAction) -> None:
     _handler(convert, "convert:run")
 
 
+def _add_kind_flags(add: argparse.ArgumentParser) -> None:
+    """One flag per kind setting (`providers.kinds`), grouped as the kinds ask."""
+    from batchtui.core.providers.kinds import flag_settings
+
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for owners in flag_settings().values():
+        kind, setting = owners[0]
+        title = kind.help_group or f"kind {kind.name}"
+        group = groups.get(title) or groups.setdefault(title, add.add_argument_group(title))
+        group.add_argument(
+            setting.flag,
+            metavar=setting.metavar,
+            type=setting.value_type,
+            help="; ".join(setting.help for _kind, setting in reversed(owners)),
+        )
+
+
 def _add_profile(commands: argparse._SubParsersAction) -> None:
     profile = commands.add_parser("profile", help="add, list, show, remove or test profiles")
     actions = profile.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
 
     add = actions.add_parser("add", help="add a profile to config.toml")
     add.add_argument("name", metavar="NAME")
-    add.add_argument("--kind", metavar="K", required=True, help="provider kind, e.g. openai")
+    from batchtui.core.providers.kinds import provider_kinds
+
+    add.add_argument(
+        "--kind", metavar="K", required=True, help=f"provider kind: {', '.join(provider_kinds())}"
+    )
     add.add_argument("--base-url", metavar="URL")
     add.add_argument("--api-key-env", metavar="VAR", help="environment variable with the key")
     add.add_argument(
@@ -261,47 +282,7 @@ def _add_profile(commands: argparse._SubParsersAction) -> None:
     )
     add.add_argument("--model", metavar="M")
     add.add_argument("--timeout", metavar="S", type=float, help="HTTP timeout in seconds")
-    gateway = add.add_argument_group("gateways (shortcuts for the headers and body they need)")
-    gateway.add_argument(
-        "--provider", metavar="SLUG", help="portkey: x-portkey-provider, e.g. @vertexai"
-    )
-    gateway.add_argument(
-        "--bucket",
-        metavar="NAME",
-        help="vertex, or portkey to Vertex: the Cloud Storage bucket (NAME or NAME/PREFIX) "
-        "for inputs and results",
-    )
-    gateway.add_argument(
-        "--provider-model",
-        metavar="M",
-        help="portkey to Vertex: the model input lines are converted for",
-    )
-    gateway.add_argument(
-        "--custom-llm-provider",
-        metavar="P",
-        help="litellm: the backend (custom_llm_provider), e.g. vertex_ai",
-    )
-    google = add.add_argument_group("vertex (Google Cloud)")
-    google.add_argument("--project", metavar="ID", help="Google Cloud project id")
-    google.add_argument(
-        "--location", metavar="L", help="region, e.g. us-central1 (default) or global"
-    )
-    google.add_argument(
-        "--credentials",
-        metavar="FILE",
-        help="service-account or authorized-user JSON file (its path is stored, not the key; "
-        "default: application default credentials)",
-    )
-    google.add_argument(
-        "--storage-url", metavar="URL", help="Cloud Storage API address (default: Google's)"
-    )
-    direct = add.add_argument_group("direct (client-side runner)")
-    direct.add_argument("--concurrency", metavar="N", type=int, help="requests in flight (16)")
-    direct.add_argument("--rpm", metavar="N", type=int, help="requests per minute at most")
-    direct.add_argument("--tpm", metavar="N", type=int, help="estimated tokens per minute")
-    direct.add_argument(
-        "--give-up-after", metavar="D", help="fail when the server answers nothing for D (30m)"
-    )
+    _add_kind_flags(add)
     add.add_argument("--replace", action="store_true", help="overwrite a profile of this name")
     _handler(add, "profile:add")
 

@@ -12,15 +12,25 @@ import os
 import stat
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 
 from batchtui.core.errors import ConfigError
 from batchtui.core.paths import config_path
 from batchtui.core.prices import Price, PriceTable, prices_from_config
 
-PROFILE_FIELDS = (
+# Settings every profile has; each kind adds its own (`providers.kinds`).
+COMMON_PROFILE_FIELDS = (
     "kind",
     "base_url",
     "api_key_env",
@@ -31,20 +41,11 @@ PROFILE_FIELDS = (
     "timeout",
     "poll_interval",
     "enqueued_token_limit",
-    "project",
-    "location",
-    "bucket",
-    "credentials",
-    "storage_url",
-    "concurrency",
-    "rpm",
-    "tpm",
-    "give_up_after",
 )
 
 
-class Profile(BaseModel):
-    """One `[profiles.NAME]` table."""
+class ProfileBase(BaseModel):
+    """The settings every `[profiles.NAME]` table has; `Profile` adds the kinds' own."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -63,32 +64,17 @@ class Profile(BaseModel):
     # (OpenAI's "enqueued token limit"): one number for every model, or a table by model
     # (names match like prices: exact, else longest prefix). None: not checked.
     enqueued_token_limit: int | dict[str, int] | None = None
-    # Google Cloud (kind vertex): project id, region (`global` too), the Cloud Storage bucket
-    # for inputs and results (`name` or `name/prefix`), and the path of a service-account
-    # or authorized-user JSON file (never its content; without it, application default
-    # credentials). `storage_url` replaces https://storage.googleapis.com (tests, proxies).
-    project: str | None = None
-    location: str | None = None
-    bucket: str | None = None
-    credentials: str | None = None
-    storage_url: str | None = None
-    # kind direct: requests in flight, requests and estimated tokens per minute, and how
-    # long a server may answer nothing before the job fails (`30m`, `90s`).
-    concurrency: int | None = Field(default=None, ge=1)
-    rpm: int | None = Field(default=None, ge=1)
-    tpm: int | None = Field(default=None, ge=1)
-    give_up_after: str | None = None
     # Where the config came from, for messages.
     source: Path | None = Field(default=None, exclude=True, repr=False)
 
-    @field_validator("base_url", "storage_url")
+    @field_validator("base_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
-        return value.rstrip("/") if value else value
+        return _strip_slash(value)
 
     @property
     def effective_base_url(self) -> str:
-        from batchtui.core.providers import default_base_url
+        from batchtui.core.providers.kinds import default_base_url
 
         url = self.base_url or default_base_url(self)
         if not url:
@@ -99,7 +85,7 @@ class Profile(BaseModel):
     def key_env_names(self) -> tuple[str, ...]:
         if self.api_key_env:
             return (self.api_key_env,)
-        from batchtui.core.providers import get_kind
+        from batchtui.core.providers.kinds import get_kind
 
         return get_kind(self.kind, profile_name=self.name).default_key_envs
 
@@ -119,6 +105,34 @@ class Profile(BaseModel):
             f"profile {self.name!r}: environment variable {names} is not set "
             f"(export it, or set api_key_env in [profiles.{self.name}]{where})"
         )
+
+
+def _strip_slash(value: str | None) -> str | None:
+    return value.rstrip("/") if value else value
+
+
+def _kind_fields() -> dict[str, Any]:
+    """The settings the provider kinds add to a profile, as pydantic fields (all optional)."""
+    from batchtui.core.providers.kinds import profile_settings
+
+    fields: dict[str, Any] = {}
+    for setting in profile_settings():
+        annotation: Any = setting.value_type | None
+        if setting.url:
+            annotation = Annotated[annotation, AfterValidator(_strip_slash)]
+        fields[setting.name] = (annotation, None)
+    return fields
+
+
+class Profile(create_model("KindSettings", __base__=ProfileBase, **_kind_fields())):  # type: ignore[misc]
+    """One `[profiles.NAME]` table: the common settings and every kind's own (e.g. Vertex
+    AI's project, location, bucket, credentials, storage_url), read from `providers.kinds`."""
+
+
+PROFILE_FIELDS: tuple[str, ...] = (
+    *COMMON_PROFILE_FIELDS,
+    *(name for name in Profile.model_fields if name not in ProfileBase.model_fields),
+)
 
 
 class Settings(BaseModel):
@@ -240,7 +254,7 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
 
 
 def _check_kind(profile: Profile, path: Path) -> None:
-    from batchtui.core.providers import PROVIDER_KINDS, provider_kinds
+    from batchtui.core.providers.kinds import PROVIDER_KINDS, provider_kinds
 
     if profile.kind not in PROVIDER_KINDS:
         raise ConfigError(

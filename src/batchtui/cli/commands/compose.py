@@ -26,7 +26,8 @@ def default_output(dataset: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     from batchtui.cli.estimates import estimate_view
     from batchtui.core.compose import ComposeSpec, compose_file
-    from batchtui.core.formats import limits_for_kind, validate_file
+    from batchtui.core.formats import validate_file
+    from batchtui.core.providers.kinds import limits_for_kind
     from batchtui.core.split import SPLITTABLE_CODES, blocking_problems
 
     dataset = Path(args.dataset)

@@ -27,7 +27,8 @@ def _plural(count: int, word: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from batchtui.cli.context import CommandContext
     from batchtui.cli.estimates import estimate_view
-    from batchtui.core.formats import limits_for_kind, validate_file
+    from batchtui.core.formats import validate_file
+    from batchtui.core.providers.kinds import limits_for_kind
 
     path = Path(args.file)
     with CommandContext(args) as context:

@@ -31,7 +31,6 @@ from batchtui.core.config import Profile
 from batchtui.core.errors import ConfigError, NotFoundError, ProviderError, UsageError
 from batchtui.core.fsutil import atomic_output
 from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile
-from batchtui.core.providers import DEFAULT_VERTEX_LOCATION
 from batchtui.core.providers.base import TAG_METADATA_KEY, BatchProvider, ProgressCallback
 from batchtui.core.providers.google_auth import GoogleCredentials, GoogleTokenAuth
 from batchtui.core.providers.google_common import (
@@ -43,6 +42,7 @@ from batchtui.core.providers.google_common import (
 )
 from batchtui.core.providers.google_wire import display_name, parse_vertex_job
 from batchtui.core.providers.http import RetryPolicy
+from batchtui.core.providers.kinds import DEFAULT_VERTEX_LOCATION
 from batchtui.core.providers.openai_wire import WireFormatError
 from batchtui.core.status import JobStatus
 

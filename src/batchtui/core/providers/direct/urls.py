@@ -1,10 +1,12 @@
-"""A request line's `url` resolved against a profile's base URL, as a batch API does."""
+"""A request line's `url` resolved against a profile's base URL, as a batch API does; and
+the input limits of a direct job, which only its endpoints make."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from batchtui.core.errors import InputFileError
+from batchtui.core.formats.limits import OPENAI_LIMITS, Limits
 
 # The endpoints a client-side run sends lines to (what OpenAI-compatible servers serve).
 DIRECT_ENDPOINTS = (
@@ -12,6 +14,12 @@ DIRECT_ENDPOINTS = (
     "/v1/completions",
     "/v1/embeddings",
     "/v1/responses",
+)
+# No batch API, so no file or request cap: only one request's payload size, and its url.
+DIRECT_LIMITS = Limits(
+    name="direct (client-side runner)",
+    max_line_bytes=OPENAI_LIMITS.max_line_bytes,
+    endpoints=DIRECT_ENDPOINTS,
 )
 
 

@@ -38,10 +38,6 @@ async def _resume(context: CommandContext, job: Job) -> tuple[Job, bool]:
 def run(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         job = context.registry.find_job(args.job)
-        if job.kind != "direct":
-            raise BatchtuiError(
-                f"job {job.id} is a {job.kind} job: only direct jobs have a runner to resume"
-            )
         job, started = run_async(_resume(context, job))
     if args.json:
         print_json({**job_summary(job), "runner_started": started})

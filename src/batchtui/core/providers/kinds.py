@@ -244,15 +244,29 @@ KINDS: tuple[ProviderKind, ...] = (
         credentials=_direct_credentials,
         help_group="direct (client-side runner)",
         settings=(
+            # Not in the TUI's form: the defaults serve, `profile add` sets them.
             KindSetting(
-                "concurrency", "requests in flight at once (16)", metavar="N", value_type=int
+                "concurrency",
+                "requests in flight at once (16)",
+                metavar="N",
+                value_type=int,
+                in_form=False,
             ),
-            KindSetting("rpm", "requests per minute at most", metavar="N", value_type=int),
-            KindSetting("tpm", "estimated tokens per minute at most", metavar="N", value_type=int),
+            KindSetting(
+                "rpm", "requests per minute at most", metavar="N", value_type=int, in_form=False
+            ),
+            KindSetting(
+                "tpm",
+                "estimated tokens per minute at most",
+                metavar="N",
+                value_type=int,
+                in_form=False,
+            ),
             KindSetting(
                 "give_up_after",
                 "fail the job when the server answers nothing for this long (30m)",
                 metavar="D",
+                in_form=False,
             ),
         ),
     ),

@@ -12,7 +12,7 @@ import os
 import stat
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -149,11 +149,28 @@ class Settings(BaseModel):
     download_dir: str | None = None
 
 
+class NotifySettings(BaseModel):
+    """The optional `[notify]` table: how `watch --notify` and the TUI announce ended jobs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Ring the terminal bell when a job ends.
+    bell: bool = True
+    # Desktop notification sequence: "osc9" (iTerm2, WezTerm, Windows Terminal, kitty, foot),
+    # "osc777" (urxvt, Ghostty, VTE terminals) or "off".
+    desktop: Literal["osc9", "osc777", "off"] = "osc9"
+    # A shell command run once per job that ends, the job's JSON on stdin and
+    # BATCHTUI_JOB_ID / BATCHTUI_STATUS in its environment. Runs only when config.toml is
+    # writable by you alone.
+    exec: str | None = None
+
+
 class Config(BaseModel):
     path: Path
     exists: bool = False
     profiles: dict[str, Profile] = Field(default_factory=dict)
     settings: Settings = Field(default_factory=Settings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     # `[prices."MODEL"]` overrides of the shipped batch prices (US dollars per 1M tokens).
     prices: dict[str, Price] = Field(default_factory=dict)
 
@@ -192,7 +209,7 @@ def load_config(path: Path | None = None) -> Config:
     return parse_config(data, path)
 
 
-TOP_LEVEL_TABLES = ("profiles", "settings", "prices")
+TOP_LEVEL_TABLES = ("profiles", "settings", "notify", "prices")
 
 # Control characters (C0, DEL, C1, bidi overrides) in a table or key name would break the
 # one-line message or act on the terminal: they are shown as escapes instead.
@@ -249,8 +266,20 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
     except (ValidationError, TypeError) as exc:
         detail = _describe(exc, "settings") if isinstance(exc, ValidationError) else str(exc)
         raise ConfigError(f"{path}: {detail}") from None
+    try:
+        notify = NotifySettings(**data.get("notify", {}))
+    except (ValidationError, TypeError) as exc:
+        detail = _describe(exc, "notify") if isinstance(exc, ValidationError) else str(exc)
+        raise ConfigError(f"{path}: {detail}") from None
     prices = prices_from_config(data, where=str(path))
-    return Config(path=path, exists=True, profiles=profiles, settings=settings, prices=prices)
+    return Config(
+        path=path,
+        exists=True,
+        profiles=profiles,
+        settings=settings,
+        notify=notify,
+        prices=prices,
+    )
 
 
 def _check_kind(profile: Profile, path: Path) -> None:

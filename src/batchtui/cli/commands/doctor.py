@@ -110,7 +110,12 @@ def tmux_findings(environ: Mapping[str, str]) -> list[Finding]:
         value = _tmux_option(option)
         advice = ""
         if value is not None and value not in good:
-            advice = f"for `c` (copy id) to reach your clipboard: tmux set -g {option} on"
+            purpose = (
+                "for `c` (copy id) and job-end notifications (--notify) to reach your terminal"
+                if option == "allow-passthrough"
+                else "for `c` (copy id) to reach your clipboard"
+            )
+            advice = f"{purpose}: tmux set -g {option} on"
         findings.append(Finding("tmux", option, value or "(unknown)", advice))
     return findings
 

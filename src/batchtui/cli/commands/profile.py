@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from batchtui.cli.context import CommandContext, run_async
-from batchtui.cli.output import render_table
+from batchtui.cli.output import print_json, render_table
 from batchtui.cli.terminal import inert, supports_unicode
 from batchtui.core.errors import ConfigError, UsageError
 
@@ -89,13 +89,41 @@ def add(args: argparse.Namespace) -> int:
                 f"profile {args.name!r}: --{setting.replace('_', '-')}: {first['msg']}"
             ) from None
         path = save_profile(profile, config.path)
+    if args.json:
+        print_json({**profile_json(profile), "config": str(path)})
+        return 0
     print(f"profile {args.name!r} saved in {path}")
     return 0
+
+
+def profile_json(profile: Any) -> dict[str, Any]:
+    """The object `profile list --json` and `profile show --json` print (secrets redacted)."""
+    from batchtui.core.providers.kinds import get_kind
+
+    return {
+        "name": profile.name,
+        "kind": profile.kind,
+        "base_url": _base_url(profile),
+        "api_key": _key_state(profile),
+        "model": profile.model,
+        "timeout": profile.timeout,
+        "poll_interval": profile.poll_interval,
+        "headers": {name: _redacted_header(name, value) for name, value in profile.headers.items()},
+        "extra_body": dict(profile.extra_body),
+        **{
+            setting.name: getattr(profile, setting.name)
+            for setting in get_kind(profile.kind, profile_name=profile.name).settings
+            if setting.into is None
+        },
+    }
 
 
 def list_profiles(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         config = context.config
+        if args.json:
+            print_json([profile_json(profile) for profile in config.profiles.values()])
+            return 0
         if not config.profiles:
             print(f"no profiles in {config.path}")
             print("add one with `batchtui profile add NAME --kind openai --base-url URL`")
@@ -117,6 +145,9 @@ def show(args: argparse.Namespace) -> int:
 
     with CommandContext(args) as context:
         profile = context.config.profile(args.name)
+        if args.json:
+            print_json({**profile_json(profile), "config": str(context.config.path)})
+            return 0
         rows = [
             ("name", profile.name),
             ("kind", profile.kind),
@@ -150,6 +181,9 @@ def remove(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         context.config.profile(args.name)
         remove_profile(args.name, context.config.path)
+    if args.json:
+        print_json({"removed": args.name, "config": str(context.config.path)})
+        return 0
     print(f"profile {args.name!r} removed")
     return 0
 
@@ -168,6 +202,16 @@ def test(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         profile = context.config.profile(args.name)
         elapsed = run_async(probe(context))
+    if args.json:
+        print_json(
+            {
+                "profile": args.name,
+                "base_url": _base_url(profile),
+                "ok": True,
+                "milliseconds": round(elapsed * 1000),
+            }
+        )
+        return 0
     print(f"OK: profile {args.name!r} reached {_base_url(profile)} ({elapsed * 1000:.0f} ms)")
     return 0
 

@@ -304,6 +304,24 @@ class VertexProvider(BatchProvider):
         """Delete the job (Vertex may refuse a running one: cancel it first)."""
         await self.api.request_json("DELETE", await self._job_route(batch_id), idempotent=True)
 
+    async def delete_file(self, file_id: str) -> bool:
+        """An input object, or every object of a result folder, in Cloud Storage."""
+        target = StorageObject.parse(file_id)
+        objects = (
+            [entry for entry, _size in await self.list_objects(target)]
+            if target.is_folder
+            else [target]
+        )
+        deleted = False
+        for item in objects:
+            route = f"/storage/v1/b/{quote(item.bucket, safe='')}/o/{quote(item.name, safe='')}"
+            try:
+                await self.storage.send_raw("DELETE", route, call=f"DELETE {item.uri}")
+                deleted = True
+            except NotFoundError:
+                continue
+        return deleted
+
     # --- results -------------------------------------------------------------------------
 
     async def list_objects(self, folder: StorageObject) -> list[tuple[StorageObject, int]]:

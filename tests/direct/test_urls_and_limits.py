@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 
 import pytest
@@ -65,10 +64,12 @@ async def _starts(limiter: Limiter, count: int, tokens: int = 0) -> list[float]:
 
 
 async def test_rpm_spaces_starts_evenly():
-    starts = await _starts(Limiter(rpm=1200, tpm=None), 21)  # one every 50 ms
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.045
-    assert starts[-1] - starts[0] >= 20 * 0.05 - 0.01
+    began = time.monotonic()
+    starts = sorted(await _starts(Limiter(rpm=1200, tpm=None), 21))  # one every 50 ms
+    # None starts before its slot (a late wake-up may bring the next one closer, never
+    # ahead of its own slot: the schedule does not drift under load).
+    for slot, started in enumerate(starts):
+        assert started - began >= slot * 0.05 - 0.005
 
 
 async def test_tpm_spaces_starts_by_their_cost():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from helpers.cli import CLI, KEY_ENV
 
-from .conftest import answers, cli_env, folder_of, submit, wait_for, write_input
+from .conftest import answers, folder_of, submit, wait_for, write_input
 
 
 def _status(cli: CLI, job: dict) -> dict:
@@ -133,4 +133,9 @@ def test_cancel_stops_the_runner_and_keeps_its_answers(
     # Nothing more is sent, and resume does not bring a cancelled job back.
     assert cli("resume", job["id"]).stdout.strip().endswith("nothing to resume")
     assert len(sim.server.realtime.arrivals) == sent
-    assert cli_env()  # the key env stays set for the commands above
+
+    # clean deletes the job folder's copies of the input and the answers, and says so.
+    cleaned = cli("clean", job["id"], "--json")
+    assert cleaned.code == 0, cleaned.stderr
+    assert not folder.file("input").exists() and not folder.file("output").exists()
+    assert cli("status", job["id"], "--refresh").code == 0  # the job still reads

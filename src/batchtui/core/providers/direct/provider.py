@@ -26,7 +26,7 @@ from batchtui.core.models import (
     RemoteFile,
     RequestCounts,
 )
-from batchtui.core.providers.base import BatchProvider, ProgressCallback
+from batchtui.core.providers.base import BatchProvider, CannotDelete, ProgressCallback
 from batchtui.core.providers.direct.folder import (
     HEARTBEAT_SECONDS,
     STALE_HEARTBEATS,
@@ -328,6 +328,18 @@ class DirectProvider(BatchProvider):
         if not path.is_file():
             raise NotFoundError(f"{self.label}: no file {remote_id!r} in {folder.path}")
         return path
+
+    async def delete_file(self, file_id: str) -> bool:
+        """Remove one of a job folder's files (spec and state stay, so the job still reads);
+        refused while a runner works on the job."""
+        folder, name = JobFolder.for_file(self.root, file_id)
+        if await asyncio.to_thread(folder.runner_alive):
+            raise CannotDelete(f"{self.label}: a runner is still working on {folder.batch_id}")
+        try:
+            await asyncio.to_thread((folder.path / name).unlink)
+        except FileNotFoundError:
+            return False
+        return True
 
     async def file_info(self, file_id: str) -> RemoteFile | None:
         path = self._local(file_id)

@@ -98,16 +98,16 @@ def test_a_server_gone_silent_fails_the_job_after_give_up_after_keeping_answers(
     assert len(back.server.realtime.arrivals) == 400 - len(kept)
 
 
-def test_nothing_listening_at_all_fails_after_give_up_after(
+def test_nothing_listening_at_a_fresh_start_fails_the_job_at_the_probe(
     cli: CLI, direct_profile: Callable[..., str], tmp_path: Path
 ):
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
-    direct_profile(f"http://127.0.0.1:{port}/v1", "--give-up-after", "2s")
+    direct_profile(f"http://127.0.0.1:{port}/v1")  # gives up after 60 s of silence
     job = submit(cli, write_input(tmp_path / "in.jsonl", 5))
-    status = _wait_status(cli, job, "failed", timeout=30)
-    assert "ConnectError" in status["errors"][0]["message"]
+    status = _wait_status(cli, job, "failed", timeout=30)  # long before that
+    assert status["errors"][0]["message"].startswith(f"cannot connect to http://127.0.0.1:{port}")
 
 
 def test_cancel_stops_the_runner_and_keeps_its_answers(

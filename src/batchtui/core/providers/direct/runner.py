@@ -3,8 +3,9 @@
 It holds the job folder's lock (one runner per job), sends every line not yet answered
 to the server with bounded concurrency and the profile's RPM/TPM pacing, and appends
 each answer to output.jsonl or errors.jsonl as it arrives, in the OpenAI batch output
-format. The first line goes alone, as a probe: a refused key (401/403) or an unknown
-model or route (404) fails the job at once. Rate limits (429, 503) and dropped
+format. The first line goes alone, as a probe: a refused key (401/403), an unknown
+model or route (404) or nobody listening (as many tries as the HTTP policy gives a
+connection) fails the job at once. Rate limits (429, 503) and dropped
 connections are retried for as long as the server answers something within
 `give_up_after`; other 5xx answers count against the line, which gets an error row after
 the HTTP policy's number of attempts. Waits follow the HTTP layer's policy (backoff with
@@ -152,6 +153,14 @@ class Runner:
                     f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
                 )
                 busy_waits += 1
+                refused = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+                if probe and refused and busy_waits >= self.policy.connect_attempts:
+                    # Nobody listens at a fresh start: a wrong URL, or a server not up yet.
+                    raise GiveUp(
+                        "cannot_connect",
+                        f"cannot connect to {self.settings.base_url} on the first request "
+                        f"({busy_waits} tries): {one_line(self.last_failure, 200)}",
+                    ) from None
                 await asyncio.sleep(self._wait(busy_waits, None))
                 continue
             status = response.status_code

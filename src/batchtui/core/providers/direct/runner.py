@@ -101,11 +101,16 @@ class Runner:
     def _open_append(self, kind: str) -> int:
         return os.open(self.folder.file(kind), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
+    def sync(self) -> None:
+        """Flush the answers to disk: a reboot then loses at most a heartbeat's worth."""
         for fd in (self._outputs, self._errors):
             with contextlib.suppress(OSError):
                 os.fsync(fd)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        self.sync()
+        for fd in (self._outputs, self._errors):
             os.close(fd)
 
     # --- the run ----------------------------------------------------------------------
@@ -349,9 +354,7 @@ async def run_job(folder: JobFolder, secrets: dict[str, Any]) -> str:
 async def _heartbeat(folder: JobFolder, runner: Runner, stop: asyncio.Event) -> None:
     while True:
         await asyncio.sleep(HEARTBEAT_SECONDS)
-        for fd in (runner._outputs, runner._errors):
-            with contextlib.suppress(OSError):
-                os.fsync(fd)
+        runner.sync()
         folder.write_heartbeat(runner.completed, runner.failed)
         if folder.cancel_requested:
             stop.set()

@@ -27,7 +27,12 @@ from pydantic import (
 
 from batchtui.core.errors import ConfigError
 from batchtui.core.paths import config_path
-from batchtui.core.prices import Price, PriceTable, prices_from_config
+from batchtui.core.prices import (
+    Price,
+    PriceTable,
+    context_windows_from_config,
+    prices_from_config,
+)
 
 # Settings every profile has; each kind adds its own (`providers.kinds`).
 COMMON_PROFILE_FIELDS = (
@@ -173,9 +178,11 @@ class Config(BaseModel):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     # `[prices."MODEL"]` overrides of the shipped batch prices (US dollars per 1M tokens).
     prices: dict[str, Price] = Field(default_factory=dict)
+    # `context_window = N` in the same tables: overrides of the shipped context windows.
+    context_windows: dict[str, int] = Field(default_factory=dict)
 
     def price_table(self) -> PriceTable:
-        return PriceTable(self.prices)
+        return PriceTable(self.prices, self.context_windows)
 
     def profile(self, name: str) -> Profile:
         try:
@@ -272,6 +279,7 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
         detail = _describe(exc, "notify") if isinstance(exc, ValidationError) else str(exc)
         raise ConfigError(f"{path}: {detail}") from None
     prices = prices_from_config(data, where=str(path))
+    context_windows = context_windows_from_config(data, where=str(path))
     return Config(
         path=path,
         exists=True,
@@ -279,6 +287,7 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
         settings=settings,
         notify=notify,
         prices=prices,
+        context_windows=context_windows,
     )
 
 

@@ -40,6 +40,8 @@ MEANINGS: dict[str, str] = {
     # [prices."MODEL"]
     'prices."MODEL".input': "US dollars per 1M input tokens at batch rates",
     'prices."MODEL".output': "US dollars per 1M output tokens at batch rates",
+    'prices."MODEL".context_window': "tokens of input and output one request may use; "
+    "validate holds every request to it",
 }
 
 # Keys that exist on the models but are not written by users.
@@ -111,6 +113,14 @@ def config_keys() -> list[ConfigKey]:
     keys.append(ConfigKey('prices."MODEL".input', "number", "-", MEANINGS['prices."MODEL".input']))
     keys.append(
         ConfigKey('prices."MODEL".output', "number", "-", MEANINGS['prices."MODEL".output'])
+    )
+    keys.append(
+        ConfigKey(
+            'prices."MODEL".context_window',
+            "integer",
+            "shipped table",
+            MEANINGS['prices."MODEL".context_window'],
+        )
     )
     return keys
 

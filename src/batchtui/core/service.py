@@ -184,7 +184,12 @@ class JobService:
         from batchtui.core.providers.kinds import limits_for_kind
 
         kind = self.config.profile(profile).kind if profile else None
-        return validate_file(path, limits=limits_for_kind(kind), estimate=estimate)
+        return validate_file(
+            path,
+            limits=limits_for_kind(kind),
+            estimate=estimate,
+            context_window=self.config.price_table().context_window,
+        )
 
     def plan_submit(self, path: Path, profile: str, *, split: bool = True) -> SubmitPlan:
         """Validate and estimate `path` for `profile`: how it would go, and what it may cost.

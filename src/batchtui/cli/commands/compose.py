@@ -61,7 +61,12 @@ def run(args: argparse.Namespace) -> int:
             line.clear()
         assert result is not None  # no cancel callback: never cancelled
         limits = limits_for_kind(profile.kind if profile else None)
-        report = validate_file(output, limits=limits, estimate=True)
+        report = validate_file(
+            output,
+            limits=limits,
+            estimate=True,
+            context_window=context.config.price_table().context_window,
+        )
         view = estimate_view(report, context.config, limits=limits, profile=profile)
     if args.json:
         print_json(

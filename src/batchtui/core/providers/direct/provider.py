@@ -260,6 +260,8 @@ class DirectProvider(BatchProvider):
         spec = folder.read_spec()
         if spec.get("settings") != self.settings.to_json():
             folder.write_spec({**spec, "settings": self.settings.to_json()})
+        # A sign of life until the runner's first heartbeat: no second restart meanwhile.
+        folder.write_state(folder.read_state())
         start_runner(folder, self._secrets)
 
     async def resume(self, batch_id: str) -> bool:

@@ -365,6 +365,7 @@ def _add_compose(commands: argparse._SubParsersAction) -> None:
         "--format", metavar="F", choices=("csv", "tsv", "jsonl", "text"), help="dataset format"
     )
     compose.add_argument("-o", "--output", metavar="OUT", help="default: DATASET.requests.jsonl")
+    compose.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     compose.add_argument("--json", action="store_true", help="print the result as JSON")
     _handler(compose, "compose:run")
 

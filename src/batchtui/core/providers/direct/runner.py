@@ -24,6 +24,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,44 +312,53 @@ async def run_job(folder: JobFolder, secrets: dict[str, Any]) -> str:
             return str(state.get("status"))
         if folder.cancel_requested:
             return _finish(folder, state, "cancelled", None)
-        spec = folder.read_spec()
-        answered, completed, failed = folder.repair_and_scan()
-        runner = Runner(folder, spec, secrets)
-        runner.completed, runner.failed = completed, failed
-        folder.write_heartbeat(completed, failed)
-        _log(f"runner {os.getpid()} starts: {completed + failed} answered already")
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-        work = asyncio.create_task(runner.run(runner.pending_lines(answered)))
-        beat = asyncio.create_task(_heartbeat(folder, runner, stop))
-        stopped = asyncio.create_task(stop.wait())
         try:
-            await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (work, beat, stopped):
-                task.cancel()
-            await asyncio.gather(work, beat, stopped, return_exceptions=True)
-            await runner.aclose()
-            folder.write_heartbeat(runner.completed, runner.failed)
-        state = {**state, "completed": runner.completed, "failed": runner.failed}
-        if folder.cancel_requested:
-            return _finish(folder, state, "cancelled", None)
-        if stop.is_set():
-            return "in_progress"  # stopped from outside (a shutdown): resumable as it is
-        error = work.exception() if work.done() and not work.cancelled() else None
-        if isinstance(error, GiveUp):
-            _log(f"runner gives up: {error.message}")
-            return _finish(folder, state, "failed", error)
-        if error is not None:
-            raise error
-        unanswered = int(spec.get("total") or 0) - runner.completed - runner.failed
-        if unanswered > 0:  # the input changed under the runner: never call that complete
-            problem = GiveUp("unanswered", f"{unanswered} lines of the input have no answer")
+            return await _run_locked(folder, state, secrets)
+        except Exception as error:  # a bug or a full disk: say so rather than crash-loop
+            _log("runner error:\n" + traceback.format_exc())
+            problem = GiveUp("runner_error", f"the runner failed: {type(error).__name__}: {error}")
             return _finish(folder, state, "failed", problem)
-        return _finish(folder, state, "completed", None)
     finally:
         os.close(lock)
+
+
+async def _run_locked(folder: JobFolder, state: dict[str, Any], secrets: dict[str, Any]) -> str:
+    spec = folder.read_spec()
+    answered, completed, failed = folder.repair_and_scan()
+    runner = Runner(folder, spec, secrets)
+    runner.completed, runner.failed = completed, failed
+    folder.write_heartbeat(completed, failed)
+    _log(f"runner {os.getpid()} starts: {completed + failed} answered already")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    work = asyncio.create_task(runner.run(runner.pending_lines(answered)))
+    beat = asyncio.create_task(_heartbeat(folder, runner, stop))
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (work, beat, stopped):
+            task.cancel()
+        await asyncio.gather(work, beat, stopped, return_exceptions=True)
+        await runner.aclose()
+        folder.write_heartbeat(runner.completed, runner.failed)
+    state = {**state, "completed": runner.completed, "failed": runner.failed}
+    if folder.cancel_requested:
+        return _finish(folder, state, "cancelled", None)
+    if stop.is_set():
+        return "in_progress"  # stopped from outside (a shutdown): resumable as it is
+    error = work.exception() if work.done() and not work.cancelled() else None
+    if isinstance(error, GiveUp):
+        _log(f"runner gives up: {error.message}")
+        return _finish(folder, state, "failed", error)
+    if error is not None:
+        raise error
+    unanswered = int(spec.get("total") or 0) - runner.completed - runner.failed
+    if unanswered > 0:  # the input changed under the runner: never call that complete
+        problem = GiveUp("unanswered", f"{unanswered} lines of the input have no answer")
+        return _finish(folder, state, "failed", problem)
+    return _finish(folder, state, "completed", None)
 
 
 async def _heartbeat(folder: JobFolder, runner: Runner, stop: asyncio.Event) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from batchtui.core.providers.http import RetryPolicy
 from helpers.cli import CLI
 
-from .conftest import answers, folder_of, submit, write_input
+from .conftest import answers, chat_line, folder_of, submit, write_input
 
 # 30% of realtime requests fail: 429 (Retry-After 1), 500, and connections reset after
 # the answer was computed (so the server did the work but the client never saw it).
@@ -24,7 +25,10 @@ def test_thousand_lines_under_faults_end_with_one_answer_each(
 ):
     sim = start_simulator(faults=FAULTS, seed=7)
     direct_profile(sim.url, "--concurrency", "16")
-    path = write_input(tmp_path / "in.jsonl", 1000)
+    path = write_input(tmp_path / "in.jsonl", 998)
+    with path.open("a") as lines:  # a line the server always fails, and one it refuses
+        lines.write(chat_line("r998", "this one breaks [sim:error=500]") + "\n")
+        lines.write(chat_line("r999", "this one is refused [sim:error=400]") + "\n")
 
     job = submit(cli, path)
     assert job["status"] == "in_progress"
@@ -45,7 +49,13 @@ def test_thousand_lines_under_faults_end_with_one_answer_each(
     rows = records.json_lines()
     assert sorted(row["custom_id"] for row in rows) == sorted(f"r{n}" for n in range(1000))
     ok = [row for row in rows if row["ok"]]
-    assert ok and all(row["text"].startswith("Simulated answer to: question") for row in ok)
+    assert len(ok) == 998
+    assert all(row["text"].startswith("Simulated answer to: question") for row in ok)
+    failed = {row["custom_id"]: row for row in rows if not row["ok"]}
+    assert failed["r998"]["status_code"] == 500  # after the HTTP policy's attempts
+    assert failed["r999"]["status_code"] == 400  # at once: the server refused the line
+    breaking = [a for a in sim.server.realtime.snapshot() if "breaks" in json.dumps(a.body)]
+    assert len(breaking) >= RetryPolicy().attempts
 
     export = tmp_path / "export.jsonl"
     exported = cli("export", job["id"], "-o", str(export), "--join-input")

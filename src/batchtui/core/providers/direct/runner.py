@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tenacity import RetryCallState, wait_random_exponential
 
 from batchtui.core.errors import InputFileError
 from batchtui.core.providers.direct.folder import HEARTBEAT_SECONDS, JobFolder
@@ -82,7 +83,10 @@ class Runner:
         self.endpoint: str | None = spec.get("endpoint")
         self.limiter = Limiter(rpm=self.settings.rpm, tpm=self.settings.tpm)
         self.policy = RetryPolicy()
-        self._backoff = self.policy.backoff_strategy()
+        # The HTTP layer's backoff: exponential with full jitter, within its policy's bounds.
+        self._backoff = wait_random_exponential(
+            multiplier=self.policy.initial_wait, max=self.policy.max_wait
+        )
         headers = dict(secrets.get("headers") or {})
         if secrets.get("api_key"):
             headers.setdefault("Authorization", f"Bearer {secrets['api_key']}")
@@ -201,8 +205,6 @@ class Runner:
     def _wait(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.policy.max_retry_after)
-        from tenacity import RetryCallState
-
         state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
         state.attempt_number = min(attempt, 30)
         return self._backoff(state)

@@ -79,12 +79,12 @@ class SimulatorServer(ThreadingHTTPServer):
         self.flavor: Flavor = load_flavor(options.flavor)
         self.engine: SimulatorEngine = self.flavor.make_engine(options, Store(self.data_dir))
         self.faults = FaultInjector(parse_fault_spec(options.faults), options.seed)
+        # The realtime endpoints (chat completions...) answer beside every flavour's batch API
+        self.realtime = RealtimeApi(options)
         self.log_stream = None if options.quiet else (log_stream or sys.stderr)
         self._log_lock = threading.Lock()
         # Google's APIs answer beside every flavour, on the same port (see simulator.google)
         self.google = GoogleApis(options, self.data_dir)
-        # The realtime endpoints too (chat completions...), for the client-side runner
-        self.realtime = RealtimeApi(options)
         if ":" in options.host:
             self.address_family = socket.AF_INET6
         super().__init__((options.host, options.port), RequestHandler)
@@ -257,13 +257,8 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _answer(self) -> _Outcome:
         self.method = self.command
-        google, realtime = self.server.google, self.server.realtime
-        if google.claims(self.path):
-            target: Dispatch | Answer = google.dispatch(self)
-        elif realtime.claims(self.command, self.path):
-            target = realtime.dispatch(self, _openai_fault_answer, _openai_internal_error)
-        else:
-            target = self._flavor_dispatch()
+        google = self.server.google
+        target = google.dispatch(self) if google.claims(self.path) else self._flavor_dispatch()
         if not isinstance(target, Dispatch):
             return self._finish(target, None)
 
@@ -289,6 +284,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         return self._finish(answer, fault)
 
     def _flavor_dispatch(self) -> Dispatch | Answer:
+        if self.server.realtime.claims(self.command, self.path):
+            return self.server.realtime.dispatch(self, _openai_fault_answer, _openai_internal_error)
         route, match, path_known = self.server.find_route(self.command, self.path)
         if route is None or match is None:
             status = 405 if path_known else 404

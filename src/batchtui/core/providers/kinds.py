@@ -184,6 +184,43 @@ KINDS: tuple[ProviderKind, ...] = (
         ),
     ),
     ProviderKind(
+        name="direct",
+        description="client-side runner for OpenAI-compatible servers without a batch API "
+        "(vllm serve, SGLang, Ollama, llama.cpp)",
+        factory="batchtui.core.providers.direct.provider:DirectProvider",
+        # A server the user runs: the profile says where (e.g. http://node42:8000/v1).
+        default_base_url=None,
+        limits="batchtui.core.providers.direct.urls:DIRECT_LIMITS",
+        credentials=_direct_credentials,
+        help_group="direct (client-side runner)",
+        settings=(
+            # Not in the TUI's form: the defaults serve, `profile add` sets them.
+            KindSetting(
+                "concurrency",
+                "requests in flight at once (16)",
+                metavar="N",
+                value_type=int,
+                in_form=False,
+            ),
+            KindSetting(
+                "rpm", "requests per minute at most", metavar="N", value_type=int, in_form=False
+            ),
+            KindSetting(
+                "tpm",
+                "estimated tokens per minute at most",
+                metavar="N",
+                value_type=int,
+                in_form=False,
+            ),
+            KindSetting(
+                "give_up_after",
+                "fail the job when the server answers nothing for this long (30m)",
+                metavar="D",
+                in_form=False,
+            ),
+        ),
+    ),
+    ProviderKind(
         name="gemini",
         description="Gemini Developer API batch mode (API key)",
         factory="batchtui.core.providers.gemini:GeminiProvider",
@@ -229,43 +266,6 @@ KINDS: tuple[ProviderKind, ...] = (
                 "Cloud Storage API address (default: Google's)",
                 metavar="URL",
                 url=True,
-                in_form=False,
-            ),
-        ),
-    ),
-    ProviderKind(
-        name="direct",
-        description="client-side runner for OpenAI-compatible servers without a batch API "
-        "(vllm serve, SGLang, Ollama, llama.cpp)",
-        factory="batchtui.core.providers.direct.provider:DirectProvider",
-        # A server the user runs: the profile says where (e.g. http://node42:8000/v1).
-        default_base_url=None,
-        limits="batchtui.core.providers.direct.urls:DIRECT_LIMITS",
-        credentials=_direct_credentials,
-        help_group="direct (client-side runner)",
-        settings=(
-            # Not in the TUI's form: the defaults serve, `profile add` sets them.
-            KindSetting(
-                "concurrency",
-                "requests in flight at once (16)",
-                metavar="N",
-                value_type=int,
-                in_form=False,
-            ),
-            KindSetting(
-                "rpm", "requests per minute at most", metavar="N", value_type=int, in_form=False
-            ),
-            KindSetting(
-                "tpm",
-                "estimated tokens per minute at most",
-                metavar="N",
-                value_type=int,
-                in_form=False,
-            ),
-            KindSetting(
-                "give_up_after",
-                "fail the job when the server answers nothing for this long (30m)",
-                metavar="D",
                 in_form=False,
             ),
         ),

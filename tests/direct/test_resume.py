@@ -13,8 +13,10 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from batchtui.cli.json_shapes import SHAPES
 from batchtui.core.providers.direct.folder import HEARTBEAT_SECONDS, STALE_HEARTBEATS
 from helpers.cli import CLI
 
@@ -67,6 +69,7 @@ def test_resume_after_kill_sends_only_unanswered_lines_and_repairs_a_torn_line(
 
     resumed = cli("resume", job["id"], "--json")
     assert resumed.code == 0, resumed.stderr
+    jsonschema.validate(resumed.json(), SHAPES["resume"])  # as `batchtui help json` says
     assert resumed.json()["runner_started"] is True
     watched = cli("watch", job["id"], "--interval", "0.3", timeout=120)
     assert watched.code == 0, watched.stderr

@@ -3,13 +3,15 @@ keeping its answers; cancel stops the runner and keeps its answers."""
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 from collections.abc import Callable
 from pathlib import Path
 
 from helpers.cli import CLI, KEY_ENV
 
-from .conftest import answers, folder_of, submit, wait_for, write_input
+from .conftest import answers, chat_line, folder_of, submit, wait_for, write_input
 
 
 def _status(cli: CLI, job: dict) -> dict:
@@ -139,3 +141,27 @@ def test_cancel_stops_the_runner_and_keeps_its_answers(
     assert cleaned.code == 0, cleaned.stderr
     assert not folder.file("input").exists() and not folder.file("output").exists()
     assert cli("status", job["id"], "--refresh").code == 0  # the job still reads
+
+
+def test_the_profile_network_policy_bounds_each_answer(
+    cli: CLI, direct_profile: Callable[..., str], start_simulator, tmp_path: Path
+):
+    sim = start_simulator()
+    direct_profile(sim.url)
+    config = Path(os.environ["BATCHTUI_CONFIG"])
+    config.write_text(config.read_text() + "max_answer_bytes = 200\nmax_attempts = 3\n")
+    path = write_input(tmp_path / "in.jsonl", 3)
+    with path.open("a") as lines:
+        lines.write(chat_line("broken", "fails [sim:error=500]") + "\n")
+    job = submit(cli, path)
+    status = _wait_status(cli, job, "completed")
+    assert status["request_counts"] == {"total": 4, "completed": 0, "failed": 4}
+    rows = {
+        json.loads(line)["custom_id"]: json.loads(line)
+        for line in folder_of(job).file("error").read_text().splitlines()
+    }
+    too_large = [row for key, row in rows.items() if key != "broken"]
+    assert {row["response"]["body"]["error"]["code"] for row in too_large} == {"answer_too_large"}
+    assert rows["broken"]["response"]["status_code"] == 500
+    breaking = [a for a in sim.server.realtime.snapshot() if "fails" in json.dumps(a.body)]
+    assert len(breaking) == 3  # max_attempts, not the default 10

@@ -38,12 +38,8 @@ from batchtui.core.providers.direct.folder import HEARTBEAT_SECONDS, JobFolder
 from batchtui.core.providers.direct.limits import Limiter
 from batchtui.core.providers.direct.settings import DirectSettings
 from batchtui.core.providers.direct.urls import resolve_url
-from batchtui.core.providers.http import (
-    RetryPolicy,
-    build_async_client,
-    one_line,
-    parse_retry_after,
-)
+from batchtui.core.providers.http import build_async_client, one_line, parse_retry_after
+from batchtui.core.providers.netpolicy import NetworkPolicy
 
 SECRETS_ENV = "BATCHTUI_DIRECT_SECRETS"
 # Answers that say "not now" rather than "not this line": retried without counting.
@@ -82,7 +78,8 @@ class Runner:
         self.settings = DirectSettings.from_json(spec["settings"])
         self.endpoint: str | None = spec.get("endpoint")
         self.limiter = Limiter(rpm=self.settings.rpm, tpm=self.settings.tpm)
-        self.policy = RetryPolicy()
+        self.policy = NetworkPolicy(**self.settings.network)
+        self.deadline = self.policy.deadline_for(self.settings.timeout)
         # The HTTP layer's backoff: exponential with full jitter, within its policy's bounds.
         self._backoff = wait_random_exponential(
             multiplier=self.policy.initial_wait, max=self.policy.max_wait
@@ -157,8 +154,8 @@ class Runner:
             await self.limiter.wait(line.tokens)
             retry_after: float | None = None
             try:
-                response = await self.client.post(line.url, content=line.body)
-            except httpx.HTTPError as error:
+                response, too_large = await self._post(line)
+            except (httpx.HTTPError, TimeoutError) as error:
                 self.last_failure = (
                     f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
                 )
@@ -175,6 +172,8 @@ class Runner:
                 continue
             status = response.status_code
             self.limiter.observe(response.headers)
+            if too_large:
+                return self._too_large(line, response)
             if status < 300:
                 answer = self._success(line, response)
                 if answer is not None:
@@ -201,6 +200,38 @@ class Runner:
             if counted_failures >= self.policy.attempts:
                 return self._failure(line, response)
             await asyncio.sleep(self._wait(counted_failures, retry_after))
+
+    async def _post(self, line: Line) -> tuple[httpx.Response, bool]:
+        """One attempt within the policy's deadline, its answer read within its ceiling;
+        True when the answer was over the ceiling (and left unread)."""
+        limit = self.policy.max_answer_bytes
+        async with asyncio.timeout(self.deadline):
+            request = self.client.build_request("POST", line.url, content=line.body)
+            response = await self.client.send(request, stream=True)
+            try:
+                announced = response.headers.get("Content-Length", "")
+                if announced.isdigit() and int(announced) > limit:
+                    return _with_body(response, b""), True
+                parts: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        return _with_body(response, b""), True
+                    parts.append(chunk)
+            finally:
+                await response.aclose()
+        return _with_body(response, b"".join(parts)), False
+
+    def _too_large(self, line: Line, response: httpx.Response) -> Answer:
+        message = f"the answer is over {self.policy.max_answer_bytes:,} bytes (max_answer_bytes)"
+        body = {"error": {"message": message, "type": "server_error", "code": "answer_too_large"}}
+        answer = {
+            "status_code": response.status_code,
+            "request_id": self._request_id(response),
+            "body": body,
+        }
+        return Answer(self._row(line, answer), ok=False)
 
     def _wait(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -288,6 +319,17 @@ class Runner:
         if url is None:
             url = self._urls[line_url] = resolve_url(self.settings.base_url, line_url)
         return url
+
+
+def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code, headers=headers, content=body, request=response.request
+    )
 
 
 def _error_text(response: httpx.Response) -> str:

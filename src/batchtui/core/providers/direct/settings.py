@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from batchtui.core.errors import ConfigError
+from batchtui.core.providers.netpolicy import NetworkPolicy
 
 DEFAULT_CONCURRENCY = 16
 # httpx's default connection pool: more requests in flight would queue for a connection.
@@ -46,7 +47,10 @@ class DirectSettings:
     rpm: int | None = None  # requests per minute, None: unlimited
     tpm: int | None = None  # estimated tokens per minute, None: unlimited
     give_up_after: float = DEFAULT_GIVE_UP_AFTER  # seconds without any answer
-    timeout: float = 60.0  # one request's deadline, seconds
+    timeout: float = 60.0  # httpx's timeout of one request, seconds
+    # The profile's network policy (`netpolicy.NetworkPolicy` fields): tries, waits,
+    # Retry-After cap, deadline and answer ceiling, applied to every request.
+    network: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
@@ -74,6 +78,7 @@ class DirectSettings:
                     else parse_duration(give_up, setting="give_up_after")
                 ),
                 timeout=profile.timeout,
+                network=asdict(NetworkPolicy.from_profile(profile)),
             )
         except ConfigError as error:
             raise ConfigError(f"{where}: {error}") from None

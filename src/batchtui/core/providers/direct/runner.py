@@ -408,8 +408,10 @@ async def _run_locked(folder: JobFolder, state: dict[str, Any], secrets: dict[st
 async def _heartbeat(folder: JobFolder, runner: Runner, stop: asyncio.Event) -> None:
     while True:
         await asyncio.sleep(HEARTBEAT_SECONDS)
-        runner.sync()
-        folder.write_heartbeat(runner.completed, runner.failed)
+        # Off the event loop: an fsync on a busy (or network) filesystem may take a while,
+        # and the requests in flight must not wait for it.
+        await asyncio.to_thread(runner.sync)
+        await asyncio.to_thread(folder.write_heartbeat, runner.completed, runner.failed)
         if folder.cancel_requested:
             stop.set()
 

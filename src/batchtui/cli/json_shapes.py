@@ -89,6 +89,8 @@ SHAPES: dict[str, Schema] = {
     "watch": array(JOB),
     "refresh": array(JOB),
     "cancel": {"anyOf": [JOB, array(JOB)]},
+    # A direct job, and whether this call started its runner.
+    "resume": {"allOf": [JOB, obj(runner_started=BOOLEAN)]},
     "validate": VALIDATION,
     "compose": obj(path=STRING, requests=INTEGER, bytes=INTEGER, validation=VALIDATION),
     "convert": obj(source=STRING, dest=STRING, lines_read=INTEGER, lines_written=INTEGER),

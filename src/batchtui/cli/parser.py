@@ -132,6 +132,11 @@ def build_parser(*, kind_flags: bool = True) -> Parser:
     refresh.add_argument("--json", action="store_true", help="print the jobs as JSON")
     _handler(refresh, "refresh:run")
 
+    resume = commands.add_parser("resume", help="start a direct job's runner again now")
+    resume.add_argument("job", metavar="JOB")
+    resume.add_argument("--json", action="store_true", help="print the job as JSON")
+    _handler(resume, "resume:run")
+
     cancel = commands.add_parser("cancel", help="cancel a running job (or every shard of a group)")
     cancel.add_argument("job", metavar="JOB")
     cancel.add_argument("--json", action="store_true", help="print the job (or shards) as JSON")
@@ -230,6 +235,7 @@ EXAMPLES: dict[str, str] = {
     "watch": "batchtui watch --notify --exec 'mail -s \"batch $BATCHTUI_STATUS\" me' --timeout 8h",
     "refresh": "*/10 * * * * batchtui refresh --all --quiet --exec 'cat >> ~/ended.jsonl'",
     "cancel": "batchtui cancel bt-3f2a",
+    "resume": "batchtui resume eval-v2 --json",
     "doctor": "batchtui doctor --json",
     "sync": "batchtui sync --profile uni --limit 50",
     "results": "batchtui results eval-v2 --errors --head 20",

@@ -25,8 +25,19 @@ import random
 import threading
 from dataclasses import dataclass
 
-# `token`: the OAuth2 token endpoint of the Google APIs (see `google.tokens`)
-ROUTES = ("upload", "create", "retrieve", "list", "cancel", "content", "delete", "token")
+# `token`: the OAuth2 token endpoint of the Google APIs (see `google.tokens`); `realtime`:
+# chat completions, completions, embeddings and responses (see `realtime`)
+ROUTES = (
+    "upload",
+    "create",
+    "retrieve",
+    "list",
+    "cancel",
+    "content",
+    "delete",
+    "token",
+    "realtime",
+)
 BEFORE_ACTION_KINDS = ("429", "500", "503", "html", "slow")
 AFTER_ACTION_KINDS = ("reset", "truncated")
 KINDS = BEFORE_ACTION_KINDS + AFTER_ACTION_KINDS

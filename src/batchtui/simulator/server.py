@@ -36,6 +36,7 @@ from batchtui.simulator.http_types import (
     Route,
 )
 from batchtui.simulator.options import SimulatorOptions
+from batchtui.simulator.realtime import RealtimeApi
 from batchtui.simulator.store import Store
 from batchtui.simulator.validation import RequestInvalid
 
@@ -79,6 +80,8 @@ class SimulatorServer(ThreadingHTTPServer):
         self.flavor: Flavor = load_flavor(options.flavor)
         self.engine: SimulatorEngine = self.flavor.make_engine(options, Store(self.data_dir))
         self.faults = FaultInjector(parse_fault_spec(options.faults), options.seed)
+        # The realtime endpoints (chat completions...) answer beside every flavour's batch API
+        self.realtime = RealtimeApi(options)
         self.log_stream = None if options.quiet else (log_stream or sys.stderr)
         self._log_lock = threading.Lock()
         # Google's APIs answer beside every flavour, on the same port (see simulator.google)
@@ -291,6 +294,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         return self._finish(answer, fault)
 
     def _flavor_dispatch(self) -> Dispatch | Answer:
+        if self.server.realtime.claims(self.command, self.path):
+            return self.server.realtime.dispatch(self, _openai_fault_answer, _openai_internal_error)
         route, match, path_known = self.server.find_route(self.command, self.path)
         if route is None or match is None:
             status = 405 if path_known else 404

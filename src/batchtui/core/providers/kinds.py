@@ -167,6 +167,16 @@ def _vertex_base_url(profile: Profile) -> str:
     return f"https://{region}aiplatform.googleapis.com"
 
 
+def _direct_credentials(profile: Profile) -> str:
+    # Local servers (vllm serve, Ollama) often take no key: say so rather than "unset".
+    import os
+
+    name = profile.api_key_env
+    if not name:
+        return "no API key (set api_key_env if the server wants one)"
+    return f"${name} ({'set' if os.environ.get(name) else 'unset'})"
+
+
 def _google_credentials(profile: Profile) -> str:
     path = profile.credentials  # type: ignore[attr-defined]
     return f"credentials {path}" if path else "application default credentials"
@@ -267,6 +277,43 @@ KINDS: tuple[ProviderKind, ...] = (
                 "Cloud Storage API address (default: Google's)",
                 metavar="URL",
                 url=True,
+                in_form=False,
+            ),
+        ),
+    ),
+    ProviderKind(
+        name="direct",
+        description="client-side runner for OpenAI-compatible servers without a batch API "
+        "(vllm serve, SGLang, Ollama, llama.cpp)",
+        factory="batchtui.core.providers.direct.provider:DirectProvider",
+        # A server the user runs: the profile says where (e.g. http://node42:8000/v1).
+        default_base_url=None,
+        limits="batchtui.core.providers.direct.urls:DIRECT_LIMITS",
+        credentials=_direct_credentials,
+        help_group="direct (client-side runner)",
+        settings=(
+            # Not in the TUI's form: the defaults serve, `profile add` sets them.
+            KindSetting(
+                "concurrency",
+                "requests in flight at once (16)",
+                metavar="N",
+                value_type=int,
+                in_form=False,
+            ),
+            KindSetting(
+                "rpm", "requests per minute at most", metavar="N", value_type=int, in_form=False
+            ),
+            KindSetting(
+                "tpm",
+                "estimated tokens per minute at most",
+                metavar="N",
+                value_type=int,
+                in_form=False,
+            ),
+            KindSetting(
+                "give_up_after",
+                "fail the job when the server answers nothing for this long (30m)",
+                metavar="D",
                 in_form=False,
             ),
         ),

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from batchtui.core.config import Settings
+from batchtui.core.config import Config, Settings
 from batchtui.core.errors import BatchtuiError, ConfigError, ProviderError
 from batchtui.core.providers.base import BatchProvider, ProgressCallback
 from batchtui.core.units import format_bytes
@@ -88,6 +88,13 @@ def results_dir(settings: Settings, job: Job, *, config_path: Path | None = None
         group_dir = job_download_dir(settings, job.group_id, config_path=config_path)
         return group_dir / shard_folder(job.shard_index)
     return job_download_dir(settings, job.id, config_path=config_path)
+
+
+def config_results_dir(config: Config | None, job: Job) -> Path:
+    """`results_dir` under a loaded config's settings (or the defaults without one)."""
+    settings = config.settings if config is not None else Settings()
+    config_path = config.path if config is not None else None
+    return results_dir(settings, job, config_path=config_path).absolute()
 
 
 # --- free space ---------------------------------------------------------------------------

@@ -171,13 +171,9 @@ class ShellActions:
     def destination(self, job: Job) -> Path:
         """Where a job's results go, as every path puts them (`downloads.results_dir`): a
         shard's into its group's folder, `batchtui-<group>/shard-NN/`."""
-        from batchtui.core.config import Settings
-        from batchtui.core.downloads import results_dir
+        from batchtui.core.downloads import config_results_dir
 
-        config = self.app.config
-        settings = config.settings if config is not None else Settings()
-        config_path = config.path if config is not None else None
-        return results_dir(settings, job, config_path=config_path).absolute()
+        return config_results_dir(self.app.config, job)
 
     def download_dir(self, target_id: str) -> Path:
         """`<download_dir>/batchtui-<id>/` (`download_dir` in [settings], else the cwd)."""

@@ -190,7 +190,9 @@ class ResultsScreen(Screen):
 
     def _results_dir(self, job: Job) -> Path:
         """Where `d` downloads: the folder the CLI's `download` and the job list's `d` use."""
-        return shell(self).actions.destination(job)
+        from batchtui.core.downloads import config_results_dir
+
+        return config_results_dir(shell(self).config, job)
 
     # --- workers ------------------------------------------------------------------------
 

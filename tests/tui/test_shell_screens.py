@@ -226,3 +226,30 @@ async def test_theme_from_config_and_unknown_theme_falls_back(
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.theme == "textual-dark" and app.is_running
+
+
+async def test_detail_of_a_cluster_job_shows_its_script_and_log_tail(tmp_path: Path) -> None:
+    from test_shell_fixtures import sample_jobs
+
+    folder = tmp_path / "batchtui-jobs" / "20261206-101500-abc123"
+    (folder / "log").mkdir(parents=True)
+    (folder / "job.sbatch").write_text("#!/bin/bash\n#SBATCH --gres=gpu:1\n")
+    lines = [f"Running batch {n}/20" for n in range(1, 13)]
+    (folder / "log" / "task-0.log").write_text("\n".join(lines) + "\n")
+    jobs = sample_jobs()
+    jobs[0] = jobs[0].model_copy(
+        update={"kind": "slurm", "metadata": {"slurm_job_folder": str(folder)}}
+    )
+    app = make_app(tmp_path, jobs=jobs)
+    async with app.run_test(size=(100, 80)) as pilot:
+        await settle(pilot)
+        app.open_detail(jobs[0].id)
+        await settle(pilot)
+        for _ in range(50):
+            if "Cluster job" in detail_text(app):
+                break
+            await pilot.pause(0.05)
+        text = detail_text(app)
+        assert "Cluster job" in text and str(folder / "job.sbatch") in text
+        assert "Running batch 12/20" in text and "Running batch 5/20" in text
+        assert "Running batch 4/20" not in text  # only the tail

@@ -13,17 +13,18 @@ from batchtui.cli.terminal import inert
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.models import Job, JobGroup
 
-FOLDER_KEY = "slurm_job_folder"
 FOLLOW_SECONDS = 2.0
 
 
 def _folder(job: Job) -> Path:
-    folder = job.metadata.get(FOLDER_KEY)
-    if not folder:
+    from batchtui.core.providers.slurm.logs import job_folder_of
+
+    folder = job_folder_of(job.metadata)
+    if folder is None:
         raise BatchtuiError(
             f"job {job.id} ({job.kind}) keeps no logs here: only slurm jobs have a job folder"
         )
-    return Path(folder)
+    return folder
 
 
 def _logs(folder: Path) -> list[Path]:

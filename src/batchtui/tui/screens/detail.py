@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 Part = Content | tuple[str, str] | str
 LABEL_WIDTH = 16
+# Lines of a cluster job's log shown under "Cluster job".
+LOG_TAIL_LINES = 8
 
 
 def _status_part(status: JobStatus, ascii_only: bool) -> tuple[str, str]:
@@ -90,6 +92,8 @@ class DetailScreen(Screen[None]):
         # (label, value) rows of usage and cost, and the job's retries (read in a thread).
         self.usage: list[tuple[str, str]] = []
         self.family: list[Job] = []
+        # A cluster job's sbatch script and log tails (read in a thread): (script, logs).
+        self.logs: tuple[str, list[tuple[str, list[str]]]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
@@ -112,6 +116,7 @@ class DetailScreen(Screen[None]):
         self._render_job()
         self.load_history()
         self.load_usage()
+        self.load_logs()
 
     @property
     def job(self) -> Job | None:
@@ -124,6 +129,29 @@ class DetailScreen(Screen[None]):
         if job is not None and previous is not None and previous[0] != job.updated_at:
             self.load_history()
             self.load_usage()
+            self.load_logs()
+
+    @work(thread=True, exclusive=True, group="logs", exit_on_error=False)
+    def load_logs(self) -> None:
+        """A cluster job's script and the tail of its log, read off the event loop (a
+        shared filesystem can be slow)."""
+        from batchtui.core.providers.slurm.logs import job_folder_of, job_log_tails
+
+        job = self.job
+        folder = job_folder_of(job.metadata) if job is not None else None
+        if folder is None:
+            return
+        try:
+            script, tails = job_log_tails(folder, LOG_TAIL_LINES)
+        except OSError:
+            return  # the folder is gone or unreadable: the other fields still show
+        logs = (str(script), [(str(path), lines) for path, lines in tails])
+        self.app.call_from_thread(self._logs_loaded, logs)
+
+    def _logs_loaded(self, logs: tuple[str, list[tuple[str, list[str]]]]) -> None:
+        self.logs = logs
+        self._shown = None
+        self._render_job()
 
     @work(exclusive=True, group="history", exit_on_error=False)
     async def load_history(self) -> None:
@@ -169,6 +197,7 @@ class DetailScreen(Screen[None]):
             len(self.history),
             now.replace(microsecond=0),
             tuple(self.usage),
+            self.logs is not None and len(self.logs[1]),
         )
         if key == self._shown:
             return
@@ -297,6 +326,16 @@ class DetailScreen(Screen[None]):
             section("Usage and cost")
             for label, value in self.usage:
                 field(label, printable(value, single_line=True))
+        if self.logs is not None:
+            script, logs = self.logs
+            section("Cluster job")
+            field("sbatch script", printable(script, single_line=True))
+            if not logs:
+                field("log", "none yet (the job has not started)")
+            for path, lines in logs:
+                field("log", printable(path, single_line=True))
+                for line in lines:
+                    parts.extend(["    ", (printable(line, single_line=True), "dim"), "\n"])
         return parts
 
     # --- actions ----------------------------------------------------------------------

@@ -70,3 +70,22 @@ def tail_lines(path: Path, count: int) -> list[str]:
     text = read_tail(path)
     lines = [line for line in text.splitlines() if line.strip()]
     return lines[-count:] if count > 0 else []
+
+
+# The job metadata key that holds a cluster job's folder (written at submit).
+FOLDER_KEY = "slurm_job_folder"
+
+
+def job_folder_of(metadata: dict[str, str]) -> Path | None:
+    """A cluster job's folder, from its registry metadata; None for other kinds."""
+    folder = metadata.get(FOLDER_KEY)
+    return Path(folder) if folder else None
+
+
+def job_log_tails(folder: Path, count: int) -> tuple[Path, list[tuple[Path, list[str]]]]:
+    """(the sbatch script, each log with its last `count` lines): what `logs` prints and
+    the TUI's detail screen shows."""
+    from batchtui.core.providers.slurm.folder import JobFolder
+
+    job_folder = JobFolder(folder)
+    return job_folder.script, [(path, tail_lines(path, count)) for path in job_folder.logs()]

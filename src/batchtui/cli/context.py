@@ -7,7 +7,7 @@ import sys
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
-from batchtui.cli.terminal import inert
+from batchtui.core.terminal_text import inert
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config

@@ -89,7 +89,7 @@ def _guarded(run: Callable[[], int], *, debug: bool) -> int:
 
 
 def _print_error(message: str, *, debug: bool) -> None:
-    from batchtui.cli.terminal import inert
+    from batchtui.core.terminal_text import inert
 
     if debug:
         import traceback
@@ -110,7 +110,7 @@ def _exit_code(exit_request: SystemExit) -> int:
 def _enable_debug_logging() -> None:
     import logging
 
-    from batchtui.cli.terminal import inert
+    from batchtui.core.terminal_text import inert
 
     class InertFormatter(logging.Formatter):
         """Log lines quote servers and models: shown with control characters escaped."""

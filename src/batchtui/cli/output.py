@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from batchtui.cli.terminal import inert, supports_unicode
+from batchtui.core.terminal_text import inert, supports_unicode
 
 if TYPE_CHECKING:
     from batchtui.core.models import BatchError, Job, JobGroup, RequestCounts, StatusChange

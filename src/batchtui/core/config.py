@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from batchtui.core.errors import ConfigError
 from batchtui.core.paths import config_path
 from batchtui.core.prices import Price, PriceTable, prices_from_config
+from batchtui.core.terminal_text import inert
 
 PROFILE_FIELDS = (
     "kind",
@@ -37,6 +38,38 @@ PROFILE_FIELDS = (
     "credentials",
     "storage_url",
 )
+
+
+# Header names that carry credentials whatever they are called; any other name holding one
+# of SECRET_HEADER_WORDS (in any case) is a secret too. "portkey" is the gateway's brand in
+# its `x-portkey-*` names, not a key (`x-portkey-provider` is a slug, `x-portkey-api-key` is
+# still a secret by its `key`).
+SECRET_HEADER_NAMES = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-portkey-config",
+        "x-portkey-vertex-service-account-json",
+    }
+)
+SECRET_HEADER_WORDS = ("key", "token", "secret", "password", "credential")
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header named `name` carries a credential (its value is kept like `api_key`:
+    only in a private config file, never shown by `profile show` or `--debug`)."""
+    lowered = name.strip().lower()
+    if lowered in SECRET_HEADER_NAMES:
+        return True
+    meaningful = lowered.replace("portkey", "")
+    return any(word in meaningful for word in SECRET_HEADER_WORDS)
+
+
+def secret_header_values(headers: dict[str, str]) -> list[str]:
+    """The values of the secret headers in `headers` (for redaction by value)."""
+    return [value for name, value in headers.items() if value and is_secret_header(name)]
 
 
 class Profile(BaseModel):
@@ -170,27 +203,13 @@ def load_config(path: Path | None = None) -> Config:
 
 TOP_LEVEL_TABLES = ("profiles", "settings", "prices")
 
-# Control characters (C0, DEL, C1, bidi overrides) in a table or key name would break the
-# one-line message or act on the terminal: they are shown as escapes instead.
-_MESSAGE_ESCAPES = {
-    codepoint: f"\\x{codepoint:02x}" if codepoint < 0x100 else f"\\u{codepoint:04x}"
-    for codepoint in (
-        *range(0x20),
-        *range(0x7F, 0xA0),
-        0x2028,
-        0x2029,
-        *range(0x202A, 0x202F),
-        *range(0x2066, 0x206A),
-    )
-}
-
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """The config in `data` (a parsed config.toml); raises `ConfigError`, one line naming `path`."""
     try:
         return _parse_config(data, path)
     except ConfigError as exc:
-        raise ConfigError(exc.message.translate(_MESSAGE_ESCAPES)) from None
+        raise ConfigError(inert(exc.message, single_line=True)) from None
     except RecursionError:  # a value nested deeper than pydantic can walk
         raise ConfigError(f"{path}: a value is nested too deeply") from None
 
@@ -218,8 +237,11 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
         except ValidationError as exc:
             raise ConfigError(f"{path}: {_describe(exc, where)}") from None
         _check_kind(profiles[name], path)
-    if any(profile.api_key is not None for profile in profiles.values()):
-        _refuse_shared_key_file(path)
+    for profile in profiles.values():
+        secret = "an api_key" if profile.api_key is not None else _secret_header_of(profile)
+        if secret:
+            _refuse_shared_key_file(path, secret)
+            break
     try:
         settings = Settings(**data.get("settings", {}))
     except (ValidationError, TypeError) as exc:
@@ -239,14 +261,21 @@ def _check_kind(profile: Profile, path: Path) -> None:
         )
 
 
-def _refuse_shared_key_file(path: Path) -> None:
+def _secret_header_of(profile: Profile) -> str | None:
+    for name in profile.headers:
+        if is_secret_header(name):
+            return f"a secret header {name!r} in [profiles.{profile.name}]"
+    return None
+
+
+def _refuse_shared_key_file(path: Path, secret: str) -> None:
     try:
         mode = path.stat().st_mode
     except OSError as exc:
         raise ConfigError(f"{path}: cannot check who may read it: {exc.strerror or exc}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(
-            f"{path} holds an api_key but others can read it; refusing to use it: "
+            f"{path} holds {secret} but others can read it; refusing to use it: "
             f"run `chmod 600 {path}` (or move the key to an environment variable)"
         )
 

@@ -24,9 +24,10 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.signal import Signal
 
-from batchtui.core.jobview import PollSchedule, locale_is_utf8, printable, status_label
+from batchtui.core.jobview import PollSchedule, status_label
 from batchtui.core.leases import lease_seconds, new_lease_holder
 from batchtui.core.status import JobStatus
+from batchtui.core.terminal_text import inert, locale_is_utf8
 from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.theme import THEME_ENV, choose_theme
 
@@ -328,7 +329,7 @@ class BatchtuiApp(App[int]):
                 continue
             label = status_label(job.status, ascii_only=self.ascii_only)
             severity = "information" if job.status == JobStatus.COMPLETED else "warning"
-            name = printable(job.name, single_line=True)
+            name = inert(job.name, single_line=True)
             self.notify(
                 f"{name} ({job.id}): {label}", title="Job finished", severity=severity, markup=False
             )
@@ -394,7 +395,7 @@ class BatchtuiApp(App[int]):
 
     def _report_problem(self, source: str, message: str) -> None:
         """One toast per new problem (not one per failed poll); the status line keeps it."""
-        message = printable(message, single_line=True)
+        message = inert(message, single_line=True)
         log.warning("%s: %s", source, message)
         self.activity_signal.publish(message)
         if self._reported_problems.get(source) != message.split(" (retrying")[0]:
@@ -497,7 +498,7 @@ class BatchtuiApp(App[int]):
             if yes:
                 self.run_worker(self._cancel(job), group="cancel", exit_on_error=False)
 
-        name = printable(job.name, single_line=True)
+        name = inert(job.name, single_line=True)
         self.push_screen(
             ConfirmScreen(
                 f"Cancel {name} ({job.id})?", "Requests already done keep their results."
@@ -539,7 +540,7 @@ class BatchtuiApp(App[int]):
                 for shard in running:
                     self.run_worker(self._cancel(shard), group="cancel", exit_on_error=False)
 
-        name = printable(group.name, single_line=True)
+        name = inert(group.name, single_line=True)
         self.push_screen(
             ConfirmScreen(
                 f"Cancel {name} ({group_id}): {len(running)} running shards?",
@@ -675,8 +676,7 @@ class BatchtuiApp(App[int]):
         requests = sum(plan.report.written for plan in todo)
         jobs = "a new job" if len(todo) == 1 else f"{len(todo)} new jobs (one per shard)"
         detail = "\n".join(
-            printable(f"{plan.parent.id}: {plan.report.describe()}", single_line=True)
-            for plan in plans
+            inert(f"{plan.parent.id}: {plan.report.describe()}", single_line=True) for plan in plans
         )
 
         def confirmed(yes: bool | None) -> None:

@@ -19,9 +19,9 @@ from batchtui.cli.output import (
     status_label,
 )
 from batchtui.cli.targets import find_job_or_group
-from batchtui.cli.terminal import inert, supports_unicode
 from batchtui.core.models import Job, JobGroup, StatusChange
 from batchtui.core.status import JobStatus
+from batchtui.core.terminal_text import inert, supports_unicode
 
 
 async def _refresh(context: CommandContext, job: Job, *, force: bool) -> Job:

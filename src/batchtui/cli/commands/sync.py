@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async
 from batchtui.cli.output import job_summary, status_label
-from batchtui.cli.terminal import inert
+from batchtui.core.terminal_text import inert
 
 if TYPE_CHECKING:
     from batchtui.core.sync import SyncReport

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 from urllib.parse import quote
 
-from batchtui.core.config import Profile
+from batchtui.core.config import Profile, secret_header_values
 from batchtui.core.errors import InputFileError, ProviderError
 from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile
 from batchtui.core.providers.base import BatchProvider, ProgressCallback
@@ -62,7 +62,7 @@ class OpenAIProvider(BatchProvider):
             label=label,
             base_url=base_url,
             headers=all_headers,
-            secrets=[api_key],
+            secrets=[api_key, *secret_header_values(all_headers)],
             timeout=timeout,
             debug=debug,
             retry=retry,

@@ -18,11 +18,11 @@ from batchtui.core.jobview import (
     elapsed,
     estimate_eta,
     format_duration,
-    printable,
     progress_bar,
     status_label,
 )
 from batchtui.core.models import TIMESTAMP_FIELDS
+from batchtui.core.terminal_text import inert
 from batchtui.tui.widgets.progress import WorkProgress, show_transfer
 from batchtui.tui.widgets.status import TONE_VARIABLES
 
@@ -194,7 +194,7 @@ class DetailScreen(Screen[None]):
         ascii_only = self.app.ascii_only
         title.update(
             Content.assemble(
-                (printable(job.name, single_line=True), "bold"),
+                (inert(job.name, single_line=True), "bold"),
                 f"  {job.id}  ",
                 _status_part(job.status, ascii_only),
             )
@@ -217,7 +217,7 @@ class DetailScreen(Screen[None]):
             [(f"  {'status':<{LABEL_WIDTH}}", "dim"), _status_part(job.status, ascii_only)]
         )
         if job.raw_status and job.raw_status != job.status.value:
-            parts.append(f"  (provider: {printable(job.raw_status, single_line=True)})")
+            parts.append(f"  (provider: {inert(job.raw_status, single_line=True)})")
         parts.append("\n")
         field(
             "requests",
@@ -227,17 +227,17 @@ class DetailScreen(Screen[None]):
         field("elapsed", format_duration(elapsed(job, now)))
         field("eta", format_duration(eta) if eta is not None else "-")
         if job.last_error:
-            field("last error", printable(job.last_error, single_line=True), "$error")
+            field("last error", inert(job.last_error, single_line=True), "$error")
 
         if job.errors:
             section(f"Validation and job errors ({len(job.errors)})")
             for error in job.errors:
                 where = f"line {error.line}" if error.line is not None else "job"
-                code = f"[{printable(error.code, single_line=True)}] " if error.code else ""
+                code = f"[{inert(error.code, single_line=True)}] " if error.code else ""
                 parts.extend(
                     [
                         (f"  {where:<{LABEL_WIDTH}}", "$error"),
-                        f"{code}{printable(error.message, single_line=True)}\n",
+                        f"{code}{inert(error.message, single_line=True)}\n",
                     ]
                 )
 
@@ -251,7 +251,7 @@ class DetailScreen(Screen[None]):
                 if step_counts is not None
                 else ""
             )
-            note = f"  {printable(change.note, single_line=True)}" if change.note else ""
+            note = f"  {inert(change.note, single_line=True)}" if change.note else ""
             parts.extend(
                 [
                     (f"  {change.at:%Y-%m-%d %H:%M:%S}Z  ", "dim"),
@@ -266,14 +266,12 @@ class DetailScreen(Screen[None]):
         field("local id", job.id)
         field("remote id", job.remote_id)
         field("profile", f"{job.profile} ({job.kind})")
-        field("model", printable(job.model, single_line=True) or None)
+        field("model", inert(job.model, single_line=True) or None)
         field("endpoint", job.endpoint)
         field("window", job.completion_window)
         field("tag", job.tag)
         for key, value in sorted(job.metadata.items()):
-            field(
-                f"meta {printable(key, single_line=True)[:11]}", printable(value, single_line=True)
-            )
+            field(f"meta {inert(key, single_line=True)[:11]}", inert(value, single_line=True))
 
         section("Files")
         field("input", str(job.input_path) if job.input_path else None)
@@ -306,7 +304,7 @@ class DetailScreen(Screen[None]):
         if self.usage:
             section("Usage and cost")
             for label, value in self.usage:
-                field(label, printable(value, single_line=True))
+                field(label, inert(value, single_line=True))
         return parts
 
     # --- actions ----------------------------------------------------------------------

@@ -17,9 +17,20 @@ from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async,
 from batchtui.cli.progress import TransferProgress
 from batchtui.cli.targets import find_job_or_group
 from batchtui.core.models import Job, JobGroup
+from batchtui.core.output_file import require_folder
 
 if TYPE_CHECKING:
     from batchtui.core.export import ExportSummary
+
+
+def make_default_folder(out: Path) -> None:
+    """The job's own download folder (batchtui's choice, so it may be created)."""
+    from batchtui.core.output_file import cannot_write
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write(out.parent, exc) from None
 
 
 def default_output(context: CommandContext, target_id: str, format: str) -> Path:
@@ -69,8 +80,10 @@ def run(args: argparse.Namespace) -> int:
             out = sys.stdout.buffer
         elif args.output:
             out = Path(args.output).expanduser()
+            require_folder(out)  # before any download: a mistyped -o fails at once
         else:
             out = default_output(context, target.id, args.format)
+            make_default_folder(out)
         summary, notes = run_async(_export(context, target, out, args))
     for note in notes:
         warn(note)

@@ -61,13 +61,13 @@ WRITERS: dict[str, Writer] = {
         "{text}",
         "--model",
         "gpt-4o-mini",
-    ],  # fmt: skip
+    ],
     "convert": lambda tmp, _job: [
         "convert",
         str(openai_input(tmp)),
         "--to",
         "gemini",
-    ],  # fmt: skip
+    ],
     "export-jsonl": lambda _tmp, job: ["export", str(job), "--format", "jsonl"],
     "export-csv": lambda _tmp, job: ["export", str(job), "--format", "csv"],
 }

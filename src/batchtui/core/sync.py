@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from batchtui.core.config import Profile
+from batchtui.core.errors import BatchtuiError
 from batchtui.core.models import Job, RemoteBatch, utc_now
 from batchtui.core.providers.base import TAG_METADATA_KEY, BatchProvider
 from batchtui.core.registry import Registry
@@ -31,6 +32,8 @@ class SyncReport:
     already_tracked: int = 0
     adopted: list[Job] = field(default_factory=list)  # new to this registry
     recovered: list[Job] = field(default_factory=list)  # own jobs that had no remote id
+    # One line per batch left out (unreadable, or refused by the registry): the rest go on.
+    skipped: list[str] = field(default_factory=list)
 
 
 async def sync_profile(
@@ -46,15 +49,29 @@ async def sync_profile(
         if batch.id in tracked:
             report.already_tracked += 1
             continue
-        tag = batch.metadata.get(TAG_METADATA_KEY)
-        own = awaiting_remote.pop(tag, None) if tag else None
-        if own is not None:
-            registry.update_job(own.id, remote_id=batch.id, note="found by its tag (sync)")
-            report.recovered.append(registry.apply_remote(own.id, batch)[0])
-        else:
-            report.adopted.append(_adopt(registry, batch, profile))
+        try:
+            _take(registry, batch, profile, awaiting_remote, report)
+        except (BatchtuiError, ValueError, OverflowError) as exc:
+            report.skipped.append(f"batch {batch.id}: {exc}")
         tracked.add(batch.id)
+    report.skipped.extend(provider.unreadable_batches)
     return report
+
+
+def _take(
+    registry: Registry,
+    batch: RemoteBatch,
+    profile: Profile,
+    awaiting_remote: dict[str, Job],
+    report: SyncReport,
+) -> None:
+    tag = batch.metadata.get(TAG_METADATA_KEY)
+    own = awaiting_remote.pop(tag, None) if tag else None
+    if own is not None:
+        registry.update_job(own.id, remote_id=batch.id, note="found by its tag (sync)")
+        report.recovered.append(registry.apply_remote(own.id, batch)[0])
+    else:
+        report.adopted.append(_adopt(registry, batch, profile))
 
 
 def _adopt(registry: Registry, batch: RemoteBatch, profile: Profile) -> Job:

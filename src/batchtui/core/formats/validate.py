@@ -46,6 +46,10 @@ CHUNK_BYTES = 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 JSON_WHITESPACE = " \t\r\n"
+# Body fields that count tokens or choices, and the most any server takes (a signed 32-bit
+# integer): a larger number is a mistake, and one past 10**308 would not even fit a float.
+COUNT_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens", "n")
+MAX_COUNT = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,6 +452,8 @@ class _Validator:
                 "stream_not_supported",
                 "stream: true is not supported in a batch; remove it",
             )
+        if _has_huge_count(body):
+            body = self._huge_counts(body, line_no)
         if spec is not None:
             for issue in spec.check_body(body):
                 self._problem(line_no, f"body.{issue.field}", issue.code, issue.message)
@@ -455,6 +461,22 @@ class _Validator:
                 self.embedding_inputs += spec.count_inputs(body)
         if self.estimator is not None:
             self.estimator.add(body, url if type(url) is str else None, line_no)
+
+    def _huge_counts(self, body: dict[str, Any], line_no: int) -> dict[str, Any]:
+        """Report each count past MAX_COUNT; the body without them, for the later checks."""
+        kept = dict(body)
+        for name in COUNT_FIELDS:
+            value = body.get(name)
+            if type(value) is int and value > MAX_COUNT:
+                digits = len(str(value))  # json reads no int longer than str() writes
+                self._problem(
+                    line_no,
+                    f"body.{name}",
+                    "number_too_large",
+                    f"body.{name} is a {digits}-digit number; at most {MAX_COUNT:,}",
+                )
+                del kept[name]
+        return kept
 
     def _count_request(self, line_no: int) -> None:
         self.requests += 1
@@ -680,6 +702,14 @@ class _Validator:
         report.problem_count = report.error_count + report.warning_count
         report.counts_by_code = dict(self.counts)
         return report
+
+
+def _has_huge_count(body: dict[str, Any]) -> bool:
+    for name in COUNT_FIELDS:
+        value = body.get(name)
+        if type(value) is int and value > MAX_COUNT:
+            return True
+    return False
 
 
 def _json_kind(value: object) -> str:

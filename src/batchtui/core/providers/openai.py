@@ -195,7 +195,13 @@ class OpenAIProvider(BatchProvider):
             )
             page = self._parse(parse_list_page, answer, call)
             for item in page.items:
-                yield self.parse_batch(item, call)
+                try:
+                    batch = self.parse_batch(item, call)
+                except ProviderError as exc:
+                    # One unreadable batch must not hide the others from a scan.
+                    self.unreadable_batches.append(exc.message)
+                    continue
+                yield batch
                 if remaining is not None:
                     remaining -= 1
                     if remaining == 0:

@@ -156,6 +156,11 @@ class Settings(BaseModel):
     # Where results are downloaded, one `batchtui-<id>/` folder a job (`~` and $VARS
     # expanded; HPC homes are small: e.g. "/scratch/$USER/batchtui"). None: the current dir.
     download_dir: str | None = None
+    # The most the job registry keeps of one string a provider sent (characters: a model
+    # name, an error message; the cut marked with `…`) and of one object it sent (bytes of
+    # JSON: a job's errors, metadata or usage), so a hostile answer cannot bloat it.
+    stored_string_limit: int = Field(default=4 * 1024, ge=64)
+    stored_object_limit: int = Field(default=256 * 1024, ge=1024)
 
 
 class Config(BaseModel):

@@ -60,17 +60,25 @@ class Registry:
     writers lose nothing. `clock` gives "now" for `updated_at` and history rows.
     """
 
-    def __init__(self, path: Path, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        limits: codec.StorageLimits | None = None,
+    ) -> None:
         self.path = path
         self._clock = clock
+        # What is kept of provider strings and objects (see `codec.cap_job`).
+        self.limits = limits or codec.StorageLimits()
         self._db = Database(path)
         # Last decoded Job per id with the row it came from (see `list_jobs`).
         self._decoded: dict[str, tuple[codec.JobRow, Job]] = {}
 
     @classmethod
-    def open_default(cls) -> Registry:
+    def open_default(cls, *, limits: codec.StorageLimits | None = None) -> Registry:
         """The registry at `paths.registry_path()` (BATCHTUI_DATA_DIR overrides)."""
-        return cls(paths.registry_path())
+        return cls(paths.registry_path(), limits=limits)
 
     def close(self) -> None:
         self._db.close()
@@ -93,7 +101,8 @@ class Registry:
         return self._db.read(unused_id)
 
     def add_job(self, job: Job, *, note: str | None = None) -> Job:
-        """Insert a job and its first history row."""
+        """Insert a job (provider strings capped: `limits`) and its first history row."""
+        job = codec.cap_job(job, self.limits)
         row = codec.job_to_row(job)
 
         def insert(conn: sqlite3.Connection) -> None:
@@ -135,7 +144,7 @@ class Registry:
             for shard in shards:
                 if conn.execute("SELECT 1 FROM jobs WHERE id = ?", (shard.id,)).fetchall():
                     raise RegistryError(f"registry {self.path} already has a job {shard.id}")
-                conn.execute(_JOB_INSERT, codec.job_to_row(shard))
+                conn.execute(_JOB_INSERT, codec.job_to_row(codec.cap_job(shard, self.limits)))
                 self._add_history(conn, shard, note)
 
         self._db.write(insert)
@@ -293,6 +302,7 @@ class Registry:
         def update(conn: sqlite3.Connection) -> Job:
             old = self._load(conn, job_id)
             new = Job.model_validate({**old.model_dump(), **fields, "updated_at": self._clock()})
+            new = codec.cap_job(new, self.limits)
             self._store(conn, new)
             if note is not None or status_changed(old, new):
                 self._add_history(conn, new, note)
@@ -308,7 +318,7 @@ class Registry:
 
         def apply(conn: sqlite3.Connection) -> tuple[Job, bool]:
             old = self._load(conn, job_id)
-            merged = merge_remote(old, batch)
+            merged = codec.cap_job(merge_remote(old, batch), self.limits)
             if merged == old:
                 return old, False
             now = self._clock()
@@ -423,7 +433,7 @@ class Registry:
             status=job.status,
             raw_status=job.raw_status,
             request_counts=job.request_counts,
-            note=note,
+            note=codec.cap_text(note, self.limits.string),
         )
         conn.execute(_HISTORY_INSERT, codec.history_to_row(change))
 

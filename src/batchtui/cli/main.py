@@ -33,7 +33,11 @@ def main(argv: list[str] | None = None) -> int:
         return _exit_code(exit_request)
     if args.debug and args.command is not None:  # the TUI keeps its own debug log file
         _enable_debug_logging()
-    return _guarded(lambda: _resolve(args.handler)(args), debug=args.debug)
+    if args.command is None:  # the TUI draws the terminal itself, from inert text
+        return _guarded(lambda: _resolve(args.handler)(args), debug=args.debug)
+    from batchtui.cli.terminal import guarded_streams
+
+    return guarded_streams(lambda: _guarded(lambda: _resolve(args.handler)(args), debug=args.debug))
 
 
 def _simulate_position(argv: list[str]) -> int | None:

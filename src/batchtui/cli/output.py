@@ -116,6 +116,8 @@ def render_table(
     unicode: bool = True,
 ) -> str:
     """Left-aligned columns two spaces apart; `shrink_column` is truncated to fit `width`."""
+    # Cells hold names, ids and models a provider sent: one line each, inert.
+    rows = [[inert(cell, single_line=True) for cell in row] for row in rows]
     widths = [cell_width(header) for header in headers]
     for row in rows:
         for index, cell in enumerate(row):

@@ -1,9 +1,15 @@
-"""Whether a stream is a terminal (the text rule and the UTF-8 check live in
-`batchtui.core.terminal_text`)."""
+"""A command's stdout and stderr: whether they are terminals, and the guard that keeps
+whatever a command prints inert there (the rule itself is `batchtui.core.terminal_text`)."""
 
 from __future__ import annotations
 
-from typing import TextIO
+import codecs
+import io
+import sys
+from collections.abc import Callable
+from typing import Any, BinaryIO, TextIO
+
+from batchtui.core.terminal_text import inert
 
 
 def is_tty(stream: TextIO) -> bool:
@@ -11,3 +17,69 @@ def is_tty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+class InertTextStream:
+    """A text stream that writes everything through `inert` (newlines and tabs kept), so
+    no text a command prints can act on the terminal, whoever forgot to escape it; a
+    second pass over escaped text changes nothing. batchtui's own control sequences (the
+    progress line's redraw) go through `write_own`."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(inert(text))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def write_own(self, sequence: str) -> None:
+        self._stream.write(sequence)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def write_own(stream: TextIO, sequence: str) -> None:
+    """Write batchtui's own control `sequence` (never foreign text) to `stream`."""
+    getattr(stream, "write_own", stream.write)(sequence)
+
+
+def guarded_streams(run: Callable[[], int]) -> int:
+    """Run a command with stdout and stderr behind `InertTextStream`."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = InertTextStream(sys.stdout)  # type: ignore[assignment]
+    sys.stderr = InertTextStream(sys.stderr)  # type: ignore[assignment]
+    try:
+        return run()
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+class InertBinaryStream(io.RawIOBase):
+    """UTF-8 bytes (a file being shown, e.g. `export -o -` to a terminal) passed on with
+    every control character escaped by `inert`; characters split across writes are kept
+    whole."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__()
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        text = self._decoder.decode(bytes(data))
+        if text:
+            self._stream.write(inert(text).encode("utf-8"))
+        return len(data)
+
+    def flush(self) -> None:
+        tail = self._decoder.decode(b"", final=True)
+        if tail:
+            self._stream.write(inert(tail).encode("utf-8"))
+        self._stream.flush()

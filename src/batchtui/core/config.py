@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -72,6 +73,10 @@ def secret_header_values(headers: dict[str, str]) -> list[str]:
     return [value for name, value in headers.items() if value and is_secret_header(name)]
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
+
+
 class Profile(BaseModel):
     """One `[profiles.NAME]` table."""
 
@@ -103,6 +108,20 @@ class Profile(BaseModel):
     storage_url: str | None = None
     # Where the config came from, for messages.
     source: Path | None = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("headers")
+    @classmethod
+    def _sendable_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        # HTTP sends header names and values as ASCII; a control character (a CR or LF
+        # above all) would end the header early. The value is never echoed: it may be a key.
+        for name, value in headers.items():
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueError(f"header name {inert(name, single_line=True)!r} is not a token")
+            if not _HEADER_VALUE.fullmatch(value):
+                raise ValueError(
+                    f"header {name!r}: the value holds a control or non-ASCII character"
+                )
+        return headers
 
     @field_validator("base_url", "storage_url")
     @classmethod

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
 from batchtui.cli.progress import TransferProgress
 from batchtui.cli.targets import find_job_or_group
+from batchtui.cli.terminal import InertBinaryStream, is_tty
 from batchtui.core.models import Job, JobGroup
 from batchtui.core.output_file import require_folder
 
@@ -78,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         out: Path | BinaryIO
         if to_stdout:
             out = sys.stdout.buffer
+            if is_tty(sys.stdout):  # model text shown on a terminal: inert
+                out = InertBinaryStream(out)  # type: ignore[assignment]
         elif args.output:
             out = Path(args.output).expanduser()
             require_folder(out)  # before any download: a mistyped -o fails at once
@@ -88,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     for note in notes:
         warn(note)
     if to_stdout:
+        if isinstance(out, InertBinaryStream):
+            out.flush()
         sys.stdout.flush()
         return 0
     missing = f", {summary.prompts_missing:,} without a prompt" if summary.prompts_missing else ""

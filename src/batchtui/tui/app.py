@@ -787,6 +787,10 @@ class BatchtuiApp(App[int]):
 
         self.push_screen(WelcomeScreen(form_only=True))
 
+    def notify(self, message: str, *, title: str = "", **options: Any) -> None:  # type: ignore[override]
+        """Every toast passes the terminal rule: messages quote providers, files and configs."""
+        super().notify(inert(message), title=inert(title, single_line=True), **options)
+
     async def action_quit(self) -> None:
         if self.registry is not None:
             try:

@@ -100,7 +100,10 @@ class DetailScreen(Screen[None]):
     def on_mount(self) -> None:
         self.app.jobs_signal.subscribe(self, self._on_snapshot)
         self.app.activity_signal.subscribe(
-            self, lambda message: self.query_one("#status-line", Static).update(Content(message))
+            self,
+            lambda message: self.query_one("#status-line", Static).update(
+                Content(inert(message, single_line=True))
+            ),
         )
         self.app.transfer_signal.subscribe(
             self,
@@ -208,7 +211,9 @@ class DetailScreen(Screen[None]):
             parts.extend(["\n" if parts else "", (title, "bold $accent"), "\n"])
 
         def field(label: str, value: str | None, style: str = "") -> None:
-            parts.extend([(f"  {label:<{LABEL_WIDTH}}", "dim"), (value or "-", style), "\n"])
+            # Ids, endpoint, window, tag and paths come from a provider or a file.
+            shown = inert(value, single_line=True) or "-"
+            parts.extend([(f"  {label:<{LABEL_WIDTH}}", "dim"), (shown, style), "\n"])
 
         counts = job.request_counts
         eta = estimate_eta(job, now)

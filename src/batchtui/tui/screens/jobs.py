@@ -108,7 +108,7 @@ class JobsScreen(Screen[None]):
         self._show(snapshot)
 
     def _on_activity(self, message: str) -> None:
-        self.query_one("#status-line", Static).update(Content(message))
+        self.query_one("#status-line", Static).update(Content(inert(message, single_line=True)))
 
     def _on_transfer(self, transfer: Transfer) -> None:
         show_transfer(self.query_one("#transfer", WorkProgress), transfer)

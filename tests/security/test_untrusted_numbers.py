@@ -183,3 +183,41 @@ def test_submit_takes_a_file_of_unusable_size(
     answer = b'{"id": "file-in", "object": "file", "bytes": ' + literal.encode() + b"}"
     job_id = submit_through(hostile_server, tmp_path, file_answer=answer)
     assert_no_crash(run_cli("status", job_id))
+
+
+WIRE_ROWS = [
+    (5, 5, False),
+    (5.0, 5, False),
+    ("42", 42, False),
+    (" 7 ", 7, False),
+    (None, None, False),
+    ("", None, False),
+    (True, None, False),
+    (2**53, 2**53, False),
+    (2**53 + 1, None, True),
+    (10**309, None, True),
+    (1e300, None, True),
+    (float("inf"), None, True),
+    (float("-inf"), None, True),
+    (float("nan"), None, True),
+    (-1, None, True),
+    (2.5, None, True),
+    ("1e999", None, True),
+    ("Infinity", None, True),
+    ("lots", None, True),
+    ("9" * 5000, None, True),
+    ([], None, True),
+    ({}, None, True),
+]
+
+
+@pytest.mark.parametrize(("value", "expected", "noted"), WIRE_ROWS, ids=lambda v: repr(v)[:12])
+def test_wire_count_is_finite_in_range_or_unknown(
+    value: object, expected: object, noted: bool
+) -> None:
+    from batchtui.core.wire_numbers import wire_count
+
+    notes: list[str] = []
+    assert wire_count(value, "field", notes) == expected
+    assert bool(notes) is noted
+    assert all(len(note) < 200 and "field" in note for note in notes)

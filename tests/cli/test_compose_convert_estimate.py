@@ -161,3 +161,16 @@ def test_submit_warns_of_headroom_on_stderr_and_still_submits(
     assert stderr[1].startswith("batchtui: cost: ")
     assert stderr[2].startswith("batchtui: warning: in flight: 0 of 10 enqueued tokens")
     assert "token_limit_exceeded" in stderr[2] and API_KEY not in done.stderr
+
+
+def test_compose_never_overwrites_without_force(cli: CLI, tmp_path: Path) -> None:
+    dataset = tmp_path / "reviews.csv"
+    dataset.write_text("text\nhello\n")
+    output = tmp_path / "reviews.requests.jsonl"  # the default name, shared with the TUI
+    output.write_text("precious\n")
+    args = ("compose", str(dataset), "--template", "{text}", "--model", "gpt-4o-mini")
+    refused = cli(*args)
+    assert refused.code == 2 and "--force" in refused.one_error_line()
+    assert output.read_text() == "precious\n"
+    assert cli(*args, "--force").code == 0
+    assert "hello" in output.read_text()

@@ -99,4 +99,6 @@ def test_gateway_shortcuts_land_where_the_gateway_reads_them(cli: CLI) -> None:
 
     wrong = cli("profile", "add", "plain", "--kind", "openai", "--bucket", "b1")
     assert wrong.code == 2
-    assert "--bucket is for profiles of kind portkey, not openai" in wrong.one_error_line()
+    assert (
+        "--bucket is for profiles of kind portkey or vertex, not openai" in wrong.one_error_line()
+    )

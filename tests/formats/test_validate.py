@@ -13,11 +13,11 @@ from batchtui.core.formats import (
     Limits,
     Problem,
     ValidationReport,
-    limits_for_kind,
     validate_bytes,
     validate_file,
 )
 from batchtui.core.formats.validate import validate_stream
+from batchtui.core.providers.kinds import limits_for_kind
 
 FIXTURES = Path(__file__).parent / "fixtures" / "input"
 

@@ -234,7 +234,8 @@ def test_an_output_row_from_the_reference_reads_like_openais() -> None:
 
 
 def test_gateway_kinds_refuse_only_what_both_upstreams_refuse() -> None:
-    from batchtui.core.formats.limits import OPENAI_LIMITS, limits_for_kind
+    from batchtui.core.formats.limits import OPENAI_LIMITS
+    from batchtui.core.providers.kinds import limits_for_kind
 
     for kind, name in (("portkey", "Portkey"), ("litellm", "LiteLLM")):
         limits = limits_for_kind(kind)

@@ -118,7 +118,7 @@ def ensure_venv(
     name: str,
     steps: Sequence[Sequence[str]],
     check: Sequence[str] | None = None,
-    python: str = sys.executable,
+    python: str | None = None,
 ) -> Path:
     """A virtual environment of its own for a real part, built once; returns its directory.
 
@@ -126,7 +126,10 @@ def ensure_venv(
     which also key the cache. `check`: a command run with the venv's python afterwards
     (`["-c", "import litellm"]`); the venv counts as built only when it passes.
     """
-    target = cache_root() / "venvs" / f"{name}-{key_of(steps, check, python)}"
+    # The base interpreter, not the project's venv: a fresh clone (CI) has a venv at a new
+    # path, and keying on it would rebuild every real part on every run.
+    python = python or base_python()
+    target = cache_root() / "venvs" / f"{name}-{key_of(steps, check, python, sys.version)}"
     ready = target / ".ready"
     if ready.exists():
         return target
@@ -150,6 +153,12 @@ def ensure_venv(
             _run([str(target / "bin" / "python"), *check], f"venv {name}: check")
         ready.write_text(json.dumps({"steps": steps, "python": python}))
     return target
+
+
+def base_python() -> str:
+    """The interpreter the project's venv was made from (stable across clones)."""
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    return str(Path(base).resolve())
 
 
 def ensure_npm(name: str, package_dir: Path, *, ignore_scripts: bool = True) -> Path:

@@ -141,7 +141,14 @@ def test_an_old_registry_is_migrated_keeping_its_data(registry_path: Path) -> No
         }
         # Only the columns v1 had (later migrations add columns).
         row = zip(codec.JOB_COLUMNS, codec.job_to_row(job), strict=True)
-        later = {"estimated_input_tokens", "group_id", "shard_index", "parent_id", "result_usage"}
+        later = {
+            "estimated_input_tokens",
+            "group_id",
+            "shard_index",
+            "parent_id",
+            "result_usage",
+            "archived_at",
+        }
         v1 = [(name, value) for name, value in row if name not in later]
         columns = ", ".join(name for name, _ in v1)
         placeholders = ", ".join("?" for _ in v1)

@@ -92,7 +92,7 @@ def test_a_v3_registry_is_migrated_to_v4_keeping_its_jobs(registry_path: Path) -
     try:
         schema.apply_migrations(conn, registry_path, target=3)
         row = zip(codec.JOB_COLUMNS, codec.job_to_row(job), strict=True)
-        later = ("group_id", "shard_index", "parent_id", "result_usage")  # v4 and after
+        later = ("group_id", "shard_index", "parent_id", "result_usage", "archived_at")  # v4+
         v3 = [(name, value) for name, value in row if name not in later]
         conn.execute(
             f"INSERT INTO jobs ({', '.join(name for name, _ in v3)}) "

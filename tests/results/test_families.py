@@ -97,7 +97,7 @@ async def test_a_group_is_retried_one_child_per_shard_with_failures(
 
     # 10 requests a batch (9 with the margin): 20 requests make 3 shards of 7, 7 and 6.
     small = Limits(name="Small", max_requests=10, max_file_bytes=1_000_000, max_line_bytes=10_000)
-    monkeypatch.setitem(limits_module.LIMITS_BY_KIND, "openai", small)
+    monkeypatch.setattr(limits_module, "OPENAI_LIMITS", small)
     service = await make_service(simulator)
     path = write_chat_input(tmp_path / "input.jsonl", 20, failing={15})
     submission = await service.submit_group(service.plan_submit(path, PROFILE))

@@ -30,7 +30,7 @@ SMALL = Limits(name="Small", max_requests=10, max_file_bytes=1_000_000, max_line
 
 @pytest.fixture(autouse=True)
 def small_openai_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(limits_module.LIMITS_BY_KIND, "openai", SMALL)
+    monkeypatch.setattr(limits_module, "OPENAI_LIMITS", SMALL)
 
 
 @pytest.fixture

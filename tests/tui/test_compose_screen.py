@@ -67,7 +67,7 @@ async def test_preview_follows_the_form_and_names_missing_columns(dataset):
     async with make_app(dataset).run_test(size=(80, 24)) as pilot:
         screen = pilot.app.screen
         assert screen.query_one("#compose-model", Input).value == "gpt-4o-mini"
-        assert screen.query_one("#compose-output", Input).value == "questions.batch.jsonl"
+        assert screen.query_one("#compose-output", Input).value == "questions.requests.jsonl"
         await wait_for(pilot, lambda: "user template: required" in preview(screen))
         await fill(pilot, template="Q: {questoin}")
         await wait_for(pilot, lambda: "placeholder {questoin} names no column" in preview(screen))
@@ -88,7 +88,7 @@ async def test_write_key_writes_the_file(dataset, tmp_path: Path):
     async with make_app(dataset).run_test(size=(80, 24)) as pilot:
         await fill(pilot, template="{question}")
         await pilot.press("ctrl+s")
-        written = tmp_path / "questions.batch.jsonl"
+        written = tmp_path / "questions.requests.jsonl"
         await wait_for(pilot, lambda: written.exists())
         lines = written.read_text().splitlines()
         assert [json.loads(line)["body"]["messages"][0]["content"] for line in lines] == [
@@ -107,7 +107,7 @@ async def test_write_refuses_an_incomplete_form(dataset, tmp_path: Path):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert any("user template: required" in str(n.message) for n in pilot.app._notifications)
-        assert not (tmp_path / "questions.batch.jsonl").exists()
+        assert not (tmp_path / "questions.requests.jsonl").exists()
 
 
 async def test_submit_key_submits_to_the_profile_and_leaves(dataset, simulator):
@@ -172,17 +172,17 @@ async def test_typing_a_dataset_path_key_by_key_keeps_the_screen_alive(dataset: 
         screen = app.screen
         assert isinstance(screen, ComposeScreen)
         output = screen.query_one("#compose-output", Input).value
-        assert output == str(dataset.with_name(f"{dataset.stem}.batch.jsonl"))
+        assert output == str(dataset.with_name(f"{dataset.stem}.requests.jsonl"))
 
 
 @pytest.mark.parametrize(
     ("typed", "output"),
     [
-        ("/", "/batch.jsonl"),
-        ("a/reviews.csv", "a/reviews.batch.jsonl"),
+        ("/", "/requests.jsonl"),
+        ("a/reviews.csv", "a/reviews.requests.jsonl"),
     ],
 )
 def test_default_output_of_every_path_prefix(typed: str, output: str) -> None:
-    from batchtui.tui.screens.compose import default_output
+    from batchtui.core.compose import default_output
 
     assert default_output(Path(typed)) == Path(output)

@@ -7,6 +7,7 @@ Only argparse and `batchtui.__version__` are imported before a command is chosen
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -15,20 +16,34 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+HIDDEN_COMPLETE = "__complete"
 GLOBAL_FLAGS = frozenset({"--debug", "--demo", "--no-mouse"})
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (see cli/completion.py)
+        from batchtui.cli.completion import complete_now
+
+        complete_now()
+    if argv[:1] == [HIDDEN_COMPLETE]:
+        from batchtui.cli.completion import run_hidden
+
+        return run_hidden(argv[1:])
     simulate_at = _simulate_position(argv)
     if simulate_at is not None:
         debug = "--debug" in argv[:simulate_at]
         return _guarded(lambda: _run_simulator(argv[simulate_at + 1 :]), debug=debug)
 
+    if argv == ["--version"]:  # the commonest probe of an install: no parser needed
+        from batchtui import __version__
+
+        sys.stdout.write(f"batchtui {__version__}\n")
+        return EXIT_OK
     from batchtui.cli.parser import build_parser
 
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(kind_flags="profile" in argv).parse_args(argv)
     except SystemExit as exit_request:  # --help, --version, usage errors
         return _exit_code(exit_request)
     if args.debug and args.command is not None:  # the TUI keeps its own debug log file

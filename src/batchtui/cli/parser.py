@@ -22,7 +22,10 @@ def _handler(parser: argparse.ArgumentParser, target: str) -> None:
     parser.set_defaults(handler=target)
 
 
-def build_parser() -> Parser:
+def build_parser(*, kind_flags: bool = True) -> Parser:
+    """The whole parser. `kind_flags=False` leaves out `profile add`'s per-kind flags, which
+    need the kind table: `main` asks for them only when the command line names `profile`,
+    so `--help` and every other command start without importing it."""
     parser = Parser(
         prog=PROG,
         description="LLM batch inference from the terminal. Without a command, opens the TUI.",
@@ -44,7 +47,7 @@ def build_parser() -> Parser:
     _handler(parser, "tui:run")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    _add_profile(commands)
+    _add_profile(commands, kind_flags=kind_flags)
 
     validate = commands.add_parser("validate", help="check a batch input file (JSONL)")
     validate.add_argument("file", metavar="FILE")
@@ -85,7 +88,18 @@ def build_parser() -> Parser:
         help="only jobs in status S (repeatable or comma-separated; `active`, `terminal`)",
     )
     jobs.add_argument("--limit", metavar="N", type=int, help="at most N jobs")
-    jobs.add_argument("--json", action="store_true", help="print a JSON array")
+    jobs.add_argument("--json", action="store_true", help="print a JSON array (--format json)")
+    jobs.add_argument(
+        "--format",
+        metavar="F",
+        choices=("table", "tsv", "csv", "json"),
+        default="table",
+        help="table (default), tsv, csv or json: one header row, a row a job, no glyphs",
+    )
+    jobs.add_argument("--all", action="store_true", help="archived jobs too")
+    jobs.add_argument(
+        "--plain", action="store_true", help="the table without glyphs or line drawing"
+    )
     _handler(jobs, "jobs:run")
 
     status = commands.add_parser("status", help="show one job (or job group) and its history")
@@ -101,10 +115,26 @@ def build_parser() -> Parser:
     watch.add_argument(
         "--interval", metavar="S", type=float, help="seconds between polls (default: profile's)"
     )
+    watch.add_argument(
+        "--timeout", metavar="D", help="stop after D (e.g. 30m, 2h); exit 3 if jobs still run"
+    )
+    watch.add_argument("--until-first", action="store_true", help="stop when the first job ends")
+    _add_unattended_flags(watch)
+    watch.add_argument("--json", action="store_true", help="print the jobs as JSON at the end")
     _handler(watch, "watch:run")
+
+    refresh = commands.add_parser(
+        "refresh", help="poll jobs once and exit (for crontab or scrontab)"
+    )
+    refresh.add_argument("jobs", metavar="JOB", nargs="*", help="jobs or groups to poll")
+    refresh.add_argument("--all", action="store_true", help="poll every unfinished job")
+    _add_unattended_flags(refresh)
+    refresh.add_argument("--json", action="store_true", help="print the jobs as JSON")
+    _handler(refresh, "refresh:run")
 
     cancel = commands.add_parser("cancel", help="cancel a running job (or every shard of a group)")
     cancel.add_argument("job", metavar="JOB")
+    cancel.add_argument("--json", action="store_true", help="print the job (or shards) as JSON")
     _handler(cancel, "cancel:run")
 
     doctor = commands.add_parser(
@@ -147,16 +177,131 @@ def build_parser() -> Parser:
         help="where to write (default: <download_dir>/batchtui-<id>/, download_dir from "
         "[settings], else the current directory)",
     )
+    download.add_argument("--json", action="store_true", help="print the files as JSON")
     _handler(download, "download:run")
 
     _add_results_at_scale(commands)
+    _add_housekeeping(commands)
+
+    help_command = commands.add_parser(
+        "help", help="offline help: exit-codes, config, providers, filters, keys"
+    )
+    help_command.add_argument("topic", metavar="TOPIC", nargs="?", help="a topic (none: list)")
+    help_command.add_argument("--man", action="store_true", help="print batchtui(1), a man page")
+    _handler(help_command, "help:run")
+
+    completion = commands.add_parser(
+        "completion", help="print the shell hook for TAB completion (bash, zsh or fish)"
+    )
+    completion.add_argument("shell", metavar="SHELL", choices=("bash", "zsh", "fish"))
+    _handler(completion, "completion:run")
 
     commands.add_parser(
         "simulate",
         help="run the local OpenAI-compatible simulator (see `batchtui simulate --help`)",
         add_help=False,
     )
+    _add_examples(parser)
     return parser
+
+
+# One example a command, printed at the end of its --help.
+EXAMPLES: dict[str, str] = {
+    "profile": "batchtui profile add uni --kind portkey --base-url https://gw.example/v1 "
+    "--provider @vertexai",
+    "profile add": "batchtui profile add lab --kind openai --base-url http://gpu01:8000/v1",
+    "profile list": "batchtui profile list --json",
+    "profile show": "batchtui profile show uni",
+    "profile remove": "batchtui profile remove old-lab",
+    "profile test": "batchtui profile test uni",
+    "validate": "batchtui validate prompts.jsonl --profile uni",
+    "submit": "batchtui submit prompts.jsonl --profile uni --name eval-v2",
+    "compose": "batchtui compose data.csv --template 'Summarise: {text}' --profile uni",
+    "convert": "batchtui convert prompts.jsonl --to vertex -o prompts.vertex.jsonl",
+    "jobs": "batchtui jobs --status active --format tsv | cut -f1,2",
+    "status": "batchtui status eval-v2 --refresh --json",
+    "watch": "batchtui watch --notify --exec 'mail -s \"batch $BATCHTUI_STATUS\" me' --timeout 8h",
+    "refresh": "*/10 * * * * batchtui refresh --all --quiet --exec 'cat >> ~/ended.jsonl'",
+    "cancel": "batchtui cancel bt-3f2a",
+    "doctor": "batchtui doctor --json",
+    "sync": "batchtui sync --profile uni --limit 50",
+    "results": "batchtui results eval-v2 --errors --head 20",
+    "download": "batchtui download eval-v2 -o /scratch/$USER/results",
+    "retry": "batchtui retry eval-v2 --dry-run",
+    "export": "batchtui export eval-v2 --format csv --join-input -o eval.csv",
+    "help": "batchtui help config",
+    "completion": 'eval "$(batchtui completion bash)"   # in ~/.bashrc',
+    "clean": "batchtui clean eval-v2 --json",
+    "rename": "batchtui rename bt-3f2a eval-v2-final",
+    "forget": "batchtui forget --older-than 90d --status completed --yes",
+    "archive": "batchtui archive --older-than 30d",
+}
+
+
+def _add_examples(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for name, sub in action.choices.items():
+            command = f"{prefix}{name}"
+            example = EXAMPLES.get(command)
+            if example is not None:
+                sub.formatter_class = argparse.RawDescriptionHelpFormatter
+                sub.epilog = f"example:\n  {example}"
+            _add_examples(sub, prefix=f"{command} ")
+
+
+def _add_housekeeping(commands: argparse._SubParsersAction) -> None:
+    rename = commands.add_parser("rename", help="give a job a new name")
+    rename.add_argument("job", metavar="JOB")
+    rename.add_argument("name", metavar="NAME")
+    rename.add_argument("--json", action="store_true", help="print the job as JSON")
+    _handler(rename, "housekeeping:rename")
+
+    clean = commands.add_parser(
+        "clean", help="delete a finished job's remote files and batchtui's local copies"
+    )
+    clean.add_argument("jobs", metavar="JOB", nargs="+", help="jobs or groups")
+    clean.add_argument("--json", action="store_true", help="print what happened to each file")
+    _handler(clean, "clean:run")
+
+    for command, help_text, handler in (
+        ("forget", "remove ended jobs from the registry (not from the provider)", "forget"),
+        ("archive", "hide ended jobs from the default views (jobs --all shows them)", "archive"),
+    ):
+        sub = commands.add_parser(command, help=help_text)
+        sub.add_argument("jobs", metavar="JOB", nargs="*", help="jobs or groups")
+        sub.add_argument(
+            "--older-than", metavar="D", help="every ended job created more than D ago (90d)"
+        )
+        sub.add_argument(
+            "--status",
+            metavar="S",
+            action="append",
+            default=[],
+            help="with --older-than: only these statuses (repeatable)",
+        )
+        if command == "forget":
+            sub.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+        else:
+            sub.add_argument("--undo", action="store_true", help="show the jobs again")
+        sub.add_argument("--json", action="store_true", help="print the ids as JSON")
+        _handler(sub, f"housekeeping:{handler}")
+
+
+def _add_unattended_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--notify",
+        action="store_true",
+        help="announce each job that ends: bell and desktop notification ([notify] settings)",
+    )
+    parser.add_argument(
+        "--exec",
+        metavar="CMD",
+        help="run CMD once per job that ends, its JSON on stdin, BATCHTUI_JOB_ID and "
+        "BATCHTUI_STATUS in the environment",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only errors (for cron)")
 
 
 def _add_results_at_scale(commands: argparse._SubParsersAction) -> None:
@@ -186,6 +331,9 @@ def _add_results_at_scale(commands: argparse._SubParsersAction) -> None:
         metavar="OUT",
         help="file to write, `-` for stdout (default: export.<format> in the job's download dir)",
     )
+    export.add_argument(
+        "--json", action="store_true", help="print the summary as JSON (not with -o -)"
+    )
     _handler(export, "export:run")
 
 
@@ -212,6 +360,7 @@ def _add_compose(commands: argparse._SubParsersAction) -> None:
         "--format", metavar="F", choices=("csv", "tsv", "jsonl", "text"), help="dataset format"
     )
     compose.add_argument("-o", "--output", metavar="OUT", help="default: DATASET.requests.jsonl")
+    compose.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     compose.add_argument("--json", action="store_true", help="print the result as JSON")
     _handler(compose, "compose:run")
 
@@ -235,13 +384,35 @@ def _add_convert(commands: argparse._SubParsersAction) -> None:
     _handler(convert, "convert:run")
 
 
-def _add_profile(commands: argparse._SubParsersAction) -> None:
+def _add_kind_flags(add: argparse.ArgumentParser) -> None:
+    """One flag per kind setting (`providers.kinds`), grouped as the kinds ask."""
+    from batchtui.core.providers.kinds import flag_settings
+
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for owners in flag_settings().values():
+        kind, setting = owners[0]
+        title = kind.help_group or f"kind {kind.name}"
+        group = groups.get(title) or groups.setdefault(title, add.add_argument_group(title))
+        group.add_argument(
+            setting.flag,
+            metavar=setting.metavar,
+            type=setting.value_type,
+            help="; ".join(setting.help for _kind, setting in reversed(owners)),
+        )
+
+
+def _add_profile(commands: argparse._SubParsersAction, *, kind_flags: bool) -> None:
     profile = commands.add_parser("profile", help="add, list, show, remove or test profiles")
     actions = profile.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
 
     add = actions.add_parser("add", help="add a profile to config.toml")
     add.add_argument("name", metavar="NAME")
-    add.add_argument("--kind", metavar="K", required=True, help="provider kind, e.g. openai")
+    kinds = "see `batchtui help providers`"
+    if kind_flags:
+        from batchtui.core.providers.kinds import provider_kinds
+
+        kinds = ", ".join(provider_kinds())
+    add.add_argument("--kind", metavar="K", required=True, help=f"provider kind: {kinds}")
     add.add_argument("--base-url", metavar="URL")
     add.add_argument("--api-key-env", metavar="VAR", help="environment variable with the key")
     add.add_argument(
@@ -256,44 +427,14 @@ def _add_profile(commands: argparse._SubParsersAction) -> None:
     )
     add.add_argument("--model", metavar="M")
     add.add_argument("--timeout", metavar="S", type=float, help="HTTP timeout in seconds")
-    gateway = add.add_argument_group("gateways (shortcuts for the headers and body they need)")
-    gateway.add_argument(
-        "--provider", metavar="SLUG", help="portkey: x-portkey-provider, e.g. @vertexai"
-    )
-    gateway.add_argument(
-        "--bucket",
-        metavar="NAME",
-        help="vertex, or portkey to Vertex: the Cloud Storage bucket (NAME or NAME/PREFIX) "
-        "for inputs and results",
-    )
-    gateway.add_argument(
-        "--provider-model",
-        metavar="M",
-        help="portkey to Vertex: the model input lines are converted for",
-    )
-    gateway.add_argument(
-        "--custom-llm-provider",
-        metavar="P",
-        help="litellm: the backend (custom_llm_provider), e.g. vertex_ai",
-    )
-    google = add.add_argument_group("vertex (Google Cloud)")
-    google.add_argument("--project", metavar="ID", help="Google Cloud project id")
-    google.add_argument(
-        "--location", metavar="L", help="region, e.g. us-central1 (default) or global"
-    )
-    google.add_argument(
-        "--credentials",
-        metavar="FILE",
-        help="service-account or authorized-user JSON file (its path is stored, not the key; "
-        "default: application default credentials)",
-    )
-    google.add_argument(
-        "--storage-url", metavar="URL", help="Cloud Storage API address (default: Google's)"
-    )
+    if kind_flags:
+        _add_kind_flags(add)
     add.add_argument("--replace", action="store_true", help="overwrite a profile of this name")
+    add.add_argument("--json", action="store_true", help="print the saved profile as JSON")
     _handler(add, "profile:add")
 
     listing = actions.add_parser("list", help="list profiles")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
     _handler(listing, "profile:list_profiles")
 
     for action, help_text in (
@@ -303,4 +444,5 @@ def _add_profile(commands: argparse._SubParsersAction) -> None:
     ):
         sub = actions.add_parser(action, help=help_text)
         sub.add_argument("name", metavar="NAME")
+        sub.add_argument("--json", action="store_true", help="print the result as JSON")
         _handler(sub, f"profile:{action}")

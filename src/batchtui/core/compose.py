@@ -56,6 +56,15 @@ class Row:
 # --- datasets ---------------------------------------------------------------------------------
 
 
+def default_output(dataset: Path) -> Path:
+    """Where a composed file goes unless told: `reviews.csv` -> `reviews.requests.jsonl`
+    beside it (a path still being typed, like `/` or `~/`, has no name yet: the file goes
+    into that directory). The CLI and the TUI both use this name."""
+    if not dataset.name:
+        return dataset / "requests.jsonl"
+    return dataset.with_name(f"{dataset.stem}.requests.jsonl")
+
+
 def dataset_kind(path: Path, kind: str | None = None) -> str:
     """The dataset format: `kind` when given, else from the file extension (text otherwise)."""
     if kind is not None:

@@ -13,16 +13,31 @@ import re
 import stat
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 
 from batchtui.core.errors import ConfigError
 from batchtui.core.paths import config_path
-from batchtui.core.prices import Price, PriceTable, prices_from_config
+from batchtui.core.prices import (
+    Price,
+    PriceTable,
+    context_windows_from_config,
+    prices_from_config,
+)
 from batchtui.core.terminal_text import inert
 
-PROFILE_FIELDS = (
+# Settings every profile has; each kind adds its own (`providers.kinds`).
+COMMON_PROFILE_FIELDS = (
     "kind",
     "base_url",
     "api_key_env",
@@ -33,11 +48,6 @@ PROFILE_FIELDS = (
     "timeout",
     "poll_interval",
     "enqueued_token_limit",
-    "project",
-    "location",
-    "bucket",
-    "credentials",
-    "storage_url",
 )
 
 
@@ -77,8 +87,8 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
 
 
-class Profile(BaseModel):
-    """One `[profiles.NAME]` table."""
+class ProfileBase(BaseModel):
+    """The settings every `[profiles.NAME]` table has; `Profile` adds the kinds' own."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -97,15 +107,6 @@ class Profile(BaseModel):
     # (OpenAI's "enqueued token limit"): one number for every model, or a table by model
     # (names match like prices: exact, else longest prefix). None: not checked.
     enqueued_token_limit: int | dict[str, int] | None = None
-    # Google Cloud (kind vertex): project id, region (`global` too), the Cloud Storage bucket
-    # for inputs and results (`name` or `name/prefix`), and the path of a service-account
-    # or authorized-user JSON file (never its content; without it, application default
-    # credentials). `storage_url` replaces https://storage.googleapis.com (tests, proxies).
-    project: str | None = None
-    location: str | None = None
-    bucket: str | None = None
-    credentials: str | None = None
-    storage_url: str | None = None
     # Where the config came from, for messages.
     source: Path | None = Field(default=None, exclude=True, repr=False)
 
@@ -123,14 +124,14 @@ class Profile(BaseModel):
                 )
         return headers
 
-    @field_validator("base_url", "storage_url")
+    @field_validator("base_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
-        return value.rstrip("/") if value else value
+        return _strip_slash(value)
 
     @property
     def effective_base_url(self) -> str:
-        from batchtui.core.providers import default_base_url
+        from batchtui.core.providers.kinds import default_base_url
 
         url = self.base_url or default_base_url(self)
         if not url:
@@ -141,7 +142,7 @@ class Profile(BaseModel):
     def key_env_names(self) -> tuple[str, ...]:
         if self.api_key_env:
             return (self.api_key_env,)
-        from batchtui.core.providers import get_kind
+        from batchtui.core.providers.kinds import get_kind
 
         return get_kind(self.kind, profile_name=self.name).default_key_envs
 
@@ -163,6 +164,34 @@ class Profile(BaseModel):
         )
 
 
+def _strip_slash(value: str | None) -> str | None:
+    return value.rstrip("/") if value else value
+
+
+def _kind_fields() -> dict[str, Any]:
+    """The settings the provider kinds add to a profile, as pydantic fields (all optional)."""
+    from batchtui.core.providers.kinds import profile_settings
+
+    fields: dict[str, Any] = {}
+    for setting in profile_settings():
+        annotation: Any = setting.value_type | None
+        if setting.url:
+            annotation = Annotated[annotation, AfterValidator(_strip_slash)]
+        fields[setting.name] = (annotation, None)
+    return fields
+
+
+class Profile(create_model("KindSettings", __base__=ProfileBase, **_kind_fields())):  # type: ignore[misc]
+    """One `[profiles.NAME]` table: the common settings and every kind's own (e.g. Vertex
+    AI's project, location, bucket, credentials, storage_url), read from `providers.kinds`."""
+
+
+PROFILE_FIELDS: tuple[str, ...] = (
+    *COMMON_PROFILE_FIELDS,
+    *(name for name in Profile.model_fields if name not in ProfileBase.model_fields),
+)
+
+
 class Settings(BaseModel):
     """The optional `[settings]` table."""
 
@@ -182,16 +211,35 @@ class Settings(BaseModel):
     stored_object_limit: int = Field(default=256 * 1024, ge=1024)
 
 
+class NotifySettings(BaseModel):
+    """The optional `[notify]` table: how `watch --notify` and the TUI announce ended jobs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Ring the terminal bell when a job ends.
+    bell: bool = True
+    # Desktop notification sequence: "osc9" (iTerm2, WezTerm, Windows Terminal, kitty, foot),
+    # "osc777" (urxvt, Ghostty, VTE terminals) or "off".
+    desktop: Literal["osc9", "osc777", "off"] = "osc9"
+    # A shell command run once per job that ends, the job's JSON on stdin and
+    # BATCHTUI_JOB_ID / BATCHTUI_STATUS in its environment. Runs only when config.toml is
+    # writable by you alone.
+    exec: str | None = None
+
+
 class Config(BaseModel):
     path: Path
     exists: bool = False
     profiles: dict[str, Profile] = Field(default_factory=dict)
     settings: Settings = Field(default_factory=Settings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     # `[prices."MODEL"]` overrides of the shipped batch prices (US dollars per 1M tokens).
     prices: dict[str, Price] = Field(default_factory=dict)
+    # `context_window = N` in the same tables: overrides of the shipped context windows.
+    context_windows: dict[str, int] = Field(default_factory=dict)
 
     def price_table(self) -> PriceTable:
-        return PriceTable(self.prices)
+        return PriceTable(self.prices, self.context_windows)
 
     def profile(self, name: str) -> Profile:
         try:
@@ -225,7 +273,7 @@ def load_config(path: Path | None = None) -> Config:
     return parse_config(data, path)
 
 
-TOP_LEVEL_TABLES = ("profiles", "settings", "prices")
+TOP_LEVEL_TABLES = ("profiles", "settings", "notify", "prices")
 
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
@@ -271,12 +319,26 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
     except (ValidationError, TypeError) as exc:
         detail = _describe(exc, "settings") if isinstance(exc, ValidationError) else str(exc)
         raise ConfigError(f"{path}: {detail}") from None
+    try:
+        notify = NotifySettings(**data.get("notify", {}))
+    except (ValidationError, TypeError) as exc:
+        detail = _describe(exc, "notify") if isinstance(exc, ValidationError) else str(exc)
+        raise ConfigError(f"{path}: {detail}") from None
     prices = prices_from_config(data, where=str(path))
-    return Config(path=path, exists=True, profiles=profiles, settings=settings, prices=prices)
+    context_windows = context_windows_from_config(data, where=str(path))
+    return Config(
+        path=path,
+        exists=True,
+        profiles=profiles,
+        settings=settings,
+        notify=notify,
+        prices=prices,
+        context_windows=context_windows,
+    )
 
 
 def _check_kind(profile: Profile, path: Path) -> None:
-    from batchtui.core.providers import PROVIDER_KINDS, provider_kinds
+    from batchtui.core.providers.kinds import PROVIDER_KINDS, provider_kinds
 
     if profile.kind not in PROVIDER_KINDS:
         raise ConfigError(

@@ -228,6 +228,14 @@ _NO_OUTPUT_ENDPOINTS = frozenset({"/v1/embeddings", "/v1/moderations"})
 _OUTPUT_CAP_KEYS = ("max_completion_tokens", "max_tokens", "max_output_tokens")
 
 
+class RequestSize(NamedTuple):
+    """What a request may take of a context window: its input, and its output cap (None
+    when it sets none)."""
+
+    input_tokens: int
+    output_cap: int | None
+
+
 class RequestEstimate(NamedTuple):
     """One request: estimated input tokens, and the output tokens it may produce at most."""
 
@@ -323,13 +331,21 @@ class FileEstimator:
         self.totals = FileEstimate()
         self._cache: dict[str, int] = {}
 
-    def add(self, body: dict[str, Any], endpoint: str | None, line: int | None = None) -> None:
-        if endpoint == _CHAT_URL and self._add_plain_chat(body, line):
-            return
+    def add(
+        self, body: dict[str, Any], endpoint: str | None, line: int | None = None
+    ) -> RequestSize:
+        """Count one request; returns its input tokens and output cap (for per-line checks)."""
+        if endpoint == _CHAT_URL:
+            size = self._add_plain_chat(body, line)
+            if size is not None:
+                return size
         estimate = estimate_request(
             body, endpoint, default_max_output_tokens=self.default_max_output_tokens
         )
         self.totals.add(estimate, line)
+        return RequestSize(
+            estimate.input_tokens, estimate.max_output_tokens if estimate.output_capped else None
+        )
 
     def text(self, text: str) -> int:
         """`text_tokens(text)`, remembered when the text is short."""
@@ -342,22 +358,46 @@ class FileEstimator:
             tokens = self._cache[text] = text_tokens(text)
         return tokens
 
-    def _add_plain_chat(self, body: dict[str, Any], line: int | None) -> bool:
+    def _add_plain_chat(self, body: dict[str, Any], line: int | None) -> RequestSize | None:
         """Count a chat whose messages are all `{role, content: str}`, without tools or
-        schema; False (nothing counted) for any other request."""
+        schema; None (nothing counted) for any other request."""
         messages = body.get("messages")
         if type(messages) is not list or "tools" in body or "functions" in body:
-            return False
+            return None
         if "response_format" in body:
-            return False
-        cache = self._cache
-        tokens = REPLY_PRIMING_TOKENS
+            return None
+        contents = []
         for message in messages:
             if type(message) is not dict:
                 continue
             content = message.get("content")
             if type(content) is not str or "name" in message or "tool_calls" in message:
-                return False
+                return None
+            contents.append(content)
+        return self.add_chat_contents(
+            contents,
+            max_completion_tokens=body.get("max_completion_tokens"),
+            max_tokens=body.get("max_tokens"),
+            max_output_tokens=body.get("max_output_tokens"),
+            n=body.get("n", 1),
+            line=line,
+        )
+
+    def add_chat_contents(
+        self,
+        contents: list[str],
+        *,
+        max_completion_tokens: object,
+        max_tokens: object,
+        max_output_tokens: object,
+        n: object,
+        line: int | None,
+    ) -> RequestSize:
+        """Count a plain chat request from its messages' text and its output caps (the
+        validator's typed fast path calls this directly; `_add_plain_chat` for dicts)."""
+        cache = self._cache
+        tokens = REPLY_PRIMING_TOKENS
+        for content in contents:
             length = len(content)
             if length > _SAMPLE_ABOVE and content.isascii():
                 # text_tokens' sampled path, inlined: this is most of the time spent.
@@ -370,12 +410,16 @@ class FileEstimator:
             else:
                 cached = cache.get(content)
                 tokens += _MESSAGE_TOKENS + (self.text(content) if cached is None else cached)
-        cap = body.get("max_completion_tokens")
+        cap = max_completion_tokens
         if type(cap) is not int or cap < 0:
-            cap = body.get("max_tokens")
+            cap = max_tokens
             if type(cap) is not int or cap < 0:
-                cap = _first_int(body, "max_output_tokens")
-        choices = body.get("n", 1)
+                cap = (
+                    max_output_tokens
+                    if type(max_output_tokens) is int and max_output_tokens >= 0
+                    else None
+                )
+        choices = n
         if type(choices) is not int or choices <= 0:
             choices = 1
         totals = self.totals
@@ -391,7 +435,7 @@ class FileEstimator:
             totals.largest_input_line = line
         if totals.by_line is not None and line is not None:
             totals.by_line[line] = tokens
-        return True
+        return RequestSize(tokens, cap)
 
 
 class _Counter:

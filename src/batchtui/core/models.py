@@ -160,6 +160,8 @@ class Job(BaseModel):
     # Tokens counted from the downloaded result files (`usage.Usage` fields, and the
     # `files` they were counted from), for providers whose batch object reports none.
     result_usage: dict[str, Any] | None = None
+    # Set by `batchtui archive`: hidden from the default job views, kept in the registry.
+    archived_at: datetime | None = None
 
     @property
     def is_terminal(self) -> bool:

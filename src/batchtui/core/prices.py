@@ -11,6 +11,7 @@ override in config.toml, in US dollars per 1M tokens:
     [prices."my-org/llama-3.3-70b"]   # any model name a gateway uses
     input = 0.20
     output = 0.20
+    context_window = 131072           # tokens; checked per request by the validator
 
 A model matches a price by exact name, else by the longest name that is a prefix of it
 followed by `-`, `@` or `:` (`gpt-4o-mini-2024-07-18` takes `gpt-4o-mini`, never `gpt-4o`;
@@ -106,6 +107,42 @@ DEFAULT_PRICES: dict[str, Price] = {
 }
 
 
+# Context windows in tokens (input and output together), as published on `PRICES_AS_OF`;
+# matched to model names like prices. Override: [prices."MODEL"] context_window = N.
+DEFAULT_CONTEXT_WINDOWS: dict[str, int] = {
+    # OpenAI
+    "gpt-5": 400_000,
+    "gpt-5.1": 400_000,
+    "gpt-5-mini": 400_000,
+    "gpt-5-nano": 400_000,
+    "gpt-4.1": 1_047_576,
+    "gpt-4.1-mini": 1_047_576,
+    "gpt-4.1-nano": 1_047_576,
+    "gpt-4o": 128_000,
+    "gpt-4o-mini": 128_000,
+    "gpt-4-turbo": 128_000,
+    "gpt-3.5-turbo": 16_385,
+    "o1": 200_000,
+    "o3": 200_000,
+    "o3-mini": 200_000,
+    "o4-mini": 200_000,
+    "text-embedding-3-small": 8_191,
+    "text-embedding-3-large": 8_191,
+    "text-embedding-ada-002": 8_191,
+    # Google
+    "gemini-3-pro-preview": 1_048_576,
+    "gemini-3-flash-preview": 1_048_576,
+    "gemini-2.5-pro": 1_048_576,
+    "gemini-2.5-flash": 1_048_576,
+    "gemini-2.5-flash-lite": 1_048_576,
+    "gemini-2.0-flash": 1_048_576,
+    "gemini-2.0-flash-lite": 1_048_576,
+    "gemini-embedding-001": 2_048,
+}
+
+PRICE_KEYS = ("input", "output", "context_window")
+
+
 def prices_from_config(data: Mapping[str, Any], *, where: str = "config.toml") -> dict[str, Price]:
     """The `[prices."MODEL"]` tables of a parsed config.toml document (`{}` when none).
 
@@ -122,11 +159,14 @@ def prices_from_config(data: Mapping[str, Any], *, where: str = "config.toml") -
                 f"{where}: [{setting}] must be a table with input and output "
                 "(US dollars per 1M tokens)"
             )
-        unknown = sorted(set(entry) - {"input", "output"})
+        unknown = sorted(set(entry) - set(PRICE_KEYS))
         if unknown:
             raise ConfigError(
-                f"{where}: [{setting}] unknown setting {unknown[0]!r} (known: input, output)"
+                f"{where}: [{setting}] unknown setting {unknown[0]!r} "
+                f"(known: {', '.join(PRICE_KEYS)})"
             )
+        if "input" not in entry and "output" not in entry:
+            continue  # only a context window
         if "input" not in entry:
             raise ConfigError(f"{where}: [{setting}] needs input (US dollars per 1M tokens)")
         prices[str(model)] = Price(
@@ -135,6 +175,27 @@ def prices_from_config(data: Mapping[str, Any], *, where: str = "config.toml") -
             source="config",
         )
     return prices
+
+
+def context_windows_from_config(
+    data: Mapping[str, Any], *, where: str = "config.toml"
+) -> dict[str, int]:
+    """`context_window = N` of the `[prices."MODEL"]` tables (`prices_from_config` checks
+    the rest of each table)."""
+    table = data.get("prices", {})
+    windows: dict[str, int] = {}
+    if not isinstance(table, Mapping):
+        return windows
+    for model, entry in table.items():
+        if isinstance(entry, Mapping) and "context_window" in entry:
+            value = entry["context_window"]
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ConfigError(
+                    f'{where}: prices."{model}".context_window must be a whole number of '
+                    "tokens above 0"
+                )
+            windows[str(model)] = value
+    return windows
 
 
 def _dollars(value: object, setting: str, where: str) -> float:
@@ -148,9 +209,19 @@ def _dollars(value: object, setting: str, where: str) -> float:
 class PriceTable:
     """Defaults with overrides on top; `find` resolves a model name to an entry."""
 
-    def __init__(self, overrides: Mapping[str, Price] | None = None) -> None:
+    def __init__(
+        self,
+        overrides: Mapping[str, Price] | None = None,
+        context_windows: Mapping[str, int] | None = None,
+    ) -> None:
         self.overrides = dict(overrides or {})
         self.prices = {**DEFAULT_PRICES, **self.overrides}
+        self.context_windows = {**DEFAULT_CONTEXT_WINDOWS, **(context_windows or {})}
+
+    def context_window(self, model: str) -> int | None:
+        """Tokens of input and output a request to `model` may use; None when unknown."""
+        name = match_model_name(model, self.context_windows)
+        return self.context_windows[name] if name is not None else None
 
     def find(self, model: str) -> tuple[str, Price] | None:
         """(matched name, price), or None when no entry fits `model`."""

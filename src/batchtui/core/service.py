@@ -180,10 +180,16 @@ class JobService:
         self, path: Path, profile: str | None = None, *, estimate: bool = False
     ) -> ValidationReport:
         """Check an input file against the limits of `profile`'s kind (OpenAI's by default)."""
-        from batchtui.core.formats import limits_for_kind, validate_file
+        from batchtui.core.formats import validate_file
+        from batchtui.core.providers.kinds import limits_for_kind
 
         kind = self.config.profile(profile).kind if profile else None
-        return validate_file(path, limits=limits_for_kind(kind), estimate=estimate)
+        return validate_file(
+            path,
+            limits=limits_for_kind(kind),
+            estimate=estimate,
+            context_window=self.config.price_table().context_window,
+        )
 
     def plan_submit(self, path: Path, profile: str, *, split: bool = True) -> SubmitPlan:
         """Validate and estimate `path` for `profile`: how it would go, and what it may cost.
@@ -191,7 +197,7 @@ class JobService:
         Raises InvalidInputFile for any problem splitting does not cure, and InputFileError
         when the file is over the limits for one batch and `split` is False.
         """
-        from batchtui.core.formats import limits_for_kind
+        from batchtui.core.providers.kinds import limits_for_kind
         from batchtui.core.quota import headroom_from_registry
         from batchtui.core.split import (
             blocking_problems,

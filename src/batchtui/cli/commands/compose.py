@@ -18,19 +18,17 @@ from batchtui.core.errors import UsageError
 from batchtui.core.terminal_text import inert
 
 
-def default_output(dataset: Path) -> Path:
-    """`reviews.csv` -> `reviews.requests.jsonl`, beside the dataset."""
-    return dataset.with_name(f"{dataset.stem}.requests.jsonl")
-
-
 def run(args: argparse.Namespace) -> int:
     from batchtui.cli.estimates import estimate_view
-    from batchtui.core.compose import ComposeSpec, compose_file
-    from batchtui.core.formats import limits_for_kind, validate_file
+    from batchtui.core.compose import ComposeSpec, compose_file, default_output
+    from batchtui.core.formats import validate_file
+    from batchtui.core.providers.kinds import limits_for_kind
     from batchtui.core.split import SPLITTABLE_CODES, blocking_problems
 
     dataset = Path(args.dataset)
     output = Path(args.output) if args.output else default_output(dataset)
+    if output.exists() and not args.force:
+        raise UsageError(f"{output} exists: pass --force to overwrite it, or -o another path")
     with CommandContext(args) as context:
         profile = context.config.profile(args.profile) if args.profile else None
         model = args.model or (profile.model if profile else None)
@@ -60,7 +58,12 @@ def run(args: argparse.Namespace) -> int:
             line.clear()
         assert result is not None  # no cancel callback: never cancelled
         limits = limits_for_kind(profile.kind if profile else None)
-        report = validate_file(output, limits=limits, estimate=True)
+        report = validate_file(
+            output,
+            limits=limits,
+            estimate=True,
+            context_window=context.config.price_table().context_window,
+        )
         view = estimate_view(report, context.config, limits=limits, profile=profile)
     if args.json:
         print_json(

@@ -110,7 +110,12 @@ def tmux_findings(environ: Mapping[str, str]) -> list[Finding]:
         value = _tmux_option(option)
         advice = ""
         if value is not None and value not in good:
-            advice = f"for `c` (copy id) to reach your clipboard: tmux set -g {option} on"
+            purpose = (
+                "for `c` (copy id) and job-end notifications (--notify) to reach your terminal"
+                if option == "allow-passthrough"
+                else "for `c` (copy id) to reach your clipboard"
+            )
+            advice = f"{purpose}: tmux set -g {option} on"
         findings.append(Finding("tmux", option, value or "(unknown)", advice))
     return findings
 
@@ -194,11 +199,16 @@ def profile_findings(config: Config | None, error: ConfigError | None) -> list[F
         return [Finding("profiles", "config", "unreadable", str(error))]
     if not config.profiles:
         return [Finding("profiles", "profiles", "none", "batchtui profile add NAME --kind openai")]
+    from batchtui.core.providers.kinds import describe_credentials
+
     findings = []
     for profile in config.profiles.values():
         names = profile.key_env_names
         found = next((name for name in names if os.environ.get(name)), None)
-        if found:
+        credentials = describe_credentials(profile)
+        if credentials is not None:
+            key = credentials
+        elif found:
             key = f"key in ${found}"
         elif profile.api_key is not None:
             key = "key in the config file"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
-from batchtui.cli.output import batch_error_text
+from batchtui.cli.output import batch_error_text, print_json
 from batchtui.cli.progress import TransferProgress, human_bytes
 from batchtui.cli.targets import find_job_or_group
 from batchtui.core.errors import BatchtuiError
@@ -82,6 +82,14 @@ def _run_group(context: CommandContext, args: argparse.Namespace, group: JobGrou
     paths = run_async(_download_group(context, group, dest_dir))
     if not paths:
         raise BatchtuiError(f"group {group.id} ended without any result file")
+    if args.json:
+        print_json(
+            {
+                "group": group.id,
+                "files": [{"path": str(path), "bytes": path.stat().st_size} for path in paths],
+            }
+        )
+        return 0
     for path in paths:
         print(f"{path}  {human_bytes(path.stat().st_size)}")
     return 0
@@ -101,6 +109,24 @@ def report_lines(report: DownloadReport) -> list[str]:
     return lines
 
 
+def report_json(job_id: str, report: DownloadReport) -> dict[str, object]:
+    """`download --json`: every file of the job on disk, with what this run fetched."""
+    fetched = {item.path: item for item in report.files}
+    files = []
+    for path in report.paths:
+        item = fetched.get(path)
+        files.append(
+            {
+                "path": str(path),
+                "bytes": path.stat().st_size,
+                "sha256": item.sha256 if item else None,
+                "fetched": item is not None,
+                "resumed_from": item.resumed_from if item else 0,
+            }
+        )
+    return {"job": job_id, "files": files, "warnings": list(report.warnings)}
+
+
 def run(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         target = find_job_or_group(context, args.job)
@@ -112,6 +138,11 @@ def run(args: argparse.Namespace) -> int:
     if not report.paths:
         reason = f": {batch_error_text(job.errors[0])}" if job.errors else ""
         raise BatchtuiError(f"job {job.id} {job.status} without any result file{reason}")
+    if args.json:
+        print_json(report_json(job.id, report))
+        for warning in report.warnings:
+            warn(warning)
+        return 0
     for line in report_lines(report):
         print(line)
     for warning in report.warnings:

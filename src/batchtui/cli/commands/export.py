@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
+from batchtui.cli.output import print_json
 from batchtui.cli.progress import TransferProgress
 from batchtui.cli.targets import find_job_or_group
 from batchtui.cli.terminal import InertBinaryStream, is_tty
@@ -94,6 +95,17 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(out, InertBinaryStream):
             out.flush()
         sys.stdout.flush()
+        return 0
+    if args.json:
+        print_json(
+            {
+                "path": str(out),
+                "rows": summary.rows,
+                "succeeded": summary.succeeded,
+                "failed": summary.failed,
+                "prompts_missing": summary.prompts_missing,
+            }
+        )
         return 0
     missing = f", {summary.prompts_missing:,} without a prompt" if summary.prompts_missing else ""
     print(

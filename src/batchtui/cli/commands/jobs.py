@@ -1,4 +1,5 @@
-"""`batchtui jobs [--profile P] [--status S] [--json]`: the local registry only, no network.
+"""`batchtui jobs [--profile P] [--status S] [--json|--format F] [--plain]`: the local registry
+only, no network.
 
 A job group is one row (its summed progress, its most active status); `--json` gives the
 group with its `shards`.
@@ -14,6 +15,7 @@ from batchtui.cli.context import CommandContext
 from batchtui.cli.output import (
     counts_text,
     group_summary,
+    iso_utc,
     job_summary,
     print_json,
     relative_time,
@@ -47,11 +49,12 @@ def parse_statuses(values: Sequence[str]) -> set[JobStatus] | None:
     return wanted or None
 
 
-def jobs_table(jobs: Sequence[Job], *, unicode: bool) -> str:
+def jobs_table(jobs: Sequence[Job], *, unicode: bool, plain: bool = False) -> str:
+    """The human table; `plain`: status words without glyphs, ASCII rules."""
     rows = [
         [
             job.id,
-            status_label(job.status, unicode=unicode),
+            job.status.value if plain else status_label(job.status, unicode=unicode),
             counts_text(job.request_counts),
             inert(job.name, single_line=True),
             job.profile,
@@ -60,7 +63,7 @@ def jobs_table(jobs: Sequence[Job], *, unicode: bool) -> str:
         for job in jobs
     ]
     headers = ["ID", "STATUS", "DONE", "NAME", "PROFILE", "CREATED"]
-    return render_table(headers, rows, shrink_column=3, unicode=unicode)
+    return render_table(headers, rows, shrink_column=3, unicode=unicode and not plain)
 
 
 @dataclass
@@ -77,15 +80,20 @@ class Entry:
         return group_summary(self.group, self.shards)
 
 
-def list_entries(context: CommandContext, profile: str | None) -> list[Entry]:
+def list_entries(
+    context: CommandContext, profile: str | None, *, include_archived: bool = True
+) -> list[Entry]:
     """Jobs of their own and groups, newest first."""
     from batchtui.core.groups import group_as_job, split_by_group
 
     registry = context.registry
-    alone, grouped = split_by_group(registry.list_jobs(profile=profile))
+    listed = registry.list_jobs(profile=profile, include_archived=include_archived)
+    alone, grouped = split_by_group(listed)
     entries = [Entry(job) for job in alone]
     for group in registry.list_groups(profile=profile):
         shards = grouped.pop(group.id, [])
+        if not shards and not include_archived:
+            continue  # every shard archived (or forgotten): the group goes with them
         entries.append(Entry(group_as_job(group, shards), group, shards))
     for orphans in grouped.values():  # a shard whose group row is missing: shown alone
         entries += [Entry(job) for job in orphans]
@@ -100,12 +108,15 @@ def run(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         if args.profile:
             context.config.profile(args.profile)
-        entries = list_entries(context, args.profile)
+        entries = list_entries(context, args.profile, include_archived=args.all)
     if statuses is not None:
         entries = [entry for entry in entries if entry.row.status in statuses]
     entries = entries[: args.limit] if args.limit is not None else entries
-    if args.json:
+    output_format = "json" if args.json else args.format
+    if output_format == "json":
         print_json([entry.to_json() for entry in entries])
+    elif output_format in ("tsv", "csv"):
+        write_delimited([entry.row for entry in entries], output_format)
     elif not entries:
         print("no jobs yet; submit one with `batchtui submit FILE --profile P`")
     else:
@@ -117,5 +128,43 @@ def run(args: argparse.Namespace) -> int:
             )
             for entry in entries
         ]
-        print(jobs_table(rows, unicode=supports_unicode()))
+        print(jobs_table(rows, unicode=supports_unicode(), plain=args.plain))
     return 0
+
+
+DELIMITED_COLUMNS = (
+    "id", "status", "completed", "failed", "total", "name", "profile", "kind", "remote_id",
+    "created_at",
+)  # fmt: skip
+
+
+def write_delimited(jobs: Sequence[Job], output_format: str) -> None:
+    """One header row, then a row a job: no glyphs, no padding, counts as numbers.
+
+    Names are made single-line and inert first, so a row is always one line.
+    """
+    import csv
+    import sys
+
+    writer = csv.writer(
+        sys.stdout,
+        dialect="excel-tab" if output_format == "tsv" else "excel",
+        lineterminator="\n",
+    )
+    writer.writerow(DELIMITED_COLUMNS)
+    for job in jobs:
+        counts = job.request_counts
+        writer.writerow(
+            [
+                job.id,
+                job.status.value,
+                counts.completed,
+                counts.failed,
+                counts.total,
+                inert(job.name, single_line=True).replace("\t", " "),
+                job.profile,
+                job.kind,
+                job.remote_id or "",
+                iso_utc(job.created_at),
+            ]
+        )

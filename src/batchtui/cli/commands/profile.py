@@ -6,11 +6,10 @@ import argparse
 import json
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 from batchtui.cli.context import CommandContext, run_async
-from batchtui.cli.output import render_table
+from batchtui.cli.output import print_json, render_table
 from batchtui.core.errors import ConfigError, UsageError
 from batchtui.core.terminal_text import inert, supports_unicode
 
@@ -32,56 +31,30 @@ def json_or_string(text: str) -> Any:
         return text
 
 
-# `profile add` shortcuts: (flag, kind it belongs to, where it goes, name there).
-GATEWAY_FLAGS = (
-    ("provider", "portkey", "headers", "x-portkey-provider"),
-    ("bucket", "portkey", "headers", "x-portkey-vertex-storage-bucket-name"),
-    ("provider_model", "portkey", "headers", "x-portkey-provider-model"),
-    ("custom_llm_provider", "litellm", "extra_body", "custom_llm_provider"),
-)
+def apply_kind_settings(args: argparse.Namespace, fields: dict[str, Any]) -> None:
+    """The kind's own flags, stored where its row says; refused on profiles of other kinds."""
+    from batchtui.core.providers.kinds import flag_settings, get_kind, setting_value
 
-
-# `profile add` options that are settings of kind vertex profiles (`--bucket` also serves
-# portkey, as a header).
-VERTEX_FLAGS = ("project", "location", "bucket", "credentials", "storage_url")
-
-
-def apply_gateway_flags(args: argparse.Namespace, fields: dict[str, Any]) -> None:
-    """Put the gateway shortcuts where the gateway reads them; refuse them on other kinds."""
-    for flag, kind, target, name in GATEWAY_FLAGS:
-        value = getattr(args, flag, None)
-        if value is None or (flag in VERTEX_FLAGS and args.kind == "vertex"):
-            continue
-        if args.kind != kind:
-            option = "--" + flag.replace("_", "-")
-            raise UsageError(f"{option} is for profiles of kind {kind}, not {args.kind}")
-        fields[target][name] = value
-
-
-def apply_vertex_flags(args: argparse.Namespace, fields: dict[str, Any]) -> None:
-    """Vertex settings; the credentials file must exist and be private (its path is stored)."""
-    gateway_flags = {flag for flag, *_rest in GATEWAY_FLAGS}
-    for flag in VERTEX_FLAGS:
-        value = getattr(args, flag, None)
+    kind = get_kind(args.kind, profile_name=args.name)
+    for name, owners in flag_settings().items():
+        value = getattr(args, name, None)
         if value is None:
             continue
-        if args.kind != "vertex":
-            if flag in gateway_flags:
-                continue  # checked with the gateway shortcuts
-            option = "--" + flag.replace("_", "-")
-            raise UsageError(f"{option} is for profiles of kind vertex, not {args.kind}")
-        if flag == "credentials":
-            from batchtui.core.providers.google_auth import check_private_file
-
-            path = Path(value).expanduser().resolve()
-            check_private_file(path, setting="--credentials")
-            value = str(path)
-        fields[flag] = value
+        setting = kind.setting(name)
+        if setting is None:
+            kinds = " or ".join(owner.name for owner, _setting in owners)
+            flag = owners[0][1].flag
+            raise UsageError(f"{flag} is for profiles of kind {kinds}, not {kind.name}")
+        value = setting_value(setting, value, label=setting.flag)
+        if setting.into is None:
+            fields[name] = value
+        else:
+            target, key = setting.into
+            fields[target][key] = value
 
 
 def add(args: argparse.Namespace) -> int:
     from batchtui.core.config import Profile, save_profile
-    from batchtui.core.providers import get_kind
 
     with CommandContext(args) as context:
         config = context.config
@@ -90,7 +63,6 @@ def add(args: argparse.Namespace) -> int:
                 f"profile {args.name!r} already exists in {config.path} "
                 "(pass --replace to overwrite it)"
             )
-        get_kind(args.kind, profile_name=args.name)
         fields: dict[str, Any] = {
             "name": args.name,
             "kind": args.kind,
@@ -103,8 +75,7 @@ def add(args: argparse.Namespace) -> int:
             },
             "model": args.model,
         }
-        apply_gateway_flags(args, fields)
-        apply_vertex_flags(args, fields)
+        apply_kind_settings(args, fields)
         if args.timeout is not None:
             fields["timeout"] = args.timeout
         from pydantic import ValidationError
@@ -118,13 +89,41 @@ def add(args: argparse.Namespace) -> int:
                 f"profile {args.name!r}: --{setting.replace('_', '-')}: {first['msg']}"
             ) from None
         path = save_profile(profile, config.path)
+    if args.json:
+        print_json({**profile_json(profile), "config": str(path)})
+        return 0
     print(f"profile {args.name!r} saved in {path}")
     return 0
+
+
+def profile_json(profile: Any) -> dict[str, Any]:
+    """The object `profile list --json` and `profile show --json` print (secrets redacted)."""
+    from batchtui.core.providers.kinds import get_kind
+
+    return {
+        "name": profile.name,
+        "kind": profile.kind,
+        "base_url": _base_url(profile),
+        "api_key": _key_state(profile),
+        "model": profile.model,
+        "timeout": profile.timeout,
+        "poll_interval": profile.poll_interval,
+        "headers": {name: _redacted_header(name, value) for name, value in profile.headers.items()},
+        "extra_body": dict(profile.extra_body),
+        **{
+            setting.name: getattr(profile, setting.name)
+            for setting in get_kind(profile.kind, profile_name=profile.name).settings
+            if setting.into is None
+        },
+    }
 
 
 def list_profiles(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         config = context.config
+        if args.json:
+            print_json([profile_json(profile) for profile in config.profiles.values()])
+            return 0
         if not config.profiles:
             print(f"no profiles in {config.path}")
             print("add one with `batchtui profile add NAME --kind openai --base-url URL`")
@@ -142,8 +141,13 @@ def list_profiles(args: argparse.Namespace) -> int:
 
 
 def show(args: argparse.Namespace) -> int:
+    from batchtui.core.providers.kinds import get_kind
+
     with CommandContext(args) as context:
         profile = context.config.profile(args.name)
+        if args.json:
+            print_json({**profile_json(profile), "config": str(context.config.path)})
+            return 0
         rows = [
             ("name", profile.name),
             ("kind", profile.kind),
@@ -152,9 +156,9 @@ def show(args: argparse.Namespace) -> int:
             ("model", profile.model or "-"),
         ]
         rows += [
-            (setting, str(getattr(profile, setting)))
-            for setting in VERTEX_FLAGS
-            if getattr(profile, setting) is not None
+            (setting.name, str(getattr(profile, setting.name)))
+            for setting in get_kind(profile.kind, profile_name=profile.name).settings
+            if setting.into is None and getattr(profile, setting.name) is not None
         ]
         rows += [
             ("timeout", f"{profile.timeout:g} s"),
@@ -177,6 +181,9 @@ def remove(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         context.config.profile(args.name)
         remove_profile(args.name, context.config.path)
+    if args.json:
+        print_json({"removed": args.name, "config": str(context.config.path)})
+        return 0
     print(f"profile {args.name!r} removed")
     return 0
 
@@ -195,6 +202,16 @@ def test(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         profile = context.config.profile(args.name)
         elapsed = run_async(probe(context))
+    if args.json:
+        print_json(
+            {
+                "profile": args.name,
+                "base_url": _base_url(profile),
+                "ok": True,
+                "milliseconds": round(elapsed * 1000),
+            }
+        )
+        return 0
     print(f"OK: profile {args.name!r} reached {_base_url(profile)} ({elapsed * 1000:.0f} ms)")
     return 0
 
@@ -207,10 +224,11 @@ def _base_url(profile: Any) -> str:
 
 
 def _key_state(profile: Any) -> str:
-    if profile.kind == "vertex":
-        if profile.credentials:
-            return f"credentials {profile.credentials}"
-        return "application default credentials"
+    from batchtui.core.providers.kinds import describe_credentials
+
+    credentials = describe_credentials(profile)
+    if credentials is not None:
+        return credentials
     for name in profile.key_env_names:
         if os.environ.get(name):
             return f"${name} (set)"

@@ -99,7 +99,7 @@ def page_of_files(paths: list[Path], args: argparse.Namespace) -> Iterator[Resul
                 if raw is None:
                     yield _too_long(index, file.path, line)
                 elif raw.strip():  # record N is line N+1 of the file, blank or not
-                    yield parse_record(raw)
+                    yield _located(parse_record(raw), file.path, line)
             if remaining == 0:
                 return
     except OSError as error:
@@ -127,6 +127,49 @@ def _capped_lines(index: LineIndex, first: int, stop: int) -> Iterator[tuple[int
             end += 1
         yield from enumerate(index.read_lines(line, end), line)
         line = end
+
+
+NOT_RESULTS = frozenset({"invalid_json", "unknown_shape"})
+# How much of a FILE is read to tell a request file from a results file.
+_SNIFF_BYTES = 64 * 1024
+
+
+def _located(record: ResultRecord, path: Path, line: int) -> ResultRecord:
+    """A line that is no result at all says where it is, as every bad input does."""
+    if record.ok or record.error_code not in NOT_RESULTS:
+        return record
+    return record.model_copy(update={"error_message": f"{path}:{line + 1}: {record.error_message}"})
+
+
+def refuse_request_file(path: Path) -> None:
+    """A batch *input* given where results are expected: one clear line, not a failed
+    'record' per request."""
+    import json
+
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError as error:
+        raise InputFileError(f"{path}: cannot read: {error.strerror or error}") from None
+    lines = head.split(b"\n")
+    complete = lines[:-1] if len(head) == _SNIFF_BYTES else lines
+    found = next(((n, raw) for n, raw in enumerate(complete, 1) if raw.strip()), None)
+    if found is None:
+        return
+    number, raw = found
+    try:
+        first = json.loads(raw)
+    except ValueError:
+        return
+    if (
+        isinstance(first, dict)
+        and {"method", "url", "body"} <= first.keys()
+        and not {"response", "error"} & first.keys()
+    ):
+        raise InputFileError(
+            f"{path}:{number}: a batch request (method, url, body), not a result: this is an "
+            "input file; read a job's results with `batchtui results JOB`"
+        )
 
 
 def _too_long(index: LineIndex, path: Path, line: int) -> ResultRecord:
@@ -169,6 +212,8 @@ class Printer:
         self.skip = skip
         self.unicode = supports_unicode()
         self.count = 0
+        self.not_results = 0
+        self.first_not_result = ""
 
     @property
     def full(self) -> bool:
@@ -178,6 +223,10 @@ class Printer:
         if self.skip:
             self.skip -= 1
             return
+        if not record.ok and record.error_code in NOT_RESULTS:
+            self.not_results += 1
+            if self.not_results == 1:
+                self.first_not_result = (record.error_message or "").split(": ", 1)[0]
         if self.json:
             sys.stdout.write(json_text(record_json(record)) + "\n")
         else:
@@ -259,7 +308,15 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file() and (path.suffix in (".jsonl", ".json") or "/" in args.source):
         raise InputFileError(f"{path}: no such results file")
     if path.is_file():
-        _print_all(page_of_files([path], args), Printer(args))
+        refuse_request_file(path)
+        printer = Printer(args)
+        _print_all(page_of_files([path], args), printer)
+        if printer.not_results:
+            warn(
+                f"{printer.not_results:,} line(s) of {path} are not result lines "
+                f"(first: {printer.first_not_result})"
+            )
+            return 1
         return 0
     with CommandContext(args) as context:
         target = find_job_or_group(context, args.source)

@@ -27,13 +27,19 @@ def _plural(count: int, word: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from batchtui.cli.context import CommandContext
     from batchtui.cli.estimates import estimate_view
-    from batchtui.core.formats import limits_for_kind, validate_file
+    from batchtui.core.formats import validate_file
+    from batchtui.core.providers.kinds import limits_for_kind
 
     path = Path(args.file)
     with CommandContext(args) as context:
         profile = context.config.profile(args.profile) if args.profile else None
         limits = limits_for_kind(profile.kind if profile else None)
-        report = validate_file(path, limits=limits, estimate=True)
+        report = validate_file(
+            path,
+            limits=limits,
+            estimate=True,
+            context_window=context.config.price_table().context_window,
+        )
         if not args.json:
             _print_problems(path, report)
             sys.stdout.flush()
@@ -57,6 +63,8 @@ def _print_problems(path: Path, report: ValidationReport) -> None:
         print(inert(problem.describe(path), single_line=True))
     if report.truncated:
         print(f"... {report.problem_count - len(report.problems)} more problems not shown")
+    for note in report.notes:
+        print(f"note: {inert(note, single_line=True)}")
     summary = f"{path}: {_plural(report.lines, 'request')}"
     if report.ok:
         warnings = f", {_plural(report.warning_count, 'warning')}" if report.warning_count else ""

@@ -1,10 +1,11 @@
-"""`batchtui watch [JOB|GROUP...] [--interval S]`: poll until every job has ended.
+"""`batchtui watch [JOB|GROUP...]`: poll until the jobs end, a timeout, or the first end.
 
-A group stands for all its shards.
-
-Exit 0 when every job completed, 1 when any ended otherwise (failed, expired,
-cancelled, not submitted). Status changes go to stderr as lines; on a terminal a
-live line also shows request counts between changes.
+A group stands for all its shards. Exit codes (see `batchtui help exit-codes`): 0 when
+every job completed, 1 when any ended otherwise, 3 when `--timeout` or `--until-first`
+stopped the watch while some still run and none ended badly. Status changes go to stderr
+as lines (errors only with `--quiet`); on a terminal a live line shows request counts.
+`--notify` and `[notify]` announce each job that ends (bell, desktop notification,
+`--exec` command).
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 
 from batchtui.cli.commands.jobs import jobs_table
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
-from batchtui.cli.output import counts_text, status_label
+from batchtui.cli.output import counts_text, job_summary, print_json, status_label
 from batchtui.cli.progress import StatusLine
 from batchtui.core.errors import ProviderError, ProviderUnreachable, UsageError
 from batchtui.core.models import Job
 from batchtui.core.service import JobService
 from batchtui.core.status import TERMINAL_STATUSES, JobStatus
 from batchtui.core.terminal_text import supports_unicode
+from batchtui.core.unattended import Notifier, outcome_code
 
 # Polls of one job that may fail in a row (provider unreachable, 5xx) before watch gives up.
 MAX_FAILED_POLLS = 10
@@ -32,15 +35,32 @@ def _is_transient(error: ProviderError) -> bool:
 
 
 class Watcher:
-    def __init__(self, service: JobService, jobs: list[Job], interval: float) -> None:
+    def __init__(
+        self,
+        service: JobService,
+        jobs: list[Job],
+        interval: float,
+        *,
+        quiet: bool = False,
+        notifier: Notifier | None = None,
+        deadline: float | None = None,
+        until_first: bool = False,
+    ) -> None:
         self.service = service
         self.jobs = {job.id: job for job in jobs}
         self.interval = interval
         self.failed_polls = {job.id: 0 for job in jobs}
         self.unicode = supports_unicode(sys.stderr)
-        self.live = StatusLine()
+        self.live = StatusLine(enabled=False) if quiet else StatusLine()
+        self.quiet = quiet
+        self.notifier = notifier
+        self.deadline = deadline
+        self.until_first = until_first
+        self.ended_here = False
 
     def report_change(self, job: Job) -> None:
+        if self.quiet:
+            return
         self.live.clear()
         counts = counts_text(job.request_counts)
         label = status_label(job.status, unicode=self.unicode)
@@ -65,24 +85,40 @@ class Watcher:
         self.failed_polls[job.id] = 0
         if fresh.status != job.status:
             self.report_change(fresh)
+            if fresh.is_terminal:
+                self.ended_here = True
+                if self.notifier is not None:
+                    self.notifier.job_ended(fresh)
         return fresh
+
+    def _should_stop(self) -> bool:
+        if all(job.is_terminal for job in self.jobs.values()):
+            return True
+        if self.until_first and self.ended_here:
+            return True
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     async def run(self) -> list[Job]:
         for job in self.jobs.values():
             self.report_change(job)
+        if self.until_first and any(job.is_terminal for job in self.jobs.values()):
+            return list(self.jobs.values())
         try:
             while True:
                 for job in [job for job in self.jobs.values() if not job.is_terminal]:
                     self.jobs[job.id] = await self.poll(job)
-                if all(job.is_terminal for job in self.jobs.values()):
+                if self._should_stop():
                     return list(self.jobs.values())
                 self.show_progress()
-                await asyncio.sleep(self.interval)
+                pause = self.interval
+                if self.deadline is not None:
+                    pause = max(0.0, min(pause, self.deadline - time.monotonic()))
+                await asyncio.sleep(pause)
         finally:
             self.live.clear()
 
 
-def _expand(context: CommandContext, refs: list[str]) -> list[Job]:
+def expand_refs(context: CommandContext, refs: list[str]) -> list[Job]:
     """The jobs named, a group's shards in its place; each job once."""
     from batchtui.cli.targets import find_job_or_group
 
@@ -103,10 +139,26 @@ def default_interval(context: CommandContext, jobs: list[Job]) -> float:
     return min((profile.poll_interval for profile in profiles if profile), default=30.0)
 
 
+def make_notifier(context: CommandContext, args: argparse.Namespace) -> Notifier | None:
+    """`--notify` turns on the `[notify]` settings; `--exec` alone runs just the command."""
+    if not (args.notify or args.exec):
+        return None
+    settings = context.config.notify
+    if not args.notify:  # --exec alone: no bell, no desktop notification
+        settings = settings.model_copy(update={"bell": False, "desktop": "off"})
+    return Notifier(
+        settings,
+        config_path=context.config.path,
+        exec_command=args.exec,
+        job_json=job_summary,
+        warn=warn,
+    )
+
+
 async def _watch(context: CommandContext, args: argparse.Namespace) -> list[Job]:
     async with context.service() as service:
         if args.jobs:
-            jobs = _expand(context, args.jobs)
+            jobs = expand_refs(context, args.jobs)
         else:
             await reconcile_leftovers(service)
             active = frozenset(JobStatus) - TERMINAL_STATUSES
@@ -114,16 +166,32 @@ async def _watch(context: CommandContext, args: argparse.Namespace) -> list[Job]
         if not jobs:
             return []
         interval = args.interval or default_interval(context, jobs)
-        return await Watcher(service, jobs, interval).run()
+        deadline = time.monotonic() + args.timeout if args.timeout else None
+        watcher = Watcher(
+            service,
+            jobs,
+            interval,
+            quiet=args.quiet,
+            notifier=make_notifier(context, args),
+            deadline=deadline,
+            until_first=args.until_first,
+        )
+        return await watcher.run()
 
 
 def run(args: argparse.Namespace) -> int:
+    from batchtui.core.durations import parse_duration
+
     if args.interval is not None and args.interval <= 0:
         raise UsageError(f"--interval {args.interval:g}: must be more than 0 seconds")
+    args.timeout = parse_duration(args.timeout, setting="--timeout") if args.timeout else None
     with CommandContext(args) as context:
         jobs = run_async(_watch(context, args))
-    if not jobs:
-        print("no unfinished jobs to watch")
-        return 0
-    print(jobs_table(jobs, unicode=supports_unicode()))
-    return 0 if all(job.status is JobStatus.COMPLETED for job in jobs) else 1
+    if args.json:
+        print_json([job_summary(job) for job in jobs])
+    elif not jobs:
+        if not args.quiet:
+            print("no unfinished jobs to watch")
+    elif not args.quiet:
+        print(jobs_table(jobs, unicode=supports_unicode()))
+    return outcome_code(jobs)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from batchtui.core.formats.limits import LIMITS_BY_KIND, OPENAI_LIMITS, Limits, limits_for_kind
+from batchtui.core.formats.limits import OPENAI_LIMITS, Limits
 from batchtui.core.formats.validate import (
     Problem,
     ValidationReport,
@@ -27,13 +27,11 @@ if TYPE_CHECKING:
 _RESULT_NAMES = frozenset({"iter_result_records", "parse_result_line", "read_result_file"})
 
 __all__ = [
-    "LIMITS_BY_KIND",
     "OPENAI_LIMITS",
     "Limits",
     "Problem",
     "ValidationReport",
     "iter_result_records",
-    "limits_for_kind",
     "parse_result_line",
     "read_result_file",
     "validate_bytes",

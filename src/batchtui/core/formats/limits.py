@@ -1,7 +1,7 @@
 """What a provider accepts in one batch input file, as data.
 
-Each provider (or gateway in front of one) gets its own `Limits`, so adding Gemini or
-Vertex means adding a value here, not touching the validator.
+Each provider (or gateway in front of one) gets its own `Limits`; a kind names the one
+its files obey in its `providers.kinds` row (`limits_for_kind` looks it up).
 """
 
 from __future__ import annotations
@@ -76,20 +76,6 @@ VERTEX_LIMITS = Limits(
     max_line_bytes=OPENAI_LIMITS.max_line_bytes,
     endpoints=GOOGLE_ENDPOINTS,
 )
-
-# Limits by provider kind (`Profile.kind`); OpenAI-compatible kinds share OpenAI's.
-LIMITS_BY_KIND: dict[str, Limits] = {
-    "openai": OPENAI_LIMITS,
-    "portkey": PORTKEY_LIMITS,
-    "litellm": LITELLM_LIMITS,
-    "gemini": GEMINI_LIMITS,
-    "vertex": VERTEX_LIMITS,
-}
-
-
-def limits_for_kind(kind: str | None) -> Limits:
-    """The limits of a provider kind; OpenAI's when the kind has none of its own."""
-    return LIMITS_BY_KIND.get(kind or "openai", OPENAI_LIMITS)
 
 
 def format_bytes(count: int) -> str:

@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from batchtui.core.errors import InputFileError
-from batchtui.core.estimate import FileEstimate, FileEstimator
+from batchtui.core.estimate import FileEstimate, FileEstimator, RequestSize
 from batchtui.core.formats.endpoints import ENDPOINTS
+from batchtui.core.formats.fast_chat import plain_chat_line
 from batchtui.core.formats.limits import OPENAI_LIMITS, Limits, format_bytes
 
 Severity = Literal["error", "warning"]
@@ -40,6 +41,8 @@ Severity = Literal["error", "warning"]
 # providers.base.ProgressCallback, restated so the validator does not import pydantic.
 ProgressCallback = Callable[[int, int | None], None]
 CancelCheck = Callable[[], bool]
+# A model's context window in tokens, None when unknown (`prices.PriceTable.context_window`).
+ContextWindowLookup = Callable[[str], int | None]
 
 DEFAULT_MAX_PROBLEMS = 1_000
 CHUNK_BYTES = 1024 * 1024
@@ -48,6 +51,7 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 JSON_WHITESPACE = " \t\r\n"
 # Body fields that count tokens or choices, and the most any server takes (a signed 32-bit
 # integer): a larger number is a mistake, and one past 10**308 would not even fit a float.
+# Lines with a larger count leave the fast path; the general path reports them.
 COUNT_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens", "n")
 MAX_COUNT = 2**31 - 1
 
@@ -102,6 +106,8 @@ class ValidationReport:
     estimate: FileEstimate | None = None
     # Embedding inputs counted across the file (a list input counts each item).
     embedding_inputs: int = 0
+    # Things worth saying that are no problem (e.g. no context window known for the model).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -137,6 +143,7 @@ class ValidationReport:
             "counts_by_code": dict(self.counts_by_code),
             "truncated": self.truncated,
             "cancelled": self.cancelled,
+            "notes": list(self.notes),
             **({"estimate": self.estimate.to_json()} if self.estimate is not None else {}),
         }
 
@@ -149,6 +156,8 @@ def validate_file(
     cancel: CancelCheck | None = None,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
     estimate: bool = False,
+    fast_path: bool = True,
+    context_window: ContextWindowLookup | None = None,
 ) -> ValidationReport:
     """Validate a batch input file. Raises `InputFileError` only when it cannot be read.
 
@@ -166,6 +175,8 @@ def validate_file(
                 cancel=cancel,
                 max_problems=max_problems,
                 estimate=estimate,
+                fast_path=fast_path,
+                context_window=context_window,
             )
     except IsADirectoryError:
         raise InputFileError(f"{file_path}: is a directory, not a JSONL file") from None
@@ -181,6 +192,8 @@ def validate_bytes(
     limits: Limits = OPENAI_LIMITS,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
     estimate: bool = False,
+    fast_path: bool = True,
+    context_window: ContextWindowLookup | None = None,
 ) -> ValidationReport:
     """Validate file contents held in memory (an editor buffer, a test case)."""
     return validate_stream(
@@ -189,6 +202,8 @@ def validate_bytes(
         limits=limits,
         max_problems=max_problems,
         estimate=estimate,
+        fast_path=fast_path,
+        context_window=context_window,
     )
 
 
@@ -202,9 +217,16 @@ def validate_stream(
     max_problems: int = DEFAULT_MAX_PROBLEMS,
     chunk_bytes: int = CHUNK_BYTES,
     estimate: bool = False,
+    fast_path: bool = True,
+    context_window: ContextWindowLookup | None = None,
 ) -> ValidationReport:
-    """Validate a binary stream read from its current position to its end."""
-    validator = _Validator(limits, max_problems, estimate)
+    """Validate a binary stream read from its current position to its end.
+
+    `fast_path=False` decides every line on the general path (tests compare the two).
+    """
+    validator = _Validator(
+        limits, max_problems, estimate, fast_path=fast_path, context_window=context_window
+    )
     validator.run(stream, total_bytes, progress, cancel, chunk_bytes)
     return validator.finish()
 
@@ -280,8 +302,21 @@ def _loads(text: str) -> Any:
 class _Validator:
     """State of one pass over one file."""
 
-    def __init__(self, limits: Limits, max_problems: int, estimate: bool = False) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        max_problems: int,
+        estimate: bool = False,
+        *,
+        fast_path: bool = True,
+        context_window: ContextWindowLookup | None = None,
+    ) -> None:
         self.limits = limits
+        self.fast_path = fast_path
+        # With the estimate, each request's input + output cap is held to its model's window.
+        self.window_of = context_window or _shipped_context_window
+        self.window_model: str | None = None
+        self.window: int | None = None
         self.estimator = FileEstimator() if estimate else None
         # At least one, so a failed report always shows an error.
         self.max_problems = max(1, max_problems)
@@ -391,6 +426,8 @@ class _Validator:
                 self.first_crlf_line = line_no
         if line_no == 1:
             raw = self._check_start_of_file(raw)
+        elif self.fast_path and self._fast_chat(raw, line_no):
+            return
         try:
             text = raw.decode()
         except UnicodeDecodeError as error:
@@ -419,14 +456,7 @@ class _Validator:
 
         custom_id = request.get("custom_id")
         if type(custom_id) is str and custom_id:
-            first_use = self.seen_ids.setdefault(custom_id, line_no)
-            if first_use != line_no:
-                self._problem(
-                    line_no,
-                    "custom_id",
-                    "duplicate_custom_id",
-                    f"custom_id {_short_repr(custom_id)} already used on line {first_use}",
-                )
+            self._note_custom_id(custom_id, line_no)
         else:
             self._bad_custom_id(request, line_no)
 
@@ -460,7 +490,63 @@ class _Validator:
             if spec.count_inputs is not None:
                 self.embedding_inputs += spec.count_inputs(body)
         if self.estimator is not None:
-            self.estimator.add(body, url if type(url) is str else None, line_no)
+            size = self.estimator.add(body, url if type(url) is str else None, line_no)
+            self._check_window(size, line_no)
+
+    def _fast_chat(self, raw: bytes, line_no: int) -> bool:
+        """Decide a plain chat request line on the typed fast path (`fast_chat`); False when
+        the line needs the general path."""
+        line = plain_chat_line(raw, endpoint=self.endpoint, model=self.model, max_count=MAX_COUNT)
+        if line is None:
+            return False
+        self._count_request(line_no)
+        self._note_custom_id(line.custom_id, line_no)
+        if self.estimator is not None:
+            body = line.body
+            size = self.estimator.add_chat_contents(
+                [message.content for message in body.messages],
+                max_completion_tokens=body.max_completion_tokens,
+                max_tokens=body.max_tokens,
+                max_output_tokens=body.max_output_tokens,
+                n=body.n,
+                line=line_no,
+            )
+            self._check_window(size, line_no)
+        return True
+
+    def _check_window(self, size: RequestSize, line_no: int) -> None:
+        """A request whose input and output cap exceed its model's context window fails."""
+        if self.model != self.window_model:
+            self.window_model = self.model
+            self.window = self.window_of(self.model) if type(self.model) is str else None
+            if self.window is None and type(self.model) is str:
+                self.report.notes.append(
+                    f"no context window known for model {self.model!r}: request sizes not "
+                    'checked (set [prices."MODEL"] context_window = N in config.toml)'
+                )
+        window = self.window
+        if window is None:
+            return
+        needed = size.input_tokens + (size.output_cap or 0)
+        if needed > window:
+            cap = f" + {size.output_cap:,} max output" if size.output_cap else ""
+            self._problem(
+                line_no,
+                "body",
+                "context_window_exceeded",
+                f"about {size.input_tokens:,} input tokens{cap} exceed the {window:,}-token "
+                f"context window of {self.model}",
+            )
+
+    def _note_custom_id(self, custom_id: str, line_no: int) -> None:
+        first_use = self.seen_ids.setdefault(custom_id, line_no)
+        if first_use != line_no:
+            self._problem(
+                line_no,
+                "custom_id",
+                "duplicate_custom_id",
+                f"custom_id {_short_repr(custom_id)} already used on line {first_use}",
+            )
 
     def _huge_counts(self, body: dict[str, Any], line_no: int) -> dict[str, Any]:
         """Report each count past MAX_COUNT; the body without them, for the later checks."""
@@ -710,6 +796,12 @@ def _has_huge_count(body: dict[str, Any]) -> bool:
         if type(value) is int and value > MAX_COUNT:
             return True
     return False
+
+
+def _shipped_context_window(model: str) -> int | None:
+    from batchtui.core.prices import PriceTable
+
+    return PriceTable().context_window(model)
 
 
 def _json_kind(value: object) -> str:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import ClassVar
 
+from batchtui.core.errors import BatchtuiError
 from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile, ResultFile
 
 # Called with (bytes done, bytes expected or None when unknown).
@@ -19,6 +20,10 @@ ProgressCallback = Callable[[int, int | None], None]
 
 # Metadata key carrying the job's UUID tag, so a batch can be found again after a crash.
 TAG_METADATA_KEY = "batchtui_tag"
+
+
+class CannotDelete(BatchtuiError):
+    """The backend offers no way to delete this file."""
 
 
 class BatchProvider(ABC):
@@ -73,6 +78,14 @@ class BatchProvider(ABC):
             if input_file_id and batch.input_file_id == input_file_id:
                 return batch
         return None
+
+    async def delete_file(self, file_id: str) -> bool:
+        """Delete an input or result file where the backend allows it.
+
+        True when deleted, False when it was already gone; `CannotDelete` when this kind
+        has no way to delete files (the caller says so per file).
+        """
+        raise CannotDelete(f"{self.kind}: this provider kind cannot delete files")
 
     def result_files(self, batch: RemoteBatch) -> list[ResultFile]:
         """The files holding this batch's results, output first."""

@@ -37,7 +37,12 @@ from batchtui.core.config import Profile
 from batchtui.core.errors import ConfigError, InputFileError, NotFoundError, ProviderError
 from batchtui.core.fsutil import atomic_output
 from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile
-from batchtui.core.providers.base import TAG_METADATA_KEY, BatchProvider, ProgressCallback
+from batchtui.core.providers.base import (
+    TAG_METADATA_KEY,
+    BatchProvider,
+    CannotDelete,
+    ProgressCallback,
+)
 from batchtui.core.providers.google_common import (
     LOGGER,
     GoogleApiClient,
@@ -384,6 +389,17 @@ class GeminiProvider(BatchProvider):
         """Delete the batch resource (not its responses file)."""
         route = f"/{API_VERSION}/batches/{resource_id(batch_id, 'batches')}"
         await self.http.request_json("DELETE", route, idempotent=True)
+
+    async def delete_file(self, file_id: str) -> bool:
+        """Uploaded inputs and file results; inline inputs and results live in the batch."""
+        if file_id.startswith(INLINE_PREFIX) or batch_of_inline_results(file_id):
+            raise CannotDelete(f"{self.label}: inline requests and answers live in the batch")
+        route = f"/{API_VERSION}/files/{resource_id(file_id, 'files')}"
+        try:
+            await self.http.request_json("DELETE", route, idempotent=True, call=f"DELETE {route}")
+        except NotFoundError:
+            return False
+        return True
 
     # --- results -------------------------------------------------------------------------
 

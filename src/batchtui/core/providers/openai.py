@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, ClassVar
 from urllib.parse import quote
 
 from batchtui.core.config import Profile, secret_header_values
-from batchtui.core.errors import InputFileError, ProviderError
+from batchtui.core.errors import InputFileError, NotFoundError, ProviderError
 from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile
 from batchtui.core.providers.base import BatchProvider, ProgressCallback
 from batchtui.core.providers.http import ApiClient, RetryPolicy
@@ -144,6 +144,14 @@ class OpenAIProvider(BatchProvider):
         call = f"GET {route}"
         answer = await self.http.request_json("GET", route, idempotent=True, call=call)
         return self._parse(parse_file, answer, call)
+
+    async def delete_file(self, file_id: str) -> bool:
+        route = self._content_route(file_id).removesuffix("/content")
+        try:
+            await self.http.request_json("DELETE", route, idempotent=True, call=f"DELETE {route}")
+        except NotFoundError:
+            return False
+        return True
 
     # --- batches ---------------------------------------------------------------------
 

@@ -31,7 +31,6 @@ from batchtui.core.config import Profile
 from batchtui.core.errors import ConfigError, NotFoundError, ProviderError, UsageError
 from batchtui.core.fsutil import atomic_output
 from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile
-from batchtui.core.providers import DEFAULT_VERTEX_LOCATION
 from batchtui.core.providers.base import TAG_METADATA_KEY, BatchProvider, ProgressCallback
 from batchtui.core.providers.google_auth import GoogleCredentials, GoogleTokenAuth
 from batchtui.core.providers.google_common import (
@@ -43,6 +42,7 @@ from batchtui.core.providers.google_common import (
 )
 from batchtui.core.providers.google_wire import display_name, parse_vertex_job
 from batchtui.core.providers.http import RetryPolicy
+from batchtui.core.providers.kinds import DEFAULT_VERTEX_LOCATION
 from batchtui.core.providers.openai_wire import WireFormatError
 from batchtui.core.status import JobStatus
 
@@ -303,6 +303,24 @@ class VertexProvider(BatchProvider):
     async def delete(self, batch_id: str) -> None:
         """Delete the job (Vertex may refuse a running one: cancel it first)."""
         await self.api.request_json("DELETE", await self._job_route(batch_id), idempotent=True)
+
+    async def delete_file(self, file_id: str) -> bool:
+        """An input object, or every object of a result folder, in Cloud Storage."""
+        target = StorageObject.parse(file_id)
+        objects = (
+            [entry for entry, _size in await self.list_objects(target)]
+            if target.is_folder
+            else [target]
+        )
+        deleted = False
+        for item in objects:
+            route = f"/storage/v1/b/{quote(item.bucket, safe='')}/o/{quote(item.name, safe='')}"
+            try:
+                await self.storage.send_raw("DELETE", route, call=f"DELETE {item.uri}")
+                deleted = True
+            except NotFoundError:
+                continue
+        return deleted
 
     # --- results -------------------------------------------------------------------------
 

@@ -52,6 +52,7 @@ JOB_COLUMNS = (
     "shard_index",
     "parent_id",
     "result_usage",
+    "archived_at",
 )
 
 GROUP_COLUMNS = (
@@ -254,6 +255,7 @@ def job_to_row(job: Job) -> JobRow:
         job.shard_index,
         job.parent_id,
         None if job.result_usage is None else _dumps(job.result_usage),
+        None if job.archived_at is None else encode_datetime(job.archived_at),
     )
 
 

@@ -143,6 +143,11 @@ def _v6_poll_leases(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v7_archived(conn: sqlite3.Connection) -> None:
+    # `batchtui archive` hides a job from the default views without forgetting it.
+    conn.execute("ALTER TABLE jobs ADD COLUMN archived_at TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_jobs_and_history,
     _v2_change_counter,
@@ -150,6 +155,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v4_job_groups,
     _v5_retries_and_result_usage,
     _v6_poll_leases,
+    _v7_archived,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The first version with the `meta` change counter.

@@ -246,6 +246,7 @@ class Registry:
         profile: str | None = None,
         statuses: Iterable[JobStatus] | None = None,
         limit: int | None = None,
+        include_archived: bool = True,
     ) -> list[Job]:
         """Newest first.
 
@@ -262,6 +263,8 @@ class Registry:
             wanted = [JobStatus(status).value for status in statuses]
             where.append(f"status IN ({', '.join('?' for _ in wanted)})")
             params.extend(wanted)
+        if not include_archived:
+            where.append("archived_at IS NULL")
         query = _JOB_SELECT
         if where:
             query += " WHERE " + " AND ".join(where)
@@ -340,6 +343,29 @@ class Registry:
                 raise self._not_found(job_id)
 
         self._db.write(delete)
+
+    def forget_jobs(self, job_ids: Iterable[str]) -> int:
+        """Forget jobs, their history and leases in ONE transaction (a kill -9 leaves all or
+        none); a group left without shards goes too. Returns how many jobs were removed."""
+        wanted = list(dict.fromkeys(job_ids))
+
+        def delete(conn: sqlite3.Connection) -> int:
+            removed = 0
+            for start in range(0, len(wanted), 500):  # SQLite's parameter limit
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                conn.execute(f"DELETE FROM poll_leases WHERE job_id IN ({marks})", chunk)
+                conn.execute(f"DELETE FROM status_history WHERE job_id IN ({marks})", chunk)
+                removed += conn.execute(f"DELETE FROM jobs WHERE id IN ({marks})", chunk).rowcount
+            conn.execute(
+                "DELETE FROM groups WHERE NOT EXISTS "
+                "(SELECT 1 FROM jobs WHERE jobs.group_id = groups.id)"
+            )
+            for job_id in wanted:
+                self._decoded.pop(job_id, None)
+            return removed
+
+        return self._db.write(delete)
 
     def history(self, job_id: str) -> list[StatusChange]:
         """Oldest first."""
@@ -453,6 +479,11 @@ class Registry:
             _JOB_SELECT + " WHERE remote_id = ? ORDER BY created_at DESC", (ref,)
         ).fetchall()
         if not rows:
+            # Names are not unique: one job of that name is meant; several are ambiguous.
+            rows = conn.execute(
+                _JOB_SELECT + " WHERE name = ? ORDER BY created_at DESC", (ref,)
+            ).fetchall()
+        if not rows:
             prefixes = {local}
             if not local.startswith(JOB_ID_PREFIX):
                 prefixes.add(JOB_ID_PREFIX + local)
@@ -466,7 +497,7 @@ class Registry:
         if not rows:
             raise JobNotFound(
                 f"no job matches {ref!r} in {self.path} "
-                "(looked for a local id, a remote batch id and a local id prefix)"
+                "(looked for a local id, a remote batch id, a job name and a local id prefix)"
             )
         if len(rows) > 1:
             raise UsageError(self._ambiguous_message(ref, [self._decode(row) for row in rows]))
@@ -477,7 +508,7 @@ class Registry:
             f"{job.id} ({job.remote_id or 'not submitted'})" for job in jobs[:_AMBIGUOUS_SHOWN]
         )
         more = f" and {len(jobs) - _AMBIGUOUS_SHOWN} more" if len(jobs) > _AMBIGUOUS_SHOWN else ""
-        return f"job reference {ref!r} is ambiguous: it matches {shown}{more}; give the full id"
+        return f"job reference {ref!r} is ambiguous: it matches {shown}{more}; give the id"
 
     def _decode(self, row: codec.JobRow) -> Job:
         try:

@@ -31,6 +31,7 @@ from batchtui.core.compose import (
     Template,
     compose_file,
     dataset_columns,
+    default_output,
     preview_lines,
 )
 from batchtui.core.errors import BatchtuiError
@@ -39,14 +40,6 @@ from batchtui.tui.widgets.progress import WorkProgress
 
 PREVIEW_LINES = 3
 PREVIEW_DELAY = 0.3
-
-
-def default_output(dataset: Path) -> Path:
-    """`reviews.csv` -> `reviews.batch.jsonl` beside it (a path still being typed, like
-    `/` or `~/`, has no name yet: the output goes into that directory)."""
-    if not dataset.name:
-        return dataset / "batch.jsonl"
-    return dataset.with_name(f"{dataset.stem}.batch.jsonl")
 
 
 class ComposeScreen(Screen):

@@ -183,7 +183,7 @@ class ValidateScreen(Screen):
         self.query_one("#validate-title", Static).update(title)
 
     def _limits(self) -> Limits:
-        from batchtui.core.formats.limits import limits_for_kind
+        from batchtui.core.providers.kinds import limits_for_kind
 
         profile = self._profile()
         return limits_for_kind(profile.kind if profile is not None else None)

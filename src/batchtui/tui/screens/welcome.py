@@ -23,15 +23,6 @@ INTRO = (
     "compatible endpoint, a Portkey or LiteLLM gateway, Gemini or Vertex AI) and which "
     "environment variable holds the key; the key itself never goes in the file."
 )
-KINDS_FALLBACK = ("openai",)
-DEFAULT_KIND = "openai"
-# Vertex AI settings: (input id, label, placeholder); shown only when the kind is vertex.
-VERTEX_FIELDS = (
-    ("project", "Project", "Google Cloud project id (empty: the credentials' project)"),
-    ("location", "Location", "region, e.g. us-central1 (default) or global"),
-    ("bucket", "Bucket", "Cloud Storage bucket for inputs and results (name or name/prefix)"),
-    ("credentials", "Credentials", "service-account JSON file (empty: application default)"),
-)
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -63,10 +54,9 @@ class WelcomeScreen(Screen[None]):
         self.form_only = form_only
 
     def compose(self) -> ComposeResult:
-        from batchtui.core.providers import provider_kinds
+        from batchtui.core.providers.kinds import DEFAULT_KIND, form_settings, provider_kinds
 
-        kinds = provider_kinds() or list(KINDS_FALLBACK)
-        default_kind = DEFAULT_KIND if DEFAULT_KIND in kinds else kinds[0]
+        kinds = provider_kinds()
         with VerticalScroll(id="welcome-body"):
             if not self.form_only:
                 yield Static(
@@ -86,7 +76,7 @@ class WelcomeScreen(Screen[None]):
                 yield Label("Kind", classes="form-label")
                 yield Select(
                     [(kind, kind) for kind in kinds],
-                    value=default_kind,
+                    value=DEFAULT_KIND,
                     allow_blank=False,
                     id="kind",
                     compact=True,
@@ -106,11 +96,14 @@ class WelcomeScreen(Screen[None]):
                     id="key-env",
                     compact=True,
                 )
-            for field_id, label, placeholder in VERTEX_FIELDS:
-                with Horizontal(classes="form-row vertex-row") as row:
-                    row.display = default_kind == "vertex"
-                    yield Label(label, classes="form-label")
-                    yield Input(placeholder=placeholder, id=field_id, compact=True)
+            # Each kind's own settings: a row shown only while one of its kinds is chosen.
+            for name, owners in form_settings().items():
+                kind_classes = " ".join(f"kind-{kind.name}" for kind, _setting in owners)
+                setting = owners[0][1]
+                with Horizontal(classes=f"form-row kind-row {kind_classes}") as row:
+                    row.display = any(kind.name == DEFAULT_KIND for kind, _setting in owners)
+                    yield Label(setting.form_label, classes="form-label")
+                    yield Input(placeholder=setting.form_placeholder, id=name, compact=True)
             with Horizontal(classes="form-row form-row-tall"):
                 yield Label("Headers", classes="form-label")
                 yield TextArea(id="headers", soft_wrap=False, compact=True)
@@ -134,25 +127,20 @@ class WelcomeScreen(Screen[None]):
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id != "kind":
             return
-        for row in self.query(".vertex-row"):
-            row.display = event.value == "vertex"
+        for row in self.query(".kind-row"):
+            row.display = row.has_class(f"kind-{event.value}")
 
-    def _vertex_settings(self) -> dict[str, str]:
-        """The vertex fields that are filled in; the credentials file must be private."""
-        from pathlib import Path
-
-        from batchtui.core.providers.google_auth import check_private_file
+    def _kind_settings(self, kind: str) -> dict[str, str]:
+        """The chosen kind's own fields that are filled in (a key file must be private)."""
+        from batchtui.core.providers.kinds import get_kind, setting_value
 
         settings = {}
-        for field_id, label, _placeholder in VERTEX_FIELDS:
-            value = self.query_one(f"#{field_id}", Input).value.strip()
-            if not value:
+        for setting in get_kind(kind).settings:
+            if not setting.in_form:
                 continue
-            if field_id == "credentials":
-                path = Path(value).expanduser().resolve()
-                check_private_file(path, setting=label)
-                value = str(path)
-            settings[field_id] = value
+            value = self.query_one(f"#{setting.name}", Input).value.strip()
+            if value:
+                settings[setting.name] = setting_value(setting, value, label=setting.form_label)
         return settings
 
     def _say(self, message: str, style: str = "") -> None:
@@ -178,7 +166,7 @@ class WelcomeScreen(Screen[None]):
                 base_url=self.query_one("#base-url", Input).value.strip() or None,
                 api_key_env=self.query_one("#key-env", Input).value.strip() or None,
                 headers=headers,
-                **(self._vertex_settings() if kind == "vertex" else {}),
+                **self._kind_settings(kind),
             )
         except ConfigError as exc:
             self._say(str(exc), "$error")

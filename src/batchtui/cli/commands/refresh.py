@@ -1,0 +1,59 @@
+"""`batchtui refresh [JOB...] [--all]`: poll once and exit, for crontab or scrontab.
+
+Asks the provider for each named job (a group: every shard), or with `--all` for every
+unfinished job, stores what it says, announces the jobs that ended in this poll
+(`--notify`, `--exec`, `[notify]`), and exits like `watch`: 0 when every job completed,
+1 when any ended otherwise, 3 when some still run and none ended badly.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from batchtui.cli.commands.jobs import jobs_table
+from batchtui.cli.commands.watch import expand_refs, make_notifier
+from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
+from batchtui.cli.output import job_summary, print_json
+from batchtui.core.errors import BatchtuiError, UsageError
+from batchtui.core.models import Job
+from batchtui.core.status import TERMINAL_STATUSES, JobStatus
+from batchtui.core.terminal_text import supports_unicode
+from batchtui.core.unattended import EXIT_ENDED_BADLY, outcome_code
+
+
+async def _refresh(context: CommandContext, args: argparse.Namespace) -> tuple[list[Job], bool]:
+    """The jobs after one poll each, and whether any poll failed."""
+    notifier = make_notifier(context, args)
+    failed = False
+    async with context.service() as service:
+        if args.jobs:
+            jobs = expand_refs(context, args.jobs)
+        else:
+            await reconcile_leftovers(service)
+            active = frozenset(JobStatus) - TERMINAL_STATUSES
+            jobs = context.registry.list_jobs(statuses=active)
+        fresh_jobs = []
+        for job in jobs:
+            try:
+                fresh = await service.refresh(job)
+            except BatchtuiError as error:
+                warn(f"{job.id}: {error}")
+                failed = True
+                fresh = job
+            if fresh.is_terminal and not job.is_terminal and notifier is not None:
+                notifier.job_ended(fresh)
+            fresh_jobs.append(fresh)
+    return fresh_jobs, failed
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.jobs and not args.all:
+        raise UsageError("name the jobs to refresh, or pass --all for every unfinished job")
+    with CommandContext(args) as context:
+        jobs, failed = run_async(_refresh(context, args))
+    if args.json:
+        print_json([job_summary(job) for job in jobs])
+    elif jobs and not args.quiet:
+        print(jobs_table(jobs, unicode=supports_unicode()))
+    code = outcome_code(jobs)
+    return EXIT_ENDED_BADLY if failed else code

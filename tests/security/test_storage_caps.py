@@ -9,6 +9,7 @@ Each oversized field is a row.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -105,26 +106,21 @@ def test_a_hostile_answer_is_stored_capped(hostile_server: HostileServer, tmp_pa
     assert size < 1_000_000
 
 
-def test_string_limit_is_a_setting(tmp_path: Path) -> None:
+def test_the_limits_are_settings() -> None:
     config = Path(os.environ["BATCHTUI_CONFIG"])
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text("[settings]\nstored_string_limit = 100\n")
-    source = tmp_path / "in.jsonl"
-    source.write_text('{"custom_id": "a"}\n')
+    config.write_text("[settings]\nstored_string_limit = 100\nstored_object_limit = 2048\n")
     registry = Registry(Path(os.environ["BATCHTUI_DATA_DIR"]) / "registry.sqlite3")
     registry.add_job(plain_job(1))
     registry.close()
-    # A write through the CLI takes the configured limit: `cancel` of an unreachable
-    # provider records the error (a long one: the profile is unknown, so it names it).
     from batchtui.cli.context import CommandContext
 
-    class Args:
-        debug = False
-
-    with CommandContext(Args()) as context:  # type: ignore[arg-type]
-        assert context.registry.limits.string == 100
-        context.registry.update_job("bt-caps01", last_error="e" * 500)
-        assert len(context.registry.get_job("bt-caps01").last_error or "") == 100
+    # The registry a command opens takes the configured limits.
+    with CommandContext(argparse.Namespace(debug=False)) as context:
+        assert (context.registry.limits.string, context.registry.limits.object) == (100, 2048)
+        context.registry.update_job("bt-caps01", last_error="e" * 500, metadata={"k": "v" * 90})
+        job = context.registry.get_job("bt-caps01")
+        assert len(job.last_error or "") == 100 and (job.last_error or "").endswith("…")
 
 
 # --- memory ------------------------------------------------------------------------------

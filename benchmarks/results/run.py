@@ -14,10 +14,16 @@ its input file, then measures in one process, printing figures and ratios:
 - reopening with the saved index, and `batchtui results FILE --from N --head 10` as a
   whole process; "errors only" and a text search over the file;
 - export joined with the input, the retry input, usage; a short-line file's index;
-- peak RSS of the whole run (`ru_maxrss`; the generator streams in bounded memory).
+- peak RSS of the whole run (`ru_maxrss`; the generator streams in bounded memory);
+- then, streamed from a local HTTP server through the provider client as `results JOB`
+  reads a job's results (lines, each parsed as a record): one `--line-size` MB line
+  against the same bytes as 2,000 lines (best of 3 each, interleaved). The lines alone,
+  unparsed, are shown too: there the long line's one inevitable cost, writing 200 MB into
+  fresh memory (page faults, slow on some VMs), weighs more against a very fast read.
 
 Targets: first page <= 0.3 s, last page <= 0.1 s more, a record <= 50 ms, index
-<= 2x `wc -l`, peak RSS < 150 MB. `--check` exits 1 when one is missed.
+<= 2x `wc -l`, peak RSS < 150 MB, the long line <= 1.5x the short ones. `--check` exits
+1 when one is missed.
 """
 
 from __future__ import annotations
@@ -208,11 +214,78 @@ def short_lines(path: Path, size: int) -> int:
     return count
 
 
+def result_line(custom_id: str, size: int) -> bytes:
+    """A successful chat result line of `size` bytes (newline included)."""
+    body = {"choices": [{"message": {"role": "assistant", "content": "@"}}]}
+    head = json.dumps({"custom_id": custom_id, "response": {"status_code": 200, "body": body},
+                       "error": None})  # fmt: skip
+    before, after = head.split("@")
+    return (before + "x" * (size - len(head)) + after + "\n").encode()
+
+
+def streamed_line_ratio(work: Path, size: int, *, parse: bool) -> tuple[float, float]:
+    """Seconds to stream (and with `parse`, parse) one `size`-byte line, and the same bytes
+    as 2,000 lines, from a local HTTP server through `ApiClient.iter_lines` (best of 3)."""
+    import asyncio
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from batchtui.core.formats.results import parse_result_line
+    from batchtui.core.providers.http import ApiClient
+
+    one, many = work / "one-line.jsonl", work / "many-lines.jsonl"
+    if not one.exists():
+        one.write_bytes(result_line("one", size))
+        with many.open("wb") as out:
+            for n in range(2000):
+                out.write(result_line(f"r{n}", size // 2000))
+
+    class Files(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            path = work / self.path.lstrip("/")
+            self.send_response(200)
+            self.send_header("Content-Length", str(path.stat().st_size))
+            self.end_headers()
+            with path.open("rb") as handle:
+                shutil.copyfileobj(handle, self.wfile, 1 << 20)
+
+    async def read(client: ApiClient, name: str) -> float:
+        start = time.perf_counter()
+        async for line in client.iter_lines(f"/{name}"):
+            if parse:
+                parse_result_line(line)
+        return time.perf_counter() - start
+
+    async def measure(url: str) -> tuple[float, float]:
+        client = ApiClient(label="bench", base_url=url, headers={}, secrets=[], timeout=60)
+        try:
+            times: dict[str, list[float]] = {one.name: [], many.name: []}
+            for _ in range(3):
+                for name in times:
+                    times[name].append(await read(client, name))
+        finally:
+            await client.aclose()
+        return min(times[one.name]), min(times[many.name])
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        return asyncio.run(measure(f"http://127.0.0.1:{server.server_address[1]}"))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=1024, help="results file size in MB")
     parser.add_argument("--dir", type=Path, help="where to generate (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument(
+        "--line-size", type=int, default=200, help="the streamed long line's size in MB"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bt-results-", dir=args.dir))
@@ -348,6 +421,20 @@ def main() -> int:
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         report("peak RSS of the whole run", f"{peak:.0f} MB", "< 150 MB", peak < 150)
+
+        # After the RSS figure: a long line is held whole, as a record must be.
+        long_line, short = streamed_line_ratio(work, args.line_size << 20, parse=True)
+        report(
+            f"results JOB: one {args.line_size} MB line vs 2,000",
+            f"{long_line:.2f} s vs {short:.2f} s = {long_line / short:.2f}x",
+            "<= 1.5x",
+            long_line <= 1.5 * short,
+        )
+        long_line, short = streamed_line_ratio(work, args.line_size << 20, parse=False)
+        report(
+            "  the same, lines only (not parsed)",
+            f"{long_line:.2f} s vs {short:.2f} s = {long_line / short:.2f}x",
+        )
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

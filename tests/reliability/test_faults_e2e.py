@@ -54,6 +54,7 @@ def test_twenty_jobs_survive_thirty_percent_faults(
     # Exit 1 would mean a job ended otherwise than completed (every one should complete).
     assert watched.code == 0, watched.stderr
 
+    (tmp_path / "out").mkdir()  # `download -o DIR` makes DIR, not the folders above it
     with ThreadPoolExecutor(PARALLEL) as pool:
         downloads = list(
             pool.map(lambda job: cli("download", job, "-o", str(tmp_path / "out" / job)), job_ids)

@@ -16,10 +16,13 @@ from batchtui.core.downloads import (
     TransferMeter,
     checksum_path,
     download_root,
+    fetch_file,
     job_download_dir,
+    make_download_dir,
     part_path,
+    staging_path,
 )
-from batchtui.core.errors import ConfigError
+from batchtui.core.errors import BatchtuiError, ConfigError
 
 from .conftest import API_KEY, PROFILE, until_terminal, write_chat_input
 
@@ -145,3 +148,51 @@ def test_transfer_meter_reports_a_rate_that_restarts_with_the_file() -> None:
     now[0] = 2.5
     assert meter.update(10) is None  # the server started over: no rate from one sample
     assert TransferMeter.describe(2048, 4096, 1024.0) == "2.0 KB of 4.0 KB at 1.0 KB/s"
+
+
+def no_room(path: Path) -> SimpleNamespace:
+    return SimpleNamespace(free=0)
+
+
+async def test_a_whole_staged_file_is_finished_after_a_failed_checksum_without_room(
+    simulator, make_service, tmp_path, in_tmp
+):
+    """The checksum could not be written (a full disk): once space is freed, the file
+    already whole in `.incoming/` is hashed and placed; no room is asked to fetch it."""
+    service = await make_service(simulator)
+    job = await finished_job(service, tmp_path)
+    provider = await service.provider(PROFILE)
+    data = remote_bytes(simulator, job.output_file_id)
+    dest = tmp_path / "out" / "output.jsonl"
+    staged = staging_path(dest)
+    staged.parent.mkdir(parents=True)
+    staged.write_bytes(data)
+    checksum_path(dest).mkdir()  # the .sha256 cannot be written, as on a full disk
+
+    with pytest.raises(BatchtuiError) as caught:
+        await fetch_file(provider, "output", job.output_file_id, dest, disk_usage=no_room)
+    message = str(caught.value)
+    assert message.startswith(f"{checksum_path(dest)}: cannot write the checksum")
+    assert "\n" not in message and "without fetching again" in message
+    assert staged.read_bytes() == data and not dest.exists()
+
+    checksum_path(dest).rmdir()  # the space is freed
+    fetched = await fetch_file(provider, "output", job.output_file_id, dest, disk_usage=no_room)
+
+    assert dest.read_bytes() == data and not staged.exists()
+    digest = hashlib.sha256(data).hexdigest()
+    assert fetched.sha256 == digest
+    assert checksum_path(dest).read_text() == f"{digest}  output.jsonl\n"
+
+
+def test_download_dir_is_created_but_not_its_parents(tmp_path: Path) -> None:
+    made = make_download_dir(tmp_path / "new")
+    assert made.is_dir()
+    assert make_download_dir(made) == made  # already there: fine
+    with pytest.raises(BatchtuiError) as caught:
+        make_download_dir(tmp_path / "a" / "b" / "out")
+    assert str(caught.value).startswith(f"{tmp_path / 'a' / 'b'}: no such directory")
+    assert not (tmp_path / "a").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(BatchtuiError, match="not a directory"):
+        make_download_dir(tmp_path / "file")

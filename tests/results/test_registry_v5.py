@@ -22,8 +22,9 @@ def test_a_v4_registry_gains_parent_and_usage_keeping_its_jobs(tmp_path: Path) -
     try:
         schema.apply_migrations(conn, path, target=4)
         values = dict(zip(codec.JOB_COLUMNS, codec.job_to_row(old), strict=True))
-        v5_columns = ("parent_id", "result_usage")
-        v4 = {name: value for name, value in values.items() if name not in v5_columns}
+        # Only the columns a v4 file has (later migrations add more).
+        v4_columns = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+        v4 = {name: value for name, value in values.items() if name in v4_columns}
         conn.execute(
             f"INSERT INTO jobs ({', '.join(v4)}) VALUES ({', '.join('?' for _ in v4)})",
             list(v4.values()),

@@ -151,7 +151,7 @@ def test_traceback_of_an_internal_error_never_shows_the_key(
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(
         "from batchtui.core.providers import http\n"
-        "async def broken_send(self, request, *, stream=False):\n"
+        "async def broken_send(self, request, **options):\n"
         "    raise RuntimeError(f'internal failure with {len(request.headers)} headers')\n"
         "http.ApiClient._send = broken_send\n"
     )

@@ -1,20 +1,22 @@
 """HPC network setups: HTTP(S)_PROXY, NO_PROXY and SSL_CERT_FILE are honoured; TLS is never off.
 
-No traffic leaves the machine. The provider's host name is this machine's own name when
-/etc/hosts maps it to a loopback address (`vm`, a login node's name...): batchtui treats
-it as a remote host (only `localhost` and loopback addresses skip the proxy), while every
-connection still ends on 127.0.0.1. The proxy is a small stdlib forward proxy (plain
-HTTP forwarding and CONNECT tunnels) that sends everything to 127.0.0.1 whatever the name.
+No traffic leaves the machine. The provider's host name is one this test controls,
+`provider.batchtui.test` (`.test` is reserved: it never resolves): batchtui treats it as a
+remote host (only `localhost` and loopback addresses skip the proxy), and the proxy, a
+small stdlib forward proxy (plain HTTP forwarding and CONNECT tunnels), sends everything
+to 127.0.0.1 whatever the name. A connection that goes direct (NO_PROXY) has to resolve
+the name itself, and says so. The TLS certificate for the name comes from a throwaway CA
+made with `cryptography`.
 """
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import re
 import select
 import socket
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +26,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from batchtui.core.config import PROFILE_FIELDS
 from batchtui.simulator import SimulatorHandle
@@ -32,25 +38,8 @@ from .conftest import HostileServer, add_profile, cli_env, request_line, run_cli
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "batchtui"
 
-
-def local_host_name() -> str | None:
-    """This machine's name when it resolves to loopback only, else None (then skip)."""
-    name = socket.gethostname()
-    if not name or name == "localhost" or ("." in name and name.endswith(".localhost")):
-        return None
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
-    except OSError:
-        return None
-    return (
-        name if addresses and all(a.startswith("127.") or a == "::1" for a in addresses) else None
-    )
-
-
-HOST = local_host_name()
-needs_local_name = pytest.mark.skipif(
-    HOST is None, reason="this machine's host name does not resolve to loopback only"
-)
+# A name under the reserved `.test` domain: never a real host, never loopback to batchtui.
+HOST = "provider.batchtui.test"
 
 
 @dataclass
@@ -129,12 +118,10 @@ def proxy() -> Iterator[Proxy]:
 
 
 def named(url: str) -> str:
-    """`url` with 127.0.0.1 replaced by this machine's (loopback) name."""
-    assert HOST is not None
+    """`url` with 127.0.0.1 replaced by the test's host name."""
     return url.replace("127.0.0.1", HOST)
 
 
-@needs_local_name
 @pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
 def test_http_proxy_carries_every_call(
     variable: str, proxy: Proxy, simulator: SimulatorHandle, tmp_path: Path
@@ -154,16 +141,19 @@ def test_http_proxy_carries_every_call(
     assert any(seen.startswith("POST ") and "/batches" in seen for seen in proxy.seen)
 
 
-@needs_local_name
 @pytest.mark.parametrize("no_proxy", ["{host}", "{host}:{port}", "other.example,{host}", "*"])
 def test_no_proxy_goes_direct(no_proxy: str, proxy: Proxy, simulator: SimulatorHandle) -> None:
+    """A host NO_PROXY names is connected to directly: batchtui resolves the name itself
+    (and the reserved name does not resolve), the proxy hears nothing."""
     port = str(urlsplit(simulator.url).port)
     env = cli_env(HTTP_PROXY=proxy.url, NO_PROXY=no_proxy.format(host=HOST, port=port))
-    add_profile(named(simulator.url), env=env)
+    add_profile(named(simulator.url), env=env, timeout="2")
 
     tested = run_cli("profile", "test", "sim", env=env)
 
-    assert tested.code == 0, tested.err
+    assert tested.code == 1
+    line = tested.one_error_line()
+    assert f"cannot connect to http://{HOST}:{port}" in line and "host name not found" in line
     assert proxy.seen == []
 
 
@@ -175,7 +165,6 @@ def test_loopback_never_goes_through_the_proxy(proxy: Proxy, simulator: Simulato
     assert proxy.seen == []
 
 
-@needs_local_name
 def test_a_proxy_that_refuses_is_one_clear_line(proxy: Proxy) -> None:
     env = cli_env(HTTP_PROXY=proxy.url)
     add_profile(f"http://{HOST}:9/v1", env=env, timeout="2")  # the proxy cannot reach port 9
@@ -190,23 +179,80 @@ def test_a_proxy_that_refuses_is_one_clear_line(proxy: Proxy) -> None:
 # --- TLS through a CONNECT tunnel, with the site's CA bundle ------------------------------
 
 
+def certificate_for(host: str, folder: Path) -> tuple[Path, ssl.SSLContext]:
+    """A throwaway CA (its certificate written to `folder/ca.pem`, the bundle to trust) and
+    a server context holding a certificate it signed for `host`."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "batchtui test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_file = folder / "ca.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    chain, key_file = folder / "server.pem", folder / "server-key.pem"
+    chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(chain, key_file)
+    return ca_file, context
+
+
 @pytest.fixture
 def tls_server(hostile_server: HostileServer, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """An HTTPS server (certificate for this machine's name, from a throwaway CA) relaying to
     `hostile_server`; yields (https base URL, the CA bundle to trust)."""
-    assert HOST is not None
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    made = subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", f"/CN={HOST}", "-addext", f"subjectAltName=DNS:{HOST}",
-         "-keyout", str(key), "-out", str(cert)],
-        capture_output=True, check=False,
-    )  # fmt: skip
-    if made.returncode != 0:
-        pytest.skip(f"openssl cannot make a certificate: {made.stderr.decode()[-200:]}")
+    ca_file, context = certificate_for(HOST, tmp_path)
     hostile_server.answer("GET /v1/batches", {"object": "list", "data": [], "has_more": False})
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     backend_port = urlsplit(hostile_server.url).port
@@ -232,13 +278,12 @@ def tls_server(hostile_server: HostileServer, tmp_path: Path) -> Iterator[tuple[
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield f"https://{HOST}:{port}/v1", cert
+    yield f"https://{HOST}:{port}/v1", ca_file
     stop.set()
     thread.join(timeout=5)
     listener.close()
 
 
-@needs_local_name
 def test_https_proxy_tunnels_and_ssl_cert_file_is_trusted(
     proxy: Proxy, tls_server: tuple[str, Path]
 ) -> None:
@@ -252,7 +297,6 @@ def test_https_proxy_tunnels_and_ssl_cert_file_is_trusted(
     assert proxy.seen == [f"CONNECT {urlsplit(url).netloc}"]
 
 
-@needs_local_name
 def test_an_untrusted_certificate_is_refused_with_a_hint(
     proxy: Proxy, tls_server: tuple[str, Path]
 ) -> None:

@@ -94,10 +94,14 @@ def run_async(coroutine: Awaitable[T]) -> T:
 
     import asyncio
 
+    from batchtui.core.providers.netpolicy import notices_to
+
     async def main() -> T:
         return await coroutine
 
-    return asyncio.run(main())
+    # Long waits and lists cut short are said on stderr, one warning line each.
+    with notices_to(warn):
+        return asyncio.run(main())
 
 
 def warn(message: str) -> None:

@@ -34,7 +34,21 @@ from batchtui.core.prices import (
     context_windows_from_config,
     prices_from_config,
 )
+from batchtui.core.providers import netpolicy
 from batchtui.core.terminal_text import inert
+
+# The network I/O policy's settings (see `providers.netpolicy` and the README).
+NETWORK_FIELDS = (
+    "deadline",
+    "max_answer_bytes",
+    "max_inflation",
+    "max_inflated_bytes",
+    "min_progress_bytes",
+    "max_attempts",
+    "max_retry_after",
+    "announce_wait",
+    "max_list_pages",
+)
 
 # Settings every profile has; each kind adds its own (`providers.kinds`).
 COMMON_PROFILE_FIELDS = (
@@ -46,6 +60,7 @@ COMMON_PROFILE_FIELDS = (
     "extra_body",
     "model",
     "timeout",
+    *NETWORK_FIELDS,
     "poll_interval",
     "enqueued_token_limit",
 )
@@ -101,6 +116,16 @@ class ProfileBase(BaseModel):
     extra_body: dict[str, Any] = Field(default_factory=dict)
     model: str | None = None
     timeout: float = Field(default=60.0, gt=0)
+    # Network I/O bounds (`providers.netpolicy.NetworkPolicy` says what each one bounds).
+    deadline: float | None = Field(default=None, gt=0)  # None: 4x timeout
+    max_answer_bytes: int = Field(default=netpolicy.DEFAULT_MAX_ANSWER_BYTES, gt=0)
+    max_inflation: float = Field(default=netpolicy.DEFAULT_MAX_INFLATION, ge=1)
+    max_inflated_bytes: int = Field(default=netpolicy.DEFAULT_MAX_INFLATED_BYTES, gt=0)
+    min_progress_bytes: int = Field(default=netpolicy.DEFAULT_MIN_PROGRESS_BYTES, ge=0)
+    max_attempts: int = Field(default=netpolicy.DEFAULT_MAX_ATTEMPTS, ge=1)
+    max_retry_after: float = Field(default=netpolicy.DEFAULT_MAX_RETRY_AFTER, ge=0)
+    announce_wait: float = Field(default=netpolicy.DEFAULT_ANNOUNCE_WAIT, ge=0)
+    max_list_pages: int = Field(default=netpolicy.DEFAULT_MAX_LIST_PAGES, ge=1)
     # Seconds between provider polls of one running job (the TUI backs off from here).
     poll_interval: float = Field(default=30.0, ge=1)
     # Input tokens the provider lets this account queue per model across running batches

@@ -174,11 +174,56 @@ def digest_and_lines(path: Path) -> tuple[int, str, int]:
 
 
 def write_checksum(path: Path, sha256: str) -> Path:
+    """`NAME.sha256` beside `path`; a failed write names the file and says what is kept."""
     from batchtui.core.fsutil import atomic_write_text
 
     target = checksum_path(path)
-    atomic_write_text(target, f"{sha256}  {path.name}\n", mode=None)
+    try:
+        atomic_write_text(target, f"{sha256}  {path.name}\n", mode=None)
+    except OSError as exc:
+        full = " (disk full or over quota)" if exc.errno in _FULL_ERRNOS else ""
+        raise BatchtuiError(
+            f"{target}: cannot write the checksum: {exc.strerror or exc}{full}; the file is "
+            f"whole in {STAGING_DIR}/ and the next download finishes it without fetching again"
+        ) from None
     return target
+
+
+def make_download_dir(path: Path) -> Path:
+    """Create the folder `download -o DIR` names, but not the folders above it: a mistyped
+    path fails naming what is missing instead of scattering folders."""
+    try:
+        path.mkdir(exist_ok=True)
+    except FileNotFoundError:
+        raise BatchtuiError(
+            f"{path.parent}: no such directory (download creates {path.name}/ itself, "
+            "not the folders above it)"
+        ) from None
+    except FileExistsError:
+        raise BatchtuiError(f"{path}: not a directory") from None
+    except OSError as exc:
+        raise BatchtuiError(f"{path}: cannot create: {exc.strerror or exc}") from None
+    return path
+
+
+class _LongerThanAnnounced(Exception):
+    """The transfer passed the size the provider's file object gives."""
+
+
+def _bounded_progress(
+    progress: ProgressCallback | None, expected: int | None
+) -> ProgressCallback | None:
+    """`progress`, stopping the transfer once it passes `expected` bytes."""
+    if expected is None:
+        return progress
+
+    def report(done: int, total: int | None) -> None:
+        if done > expected:
+            raise _LongerThanAnnounced
+        if progress is not None:
+            progress(done, total)
+
+    return report
 
 
 async def fetch_file(
@@ -190,7 +235,12 @@ async def fetch_file(
     progress: ProgressCallback | None = None,
     disk_usage: DiskUsage | None = None,
 ) -> FileDownload:
-    """Download one result file to `dest`, checked and hashed; see the module's docstring."""
+    """Download one result file to `dest`, checked and hashed; see the module's docstring.
+
+    A file already whole in `.incoming/` (its checksum could not be written last time) is
+    not fetched again, so no free space is asked for it. Content running past the size the
+    provider announced stops the transfer and removes the `.part`.
+    """
     staged = staging_path(dest)
     part = part_path(dest)
     try:
@@ -199,17 +249,24 @@ async def fetch_file(
         raise BatchtuiError(f"{staged.parent}: cannot create: {exc.strerror or exc}") from None
     resumed_from = part.stat().st_size if part.is_file() else 0
     expected = await _announced_size(provider, file_id)
-    if expected is not None:
+    whole = staged.is_file()
+    if expected is not None and not whole:
         check_free_space(
             dest.parent, max(expected - resumed_from, 0), name=dest.name, disk_usage=disk_usage
         )
     try:
-        if not staged.is_file():
-            await provider.download(file_id, staged, progress=progress)
+        if not whole:
+            await provider.download(file_id, staged, progress=_bounded_progress(progress, expected))
+    except _LongerThanAnnounced:
+        part.unlink(missing_ok=True)
+        raise BatchtuiError(
+            f"{dest}: the provider sent more than the {expected:,} bytes its file {file_id} "
+            "has: stopped, and nothing kept; download again"
+        ) from None
     except OSError as exc:
         if exc.errno in _FULL_ERRNOS:
             done = part.stat().st_size if part.exists() else 0
-            needed = expected - done if expected is not None else None
+            needed = expected - done if expected is not None and expected > done else None
             raise disk_full_error(dest.parent, dest.name, part, needed) from None
         raise BatchtuiError(f"{part}: cannot write the download: {exc.strerror or exc}") from None
     size, sha256, lines = await asyncio.to_thread(digest_and_lines, staged)
@@ -220,7 +277,11 @@ async def fetch_file(
             f"{expected:,}: discarded; download again"
         )
     write_checksum(dest, sha256)
-    os.replace(staged, dest)
+    try:
+        os.replace(staged, dest)
+    except OSError as exc:
+        raise BatchtuiError(f"{dest}: cannot move the download into place: "
+                            f"{exc.strerror or exc}") from None  # fmt: skip
     _remove_empty_dir(staged.parent)
     return FileDownload(kind, dest, size, sha256, lines, resumed_from, expected)
 

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 
 
 def target_dir(context: CommandContext, args: argparse.Namespace, target_id: str) -> Path:
-    from batchtui.core.downloads import job_download_dir
+    from batchtui.core.downloads import job_download_dir, make_download_dir
 
     if args.output_dir:
-        return Path(args.output_dir).expanduser()
+        return make_download_dir(Path(args.output_dir).expanduser())
     config = context.config
     return job_download_dir(config.settings, target_id, config_path=config.path)
 

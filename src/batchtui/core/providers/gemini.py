@@ -59,6 +59,7 @@ from batchtui.core.providers.google_wire import (
     parse_gemini_operation,
 )
 from batchtui.core.providers.http import RetryPolicy
+from batchtui.core.providers.netpolicy import NetworkPolicy
 from batchtui.core.providers.openai_wire import WireFormatError
 from batchtui.core.status import JobStatus
 
@@ -135,7 +136,7 @@ class GeminiProvider(BatchProvider):
             model=profile.model,
             timeout=profile.timeout,
             debug=debug,
-            retry=retry,
+            retry=retry or NetworkPolicy.from_profile(profile),
         )
 
     async def aclose(self) -> None:

@@ -23,7 +23,8 @@ import httpx
 from batchtui.core.errors import InputFileError, ProviderError
 from batchtui.core.formats.convert import Format, convert_file, detect_line_format
 from batchtui.core.providers.base import ProgressCallback
-from batchtui.core.providers.http import ApiClient
+from batchtui.core.providers.http import ApiClient, CallClock
+from batchtui.core.providers.netpolicy import announce, list_cut_short
 
 LOGGER = logging.getLogger("batchtui.providers")
 
@@ -61,25 +62,20 @@ class GoogleApiClient(ApiClient):
         the whole answer is read. Errors are mapped like every other call; with `retry`,
         retryable failures are sent again with backoff."""
 
-        async def attempt() -> httpx.Response:
+        async def attempt(clock: CallClock) -> httpx.Response:
             body = content() if callable(content) else content
             request = self.client.build_request(
                 method, url, headers=headers, params=params, content=body
             )
             try:
-                response = await self._send(request)
+                response = await self._send(request, call=call, clock=clock)
             except httpx.HTTPError as exc:
                 raise self.transport_error(exc, call) from None
             if not response.is_success:
                 raise self.status_error(response, call, response.content)
             return response
 
-        if not retry:
-            return await attempt()
-        async for retry_attempt in self._retrying():
-            with retry_attempt:
-                return await attempt()
-        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+        return await self._run(attempt, retry=retry)
 
 
 def file_chunks(
@@ -198,15 +194,22 @@ async def google_list(
     page_size: int,
     call: str | None = None,
 ) -> AsyncIterator[Any]:
-    """The items of a Google list call, following `nextPageToken` until `limit` or the end."""
+    """The items of a Google list call, following `nextPageToken` until `limit` or the end.
+
+    A token seen before, or more pages than the profile's `max_list_pages`, ends the list
+    with a notice: a server that always has more would otherwise never let a sync finish.
+    """
     call = call or f"GET {route}"
     token: str | None = None
+    seen: set[str] = set()
     remaining = limit
+    pages = 0
     while remaining is None or remaining > 0:
         params: dict[str, Any] = {"pageSize": min(remaining or page_size, page_size)}
         if token:
             params["pageToken"] = token
         answer = await api.request_json("GET", route, idempotent=True, params=params, call=call)
+        pages += 1
         if not isinstance(answer, dict):
             raise wrong_answer(api, call, "the list is not an object")
         items = answer.get(items_key) or []
@@ -219,6 +222,13 @@ async def google_list(
                 if remaining == 0:
                     return
         next_token = answer.get("nextPageToken")
-        if not items or not isinstance(next_token, str) or next_token in ("", token):
+        if not items or not isinstance(next_token, str) or not next_token:
             return
+        if next_token in seen or next_token == token:
+            announce(list_cut_short(api.label, call, pages, "the server sent a page token again"))
+            return
+        if pages >= api.policy.max_list_pages:
+            announce(list_cut_short(api.label, call, pages, "max_list_pages"))
+            return
+        seen.add(next_token)
         token = next_token

@@ -5,32 +5,42 @@ a provider hands it routes (`/batches/<quoted id>`) and gets JSON, streamed byte
 file on disk back, or a `batchtui.core.errors` exception whose message is one line that
 names the profile and the call and never contains a secret.
 
+It owns the network I/O policy (`netpolicy.NetworkPolicy`, from the profile's settings):
+every JSON call ends within its deadline, retries and waits included; answers are read
+within a ceiling and decoded a bounded piece at a time (`bodies.BodyDecoder`); file
+content has a progress floor instead of a deadline and is resumed with Range, counting
+only tries that got further than any before; `Retry-After` is honoured up to a cap, and
+long waits and lists cut short are announced (`netpolicy.announce`).
+
 Retry rules: idempotent calls retry with exponential backoff and jitter (tenacity) on
 429, 408, 5xx, dropped connections and bodies cut short, honouring `Retry-After` (fewer
 tries when nothing listens at all); `submit_json` (create) is resent only when the server
 certainly did not act (429, never connected), and otherwise says whether a failure may
-still have created something.
+still have created something. Any call takes `retry=False` to be tried exactly once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email.utils
 import errno
 import ipaddress
 import json
 import logging
+import math
 import os
 import re
 import socket
 import ssl
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -49,8 +59,18 @@ from batchtui.core.errors import (
     ProviderError,
     ProviderUnreachable,
 )
+from batchtui.core.providers.bodies import (
+    ACCEPT_ENCODING,
+    BodyDecoder,
+    BodyTooLarge,
+    LineJoiner,
+    UnsupportedEncoding,
+)
+from batchtui.core.providers.netpolicy import NetworkPolicy, announce
 
 LOGGER = logging.getLogger("batchtui.http")
+
+T = TypeVar("T")
 
 REDACTED = "<redacted>"
 
@@ -162,7 +182,12 @@ def build_async_client(
 
     return httpx.AsyncClient(
         base_url=base_url,
-        headers={"User-Agent": f"batchtui/{__version__}", **headers},
+        # Only encodings decoded a bounded piece at a time (see `bodies.BodyDecoder`).
+        headers={
+            "User-Agent": f"batchtui/{__version__}",
+            "Accept-Encoding": ACCEPT_ENCODING,
+            **headers,
+        },
         timeout=httpx.Timeout(timeout, connect=min(timeout, 30.0)),
         trust_env=True,
         mounts=loopback_mounts(base_url),
@@ -173,24 +198,8 @@ def build_async_client(
 
 # --- retries -----------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    # A provider failing a third of its requests still gets each call through (0.3^10),
-    # and waits stay short (under 2 s each, ~9 s in all when it keeps failing): many
-    # quick tries beat a few long ones against random failures, and a server that asks
-    # for a longer pause says so with Retry-After.
-    attempts: int = 10
-    # Nobody listening (connection refused, unknown host) rarely heals in seconds: give up
-    # sooner and say so.
-    connect_attempts: int = 4
-    initial_wait: float = 0.5
-    max_wait: float = 2.0
-    # A server asking for a longer pause than this gets this; the user is waiting.
-    max_retry_after: float = 60.0
-
-    def backoff_strategy(self) -> wait_random_exponential:
-        return wait_random_exponential(multiplier=self.initial_wait, max=self.max_wait)
+# The policy once held only the retry settings; the name stays for callers that tune those.
+RetryPolicy = NetworkPolicy
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -199,12 +208,16 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         return None
     value = value.strip()
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        if math.isnan(seconds):
+            return None
+        return max(seconds, 0.0)  # `1e999` is infinite: the cap applies
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -219,6 +232,14 @@ class CannotConnect(ProviderUnreachable):
     """No connection could be made: the request never left."""
 
 
+class LongerThanAnnounced(ProviderError):
+    """File content ran past the size the provider or the server announced."""
+
+
+class DeadlinePassed(httpx.TimeoutException):
+    """A call's overall deadline passed before its answer was complete."""
+
+
 def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, ProviderError) and exc.retryable
 
@@ -228,6 +249,49 @@ def _is_refused_unseen(exc: BaseException) -> bool:
     if isinstance(exc, AmbiguousSubmitError) or not isinstance(exc, ProviderError):
         return False
     return exc.retryable and (exc.status_code is None or exc.status_code == 429)
+
+
+class CallClock:
+    """The deadline of one call, retries included, in event-loop time.
+
+    Time spent sending a request body (an upload) pushes the deadline back: a large file
+    on a slow link is bounded by the write timeout and the progress of the upload, not
+    by a deadline meant for waiting on answers.
+    """
+
+    def __init__(self, seconds: float | None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.seconds = seconds
+        self.at = None if seconds is None else self.loop.time() + seconds
+        self.gave_up_early = False  # the next try would have passed the deadline
+        self._window: asyncio.Timeout | None = None
+        self._sending_since: float | None = None
+
+    def remaining(self) -> float | None:
+        return None if self.at is None else self.at - self.loop.time()
+
+    @contextlib.asynccontextmanager
+    async def bound(self) -> AsyncIterator[None]:
+        """Cancel what runs inside at the deadline (TimeoutError when it does)."""
+        async with asyncio.timeout_at(self.at) as window:
+            self._window = window
+            try:
+                yield
+            finally:
+                self._window = None
+                self._sending_since = None
+
+    async def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        """httpcore's trace hook: the request body's sending time does not count."""
+        if self.at is None or self._window is None:
+            return
+        if event.endswith("send_request_body.started"):
+            self._sending_since = self.loop.time()
+            self._window.reschedule(None)
+        elif event.endswith("send_request_body.complete") and self._sending_since is not None:
+            self.at += self.loop.time() - self._sending_since
+            self._sending_since = None
+            self._window.reschedule(self.at)
 
 
 # --- the client wrapper ------------------------------------------------------------------
@@ -248,11 +312,15 @@ class _RangeBody:
     start: int
     total: int | None
     expected: int | None  # body length promised by Content-Length
-    received: int = 0
+    received: int = 0  # bytes off the wire (before decoding)
 
 
 class ApiClient:
-    """One profile's HTTP connection. `label` opens every message (`openai profile 'demo'`)."""
+    """One profile's HTTP connection. `label` opens every message (`openai profile 'demo'`).
+
+    Every call takes `retry=False` to be tried once (no retry, no resume): for a call whose
+    failure the caller answers itself, e.g. by asking another route.
+    """
 
     def __init__(
         self,
@@ -263,12 +331,14 @@ class ApiClient:
         secrets: Iterable[str | None],
         timeout: float,
         debug: bool = False,
-        retry: RetryPolicy | None = None,
+        retry: NetworkPolicy | None = None,
     ) -> None:
         self.label = label
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.retry = retry or RetryPolicy()
+        self.policy = retry or NetworkPolicy()
+        self.retry = self.policy  # the older name
+        self.deadline = self.policy.deadline_for(timeout)
         self.redactor = Redactor(
             [*secrets, *(value for name, value in headers.items() if is_secret_name(name))]
         )
@@ -276,17 +346,44 @@ class ApiClient:
         if debug:
             enable_debug_logging()
         self.client = build_async_client(base_url=self.base_url, headers=headers, timeout=timeout)
-        self._backoff = self.retry.backoff_strategy()
+        self._backoff = wait_random_exponential(
+            multiplier=self.policy.initial_wait, max=self.policy.max_wait
+        )
 
     async def aclose(self) -> None:
         await self.client.aclose()
 
     # --- sending ---------------------------------------------------------------------
 
-    async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+    async def _send(
+        self,
+        request: httpx.Request,
+        *,
+        stream: bool = False,
+        call: str | None = None,
+        clock: CallClock | None = None,
+    ) -> httpx.Response:
+        """One exchange within the call's deadline. Without `stream` the answer is read
+        whole, within the ceilings (the response returned holds the decoded body);
+        with it, only the head is waited for. Transport failures raise httpx errors
+        (`DeadlinePassed` for the deadline); ceilings raise `ProviderError`."""
+        call = call or f"{request.method} {request.url.path}"
+        clock = clock or CallClock(self.deadline)
+        request.extensions["trace"] = clock.trace
         started = time.monotonic()
         try:
-            response = await self.client.send(request, stream=stream)
+            async with clock.bound():
+                response = await self.client.send(request, stream=True)
+                if not stream:
+                    streamed = response
+                    try:
+                        response = await self._read_whole(streamed, call)
+                    finally:
+                        await streamed.aclose()
+        except TimeoutError:
+            if self.debug:
+                self._log(request, f"deadline passed after {_ms(started)}")
+            raise DeadlinePassed(f"deadline of {clock.seconds:g}s", request=request) from None
         except httpx.HTTPError as exc:
             if self.debug:
                 self._log(request, f"failed after {_ms(started)}: {type(exc).__name__}")
@@ -294,6 +391,74 @@ class ApiClient:
         if self.debug:
             self._log(request, f"HTTP {response.status_code} in {_ms(started)}")
         return response
+
+    async def _read_whole(self, response: httpx.Response, call: str) -> httpx.Response:
+        """`response` with its body read within the ceilings (an error body: its start)."""
+        success = response.is_success
+        limit = self.policy.max_answer_bytes if success else _ERROR_BODY_LIMIT
+        announced = _int_or_none(response.headers.get("Content-Length"))
+        if success and announced is not None and announced > limit:
+            detail = f"{announced:,} bytes announced, over {limit:,} (max_answer_bytes)"
+            raise self._too_large(call, detail)
+        body = await self._read_decoded(
+            response, call, limit=limit, limit_name="max_answer_bytes", truncate=not success
+        )
+        headers = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=body,
+            request=response.request,
+            extensions=response.extensions,
+        )
+
+    async def _read_decoded(
+        self,
+        response: httpx.Response,
+        call: str,
+        *,
+        limit: int,
+        limit_name: str,
+        truncate: bool = False,
+    ) -> bytes:
+        decoder = self._decoder(response, call, limit=limit, limit_name=limit_name)
+        decoder.truncate = truncate
+        parts = []
+        try:
+            async for raw in response.aiter_raw():
+                parts.append(decoder.feed(raw))
+                if decoder.full:
+                    break
+            parts.append(decoder.flush())
+        except BodyTooLarge as exc:
+            raise self._too_large(call, str(exc).removeprefix("the answer is over ")) from None
+        except zlib.error:
+            if truncate:
+                return b"".join(parts)
+            raise self.error(
+                ProviderError, call, f"the answer's {decoder.encoding} data is corrupt"
+            ) from None
+        return b"".join(parts)
+
+    def _decoder(
+        self, response: httpx.Response, call: str, *, limit: int, limit_name: str
+    ) -> BodyDecoder:
+        try:
+            return BodyDecoder(
+                response.headers.get("Content-Encoding"),
+                limit=limit,
+                limit_name=limit_name,
+                inflation_limit=self.policy.inflation_limit,
+            )
+        except UnsupportedEncoding as exc:
+            raise self.error(ProviderError, call, str(exc)) from None
+
+    def _too_large(self, call: str, detail: str) -> ProviderError:
+        return self.error(ProviderError, call, f"the answer is too large: {detail}")
 
     def _log(self, request: httpx.Request, outcome: str) -> None:
         headers = self.redactor.headers(request.headers)
@@ -305,45 +470,100 @@ class ApiClient:
             json.dumps(headers),
         )
 
+    # --- retries ---------------------------------------------------------------------
+
     def _retrying(
-        self, *, retry_if: Callable[[BaseException], bool] = _is_retryable
+        self,
+        *,
+        retry_if: Callable[[BaseException], bool] = _is_retryable,
+        clock: CallClock | None = None,
     ) -> AsyncRetrying:
         return AsyncRetrying(
-            stop=self._stop,
+            stop=lambda state: self._stop(state, clock),
             wait=self._wait,
             retry=retry_if_exception(retry_if),
             reraise=True,
-            before_sleep=self._log_retry,
+            before_sleep=self._before_sleep,
         )
 
-    def _stop(self, retry_state: RetryCallState) -> bool:
+    def _stop(self, retry_state: RetryCallState, clock: CallClock | None = None) -> bool:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
-        limit = self.retry.attempts
+        limit = self.policy.attempts
         if isinstance(exc, CannotConnect):
-            limit = min(limit, self.retry.connect_attempts)
+            limit = min(limit, self.policy.connect_attempts)
+        remaining = clock.remaining() if clock is not None else None
+        if remaining is not None and retry_state.upcoming_sleep >= remaining:
+            clock.gave_up_early = True  # type: ignore[union-attr]
+            return True
         return retry_state.attempt_number >= limit
 
     def _wait(self, retry_state: RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(exc, ProviderError) and exc.retry_after is not None:
-            return min(exc.retry_after, self.retry.max_retry_after)
+            return min(exc.retry_after, self.policy.max_retry_after)
         return self._backoff(retry_state)
 
-    def _log_retry(self, retry_state: RetryCallState) -> None:
+    def _before_sleep(self, retry_state: RetryCallState) -> None:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
         LOGGER.info(
             "retrying in %.1fs (attempt %d of %d): %s",
             wait,
             retry_state.attempt_number + 1,
-            self.retry.attempts,
+            self.policy.attempts,
             exc,
         )
+        if wait > self.policy.announce_wait:
+            announce(f"{exc}; trying again in {wait:.0f}s")
 
     def _backoff_seconds(self, attempt_number: int) -> float:
         state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
         state.attempt_number = attempt_number
         return self._backoff(state)
+
+    async def _run(
+        self,
+        attempt: Callable[[CallClock], Awaitable[T]],
+        *,
+        retry: bool = True,
+        retry_if: Callable[[BaseException], bool] = _is_retryable,
+    ) -> T:
+        """`attempt` tried (and with `retry`, tried again) within one deadline."""
+        clock = CallClock(self.deadline)
+        if not retry:
+            return await attempt(clock)
+        try:
+            async for retry_attempt in self._retrying(retry_if=retry_if, clock=clock):
+                with retry_attempt:
+                    return await attempt(clock)
+        except ProviderError as exc:
+            if not clock.gave_up_early:
+                raise
+            raise self.gave_up(exc, self._early_reason(exc, clock)) from None
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    def _early_reason(self, exc: ProviderError, clock: CallClock) -> str:
+        deadline = f"the call's {clock.seconds:g}s deadline (deadline)"
+        if exc.retry_after is not None:
+            return (
+                f"the server asks to wait {exc.retry_after:g}s (Retry-After), "
+                f"which would pass {deadline}"
+            )
+        return f"another try would pass {deadline}"
+
+    def gave_up(self, error: ProviderError, reason: str) -> ProviderError:
+        """`error` again, with why no further try was made (never retryable)."""
+        detail = error.message.removeprefix(f"{self.label}: {error.call}: ")
+        return self.error(
+            type(error),
+            error.call,
+            f"{detail}; gave up: {reason}",
+            status_code=error.status_code,
+            code=error.code,
+            retry_after=error.retry_after,
+        )
+
+    # --- JSON calls ------------------------------------------------------------------
 
     async def request_json(
         self,
@@ -356,28 +576,25 @@ class ApiClient:
         files: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
         call: str | None = None,
+        retry: bool = True,
     ) -> Any:
-        """The decoded JSON answer of a call; retried (with backoff) only when `idempotent`."""
+        """The decoded JSON answer of a call; retried (with backoff) only when `idempotent`
+        and `retry`. The whole call, retries included, ends within the deadline."""
         call = call or f"{method} {path}"
 
-        async def attempt() -> Any:
+        async def attempt(clock: CallClock) -> Any:
             request = self.client.build_request(
                 method, path, params=params, json=json_body, files=files, data=data
             )
             try:
-                response = await self._send(request)
+                response = await self._send(request, call=call, clock=clock)
             except httpx.HTTPError as exc:
                 raise self.transport_error(exc, call) from None
             if not response.is_success:
                 raise self.status_error(response, call, response.content)
             return self.decode_json(response, call)
 
-        if not idempotent:
-            return await attempt()
-        async for retry_attempt in self._retrying():
-            with retry_attempt:
-                return await attempt()
-        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+        return await self._run(attempt, retry=idempotent and retry)
 
     async def submit_json(self, path: str, *, json_body: Any, call: str | None = None) -> Any:
         """POST something that must not be created twice; resent only when refused unseen.
@@ -389,19 +606,24 @@ class ApiClient:
         the caller looks for what it tried to create before anything else.
         """
         call = call or f"POST {path}"
-        async for retry_attempt in self._retrying(retry_if=_is_refused_unseen):
-            with retry_attempt:
-                return await self._submit_once(path, json_body=json_body, call=call)
-        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
-    async def _submit_once(self, path: str, *, json_body: Any, call: str) -> Any:
+        async def attempt(clock: CallClock) -> Any:
+            return await self._submit_once(path, json_body=json_body, call=call, clock=clock)
+
+        return await self._run(attempt, retry_if=_is_refused_unseen)
+
+    async def _submit_once(
+        self, path: str, *, json_body: Any, call: str, clock: CallClock | None = None
+    ) -> Any:
         request = self.client.build_request("POST", path, json=json_body)
         try:
-            response = await self._send(request)
+            response = await self._send(request, call=call, clock=clock)
         except _NOT_SENT as exc:
             raise self.transport_error(exc, call) from None
         except httpx.HTTPError as exc:
             raise self.ambiguous(self.transport_error(exc, call)) from None
+        except ProviderError as exc:  # an answer too large to read: it may say "created"
+            raise self.ambiguous(exc) from None
         status = response.status_code
         if status in (408, 409) or status >= 500:
             raise self.ambiguous(self.status_error(response, call, response.content))
@@ -503,6 +725,12 @@ class ApiClient:
             reason = _connect_failure_reason(exc)
             detail = f"cannot connect to {self.base_url} ({reason})"
             return self.error(CannotConnect, call, detail, retryable=True)
+        if isinstance(exc, DeadlinePassed):
+            detail = (
+                f"no complete answer from {self.base_url} within the call's "
+                f"{self.deadline:g}s deadline (deadline)"
+            )
+            return self.error(ProviderUnreachable, call, detail)
         if isinstance(exc, httpx.ReadTimeout):
             detail = f"no answer from {self.base_url} within {self.timeout:g}s (read timeout)"
         elif isinstance(exc, httpx.TimeoutException):
@@ -525,10 +753,12 @@ class ApiClient:
     # --- streamed bodies -------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def _open_range(self, path: str, *, offset: int, call: str) -> AsyncIterator[_RangeBody]:
+    async def _open_range(
+        self, path: str, *, offset: int, call: str, retry: bool = True
+    ) -> AsyncIterator[_RangeBody]:
         """GET `path` from byte `offset`, as the server allows: the body's real start is
         in `start` (0 when the server ignored Range)."""
-        response = await self._open_stream(path, offset=offset, call=call)
+        response = await self._open_stream(path, offset=offset, call=call, retry=retry)
         try:
             if response.status_code == 416:
                 total = _content_range(response.headers.get("Content-Range"))[2]
@@ -536,7 +766,7 @@ class ApiClient:
                 if total == offset:  # nothing left to fetch: the `.part` is whole
                     yield _RangeBody(response=None, start=offset, total=total, expected=0)
                     return
-                response = await self._open_stream(path, offset=0, call=call)
+                response = await self._open_stream(path, offset=0, call=call, retry=retry)
             body = self._range_body(response, offset=offset, call=call)
             yield body
         finally:
@@ -561,42 +791,82 @@ class ApiClient:
             )
         return _RangeBody(response=response, start=first, total=total, expected=length)
 
-    async def _open_stream(self, path: str, *, offset: int, call: str) -> httpx.Response:
+    async def _open_stream(
+        self, path: str, *, offset: int, call: str, retry: bool = True
+    ) -> httpx.Response:
+        """The head of a streamed GET, within the deadline (the body is read later)."""
         # identity: a byte offset into a compressed body would not be an offset into the file.
         headers = {"Accept-Encoding": "identity"}
         if offset > 0:
             headers["Range"] = f"bytes={offset}-"
 
-        async def attempt() -> httpx.Response:
+        async def attempt(clock: CallClock) -> httpx.Response:
             request = self.client.build_request("GET", path, headers=headers)
             try:
-                response = await self._send(request, stream=True)
+                response = await self._send(request, stream=True, call=call, clock=clock)
             except httpx.HTTPError as exc:
                 raise self.transport_error(exc, call) from None
             if response.is_success or (response.status_code == 416 and offset > 0):
                 return response
             try:
-                body = await _read_limited(response, _ERROR_BODY_LIMIT)
-            except httpx.HTTPError:
+                async with clock.bound():
+                    body = await self._read_decoded(
+                        response, call, limit=_ERROR_BODY_LIMIT, limit_name="", truncate=True
+                    )
+            except (httpx.HTTPError, TimeoutError, ProviderError):
                 body = b""
             finally:
                 await response.aclose()
             raise self.status_error(response, call, body)
 
-        async for retry_attempt in self._retrying():
-            with retry_attempt:
-                return await attempt()
-        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+        return await self._run(attempt, retry=retry)
 
     async def _body_chunks(self, body: _RangeBody, call: str) -> AsyncIterator[bytes]:
-        if body.response is None:
+        """The decoded bytes of a streamed body, dropped (a retryable error) when fewer than
+        `min_progress_bytes` arrive within one `timeout` of waiting for them."""
+        response = body.response
+        if response is None:
             return
+        decoder = self._decoder(
+            response, call, limit=self.policy.max_inflated_bytes, limit_name="max_inflated_bytes"
+        )
+        if not decoder.encoded:
+            decoder.limit = sys.maxsize  # a file's own size is checked against its total
+        floor = self.policy.min_progress_bytes
+        loop = asyncio.get_running_loop()
+        raw = response.aiter_raw()
+        window_bytes, window_wait = 0, 0.0
         try:
-            async for chunk in body.response.aiter_bytes():
-                body.received = body.response.num_bytes_downloaded
-                yield chunk
+            while True:
+                started = loop.time()
+                try:
+                    async with asyncio.timeout(max(self.timeout - window_wait, 0.001)):
+                        piece = await anext(raw)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    raise self._stalled(call, window_bytes) from None
+                window_wait += loop.time() - started
+                body.received += len(piece)
+                data = decoder.feed(piece)
+                window_bytes += len(piece)
+                if window_bytes >= floor:
+                    window_bytes, window_wait = 0, 0.0
+                elif window_wait >= self.timeout:
+                    raise self._stalled(call, window_bytes)
+                if data:
+                    yield data
+            tail = decoder.flush()
+            if tail:
+                yield tail
         except httpx.HTTPError as exc:
             raise self.transport_error(exc, call) from None
+        except BodyTooLarge as exc:
+            raise self._too_large(call, str(exc).removeprefix("the answer is over ")) from None
+        except zlib.error:
+            raise self.error(
+                ProviderError, call, f"the file's {decoder.encoding} data is corrupt"
+            ) from None
         if body.expected is not None and body.received < body.expected:
             raise self.error(
                 ProviderUnreachable,
@@ -605,44 +875,94 @@ class ApiClient:
                 retryable=True,
             )
 
+    def _stalled(self, call: str, received: int) -> ProviderError:
+        return self.error(
+            ProviderUnreachable,
+            call,
+            f"the transfer stalled: {received:,} bytes in {self.timeout:g}s, under the "
+            f"{self.policy.min_progress_bytes:,} of min_progress_bytes",
+            retryable=True,
+        )
+
     async def iter_chunks(
-        self, path: str, *, offset: int = 0, call: str | None = None
+        self,
+        path: str,
+        *,
+        offset: int = 0,
+        call: str | None = None,
+        size: int | None = None,
+        retry: bool = True,
     ) -> AsyncIterator[BodyChunk]:
-        """The bytes of a remote file from `offset`, resumed with Range after a dropped connection.
+        """The bytes of a remote file from `offset`, resumed with Range after a dropped or
+        stalled connection.
 
         A chunk's `offset` can be lower than asked when the server ignores Range: the
-        caller decides whether to skip (lines) or start over (a `.part` file).
+        caller decides whether to skip (lines) or start over (a `.part` file). `size` is
+        the file's size as the provider announced it: a body running past it (or past the
+        total the server gave) stops with an error. Only tries that got at least
+        `min_progress_bytes` past the furthest byte seen before count as progress; after
+        `attempts` tries in a row without, the download gives up.
         """
         call = call or f"GET {path}"
         position = offset
+        best = offset  # the furthest byte any try reached
         failures = 0
+        needed = max(self.policy.min_progress_bytes, 1)
         while True:
             # Opening is retried inside `_open_range`; only a body cut short is resumed here.
-            async with self._open_range(path, offset=position, call=call) as body:
+            async with self._open_range(path, offset=position, call=call, retry=retry) as body:
                 position = body.start
+                limit = _smallest(size, body.total)
                 # An empty chunk first, so a caller learns where the body starts and the
                 # total size even when there is nothing (more) to read.
                 yield BodyChunk(offset=position, data=b"", total=body.total)
-                progressed = False
                 try:
                     async for data in self._body_chunks(body, call):
-                        progressed = True
+                        if limit is not None and position + len(data) > limit:
+                            raise self._overrun(call, limit)
                         yield BodyChunk(offset=position, data=data, total=body.total)
                         position += len(data)
                     return
                 except ProviderError as exc:
-                    failures = 0 if progressed else failures + 1
-                    if not exc.retryable or failures >= self.retry.attempts:
+                    failures = 0 if position - best >= needed else failures + 1
+                    best = max(best, position)
+                    if not retry or not exc.retryable:
                         raise
+                    if failures >= self.policy.attempts:
+                        where = f"byte {best:,}" + (f" of {limit:,}" if limit else "")
+                        raise self.gave_up(
+                            exc,
+                            f"{failures} tries in a row without progress past {where} "
+                            "(max_attempts)",
+                        ) from None
                     LOGGER.info("resuming %s at byte %d after: %s", call, position, exc)
             if failures:
-                await _sleep(self._backoff_seconds(failures))
+                wait = self._backoff_seconds(failures)
+                if wait > self.policy.announce_wait:
+                    announce(f"{self.label}: {call}: trying again in {wait:.0f}s")
+                await asyncio.sleep(wait)
 
-    async def iter_lines(self, path: str, *, call: str | None = None) -> AsyncIterator[bytes]:
-        """Lines of a remote file without their line ending; stopping early stops the download."""
+    def _overrun(self, call: str, limit: int) -> ProviderError:
+        return self.error(
+            LongerThanAnnounced, call, f"the server sent more than the file's {limit:,} bytes"
+        )
+
+    async def iter_lines(
+        self,
+        path: str,
+        *,
+        call: str | None = None,
+        size: int | None = None,
+        retry: bool = True,
+    ) -> AsyncIterator[bytes]:
+        """Lines of a remote file without their line ending; stopping early stops the download.
+
+        Long lines are joined in linear time (see `LineJoiner`).
+        """
         delivered = 0
-        pending = b""
-        async with contextlib.aclosing(self.iter_chunks(path, call=call)) as chunks:
+        joiner = LineJoiner()
+        chunks_from = self.iter_chunks(path, call=call, size=size, retry=retry)
+        async with contextlib.aclosing(chunks_from) as chunks:
             async for chunk in chunks:
                 data = chunk.data
                 if chunk.offset < delivered:  # the server restarted from an earlier byte
@@ -650,12 +970,10 @@ class ApiClient:
                 if not data:
                     continue
                 delivered += len(data)
-                pending += data
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    yield line.removesuffix(b"\r")
-        if pending:
-            yield pending.removesuffix(b"\r")
+                for line in joiner.feed(data):
+                    yield line
+        for line in joiner.finish():
+            yield line
 
     async def download(
         self,
@@ -664,8 +982,14 @@ class ApiClient:
         *,
         progress: Callable[[int, int | None], None] | None = None,
         call: str | None = None,
+        size: int | None = None,
+        retry: bool = True,
     ) -> Path:
-        """Stream a remote file into `dest.part`, resuming it if present; rename when whole."""
+        """Stream a remote file into `dest.part`, resuming it if present; rename when whole.
+
+        A body longer than announced (`size`, or the server's own total) removes the
+        `.part`: what it holds is not the file.
+        """
         call = call or f"GET {path}"
         part = dest.with_name(dest.name + ".part")
         try:
@@ -675,31 +999,41 @@ class ApiClient:
             reason = exc.strerror or exc
             raise BatchtuiError(f"{part}: cannot write the download: {reason}") from None
         with handle:
-            size = handle.seek(0, os.SEEK_END)
+            size_now = handle.seek(0, os.SEEK_END)
             total: int | None = None
-            chunks_from = self.iter_chunks(path, offset=size, call=call)
-            async with contextlib.aclosing(chunks_from) as chunks:
-                async for chunk in chunks:
-                    total = chunk.total
-                    if chunk.offset != handle.tell():
-                        handle.seek(chunk.offset)
-                        handle.truncate()
-                    handle.write(chunk.data)
-                    if progress:
-                        progress(handle.tell(), total)
+            chunks_from = self.iter_chunks(path, offset=size_now, call=call, size=size, retry=retry)
+            try:
+                async with contextlib.aclosing(chunks_from) as chunks:
+                    async for chunk in chunks:
+                        total = chunk.total
+                        if chunk.offset != handle.tell():
+                            handle.seek(chunk.offset)
+                            handle.truncate()
+                        handle.write(chunk.data)
+                        if progress:
+                            progress(handle.tell(), total)
+            except LongerThanAnnounced:
+                handle.close()
+                part.unlink(missing_ok=True)
+                raise
             handle.flush()
             os.fsync(handle.fileno())
-            size = handle.seek(0, os.SEEK_END)
-        if total is not None and size != total:
+            size_now = handle.seek(0, os.SEEK_END)
+        if total is not None and size_now != total:
             raise self.error(
                 ProviderError,
                 call,
-                f"download incomplete: {size} of {total} bytes; kept {part} to resume",
+                f"download incomplete: {size_now} of {total} bytes; kept {part} to resume",
             )
         if progress and total is None:
-            progress(size, size)
+            progress(size_now, size_now)
         os.replace(part, dest)
         return dest
+
+
+def _smallest(*values: int | None) -> int | None:
+    known = [value for value in values if value is not None]
+    return min(known) if known else None
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -716,23 +1050,6 @@ def enable_debug_logging() -> None:
 
 def _ms(started: float) -> str:
     return f"{(time.monotonic() - started) * 1000:.0f}ms"
-
-
-async def _sleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
-
-
-async def _read_limited(response: httpx.Response, limit: int) -> bytes:
-    chunks = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= limit:
-            break
-    return b"".join(chunks)[:limit]
 
 
 def _looks_like_html(response: httpx.Response, body: bytes) -> bool:

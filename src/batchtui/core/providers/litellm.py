@@ -43,6 +43,8 @@ LLM_PROVIDER_FIELD = "custom_llm_provider"
 
 class LiteLLMProvider(OpenAIProvider):
     kind: ClassVar[str] = "litellm"
+    # Managed and model-encoded ids may come back in another encoding (reference §0.3).
+    answers_with_the_id_asked: ClassVar[bool] = False
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

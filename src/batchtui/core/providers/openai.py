@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 from urllib.parse import quote
@@ -17,6 +18,7 @@ from batchtui.core.errors import InputFileError, NotFoundError, ProviderError
 from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile
 from batchtui.core.providers.base import BatchProvider, ProgressCallback
 from batchtui.core.providers.http import ApiClient, RetryPolicy
+from batchtui.core.providers.netpolicy import NetworkPolicy, announce, list_cut_short
 from batchtui.core.providers.openai_wire import (
     WireFormatError,
     parse_batch,
@@ -41,6 +43,8 @@ class OpenAIProvider(BatchProvider):
     upload_content_type: ClassVar[str] = "application/jsonl"
     # Batches asked for per GET /batches page (a gateway may serve fewer).
     page_size: int = MAX_PAGE_SIZE
+    # GET /batches/{id} answers with that id (else: another batch, a provider error).
+    answers_with_the_id_asked: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -80,7 +84,7 @@ class OpenAIProvider(BatchProvider):
             extra_body=profile.extra_body,
             timeout=profile.timeout,
             debug=debug,
-            retry=retry,
+            retry=retry or NetworkPolicy.from_profile(profile),
         )
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
@@ -128,8 +132,20 @@ class OpenAIProvider(BatchProvider):
             )
         return self._parse(parse_file, answer, call)
 
-    def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
-        return self.http.iter_lines(self._content_route(file_id))
+    async def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
+        # The announced size bounds the stream: a body that never ends stops past it.
+        size = await self.announced_size(file_id)
+        async with aclosing(self.http.iter_lines(self._content_route(file_id), size=size)) as lines:
+            async for line in lines:
+                yield line
+
+    async def announced_size(self, file_id: str) -> int | None:
+        """The file's size from its file object; None when the provider cannot tell."""
+        try:
+            info = await self.file_info(file_id)
+        except ProviderError:
+            return None  # a gateway without the files route: lengths are still checked
+        return info.bytes if info is not None else None
 
     async def download(
         self, file_id: str, dest: Path, *, progress: ProgressCallback | None = None
@@ -182,18 +198,38 @@ class OpenAIProvider(BatchProvider):
     async def retrieve(self, batch_id: str) -> RemoteBatch:
         route = f"{self.batches_route}/{quote_id(batch_id)}"
         answer = await self.http.request_json("GET", route, idempotent=True)
-        return self.parse_batch(answer, f"GET {route}")
+        return self.same_batch(batch_id, self.parse_batch(answer, f"GET {route}"), f"GET {route}")
 
     async def cancel(self, batch_id: str) -> RemoteBatch:
         # Cancelling twice is harmless, so a lost answer is worth asking again.
         route = f"{self.batches_route}/{quote_id(batch_id)}/cancel"
         answer = await self.http.request_json("POST", route, idempotent=True)
-        return self.parse_batch(answer, f"POST {route}")
+        call = f"POST {route}"
+        return self.same_batch(batch_id, self.parse_batch(answer, call), call)
+
+    def same_batch(self, batch_id: str, batch: RemoteBatch, call: str) -> RemoteBatch:
+        """`batch`, unless it is another batch than the one asked for (a provider error).
+
+        A gateway may wrap the backend's id in its own or unwrap it: one id inside the
+        other is the same batch. Kinds whose ids come back in another form altogether set
+        `answers_with_the_id_asked` to False.
+        """
+        if not self.answers_with_the_id_asked:
+            return batch
+        if batch.id == batch_id or batch.id in batch_id or batch_id in batch.id:
+            return batch
+        raise self.http.error(
+            ProviderError, call, f"the answer is for batch {batch.id!r}, not {batch_id!r}"
+        )
 
     async def list_batches(self, *, limit: int | None = None) -> AsyncIterator[RemoteBatch]:
+        """Newest first, page by page; a cursor seen before, or more pages than the
+        profile's `max_list_pages`, ends the list with a notice."""
         call = f"GET {self.batches_route}"
         after: str | None = None
+        seen: set[str] = set()
         remaining = limit
+        pages = 0
         while remaining is None or remaining > 0:
             params: dict[str, Any] = {"limit": min(remaining or self.page_size, self.page_size)}
             if after:
@@ -201,6 +237,7 @@ class OpenAIProvider(BatchProvider):
             answer = await self.http.request_json(
                 "GET", self.batches_route, idempotent=True, params=params, call=call
             )
+            pages += 1
             page = self._parse(parse_list_page, answer, call)
             for item in page.items:
                 try:
@@ -214,8 +251,16 @@ class OpenAIProvider(BatchProvider):
                     remaining -= 1
                     if remaining == 0:
                         return
-            if not page.has_more or not page.items or page.next_after in (None, after):
+            if not page.has_more or not page.items or page.next_after is None:
                 return
+            if page.next_after in seen or page.next_after == after:
+                reason = "the server sent a cursor again"
+                announce(list_cut_short(self.label, call, pages, reason))
+                return
+            if pages >= self.http.policy.max_list_pages:
+                announce(list_cut_short(self.label, call, pages, "max_list_pages"))
+                return
+            seen.add(page.next_after)
             after = page.next_after
 
 

@@ -43,6 +43,7 @@ from batchtui.core.providers.google_common import (
 from batchtui.core.providers.google_wire import display_name, parse_vertex_job
 from batchtui.core.providers.http import RetryPolicy
 from batchtui.core.providers.kinds import DEFAULT_VERTEX_LOCATION
+from batchtui.core.providers.netpolicy import NetworkPolicy
 from batchtui.core.providers.openai_wire import WireFormatError
 from batchtui.core.status import JobStatus
 
@@ -151,7 +152,7 @@ class VertexProvider(BatchProvider):
             model=profile.model,
             timeout=profile.timeout,
             debug=debug,
-            retry=retry,
+            retry=retry or NetworkPolicy.from_profile(profile),
         )
 
     async def aclose(self) -> None:

@@ -61,7 +61,8 @@ def test_results_file_is_printed_inert(tmp_path: Path) -> None:
 
     for args in ((), ("--errors",), ("--head", "1")):
         shown = run_cli("results", str(path), *args)
-        assert shown.code == 0, shown.err
+        # The raw EVIL line is not a result: the command fails, after printing the rest.
+        assert shown.code in (0, 1), shown.err
         assert_inert(shown.stdout + shown.stderr)
     shown = run_cli("results", str(path))
     assert "answer \\x1b]0;pwned\\x07" in shown.out  # visible, escaped, not acted on
@@ -73,7 +74,7 @@ def test_results_json_is_inert_and_lossless(tmp_path: Path) -> None:
 
     shown = run_cli("results", str(path), "--json")
 
-    assert shown.code == 0, shown.err
+    assert shown.code in (0, 1), shown.err  # 1: the raw EVIL line is not a result
     assert_inert(shown.stdout + shown.stderr)
     records = [json.loads(line) for line in shown.out.splitlines()]
     assert records[0]["text"] == f"answer {EVIL}\nmore"

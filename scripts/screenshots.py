@@ -145,7 +145,7 @@ async def _expanded_group(app: Any, pilot: Any) -> None:
         )
         for index, (status, done) in enumerate(states, start=1)
     ]
-    app.registry.add_group(group, shards)
+    await app.registry.run(lambda registry: registry.add_group(group, shards))
     app.reload_registry(force=True)
     await settle(pilot)
     table = app.screen.query_one(JobTable)

@@ -93,12 +93,17 @@ def sample_lines(sample: SampleBatch) -> list[str]:
     return lines
 
 
-def demo_config_text(base_url: str, gateway_url: str, google_url: str) -> str:
+def demo_config_text(
+    base_url: str, gateway_url: str, google_url: str, download_dir: Path | None = None
+) -> str:
     common = f'api_key_env = "{DEMO_KEY_ENV}"\npoll_interval = 2\n'
+    # Downloads and exports go to the demo's own folder, thrown away with it, never the cwd.
+    downloads = f"download_dir = {json.dumps(str(download_dir))}\n" if download_dir else ""
     return (
         "# Written by `batchtui --demo`; deleted when the demo ends.\n"
         "[settings]\n"
         f'default_profile = "{DEMO_PROFILE}"\n'
+        f"{downloads}"
         "registry_refresh_seconds = 1.0\n\n"
         f"[profiles.{DEMO_PROFILE}]\n"
         'kind = "openai"\n'
@@ -154,7 +159,12 @@ class DemoRun:
                 data_dir=self.root / "gateway", flavor="portkey-vertex", **pace
             )
         ensure_private_dir(self.root / "data")
-        config = demo_config_text(self.simulator.url, self.gateway.url, self.simulator.root_url)
+        config = demo_config_text(
+            self.simulator.url,
+            self.gateway.url,
+            self.simulator.root_url,
+            download_dir=self.root / "downloads",
+        )
         atomic_write_text(self.root / "config.toml", config)
         for sample in SAMPLES:
             text = "\n".join(sample_lines(sample)) + "\n"
@@ -181,9 +191,3 @@ class DemoRun:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-def run_demo(no_mouse: bool = False, debug: bool = False) -> int:
-    from batchtui.tui.app import BatchtuiApp, run_app
-
-    return run_app(BatchtuiApp(demo=DemoRun(), debug=debug), no_mouse=no_mouse, debug=debug)

@@ -30,9 +30,15 @@ def test_validate_submit_watch_results_download_through_a_gateway(
     flavor: str, cli: CLI, start_simulator, tmp_path: Path
 ) -> None:
     sim = start_simulator(flavor=flavor, api_key=API_KEY)
+    # LiteLLM serves no Vertex results: batchtui reads them from Cloud Storage itself.
+    google = (
+        ["--credentials", str(sim.google_credentials()), "--storage-url", sim.root_url]
+        if flavor == "litellm-vertex"
+        else []
+    )
     added = cli(
         "profile", "add", "gw", "--base-url", sim.url, "--api-key-env", KEY_ENV,
-        *GATEWAYS[flavor],
+        *GATEWAYS[flavor], *google,
     )  # fmt: skip
     assert added.code == 0, added.stderr
     prompts = {f"Q-{n}-Mixed-Case": f"Question number {n}" for n in range(5)}
@@ -60,8 +66,11 @@ def test_validate_submit_watch_results_download_through_a_gateway(
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
         expected = created + (timedelta(hours=24) if name == "expires_at" else timedelta())
         assert abs(when - expected) < timedelta(minutes=5), (name, value)
-    if flavor != "litellm-vertex":  # LiteLLM reports no counts for Vertex jobs
-        assert status["request_counts"] == {"total": 6, "completed": 5, "failed": 1}
+    counts = {"total": 6, "completed": 5, "failed": 1}
+    if flavor == "litellm-vertex":  # LiteLLM reports no counts for Vertex jobs
+        assert status["request_counts"] == dict.fromkeys(counts)
+    else:
+        assert status["request_counts"] == counts
 
     records = {r["custom_id"]: r for r in cli("results", job["id"], "--json").json_lines()}
     assert set(records) == set(prompts)
@@ -75,6 +84,8 @@ def test_validate_submit_watch_results_download_through_a_gateway(
     assert downloaded.code == 0, downloaded.stderr
     local = cli("results", job["id"], "--json").json_lines()
     assert {record["custom_id"] for record in local} == set(prompts)
+    # Counted from the results once read in full, where the gateway counted nothing.
+    assert cli("status", job["id"], "--json").json()["request_counts"] == counts
 
 
 def test_gateway_shortcuts_land_where_the_gateway_reads_them(cli: CLI) -> None:
@@ -100,5 +111,6 @@ def test_gateway_shortcuts_land_where_the_gateway_reads_them(cli: CLI) -> None:
     wrong = cli("profile", "add", "plain", "--kind", "openai", "--bucket", "b1")
     assert wrong.code == 2
     assert (
-        "--bucket is for profiles of kind portkey or vertex, not openai" in wrong.one_error_line()
+        "--bucket is for profiles of kind portkey or litellm or vertex, not openai"
+        in wrong.one_error_line()
     )

@@ -70,5 +70,5 @@ def test_supports_unicode_follows_locale_and_stream(
 def test_status_label_glyph_and_ascii_fallback() -> None:
     assert status_label("completed", unicode=True) == "✔ completed"
     assert status_label("completed", unicode=False) == "+ completed"
-    assert status_label("failed", unicode=False) == "! failed"
+    assert status_label("failed", unicode=False) == "x failed"
     assert status_label("failed", unicode=False).isascii()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from batchtui.core.config import Profile
-from batchtui.core.errors import AuthenticationError
+from batchtui.core.errors import AuthenticationError, ConfigError
 from batchtui.core.models import BatchSpec
 from batchtui.core.providers.base import TAG_METADATA_KEY
 from batchtui.core.providers.litellm import LiteLLMProvider
@@ -41,9 +41,14 @@ def sim(start_simulator: Callable[..., SimulatorHandle]) -> SimulatorHandle:
 
 @pytest.fixture
 def connect(monkeypatch: pytest.MonkeyPatch) -> Connect:
+    """A provider on `sim`; by default with Google credentials, so results are read from
+    Cloud Storage (pass `credentials=None` for a profile without them)."""
+
     def build(sim: SimulatorHandle, **fields: Any) -> LiteLLMProvider:
         monkeypatch.setenv("LITELLM_API_KEY", KEY)
         fields.setdefault("extra_body", VERTEX_BODY)
+        fields.setdefault("credentials", str(sim.google_credentials()))
+        fields.setdefault("storage_url", sim.root_url)
         profile = Profile(name="proxy", kind="litellm", base_url=sim.url, **fields)
         provider = LiteLLMProvider.from_profile(profile, retry=FAST_RETRY)
         assert isinstance(provider, LiteLLMProvider)
@@ -85,14 +90,14 @@ async def test_a_job_runs_from_upload_to_vertex_native_results(
     assert remote.id.startswith("gs://") and f"/models/{GEMINI}/" in remote.id
     assert remote.created_at is not None and abs((remote.created_at - started).total_seconds()) < 5
     assert created.status is JobStatus.PENDING  # `validating`: Vertex has no validation
-    assert created.completion_window == "24hrs" and created.endpoint is None
+    assert created.completion_window == "24h" and created.endpoint is None
     assert created.output_file_id is None  # the input's folder, not a file
     done = seen[-1]
     assert done.status is JobStatus.COMPLETED and done.error_file_id is None
     assert done.output_file_id and done.output_file_id.endswith("/predictions.jsonl")
     assert all(batch.output_file_id is None for batch in seen[:-1])
     assert_recent(done, started)
-    assert done.request_counts.total == 0  # LiteLLM reports none for Vertex: count rows
+    assert not done.request_counts.known  # LiteLLM reports none for Vertex: count rows
     assert downloaded.read_bytes().splitlines() == lines
     # Vertex's own rows: custom_ids come back exact from the base32 labels, even the long,
     # upper-case and non-ASCII one whose plain label was lowercased and cut to 63 characters.
@@ -106,14 +111,20 @@ async def test_newer_proxies_converted_rows_give_the_same_records(
     connect: Connect, start_simulator: Callable[..., SimulatorHandle], tmp_path: Path
 ) -> None:
     sim = start_simulator(
-        flavor="litellm-vertex", api_key=KEY, phase_seconds=0.1, litellm_convert_output=True
+        flavor="litellm-vertex",
+        api_key=KEY,
+        phase_seconds=0.1,
+        litellm_convert_output=True,
+        litellm_raw_content=True,
+        litellm_completion_window="24hrs",
     )
     path, ids = write_gateway_requests(tmp_path / "input.jsonl")
     # LiteLLM converts only when the first row answered; a failed first row (the order is
     # Vertex's) leaves the whole file native. Without failures it always converts.
     path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
     ids.remove(FAILING_ID)
-    async with connect(sim) as provider:
+    # A profile without Google credentials reads through a proxy that still serves content.
+    async with connect(sim, credentials=None) as provider:
         *_, lines, _downloaded = await run_to_results(provider, path, tmp_path / "out.jsonl")
     assert all(json.loads(line)["id"].startswith("batch_req_") for line in lines)
     records = records_of(lines)
@@ -177,3 +188,35 @@ async def test_a_new_process_finds_the_batch_by_its_input_file(
         assert await restarted.find_by_tag(tag) is None
         found = await restarted.find_by_tag(tag, input_file_id=input_file_id)
     assert found is not None and found.id == created.id
+
+
+async def test_without_google_credentials_one_line_says_what_to_configure(
+    connect: Connect, sim: SimulatorHandle, tmp_path: Path
+) -> None:
+    """LiteLLM 1.108 refuses raw gs:// content: the fallback message, not results."""
+    path, _ids = write_gateway_requests(tmp_path / "input.jsonl")
+    async with connect(sim, credentials=None) as provider:
+        remote = await provider.upload(path)
+        created = await provider.create(spec_for(remote.id))
+        output = (await wait_terminal(provider, created.id))[-1].output_file_id or ""
+        with pytest.raises(ConfigError) as refused:
+            [line async for line in provider.iter_lines(output)]
+        with pytest.raises(ConfigError):
+            await provider.download(output, tmp_path / "out.jsonl")
+    message = str(refused.value)
+    assert "\n" not in message and output in message
+    assert message.startswith("litellm profile 'proxy': the LiteLLM proxy does not serve")
+    assert "--credentials FILE" in message
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+async def test_results_outside_the_profiles_bucket_are_not_read(
+    connect: Connect, sim: SimulatorHandle, tmp_path: Path
+) -> None:
+    path, _ids = write_gateway_requests(tmp_path / "input.jsonl")
+    async with connect(sim, bucket="another-bucket") as provider:
+        created = await provider.create(spec_for((await provider.upload(path)).id))
+        output = (await wait_terminal(provider, created.id))[-1].output_file_id or ""
+        with pytest.raises(ConfigError) as refused:
+            [line async for line in provider.iter_lines(output)]
+    assert "outside the profile's bucket 'another-bucket'" in str(refused.value)

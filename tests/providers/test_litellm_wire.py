@@ -76,7 +76,32 @@ def test_the_docs_created_batch_reads_as_a_pending_vertex_job(litellm: LiteLLMPr
     assert batch.output_file_id is None  # the folder is not a file
     assert batch.error_file_id is None
     assert batch.timestamps["created_at"] == datetime(2025, 9, 20, 0, 26, 51, tzinfo=UTC)
-    assert batch.request_counts.total == 0
+    assert not batch.request_counts.known  # LiteLLM reports none: unknown, not 0/0
+
+
+@pytest.mark.parametrize("window", ["24h", "24hrs"])  # 1.108.7, and older proxies
+def test_both_completion_windows_and_a_null_output_read_alike(
+    litellm: LiteLLMProvider, window: str
+) -> None:
+    current = {**CREATED, "completion_window": window, "output_file_id": None}
+    batch = litellm.parse_batch(current, "POST /batches")
+    assert batch.completion_window == window and batch.status is JobStatus.PENDING
+    assert batch.output_file_id is None and not batch.request_counts.known
+
+
+def test_an_openai_upstreams_counts_are_kept(litellm: LiteLLMProvider) -> None:
+    openai = {
+        "id": "batch_abc",
+        "object": "batch",
+        "endpoint": "/v1/chat/completions",
+        "input_file_id": "file-abc",
+        "completion_window": "24h",
+        "status": "in_progress",
+        "created_at": 1758328011,
+        "request_counts": {"total": 0, "completed": 0, "failed": 0},
+    }
+    counts = litellm.parse_batch(openai, "GET /batches/batch_abc").request_counts
+    assert counts.known and counts.total == 0
 
 
 def test_a_completed_batch_keeps_its_gs_output_file(litellm: LiteLLMProvider) -> None:
@@ -147,3 +172,37 @@ def test_newer_proxies_transformed_rows_read_like_openais() -> None:
         False,
         "vertex_ai_error",
     )
+
+
+def test_a_body_encoded_as_a_json_string_reads_like_an_object() -> None:
+    body = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Paris"},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 7, "completion_tokens": 1, "total_tokens": 8},
+    }  # fmt: skip
+    row = {"id": "r1", "custom_id": "q-1", "error": None}
+    as_object = parse_result_line(
+        json.dumps({**row, "response": {"status_code": 200, "body": body}})
+    )
+    as_string = parse_result_line(
+        json.dumps({**row, "response": {"status_code": 200, "body": json.dumps(body)}})
+    )
+    assert as_string.ok and as_string.text == "Paris" and as_string.total_tokens == 8
+    assert as_string.model_dump(exclude={"raw"}) == as_object.model_dump(exclude={"raw"})
+    not_json = parse_result_line(
+        json.dumps({**row, "response": {"status_code": 200, "body": "{oops"}})
+    )
+    assert not_json.ok and not_json.text is None  # nothing to read, and nothing invented
+
+
+def test_litellms_own_ids_are_told_from_the_providers() -> None:
+    from batchtui.core.providers.litellm import is_litellm_encoded
+
+    encoded = base64.urlsafe_b64encode(f"litellm:{OUTPUT};model,gemini".encode()).decode()
+    managed = base64.urlsafe_b64encode(b"litellm_proxy:application/json;unified_id,1").decode()
+    assert is_litellm_encoded("file-" + encoded.rstrip("="))
+    assert is_litellm_encoded(managed)
+    assert not is_litellm_encoded("file-abc123")
+    assert not is_litellm_encoded(OUTPUT)

@@ -103,7 +103,7 @@ async def test_results_come_through_output_and_failures_from_the_error_file(
     assert (done.request_counts.completed, done.request_counts.failed) == (4, 1)
     assert done.raw["output_file_id"].startswith("file-") and done.error_file_id
     assert [(f.kind, f.file_id) for f in files] == [
-        ("output", output_route_id(done.id)),
+        ("output", output_route_id(done.id, done.raw["output_file_id"])),
         ("error", done.error_file_id),
     ]
     # /output holds the successes only; the failure is in the error file alone.

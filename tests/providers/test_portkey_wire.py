@@ -18,6 +18,7 @@ from batchtui.core.providers.portkey import (
     PortkeyProvider,
     batch_of_output_route,
     errors_instead_of_rows,
+    output_file_of_route,
     output_route_id,
     tag_in_output_folder,
 )
@@ -180,10 +181,20 @@ def test_openai_behind_portkey_keeps_its_error_file(monkeypatch) -> None:
         "created_at": 1716200000,
     }
     batch = provider.parse_batch(obj, "call")
-    assert batch.output_file_id == "batches/batch_abc/output"
+    # The route to read, and the real output file should the route fail (a custom host).
+    assert batch.output_file_id == "batches/batch_abc/output?file_id=file-out"
     assert batch.error_file_id == "file-err"
     assert batch_of_output_route(batch.output_file_id) == "batch_abc"
+    assert output_file_of_route(batch.output_file_id) == "file-out"
     assert batch_of_output_route("file-err") is None
+    assert output_file_of_route("batches/batch_abc/output") is None
+
+
+def test_an_output_route_keeps_any_real_file_id_whole() -> None:
+    for file_id in ("file-abc", "a/b?c=d&e", "ünï cöde"):
+        route = output_route_id("batch_1", file_id)
+        assert batch_of_output_route(route) == "batch_1"
+        assert output_file_of_route(route) == file_id
 
 
 def test_the_errors_object_in_place_of_output_is_recognised() -> None:

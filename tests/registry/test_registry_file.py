@@ -148,6 +148,7 @@ def test_an_old_registry_is_migrated_keeping_its_data(registry_path: Path) -> No
             "parent_id",
             "result_usage",
             "archived_at",
+            "requests_known",
         }
         v1 = [(name, value) for name, value in row if name not in later]
         columns = ", ".join(name for name, _ in v1)

@@ -92,7 +92,14 @@ def test_a_v3_registry_is_migrated_to_v4_keeping_its_jobs(registry_path: Path) -
     try:
         schema.apply_migrations(conn, registry_path, target=3)
         row = zip(codec.JOB_COLUMNS, codec.job_to_row(job), strict=True)
-        later = ("group_id", "shard_index", "parent_id", "result_usage", "archived_at")  # v4+
+        later = (  # v4 and after
+            "group_id",
+            "shard_index",
+            "parent_id",
+            "result_usage",
+            "archived_at",
+            "requests_known",
+        )
         v3 = [(name, value) for name, value in row if name not in later]
         conn.execute(
             f"INSERT INTO jobs ({', '.join(name for name, _ in v3)}) "

@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -45,10 +46,17 @@ def cli(tmp_path: Path) -> CLI:
     return run
 
 
-def spawn_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[str]:
-    """`batchtui ARGS` started in the background (to be killed at a chosen moment)."""
+PAUSED_CLI = Path(__file__).with_name("paused_cli.py")
+
+
+def spawn_cli(
+    tmp_path: Path, *args: str, pause_at: str | None = None, **env: str
+) -> subprocess.Popen[str]:
+    """`batchtui ARGS` started in the background (to be killed at a chosen moment); with
+    `pause_at`, held still at that step of its job service (see `paused_cli.py`)."""
+    command = [str(BATCHTUI)] if pause_at is None else [sys.executable, str(PAUSED_CLI), pause_at]
     return subprocess.Popen(
-        [str(BATCHTUI), *args],
+        [*command, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -100,7 +100,7 @@ async def test_a_tui_and_a_cli_share_the_registry_without_losing_anything(
             if all(jobs[job_id].status is JobStatus.COMPLETED for job_id in done["submitted"]):
                 break
             await pilot.pause(0.2)
-        problems = dict(app._reported_problems)
+        problems = dict(app.monitor.reported_problems)
 
     assert slowest < 0.5, f"a key took {slowest:.2f} s to answer"
     assert len(done["submitted"]) >= 3 and len(own_marks) >= 10

@@ -1,7 +1,7 @@
 """`kill -9` of a real `batchtui submit` or `download` at each step, then the next start.
 
-`BATCHTUI_TEST_PAUSE_AT=<step>` holds the CLI still at that step (read only by the job
-service); the test waits until the step's effect is visible (registry, simulator), kills
+`spawn_cli(..., pause_at=<step>)` holds the CLI still at that step (hooks handed to its
+job service); the test waits until the step's effect is visible (registry, simulator), kills
 the process with SIGKILL, and runs the next command. The registry must then hold every
 job once, settled as what really happened: adopted when a batch carries its tag (or, for
 LiteLLM, its recorded input file), `not_submitted` when none was created; a download
@@ -121,7 +121,7 @@ def test_killed_after_upload_is_left_alone_then_marked_not_submitted(
     openai_sim: SimulatorHandle, cli: CLI, tmp_path: Path
 ) -> None:
     source = write_requests(tmp_path / "input.jsonl", 5)
-    process = spawn_cli(tmp_path, "submit", str(source), BATCHTUI_TEST_PAUSE_AT="after-upload")
+    process = spawn_cli(tmp_path, "submit", str(source), pause_at="after-upload")
     wait_for(job_with_input_file, "the upload to be recorded")
     kill_9(process)
     job = only_job()
@@ -167,7 +167,7 @@ def test_killed_after_create_adopts_the_batch(
     openai_sim: SimulatorHandle, cli: CLI, tmp_path: Path
 ) -> None:
     source = write_requests(tmp_path / "input.jsonl", 5)
-    process = spawn_cli(tmp_path, "submit", str(source), BATCHTUI_TEST_PAUSE_AT="after-create")
+    process = spawn_cli(tmp_path, "submit", str(source), pause_at="after-create")
     wait_for(lambda: stored_batches(openai_sim), "the batch to be created")
     kill_9(process)
     assert only_job().remote_id is None  # created, never recorded
@@ -188,9 +188,7 @@ def test_killed_mid_download_resumes(openai_sim: SimulatorHandle, cli: CLI, tmp_
     assert cli("watch", job_id, "--interval", "0.1").code == 0
     out = tmp_path / "out"
 
-    process = spawn_cli(
-        tmp_path, "download", job_id, "-o", str(out), BATCHTUI_TEST_PAUSE_AT="mid-download"
-    )
+    process = spawn_cli(tmp_path, "download", job_id, "-o", str(out), pause_at="mid-download")
 
     def partial_download() -> list[Path]:
         return [part for part in out.glob("**/*.part") if part.stat().st_size > 0]
@@ -302,8 +300,10 @@ def test_every_kind_finds_its_batch_after_a_kill(
         for n in range(4)
     ]
     source.write_text("\n".join(lines) + "\n")
-    env = {"GEMINI_API_KEY": GEMINI_KEY, "BATCHTUI_TEST_PAUSE_AT": "after-create"}
-    process = spawn_cli(tmp_path, "submit", str(source), "--profile", "p", **env)
+    env = {"GEMINI_API_KEY": GEMINI_KEY}
+    process = spawn_cli(
+        tmp_path, "submit", str(source), "--profile", "p", pause_at="after-create", **env
+    )
     wait_for(lambda: remote_batches(monkeypatch), "the batch to be created")
     kill_9(process)
     assert only_job().remote_id is None
@@ -312,7 +312,7 @@ def test_every_kind_finds_its_batch_after_a_kill(
         "watch",
         "--interval",
         "0.1",
-        env={**os.environ, KEY_ENV: API_KEY, **env, "BATCHTUI_TEST_PAUSE_AT": ""},
+        env={**os.environ, KEY_ENV: API_KEY, **env},
     )
     assert watched.code == 0, watched.stdout + watched.stderr
     job = only_job()

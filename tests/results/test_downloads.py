@@ -130,11 +130,12 @@ def test_download_dir_setting_expands_home_and_variables(monkeypatch, tmp_path) 
 
 
 async def test_service_downloads_into_the_configured_dir(simulator, make_service, tmp_path):
-    from batchtui.core.families import member_dir
+    from batchtui.core.downloads import results_dir
 
     service = await make_service(simulator, download_dir=str(tmp_path / "scratch"))
     job = await finished_job(service, tmp_path)
-    assert member_dir(service, job) == tmp_path / "scratch" / f"batchtui-{job.id}"
+    settings = service.config.settings
+    assert results_dir(settings, job) == tmp_path / "scratch" / f"batchtui-{job.id}"
 
 
 def test_transfer_meter_reports_a_rate_that_restarts_with_the_file() -> None:
@@ -147,7 +148,7 @@ def test_transfer_meter_reports_a_rate_that_restarts_with_the_file() -> None:
     assert meter.update(3000) == pytest.approx(1500.0)
     now[0] = 2.5
     assert meter.update(10) is None  # the server started over: no rate from one sample
-    assert TransferMeter.describe(2048, 4096, 1024.0) == "2.0 KB of 4.0 KB at 1.0 KB/s"
+    assert TransferMeter.describe(2048, 4096, 1024.0) == "2 kB of 4.1 kB at 1 kB/s"
 
 
 def no_room(path: Path) -> SimpleNamespace:

@@ -59,10 +59,10 @@ def hostile_results(path: Path) -> Path:
 def test_results_file_is_printed_inert(tmp_path: Path) -> None:
     path = hostile_results(tmp_path / "output.jsonl")
 
-    for args in ((), ("--errors",), ("--head", "1")):
+    # Line 3 is no result at all: the command prints the rest, names it, and exits 1.
+    for args, code in (((), 1), (("--errors",), 1), (("--head", "1"), 0)):
         shown = run_cli("results", str(path), *args)
-        # The raw EVIL line is not a result: the command fails, after printing the rest.
-        assert shown.code in (0, 1), shown.err
+        assert shown.code == code, shown.err
         assert_inert(shown.stdout + shown.stderr)
     shown = run_cli("results", str(path))
     assert "answer \\x1b]0;pwned\\x07" in shown.out  # visible, escaped, not acted on
@@ -74,7 +74,7 @@ def test_results_json_is_inert_and_lossless(tmp_path: Path) -> None:
 
     shown = run_cli("results", str(path), "--json")
 
-    assert shown.code in (0, 1), shown.err  # 1: the raw EVIL line is not a result
+    assert shown.code == 1, shown.err  # line 3 is not a result line (named on stderr)
     assert_inert(shown.stdout + shown.stderr)
     records = [json.loads(line) for line in shown.out.splitlines()]
     assert records[0]["text"] == f"answer {EVIL}\nmore"

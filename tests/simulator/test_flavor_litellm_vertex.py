@@ -57,7 +57,8 @@ def start(start_simulator) -> Callable[..., httpx.Client]:
 
 @pytest.fixture
 def client(start) -> httpx.Client:
-    return start()
+    """A proxy from before 1.108, which serves raw gs:// content (1.108: see `start()`)."""
+    return start(litellm_raw_content=True)
 
 
 def upload(client: httpx.Client, rows: list[Any], fields: dict[str, str] | None = None, **kw: Any):
@@ -209,8 +210,34 @@ def test_upload_converts_lines_with_custom_id_labels(client: httpx.Client) -> No
 
 def test_a_line_that_is_not_json_fails_the_upload(client: httpx.Client) -> None:
     response = upload(client, [chat("a", "hi"), b"{oops"])
-    assert response.status_code == 500
-    assert response.json()["error"]["code"] == "500"
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "message": "Batch input file line 2 is not valid JSON. The file was not forwarded to "
+        "the provider.",
+        "type": "invalid_request_error",
+        "param": "file",
+        "code": "400",
+    }
+
+
+def test_raw_cloud_storage_content_is_refused_as_litellm_1_108_does(start) -> None:
+    client = start()
+    file_id = upload(client, [chat("a", "hi")]).json()["id"]
+    done = wait(client, create(client, [chat("b", "hi")])["id"], "completed")
+    for target in (file_id, done["output_file_id"]):
+        refused = content(client, target)
+        assert refused.status_code == 400
+        error = refused.json()["error"]
+        assert error["message"].startswith("Raw cloud storage file ids cannot be retrieved")
+        assert "LiteLLM managed file id" in error["message"]
+        assert (error["type"], error["param"], error["code"]) == (
+            "invalid_request_error",
+            None,
+            "400",
+        )
+    output = client.get(f"/files/{quote(done['output_file_id'], safe='')}", params=VERTEX)
+    assert output.status_code == 200  # the file object is served: only its content is not
+    assert (output.json()["purpose"], output.json()["status"]) == ("batch", "processed")
 
 
 def test_file_ids_are_decoded_as_litellm_does(client: httpx.Client) -> None:
@@ -240,23 +267,25 @@ def test_delete_file(client: httpx.Client) -> None:
 # -- batches -----------------------------------------------------------------------------------
 
 
-def test_lifecycle_and_litellm_batch_shape(start) -> None:
-    client = start(phase_seconds=0.3, speed=20)
+@pytest.mark.parametrize("window", ["24h", "24hrs"])
+def test_lifecycle_and_litellm_batch_shape(start, window: str) -> None:
+    client = start(phase_seconds=0.3, speed=20, litellm_completion_window=window)
     before = int(time.time())
     batch = create(client, [chat(f"r{i}", f"Q{i}") for i in range(4)])
     assert batch["id"].isdigit()
     assert (batch["completion_window"], batch["endpoint"], batch["error_file_id"]) == (
-        "24hrs",
+        window,
         "",
         None,
     )
     assert batch["status"] == "validating"
     assert before <= batch["created_at"] <= time.time() + 1  # seconds
     folder = batch["input_file_id"].rsplit("/", 1)[0]
-    assert batch["output_file_id"] == folder
+    assert batch["output_file_id"] is None  # until the output exists
     for field in ("request_counts", "usage", "in_progress_at", "completed_at", "errors"):
         assert batch[field] is None
-    assert wait(client, batch["id"], "in_progress", "completed")["status"] == "in_progress"
+    running = wait(client, batch["id"], "in_progress", "completed")
+    assert running["status"] == "in_progress" and running["output_file_id"] is None
     done = wait(client, batch["id"], "completed")
     assert done["output_file_id"].startswith(folder + "/prediction-model-")
     assert done["output_file_id"].endswith("/predictions.jsonl")
@@ -278,7 +307,7 @@ def test_results_are_raw_vertex_predictions(client: httpx.Client) -> None:
 
 
 def test_converted_results_with_the_newer_proxy_flag(start) -> None:
-    client = start(litellm_convert_output=True)
+    client = start(litellm_convert_output=True, litellm_raw_content=True)
     rows = [chat("Alpha/1", "Hello there", max_tokens=2), chat("beta", "[sim:error=500] boom")]
     for _ in range(10):  # the first line decides whether LiteLLM converts the whole file
         done = wait(client, create(client, rows)["id"], "completed")
@@ -311,7 +340,7 @@ def test_list_pages_with_next_page_token(client: httpx.Client) -> None:
     assert [b["id"] for b in second["data"]] == [ids[0]]
     assert second["has_more"] is False and second["next_page_token"] is None
     wrong = client.get("/batches", params={"limit": 2, "after": first["last_id"], **VERTEX})
-    assert wrong.status_code == 500 and wrong.json()["error"]["message"].startswith("Error: 400")
+    assert wrong.status_code == 400 and wrong.json()["error"]["message"].startswith("Error: 400")
 
 
 def test_cancel_returns_the_batch(start) -> None:
@@ -319,33 +348,36 @@ def test_cancel_returns_the_batch(start) -> None:
     batch = create(client, [chat("a", "hi")])
     cancelled = client.post(f"/batches/{batch['id']}/cancel", params=VERTEX)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelling"
-    assert wait(client, batch["id"], "cancelled")["output_file_id"] == batch["output_file_id"]
+    assert wait(client, batch["id"], "cancelled")["output_file_id"] is None
     again = client.post(f"/batches/{batch['id']}/cancel", params=VERTEX)
     assert again.status_code == 200
     ended = create(client, [chat("b", "hi")])
     wait(client, ended["id"], "completed")
     refused = client.post(f"/batches/{ended['id']}/cancel", params=VERTEX)
-    assert refused.status_code == 500 and refused.json()["error"]["message"].startswith(
-        "Error: 400"
-    )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["message"].startswith("Client error '400 Bad Request' for url")
+    assert refused.json()["error"]["type"] == "internal_server_error"
 
 
-def test_vertex_errors_surface_as_litellm_500s(start) -> None:
+def test_vertex_errors_keep_their_status(start) -> None:
     client = start(models="another-model")
     unknown = client.get("/batches/1234567890123456789", params=VERTEX)
-    assert unknown.status_code == 500 and unknown.json()["error"]["message"].startswith(
-        "Error: 404"
-    )
+    assert unknown.status_code == 404
+    error = unknown.json()["error"]
+    assert error["message"].startswith('Error: 404 {"error":{"code":404,')
+    assert (error["type"], error["param"], error["code"]) == ("internal_server_error", None, "404")
     file_id = upload(client, [chat("a", "hi")]).json()["id"]
     body = {"input_file_id": file_id, "endpoint": "/v1/chat/completions", **VERTEX}
     not_allowed = client.post("/batches", json=body)
-    assert (
-        not_allowed.status_code == 500
-        and "Publisher Model" in not_allowed.json()["error"]["message"]
-    )
+    assert not_allowed.status_code == 404
+    message = not_allowed.json()["error"]["message"]
+    assert message.startswith("Client error '404 Not Found' for url 'https://us-central1-")
+    assert "Publisher Model" in message
     foreign = client.post("/batches", json={**body, "input_file_id": "gs://mine/input.jsonl"})
-    assert foreign.status_code == 500
-    assert foreign.json()["error"]["message"] == "list index out of range"
+    assert foreign.status_code == 400
+    assert foreign.json()["error"]["message"].startswith(
+        "Vertex AI batch creation requires the model to be part of `input_file_id`"
+    )
 
 
 def test_a_json_array_upload_makes_a_failed_job(client: httpx.Client) -> None:
@@ -369,10 +401,10 @@ def test_faults_apply_to_litellm_routes(start) -> None:
 
 def test_state_survives_a_restart(start, tmp_path) -> None:
     data_dir = tmp_path / "litellm-data"
-    first = start(data_dir=data_dir, phase_seconds=0.2)
+    first = start(data_dir=data_dir, phase_seconds=0.2, litellm_raw_content=True)
     batch = create(first, [chat("keep", "me")])
     first.handle.stop()  # type: ignore[attr-defined]
-    second = start(data_dir=data_dir, phase_seconds=0.2)
+    second = start(data_dir=data_dir, phase_seconds=0.2, litellm_raw_content=True)
     done = wait(second, batch["id"], "completed")
     predictions = lines_of(content(second, done["output_file_id"]))
     assert [custom_id_from_labels(p["request"]["labels"]) for p in predictions] == ["keep"]

@@ -105,10 +105,26 @@ def test_resumable_upload_with_content_range(google_sim):
     assert content == data
 
 
-def test_multipart_upload_is_refused_clearly(google_sim):
+def test_multipart_upload_stores_the_media_under_the_metadata_name(google_sim):
     sim = google_sim()
-    answer = sim.vertex.post(UPLOAD, params={"uploadType": "multipart"}, content=b"--x--")
-    assert "not simulated" in google_error(answer, 400, "INVALID_ARGUMENT")
+    data = b'{"a": 1}\r\n{"b": 2}\n'
+    body = (
+        b"--sep\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n"
+        b'{"name": "multi/in.jsonl", "contentType": "application/jsonl"}\r\n'
+        b"--sep\r\nContent-Type: application/jsonl\r\n\r\n" + data + b"\r\n--sep--\r\n"
+    )
+    stored = sim.vertex.post(
+        UPLOAD,
+        params={"uploadType": "multipart"},
+        content=body,
+        headers={"Content-Type": 'multipart/related; boundary="sep"'},
+    )
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["name"] == "multi/in.jsonl" and stored.json()["size"] == str(len(data))
+    content = sim.vertex.get(object_path("multi/in.jsonl"), params={"alt": "media"}).content
+    assert content == data
+    malformed = sim.vertex.post(UPLOAD, params={"uploadType": "multipart"}, content=b"--x--")
+    assert "multipart/related" in google_error(malformed, 400, "INVALID_ARGUMENT")
 
 
 def test_objects_survive_a_restart(google_sim, tmp_path):

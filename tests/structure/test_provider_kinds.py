@@ -32,15 +32,19 @@ def test_every_kind_setting_is_a_profile_add_flag() -> None:
         ["profile", "add", "p", "--kind", "openai"]
         + [arg for name, owners in flag_settings().items() for arg in (owners[0][1].flag, "1")]
     )
-    for name in flag_settings():
-        assert getattr(args, name) == "1"
+    for name, owners in flag_settings().items():
+        setting = owners[0][1]
+        parsed = setting.value_type("1")
+        assert getattr(args, name) == ([parsed] if setting.repeat else parsed)
 
 
 def test_a_flag_of_another_kind_is_refused_naming_the_kinds() -> None:
     from batchtui.cli.commands.profile import apply_kind_settings
 
     args = build_parser().parse_args(["profile", "add", "p", "--kind", "gemini", "--bucket", "b"])
-    with pytest.raises(UsageError, match="--bucket is for profiles of kind portkey or vertex"):
+    with pytest.raises(
+        UsageError, match="--bucket is for profiles of kind portkey or litellm or vertex"
+    ):
         apply_kind_settings(args, {"headers": {}, "extra_body": {}})
 
 
@@ -60,7 +64,10 @@ def test_shortcuts_land_where_the_row_says() -> None:
 
 
 def test_the_form_rows_are_the_kinds_form_settings() -> None:
-    assert set(form_settings()) == {"project", "location", "bucket", "credentials"}
+    assert set(form_settings()) == {
+        *("project", "location", "bucket", "credentials"),
+        *("work_dir", "partition", "account", "gres", "time", "cpus", "mem", "setup"),
+    }
     assert [kind.name for kind, _setting in form_settings()["bucket"]] == ["vertex"]
 
 

@@ -1,13 +1,15 @@
 """A small app hosting one viewer screen, and deterministic data for it.
 
-The app provides what the shell's app provides to screens (`service`, `registry`,
-`config`, `ascii_only`), so the viewer screens are tested on their own.
+The app provides the part of `tui.shell.Shell` the viewer screens use (`service`,
+`registry`, `config`, `ascii_only`), so they are tested on their own. Every test here
+runs with the registry's loop guard on: a blocking registry call on the event loop fails it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,9 @@ import pytest
 from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Input
+
+from batchtui.core.registry import loop_guard
+from batchtui.core.registry.async_registry import AsyncRegistry
 
 DEFAULT_THEME = "textual-dark"
 ANSI_THEME = "ansi-dark"
@@ -36,15 +41,32 @@ class ViewerApp(App):
         super().__init__()
         self.make_screen = make_screen
         self.service = service
-        self.registry = registry
+        # The screens get what the real app gives them: the registry's async face.
+        self.registry = AsyncRegistry(registry) if registry is not None else None
         self.config = config
         self.ascii_only = ascii_only
         self.initial_theme = theme
         self.animation_level = "none"
 
     def on_mount(self) -> None:
+        loop_guard.guard(asyncio.get_running_loop())
         self.theme = self.initial_theme
         self.push_screen(self.make_screen())
+
+    def on_unmount(self) -> None:
+        loop_guard.unguard(asyncio.get_running_loop())
+
+
+@pytest.fixture(autouse=True)
+def _no_blocking_registry_calls() -> Iterator[None]:
+    """A sync registry call on a running app's event loop fails the test, even when the
+    app caught the error and only reported it."""
+    loop_guard.enable()
+    try:
+        yield
+        assert not loop_guard.violations, loop_guard.violations[0]
+    finally:
+        loop_guard.enable(False)
 
 
 @pytest.fixture(autouse=True)

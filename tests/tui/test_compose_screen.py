@@ -145,6 +145,7 @@ async def test_dataset_picker_and_escape(dataset, tmp_path: Path):
         tree = picker.query_one(DirectoryTree)
         await wait_for(pilot, lambda: tree.root.children)
         tree.move_cursor(next(n for n in tree.root.children if n.label.plain == dataset.name))
+        tree.focus()  # the picker starts in its path field
         await pilot.press("enter")
         await wait_for(pilot, lambda: pilot.app.screen is screen)
         assert screen.query_one("#compose-dataset", Input).value == str(tmp_path / dataset.name)

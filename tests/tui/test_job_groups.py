@@ -52,8 +52,8 @@ def group_app(tmp_path: Path, **options: object):
         shard(2, JobStatus.IN_PROGRESS, 10_000),
         shard(3, JobStatus.VALIDATING, 0),
     ]
-    assert app.registry is not None
-    app.registry.add_group(group, shards)
+    assert app.sync_registry is not None
+    app.sync_registry.add_group(group, shards)
     return app
 
 
@@ -114,7 +114,7 @@ async def test_group_rows_update_in_place_when_a_shard_moves(tmp_path: Path) -> 
         table = table_of(app)
         table.move_cursor(row=table.get_row_index(GROUP_ID))
         assert app.registry is not None
-        app.registry.update_job(
+        await app.registry.update_job(
             "bt-shard3",
             status=JobStatus.IN_PROGRESS,
             request_counts=RequestCounts(total=40_000, completed=5_000),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
-from test_shell_fixtures import NOW, make_app, sample_jobs, settle
+from test_shell_fixtures import NOW, make_app, other_update, sample_jobs, settle
 from textual.widgets import Input
 
 from batchtui.core.models import Job, RequestCounts
@@ -138,8 +139,6 @@ async def test_changes_from_another_process_update_rows_in_place(tmp_path: Path)
         table = table_of(app)
         await pilot.press("j", "j")  # on bt-test01
         kept_row = table.rows["bt-test05"]  # type: ignore[index]
-        other = Registry(tmp_path / "registry.sqlite3")  # e.g. the CLI on another login node
-        other.update_job("bt-test02", request_counts=RequestCounts(total=5000, completed=4000))
         newcomer = sample_jobs()[0].model_copy(
             update={
                 "id": "bt-new001",
@@ -148,8 +147,15 @@ async def test_changes_from_another_process_update_rows_in_place(tmp_path: Path)
                 "status": JobStatus.PENDING,
             }
         )
-        other.add_job(newcomer)
-        other.close()
+
+        def other_process() -> None:  # e.g. the CLI on another login node
+            with Registry(tmp_path / "registry.sqlite3") as other:
+                other.update_job(
+                    "bt-test02", request_counts=RequestCounts(total=5000, completed=4000)
+                )
+                other.add_job(newcomer)
+
+        await asyncio.to_thread(other_process)
         app.reload_registry()
         await settle(pilot)
         assert table.job_ids()[0] == "bt-new001"
@@ -163,9 +169,13 @@ async def test_a_job_reaching_a_final_state_toasts_and_rings_once(tmp_path: Path
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        other = Registry(tmp_path / "registry.sqlite3")
-        other.update_job("bt-test02", status=JobStatus.COMPLETED, raw_status="completed")
-        other.close()
+        await asyncio.to_thread(
+            other_update,
+            tmp_path / "registry.sqlite3",
+            "bt-test02",
+            status=JobStatus.COMPLETED,
+            raw_status="completed",
+        )
         app.reload_registry()
         await settle(pilot)
         app.reload_registry(force=True)
@@ -303,6 +313,7 @@ async def test_an_unreachable_provider_is_a_toast_and_polling_backs_off(
             await pilot.pause(0.05)
         assert app.is_running
         assert len(app.notes) == 1 and "sk-test" not in app.notes[0]
-        assert app.schedule.next_wait("bt-test02") == 30.0  # first failure: the profile interval
+        # First failure: the profile interval.
+        assert app.monitor.schedule.next_wait("bt-test02") == 30.0
         status_line = str(app.screen.query_one("#status-line").render())
         assert "retrying in 30s" in status_line

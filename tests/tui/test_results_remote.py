@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from batchtui.core.config import Config, Profile
+from batchtui.core.config import Config, Profile, Settings
+from batchtui.core.downloads import results_dir
 from batchtui.core.models import Job
 from batchtui.core.providers.http import RetryPolicy
 from batchtui.core.providers.openai import OpenAIProvider
@@ -21,7 +22,7 @@ from batchtui.core.registry import Registry
 from batchtui.core.resultfile import RecordBuffer, ResultSet
 from batchtui.core.service import JobService
 from batchtui.tui.screens import results as results_module
-from batchtui.tui.screens.results import ResultsScreen, results_dir
+from batchtui.tui.screens.results import ResultsScreen
 from conftest import ViewerApp, wait_for
 
 PROFILE = "sim"
@@ -109,8 +110,9 @@ async def test_preview_pages_then_download(service, tmp_path: Path, monkeypatch)
             pilot, lambda: isinstance(screen.source, ResultSet) and screen.source.complete
         )
         assert screen.source.count == 10
-        job = service.registry.get_job(job.id)
-        assert job.output_path is not None and job.output_path.parent == results_dir(job).resolve()
+        job = await asyncio.to_thread(service.registry.get_job, job.id)
+        assert job.output_path is not None
+        assert job.output_path.parent == results_dir(Settings(), job).resolve()
         await pilot.press("e")
         await wait_for(pilot, lambda: screen.table.rows is not None)
         assert screen.table.row_count() == 1

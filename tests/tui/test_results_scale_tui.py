@@ -12,9 +12,9 @@ from textual.widgets import Label, Static
 
 from batchtui.core.models import Job
 from batchtui.core.status import JobStatus
-from batchtui.tui.app import Transfer
 from batchtui.tui.screens.confirm import ConfirmScreen
 from batchtui.tui.screens.detail import DetailScreen
+from batchtui.tui.shell import Transfer
 from batchtui.tui.widgets.progress import WorkProgress
 
 
@@ -42,7 +42,7 @@ def chat_requests(tmp_path: Path, count: int) -> Path:
 
 async def wait_status(pilot, app, job_id: str, statuses: set[JobStatus]) -> Job:
     for _ in range(100):
-        app.refresh_job(job_id)
+        app.actions.refresh_job(job_id)
         await settle(pilot)
         job = app.get_job(job_id)
         if job is not None and job.status in statuses:
@@ -111,7 +111,7 @@ async def test_a_download_shows_bytes_and_rate(tmp_path: Path) -> None:
         await pilot.pause()
         assert bar.running
         label = str(bar.query_one(Label).render())
-        assert label == "downloading bt-test01  3.0 MB of 8.0 MB at 1.5 MB/s"
+        assert label == "downloading bt-test01  3.1 MB of 8.4 MB at 1.6 MB/s"
         app.transfer_signal.publish(Transfer("downloading bt-test01", 0, None, None, True))
         await pilot.pause()
         assert not bar.running

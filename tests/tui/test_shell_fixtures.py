@@ -134,8 +134,11 @@ def make_config(path: Path, base_url: str = "http://127.0.0.1:9/v1") -> Config:
 class RecordingApp(BatchtuiApp):
     """The real app, remembering its toasts and bells for the tests to check."""
 
-    def __init__(self, **options: object) -> None:
+    def __init__(self, *, sync_registry: Registry | None = None, **options: object) -> None:
         super().__init__(**options)  # type: ignore[arg-type]
+        # The registry handed to the app, for the test's own writes before it runs (while
+        # it runs, writes go through a thread as another process's would).
+        self.sync_registry = sync_registry
         self.notes: list[str] = []
         self.bells = 0
 
@@ -173,6 +176,7 @@ def make_app(
     return RecordingApp(
         config=config,
         registry=registry,
+        sync_registry=registry,
         now=FrozenClock(),
         theme=theme,
         ascii_only=ascii_only,
@@ -184,3 +188,9 @@ def make_app(
 def iter_themes() -> Iterator[str]:
     yield "textual-dark"
     yield "ansi-dark"
+
+
+def other_update(path: Path, job_id: str, **fields: object) -> None:
+    """Another process changing a job (run it in a thread while the app runs)."""
+    with Registry(path) as other:
+        other.update_job(job_id, **fields)  # type: ignore[arg-type]

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from test_shell_fixtures import make_app, settle
+from test_shell_fixtures import FrozenClock, RecordingApp, make_app, other_update, settle
 from textual.widgets import Input, Static, TextArea
 
 from batchtui.core.config import load_config
 from batchtui.core.registry import Registry
 from batchtui.core.status import JobStatus
+from batchtui.demo import DemoRun
 from batchtui.tui.app import BatchtuiApp
 from batchtui.tui.screens.confirm import ConfirmScreen
 from batchtui.tui.screens.detail import DetailScreen
@@ -49,9 +51,13 @@ async def test_detail_updates_live_and_keys_act_on_its_job(tmp_path: Path) -> No
     async with app.run_test(size=(100, 60)) as pilot:
         await open_detail(pilot, 1)  # bt-test02, running
         assert "1200 completed, 34 failed, 5000 total" in detail_text(app)
-        other = Registry(tmp_path / "registry.sqlite3")
-        other.update_job("bt-test02", status=JobStatus.FINALIZING, note="all requests done")
-        other.close()
+        await asyncio.to_thread(
+            other_update,
+            tmp_path / "registry.sqlite3",
+            "bt-test02",
+            status=JobStatus.FINALIZING,
+            note="all requests done",
+        )
         app.reload_registry()
         await settle(pilot)
         text = detail_text(app)
@@ -78,7 +84,12 @@ async def test_help_lists_every_screens_keys_and_closes(tmp_path: Path) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("#help-text", Static).render())
+        await pilot.pause()
+        text = "\n".join(
+            "".join(segment.text for segment in part.render_line(y))
+            for part in app.screen.query(Static)
+            for y in range(part.size.height)
+        )
         for expected in ("Job list", "Job detail", "Sort by status", "Cancel job", "Copy id", "^d"):
             assert expected in text
         await pilot.press("j", "k", "question_mark")
@@ -153,9 +164,8 @@ async def test_welcome_tests_the_connection_with_the_list_call(
 
 async def test_welcome_starts_the_demo_with_temporary_files(tmp_path: Path) -> None:
     real_config = os.environ["BATCHTUI_CONFIG"]
-    app = make_app(tmp_path, jobs=[], profiles=False)
-    app.config = None  # as on a real first run: read from BATCHTUI_CONFIG
-    app.registry = None
+    # As on a real first run: config and registry read from BATCHTUI_CONFIG/_DATA_DIR.
+    app = RecordingApp(now=FrozenClock(), poll=False, demo_factory=DemoRun)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)

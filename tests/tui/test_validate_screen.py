@@ -142,6 +142,7 @@ async def test_open_key_picks_a_file(files, tmp_path: Path):
         await wait_for(pilot, lambda: tree.root.children)
         target = next(node for node in tree.root.children if node.label.plain == good.name)
         tree.move_cursor(target)
+        tree.focus()  # the picker starts in its path field
         await pilot.press("enter")
         await wait_for(pilot, lambda: pilot.app.screen is screen and screen.report is not None)
         assert screen.path == tmp_path / good.name and screen.report.ok

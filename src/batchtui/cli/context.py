@@ -64,21 +64,19 @@ class CommandContext:
 
     def service(self) -> JobService:
         """A fresh service; use it as `async with` so its provider connections are closed."""
+        from batchtui.core.jobs.hooks import NO_HOOKS
         from batchtui.core.service import JobService
 
-        return JobService(self.config, self.registry, debug=self.debug)
+        hooks = getattr(self.args, "job_hooks", None) or NO_HOOKS
+        return JobService(self.config, self.registry, debug=self.debug, hooks=hooks)
 
     def profile_name(self, given: str | None) -> str:
         """`--profile`, else `settings.default_profile`, else the only profile configured."""
         from batchtui.core.errors import UsageError
 
-        if given:
-            self.config.profile(given)  # unknown profile: ConfigError naming the known ones
-            return given
-        if self.config.settings.default_profile:
-            return self.config.settings.default_profile
-        if len(self.config.profiles) == 1:
-            return next(iter(self.config.profiles))
+        meant = self.config.meant_profile(given)
+        if meant is not None:
+            return meant
         known = ", ".join(sorted(self.config.profiles)) or "none configured"
         raise UsageError(
             f"no profile given: pass --profile P (known: {known}) "
@@ -110,12 +108,6 @@ def warn(message: str) -> None:
 
 async def reconcile_leftovers(service: JobService, profile: str | None = None) -> None:
     """Settle jobs a killed submit left in `submitting` (cheap: nothing to do when none)."""
-    from batchtui.core.errors import BatchtuiError
-
-    for job in service.submitting_jobs(profile):
-        if job.profile not in service.config.profiles:
-            continue  # its profile was removed: nothing to ask
-        try:
-            await service.reconcile(job)
-        except BatchtuiError as error:
-            warn(f"job {job.id} is still submitting; could not check it: {error}")
+    leftovers = await service.settle_leftovers(profile=profile)
+    for job, error in leftovers.failed:
+        warn(f"job {job.id} is still submitting; could not check it: {error}")

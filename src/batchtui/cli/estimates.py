@@ -108,12 +108,13 @@ def estimate_view(
     registry: Registry | None = None,
 ) -> EstimateView | None:
     """The view of a report validated with `estimate=True` (None when it has no estimate)."""
+    from batchtui.core.prices import priced_model
     from batchtui.core.split import needs_split, plan_split
 
     estimate = report.estimate
     if estimate is None or estimate.requests == 0:
         return None
-    model = report.model or (profile.model if profile else None)
+    model = priced_model(report.model, profile.model if profile else None)
     cost = headroom = None
     if model is not None:
         cost = config.price_table().estimate_cost(

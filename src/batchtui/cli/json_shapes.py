@@ -27,7 +27,9 @@ def array(items: Schema) -> Schema:
     return {"type": "array", "items": items}
 
 
-COUNTS = obj(total=INTEGER, completed=INTEGER, failed=INTEGER)
+MAYBE_INTEGER = {"type": ["integer", "null"]}
+# null each where the provider counts nothing and the results have not been read yet
+COUNTS = obj(total=MAYBE_INTEGER, completed=MAYBE_INTEGER, failed=MAYBE_INTEGER)
 
 JOB = obj(
     id=STRING,
@@ -115,4 +117,11 @@ SHAPES: dict[str, Schema] = {
     "rename": JOB,
     "forget": ID_LIST,
     "archive": ID_LIST,
+    "logs": obj(
+        job=STRING,
+        remote_id=MAYBE_STRING,
+        folder=STRING,
+        script=STRING,
+        logs=array(obj(path=STRING, tail=array(STRING))),
+    ),
 }

@@ -10,6 +10,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from batchtui.core.jobs.hooks import JobHooks
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -20,7 +24,9 @@ HIDDEN_COMPLETE = "__complete"
 GLOBAL_FLAGS = frozenset({"--debug", "--demo", "--no-mouse"})
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, job_hooks: JobHooks | None = None) -> int:
+    """Run `batchtui ARGV`; `job_hooks` reach the job service of the command (tests hold a
+    real command still at a step with them)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (see cli/completion.py)
         from batchtui.cli.completion import complete_now
@@ -46,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser(kind_flags="profile" in argv).parse_args(argv)
     except SystemExit as exit_request:  # --help, --version, usage errors
         return _exit_code(exit_request)
+    args.job_hooks = job_hooks
     if args.debug and args.command is not None:  # the TUI keeps its own debug log file
         _enable_debug_logging()
     if args.command is None:  # the TUI draws the terminal itself, from inert text

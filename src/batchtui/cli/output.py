@@ -14,37 +14,29 @@ from batchtui.core.terminal_text import inert, supports_unicode
 if TYPE_CHECKING:
     from batchtui.core.models import BatchError, Job, JobGroup, RequestCounts, StatusChange
 
-# status -> (unicode glyph, ASCII fallback); glyphs are single-width, never emoji.
-STATUS_GLYPHS: dict[str, tuple[str, str]] = {
-    "submitting": ("↑", "^"),
-    "not_submitted": ("✗", "x"),
-    "pending": ("○", "."),
-    "validating": ("…", "~"),
-    "in_progress": ("◐", ">"),
-    "paused": ("‖", "="),
-    "finalizing": ("◑", "*"),
-    "cancelling": ("⊘", "-"),
-    "completed": ("✔", "+"),
-    "failed": ("✖", "!"),
-    "expired": ("⧖", "!"),
-    "cancelled": ("⊘", "-"),
-}
-
 TABLE_WIDTH = 80
 
 
 def status_label(status: str, *, unicode: bool | None = None) -> str:
-    """`✔ completed`, or `+ completed` when the terminal cannot show the glyph."""
+    """`✔ completed`, or `+ completed` when the terminal cannot show the glyph: the TUI's
+    glyphs (`core.jobview`), so a status looks the same in both."""
+    from batchtui.core.jobview import status_label as glyph_and_word
+    from batchtui.core.status import JobStatus
+
     if unicode is None:
         unicode = supports_unicode()
-    glyph = STATUS_GLYPHS.get(status, ("?", "?"))[0 if unicode else 1]
-    return f"{glyph} {status}"
+    try:
+        return glyph_and_word(JobStatus(status), ascii_only=not unicode)
+    except ValueError:  # a status this version does not know
+        return f"? {status}"
 
 
 def ok_glyph(ok: bool, *, unicode: bool) -> str:
-    if unicode:
-        return "✔" if ok else "✖"
-    return "+" if ok else "!"
+    """A record's mark: the glyph of a completed or a failed job."""
+    from batchtui.core.jobview import status_glyph
+    from batchtui.core.status import JobStatus
+
+    return status_glyph(JobStatus.COMPLETED if ok else JobStatus.FAILED, ascii_only=not unicode)
 
 
 # --- time -----------------------------------------------------------------------------
@@ -138,17 +130,15 @@ def render_table(
     return "\n".join(lines)
 
 
-def counts_text(counts: RequestCounts) -> str:
-    """`95/100` plus `5 failed` when any failed; `-` before the provider has counted."""
-    if not counts.total:
-        return "-"
-    text = f"{counts.done}/{counts.total}"
-    if counts.failed:
-        text += f" ({counts.failed} failed)"
-    return text
-
-
 # --- JSON -----------------------------------------------------------------------------
+
+
+def counts_json(counts: RequestCounts) -> dict[str, int | None]:
+    """The three counts; null each where they are unknown (never a made-up 0)."""
+    if not counts.known:
+        return {"total": None, "completed": None, "failed": None}
+    return {"total": counts.total, "completed": counts.completed, "failed": counts.failed}
+
 
 # json.dumps escapes C0 controls but leaves DEL, C1 and bidi controls raw (ensure_ascii=False).
 _JSON_UNSAFE = {
@@ -176,11 +166,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "kind": job.kind,
         "status": str(job.status),
         "raw_status": job.raw_status,
-        "request_counts": {
-            "total": job.request_counts.total,
-            "completed": job.request_counts.completed,
-            "failed": job.request_counts.failed,
-        },
+        "request_counts": counts_json(job.request_counts),
         "created_at": iso_utc(job.created_at),
         "updated_at": iso_utc(job.updated_at),
         "endpoint": job.endpoint,
@@ -216,11 +202,7 @@ def group_summary(group: JobGroup, shards: Sequence[Job]) -> dict[str, Any]:
         "name": group.name,
         "profile": group.profile,
         "status": str(group_status(shards)),
-        "request_counts": {
-            "total": counts.total,
-            "completed": counts.completed,
-            "failed": counts.failed,
-        },
+        "request_counts": counts_json(counts),
         "shard_count": group.shard_count,
         "created_at": iso_utc(group.created_at),
         "input_path": str(group.input_path) if group.input_path else None,
@@ -236,7 +218,7 @@ def history_entry(change: StatusChange) -> dict[str, Any]:
         "at": iso_utc(change.at),
         "status": str(change.status),
         "raw_status": change.raw_status,
-        "request_counts": counts.model_dump() if counts else None,
+        "request_counts": counts_json(counts) if counts else None,
         "note": change.note,
     }
 

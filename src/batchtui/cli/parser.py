@@ -137,6 +137,13 @@ def build_parser(*, kind_flags: bool = True) -> Parser:
     cancel.add_argument("--json", action="store_true", help="print the job (or shards) as JSON")
     _handler(cancel, "cancel:run")
 
+    logs = commands.add_parser("logs", help="a cluster job's sbatch script and log tail")
+    logs.add_argument("job", metavar="JOB")
+    logs.add_argument("--lines", metavar="N", type=int, default=40, help="lines of each log")
+    logs.add_argument("--follow", action="store_true", help="print new log lines until it ends")
+    logs.add_argument("--json", action="store_true", help="print paths and tails as JSON")
+    _handler(logs, "logs:run")
+
     doctor = commands.add_parser(
         "doctor", help="show what matters over SSH: terminal, tmux, proxies, paths"
     )
@@ -235,6 +242,7 @@ EXAMPLES: dict[str, str] = {
     "rename": "batchtui rename bt-3f2a eval-v2-final",
     "forget": "batchtui forget --older-than 90d --status completed --yes",
     "archive": "batchtui archive --older-than 30d",
+    "logs": "batchtui logs eval-v2 --follow",
 }
 
 
@@ -398,6 +406,7 @@ def _add_kind_flags(add: argparse.ArgumentParser) -> None:
             metavar=setting.metavar,
             type=setting.value_type,
             help="; ".join(setting.help for _kind, setting in reversed(owners)),
+            **({"action": "append"} if setting.repeat else {}),
         )
 
 

@@ -7,16 +7,9 @@ import time
 from typing import TextIO
 
 from batchtui.cli.terminal import is_tty, write_own
+from batchtui.core.units import format_bytes
 
 REDRAW_SECONDS = 0.1
-
-
-def human_bytes(count: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    raise AssertionError("unreachable")
 
 
 class StatusLine:
@@ -57,9 +50,8 @@ class TransferProgress(StatusLine):
     def __call__(self, done: int, total: int | None) -> None:
         finished = total is not None and done >= total
         if total:
-            text = (
-                f"{self.label}  {100 * done // total:3d}%  {human_bytes(done)}/{human_bytes(total)}"
-            )
+            sizes = f"{format_bytes(done)}/{format_bytes(total)}"
+            text = f"{self.label}  {100 * done // total:3d}%  {sizes}"
         else:
-            text = f"{self.label}  {human_bytes(done)}"
+            text = f"{self.label}  {format_bytes(done)}"
         self.show(text, force=finished)

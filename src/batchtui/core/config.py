@@ -199,7 +199,11 @@ def _kind_fields() -> dict[str, Any]:
 
     fields: dict[str, Any] = {}
     for setting in profile_settings():
-        annotation: Any = setting.value_type | None
+        annotation: Any = (
+            list[setting.value_type] | None  # type: ignore[name-defined]
+            if setting.repeat
+            else setting.value_type | None
+        )
         if setting.url:
             annotation = Annotated[annotation, AfterValidator(_strip_slash)]
         fields[setting.name] = (annotation, None)
@@ -265,6 +269,18 @@ class Config(BaseModel):
 
     def price_table(self) -> PriceTable:
         return PriceTable(self.prices, self.context_windows)
+
+    def meant_profile(self, given: str | None = None) -> str | None:
+        """The profile a command means: `given` (checked), else `settings.default_profile`,
+        else the only profile configured; None when that leaves a choice to make."""
+        if given:
+            self.profile(given)  # unknown profile: ConfigError naming the known ones
+            return given
+        if self.settings.default_profile:
+            return self.settings.default_profile
+        if len(self.profiles) == 1:
+            return next(iter(self.profiles))
+        return None
 
     def profile(self, name: str) -> Profile:
         try:

@@ -28,6 +28,17 @@ MEANINGS: dict[str, str] = {
     "profiles.NAME.timeout": "seconds of silence before one HTTP read gives up",
     "profiles.NAME.poll_interval": "seconds between polls of one running job",
     "profiles.NAME.enqueued_token_limit": "queued-token quota per model (number or table)",
+    "profiles.NAME.deadline": "seconds one JSON call may take in all, retries and waits "
+    "included (default: 4x timeout)",
+    "profiles.NAME.max_answer_bytes": "largest JSON answer read from the provider",
+    "profiles.NAME.max_inflation": "most a compressed answer may grow when decoded (ratio)",
+    "profiles.NAME.max_inflated_bytes": "most bytes a compressed answer may decode to",
+    "profiles.NAME.min_progress_bytes": "bytes a file download must gain within one timeout, "
+    "else it is dropped and resumed",
+    "profiles.NAME.max_attempts": "tries of one call before it gives up",
+    "profiles.NAME.max_retry_after": "longest Retry-After wait honoured, in seconds",
+    "profiles.NAME.announce_wait": "waits longer than this many seconds are announced",
+    "profiles.NAME.max_list_pages": "pages a list walks at most (a warning when cut)",
     # [settings]
     "settings.default_profile": "profile used when a command gets no --profile",
     "settings.registry_refresh_seconds": "how often the TUI re-reads the job registry",

@@ -54,11 +54,9 @@ def batch_usage(job: Job) -> Usage | None:
 
 
 def file_sizes(job: Job) -> dict[str, int]:
-    sizes = {}
-    for path in (job.output_path, job.error_path):
-        if path is not None and path.is_file():
-            sizes[str(path)] = path.stat().st_size
-    return sizes
+    from batchtui.core.localresults import local_result_paths
+
+    return {str(path): path.stat().st_size for path in local_result_paths(job)}
 
 
 def cached_usage(job: Job, *, check_files: bool = True) -> Usage | None:
@@ -164,4 +162,24 @@ def usage_lines(total: GroupUsage | None, *, jobs: int = 1) -> list[tuple[str, s
     if total.unpriced:
         cost += f"; no price for {', '.join(total.unpriced)}"
     rows.append(("cost", cost))
+    return rows
+
+
+def job_usage_rows(
+    registry: Registry, job: Job, family: list[Job], prices: PriceTable
+) -> list[tuple[str, str]]:
+    """(label, value) rows of a job's usage and cost, then, when it has retries, of its
+    whole family (`family`, labelled "(all)"): the providers' own usage, else counted once
+    from the downloaded files and saved (slow on a GB: worker threads only). A job without
+    result files (it never ran) has no usage to wait for, so no rows of its own."""
+    own = jobs_cost([job], prices, count=registry)
+    has_files = bool(job.output_file_id or job.error_file_id)
+    rows = usage_lines(own) if own or has_files else []
+    if len(family) > 1:
+        total = jobs_cost(family, prices, count=registry)
+        rows += [
+            (f"{label} (all)", value)
+            for label, value in usage_lines(total, jobs=len(family))
+            if label != "of which"
+        ]
     return rows

@@ -23,11 +23,15 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchtui.core.config import Settings
 from batchtui.core.errors import BatchtuiError, ConfigError, ProviderError
 from batchtui.core.providers.base import BatchProvider, ProgressCallback
+from batchtui.core.units import format_bytes
+
+if TYPE_CHECKING:
+    from batchtui.core.models import Job
 
 STAGING_DIR = ".incoming"
 CHECKSUM_SUFFIX = ".sha256"
@@ -72,19 +76,25 @@ def job_download_dir(
     return download_root(settings, config_path=config_path) / f"batchtui-{target_id}"
 
 
+def shard_folder(shard_index: int | None) -> str:
+    return f"shard-{shard_index or 0:02d}"
+
+
+def results_dir(settings: Settings, job: Job, *, config_path: Path | None = None) -> Path:
+    """Where a job's results are downloaded, by every path (the CLI's `download`, `d` in
+    the job list, the result viewer): `batchtui-<id>/`, and for a shard of a group its
+    group's folder, `batchtui-<group>/shard-NN/`, so a group's results stay together."""
+    if job.group_id:
+        group_dir = job_download_dir(settings, job.group_id, config_path=config_path)
+        return group_dir / shard_folder(job.shard_index)
+    return job_download_dir(settings, job.id, config_path=config_path)
+
+
 # --- free space ---------------------------------------------------------------------------
 
 
 def margin_for(size: int) -> int:
     return max(MARGIN_BYTES, int(size * MARGIN_FRACTION))
-
-
-def human_size(count: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    raise AssertionError("unreachable")
 
 
 def check_free_space(
@@ -102,14 +112,14 @@ def check_free_space(
     if free < wanted:
         raise DiskSpaceError(
             f"{directory}: not enough free space to download {name}: it needs "
-            f"{human_size(still_to_come)} ({still_to_come:,} bytes) plus a "
-            f"{human_size(wanted - still_to_come)} margin, {human_size(free)} free; "
+            f"{format_bytes(still_to_come)} ({still_to_come:,} bytes) plus a "
+            f"{format_bytes(wanted - still_to_come)} margin, {format_bytes(free)} free; "
             "set download_dir in [settings] or pass -o DIR to use another disk"
         )
 
 
 def disk_full_error(directory: Path, name: str, part: Path, needed: int | None) -> DiskSpaceError:
-    amount = f"{needed:,} more bytes ({human_size(needed)})" if needed else "more room"
+    amount = f"{needed:,} more bytes ({format_bytes(needed)})" if needed else "more room"
     return DiskSpaceError(
         f"{directory}: disk full or over quota while downloading {name}: it needs {amount}; "
         f"the partial download {part} is kept and resumes on the next download"
@@ -343,5 +353,5 @@ class TransferMeter:
 
     @staticmethod
     def describe(done: int, total: int | None, rate: float | None) -> str:
-        amount = human_size(done) + (f" of {human_size(total)}" if total else "")
-        return amount + (f" at {human_size(rate)}/s" if rate else "")
+        amount = format_bytes(done) + (f" of {format_bytes(total)}" if total else "")
+        return amount + (f" at {format_bytes(rate)}/s" if rate else "")

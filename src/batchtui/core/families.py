@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from batchtui.core.downloads import job_download_dir
+from batchtui.core.downloads import results_dir
 from batchtui.core.errors import BatchtuiError, InputFileError
+from batchtui.core.localresults import local_result_paths, results_on_disk
 from batchtui.core.models import Job, JobGroup
 from batchtui.core.providers.base import TAG_METADATA_KEY
 from batchtui.core.status import JobStatus
@@ -73,30 +74,6 @@ def has_retries(registry: Registry, target: Job | JobGroup) -> bool:
     return any(family.retries for family in families_of(registry, target))
 
 
-def member_dir(service: JobService, job: Job) -> Path:
-    """Where a member's files are downloaded: its own folder, a shard's under its group's."""
-    settings, config_path = service.config.settings, service.config.path
-    if job.group_id:
-        group_dir = job_download_dir(settings, job.group_id, config_path=config_path)
-        return group_dir / f"shard-{job.shard_index or 0:02d}"
-    return job_download_dir(settings, job.id, config_path=config_path)
-
-
-def local_result_paths(job: Job) -> list[Path]:
-    """The job's downloaded result files that are on disk, output first."""
-    return [path for path in (job.output_path, job.error_path) if path and path.is_file()]
-
-
-def is_downloaded(job: Job) -> bool:
-    """Every result file the provider reported is on disk (a job with none: nothing to get)."""
-    expected = [
-        (kind, path)
-        for kind, path in (("output", job.output_path), ("error", job.error_path))
-        if (job.output_file_id if kind == "output" else job.error_file_id)
-    ]
-    return all(path is not None and path.is_file() for _, path in expected)
-
-
 async def download_members(
     service: JobService,
     jobs: Iterable[Job],
@@ -114,13 +91,16 @@ async def download_members(
         if not job.status.may_have_results:
             notes.append(f"job {job.id} is {job.status}: its results are not in yet")
             continue
-        if not is_downloaded(job):
+        if not results_on_disk(job):
             if on_member is not None:
                 on_member(job)
             await service.download(
-                job, member_dir(service, job), progress=progress, on_file_start=on_file_start
+                job,
+                results_dir(service.config.settings, job, config_path=service.config.path),
+                progress=progress,
+                on_file_start=on_file_start,
             )
-            job = service.registry.get_job(job.id)
+            job = await asyncio.to_thread(service.registry.get_job, job.id)
         ready.append(job)
     return ready, notes
 
@@ -180,7 +160,7 @@ async def merged_results(
     from batchtui.core.outcomes import merge_result_sets
     from batchtui.core.request_index import RequestIndex
 
-    families = families_of(service.registry, target)
+    families = await asyncio.to_thread(families_of, service.registry, target)
     roots = [family.root for family in families]
     retries = sorted(
         (job for family in families for job in family.retries), key=lambda job: job.created_at
@@ -244,7 +224,7 @@ async def plan_retry(
     from batchtui.core.retry_input import build_retry_input
     from batchtui.core.service import fingerprint
 
-    family = family_of(service.registry, job)
+    family = await asyncio.to_thread(family_of, service.registry, job)
     root = family.root
     for member in family.members:
         if member.status is JobStatus.SUBMITTING or not member.is_terminal:
@@ -304,9 +284,10 @@ async def plan_group_retry(
     on_member: MemberCallback | None = None,
 ) -> list[RetryPlan]:
     """One plan per shard that was sent (those with nothing to retry have no input)."""
+    families = await asyncio.to_thread(families_of, service.registry, group)
     return [
         await plan_retry(service, family.root, progress=progress, on_member=on_member)
-        for family in families_of(service.registry, group)
+        for family in families
     ]
 
 

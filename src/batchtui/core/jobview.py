@@ -1,8 +1,9 @@
 """How a list of jobs is shown, without a terminal: glyphs, filter, sort, ETA, poll backoff.
 
-The TUI's job list and detail screens render what these functions decide; the CLI may
-reuse the glyphs and the duration format. No textual or rich import here, and no
-pydantic at import time (the TUI imports this module before its first paint).
+The TUI's job list and detail screens render what these functions decide; the CLI shows
+statuses with the same glyphs (one set, with its ASCII fallback) and counts the same way.
+No textual or rich import here, and no pydantic at import time (the TUI imports this
+module before its first paint).
 """
 
 from __future__ import annotations
@@ -71,10 +72,14 @@ STATUS_TONES: dict[JobStatus, Tone] = {
 }
 
 
+def status_glyph(status: JobStatus, *, ascii_only: bool = False) -> str:
+    return (ASCII_GLYPHS if ascii_only else UNICODE_GLYPHS)[status]
+
+
 def status_label(status: JobStatus, *, ascii_only: bool = False) -> str:
-    """Glyph and word, e.g. `✔ completed` (or `+ completed`): never colour alone."""
-    glyphs = ASCII_GLYPHS if ascii_only else UNICODE_GLYPHS
-    return f"{glyphs[status]} {status.value}"
+    """Glyph and word, e.g. `✔ completed` (or `+ completed`): never colour alone. The CLI
+    and the TUI both show a status this way."""
+    return f"{status_glyph(status, ascii_only=ascii_only)} {status.value}"
 
 
 # Active first (what needs watching), then what went wrong, then what is done.
@@ -117,6 +122,10 @@ FILTER_FIELDS: dict[str, Callable[[Job], Iterable[str | None]]] = {
 }
 
 
+# Fields whose values are names, matched whole: `profile:demo` is not `demo-gateway`.
+EXACT_FILTER_FIELDS = frozenset({"profile", "kind"})
+
+
 def _searchable_text(job: Job) -> Iterable[str | None]:
     return (job.id, job.remote_id, job.name, job.profile, job.model, job.status.value, job.kind)
 
@@ -129,7 +138,12 @@ class FilterTerm:
 
     def matches(self, job: Job) -> bool:
         values = FILTER_FIELDS[self.field](job) if self.field else _searchable_text(job)
-        found = any(self.value in candidate.lower() for candidate in values if candidate)
+        if self.field in EXACT_FILTER_FIELDS:
+            found = any(self.value == candidate.lower() for candidate in values if candidate)
+        elif self.field == "status":  # a status or the start of one: `status:fail`
+            found = any(candidate.startswith(self.value) for candidate in values if candidate)
+        else:
+            found = any(self.value in candidate.lower() for candidate in values if candidate)
         return found != self.negate
 
 
@@ -143,6 +157,8 @@ class JobFilter:
 
     text: str = ""
     terms: tuple[FilterTerm, ...] = ()
+    # Terms that can match no job whatever the jobs are (`status:bogus`), said in words.
+    problems: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -157,6 +173,7 @@ class JobFilter:
 
 def parse_filter(text: str) -> JobFilter:
     terms = []
+    problems = []
     for word in text.split():
         negate = word.startswith("!")
         if negate:
@@ -168,7 +185,10 @@ def parse_filter(text: str) -> JobFilter:
             term = FilterTerm(value=word.lower(), negate=negate)
         if term.value:
             terms.append(term)
-    return JobFilter(text=text, terms=tuple(terms))
+        if term.field == "status" and not any(s.value.startswith(term.value) for s in JobStatus):
+            valid = ", ".join(status.value for status in JobStatus)
+            problems.append(f"status:{term.value} is no status (statuses: {valid})")
+    return JobFilter(text=text, terms=tuple(terms), problems=tuple(problems))
 
 
 # --- sort --------------------------------------------------------------------------------
@@ -219,7 +239,12 @@ def ended_at(job: Job) -> datetime | None:
         return None
     ends = [job.timestamps.get(name) for name in END_TIMESTAMPS]
     known = [moment for moment in ends if moment is not None]
-    return max(known) if known else job.updated_at
+    if known:
+        return max(known)
+    # No end time from the provider: its latest time, never `updated_at`, which a
+    # download (or any local write) moves long after the job ended.
+    reported = [moment for moment in job.timestamps.values() if moment is not None]
+    return max(reported) if reported else job.updated_at
 
 
 def elapsed(job: Job, now: datetime) -> timedelta:
@@ -274,9 +299,23 @@ def format_age(moment: datetime | None, now: datetime) -> str:
     return f"{format_duration(now - moment)} ago"
 
 
+def counts_text(counts: RequestCounts) -> str:
+    """`95/100` plus `(5 failed)` when any failed; `-` before the provider has counted;
+    `unknown` where it counts nothing and the results have not been read yet."""
+    if not counts.known:
+        return "unknown"
+    if not counts.total:
+        return "-"
+    text = f"{counts.done}/{counts.total}"
+    if counts.failed:
+        text += f" ({counts.failed} failed)"
+    return text
+
+
 def progress_text(counts: RequestCounts, *, width: int, ascii_only: bool = False) -> str:
-    """`completed/failed/total` and a bar filling what is left of `width` (at least 3 cells)."""
-    numbers = f"{counts.completed}/{counts.failed}/{counts.total}"
+    """`completed/failed/total` and a bar filling what is left of `width` (at least 3 cells);
+    `?/?/?` where the counts are unknown."""
+    numbers = f"{counts.completed}/{counts.failed}/{counts.total}" if counts.known else "?/?/?"
     bar_width = max(width - len(numbers) - 1, 3)
     return f"{numbers} {progress_bar(counts, bar_width, ascii_only=ascii_only)}"
 

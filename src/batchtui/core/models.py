@@ -38,10 +38,17 @@ class RequestCounts(BaseModel):
     total: int = 0
     completed: int = 0
     failed: int = 0
+    # False where the provider reports no counts (Vertex AI behind LiteLLM): unknown until
+    # the results are read in full and counted (`result_counts`), never shown as 0/0.
+    known: bool = True
 
     @property
     def done(self) -> int:
         return self.completed + self.failed
+
+    @classmethod
+    def unknown(cls) -> RequestCounts:
+        return cls(known=False)
 
 
 class BatchError(BaseModel):

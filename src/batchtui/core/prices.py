@@ -282,6 +282,12 @@ def estimate_cost(
     return PriceTable(overrides).estimate_cost(model, input_tokens, output_tokens)
 
 
+def priced_model(file_model: str | None, profile_model: str | None) -> str | None:
+    """The model a file is priced (and its queue headroom checked) at: the one its requests
+    name, else the profile's `model` (the one the provider will use for them)."""
+    return file_model or profile_model
+
+
 def format_usd(amount: float) -> str:
     """`$0.0042`, `$1.37`, `$1,204`: enough digits to be useful at every scale."""
     if amount >= 100:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from batchtui.core.config import Profile
 from batchtui.core.errors import BatchtuiError
+from batchtui.core.jobs.hooks import NO_HOOKS, JobHooks
 from batchtui.core.models import Job, RemoteBatch, utc_now
 from batchtui.core.providers.base import TAG_METADATA_KEY, BatchProvider
 from batchtui.core.registry import Registry
@@ -37,20 +38,30 @@ class SyncReport:
 
 
 async def sync_profile(
-    registry: Registry, provider: BatchProvider, profile: Profile, *, limit: int | None = None
+    registry: Registry,
+    provider: BatchProvider,
+    profile: Profile,
+    *,
+    limit: int | None = None,
+    hooks: JobHooks = NO_HOOKS,
 ) -> SyncReport:
-    """Scan the profile's remote batches (newest first, up to `limit`) and adopt the unknown."""
+    """Scan the profile's remote batches (newest first, up to `limit`) and adopt the unknown.
+
+    Each batch not known from the first read of the registry is recorded in one registry
+    transaction (`Registry.record_listed_batch`): a batch carrying the tag of a job still
+    `submitting` belongs to that job, so a submit running at the same time (in this
+    process or another) never ends up with a second job for its batch, in either order.
+    """
     report = SyncReport()
-    jobs = registry.list_jobs(profile=profile.name)
-    tracked = {job.remote_id for job in jobs if job.remote_id}
-    awaiting_remote = {job.tag: job for job in jobs if not job.remote_id}
+    tracked = {job.remote_id for job in registry.list_jobs(profile=profile.name) if job.remote_id}
+    await hooks.reached("sync-listed")
     async for batch in provider.list_batches(limit=limit):
         report.scanned += 1
         if batch.id in tracked:
             report.already_tracked += 1
             continue
         try:
-            _take(registry, batch, profile, awaiting_remote, report)
+            _record(registry, batch, profile, report)
         except (BatchtuiError, ValueError, OverflowError) as exc:
             report.skipped.append(f"batch {batch.id}: {exc}")
         tracked.add(batch.id)
@@ -58,27 +69,31 @@ async def sync_profile(
     return report
 
 
-def _take(
-    registry: Registry,
-    batch: RemoteBatch,
-    profile: Profile,
-    awaiting_remote: dict[str, Job],
-    report: SyncReport,
-) -> None:
-    tag = batch.metadata.get(TAG_METADATA_KEY)
-    own = awaiting_remote.pop(tag, None) if tag else None
-    if own is not None:
-        registry.update_job(own.id, remote_id=batch.id, note="found by its tag (sync)")
-        report.recovered.append(registry.apply_remote(own.id, batch)[0])
+def _record(registry: Registry, batch: RemoteBatch, profile: Profile, report: SyncReport) -> None:
+    """One listed batch into the registry; a batch the registry refuses fails alone."""
+    job, outcome = registry.record_listed_batch(
+        batch,
+        batch.metadata.get(TAG_METADATA_KEY),
+        lambda job_id, found=batch: _adopted_job(job_id, found, profile),
+        note=f"adopted by sync: created by {_origin(batch)}",
+    )
+    if outcome == "recovered":
+        report.recovered.append(job)
+    elif outcome == "adopted":
+        report.adopted.append(job)
     else:
-        report.adopted.append(_adopt(registry, batch, profile))
+        report.already_tracked += 1
 
 
-def _adopt(registry: Registry, batch: RemoteBatch, profile: Profile) -> Job:
+def _origin(batch: RemoteBatch) -> str:
+    return ANOTHER_REGISTRY if batch.metadata.get(TAG_METADATA_KEY) else ANOTHER_TOOL
+
+
+def _adopted_job(job_id: str, batch: RemoteBatch, profile: Profile) -> Job:
+    """A new job for a batch created elsewhere (another registry or another tool)."""
     tag = batch.metadata.get(TAG_METADATA_KEY)
-    origin = ANOTHER_REGISTRY if tag else ANOTHER_TOOL
-    job = Job(
-        id=registry.new_job_id(),
+    return Job(
+        id=job_id,
         name=_name_of(batch),
         profile=profile.name,
         kind=profile.kind,
@@ -90,11 +105,9 @@ def _adopt(registry: Registry, batch: RemoteBatch, profile: Profile) -> Job:
         model=batch.model,
         completion_window=batch.completion_window,
         input_file_id=batch.input_file_id,
-        metadata={**batch.metadata, ORIGIN_METADATA_KEY: origin},
+        metadata={**batch.metadata, ORIGIN_METADATA_KEY: _origin(batch)},
         created_at=batch.timestamps.get("created_at") or utc_now(),
     )
-    registry.add_job(job, note=f"adopted by sync: created by {origin}")
-    return registry.apply_remote(job.id, batch)[0]
 
 
 def _name_of(batch: RemoteBatch) -> str:

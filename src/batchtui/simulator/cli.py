@@ -112,6 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="litellm-vertex: serve Vertex results as OpenAI rows (newer LiteLLM proxies)",
     )
+    parser.add_argument(
+        "--litellm-raw-content",
+        action="store_true",
+        help="litellm-vertex: serve raw gs:// file content (proxies before 1.108)",
+    )
+    parser.add_argument(
+        "--litellm-completion-window",
+        choices=("24h", "24hrs"),
+        default="24h",
+        help="litellm-vertex: the completion_window batches report (24hrs before 1.108)",
+    )
+    parser.add_argument(
+        "--json-string-bodies",
+        action="store_true",
+        help="write result bodies as JSON-encoded strings (some OpenAI-compatible servers do)",
+    )
     google = parser.add_argument_group(
         "Google APIs",
         "Gemini (/v1beta, key in x-goog-api-key; --api-key applies), Vertex AI "
@@ -170,6 +186,9 @@ def main(argv: list[str]) -> int:
             no_range=args.no_range,
             flavor=args.flavor,
             litellm_convert_output=args.litellm_convert_output,
+            json_string_bodies=args.json_string_bodies,
+            litellm_raw_content=args.litellm_raw_content,
+            litellm_completion_window=args.litellm_completion_window,
             gcp_project=args.gcp_project,
             gcs_buckets=parse_names(args.gcs_buckets),
             token_lifetime=args.token_lifetime,

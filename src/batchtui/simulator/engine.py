@@ -298,7 +298,7 @@ class SimulatorEngine:
                     failed_positions.append(position)
                 input_tokens.append(outcome.input_tokens)
                 output_tokens.append(outcome.output_tokens)
-                yield outcome.row
+                yield _string_body(outcome.row) if self.options.json_string_bodies else outcome.row
 
         self.store.write_rows(batch_id, rows())
         stored = {
@@ -500,3 +500,12 @@ def _page(items: list[dict[str, Any]], *, after: str | None, limit: int) -> dict
         "last_id": data[-1]["id"] if data else None,
         "has_more": len(items) > limit,
     }
+
+
+def _string_body(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with `response.body` JSON-encoded in a string, as some OpenAI-compatible
+    batch servers write it."""
+    response = row.get("response")
+    if not isinstance(response, dict) or not isinstance(response.get("body"), dict):
+        return row
+    return {**row, "response": {**response, "body": json.dumps(response["body"])}}

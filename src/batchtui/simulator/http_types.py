@@ -45,6 +45,7 @@ class FileAnswer:
     # False: the whole file with a 200 whatever Range asked (a gateway that does not pass
     # Range upstream), while the upstream's Accept-Ranges still reaches the client.
     honour_range: bool = True
+    headers: dict[str, str] = field(default_factory=dict)  # sent besides the server's own
 
 
 @dataclass

@@ -32,6 +32,13 @@ class SimulatorOptions:
     # litellm-vertex: convert Vertex predictions to OpenAI rows on download, as LiteLLM does
     # since PR #25627 (default: the older proxies' raw predictions.jsonl rows)
     litellm_convert_output: bool = False
+    # litellm-vertex: serve raw gs:// file content, as proxies before 1.108 did (1.108 refuses
+    # it without a database), and the `completion_window` batches report ("24h" since 1.108)
+    litellm_raw_content: bool = False
+    litellm_completion_window: str = "24h"
+    # openai: write each result row's `response.body` as a JSON-encoded string, as some
+    # OpenAI-compatible batch servers do
+    json_string_bodies: bool = False
     # Google APIs (served beside every flavour, see simulator.google)
     gcp_project: str = "batchtui-sim"  # the project id Vertex paths may name (or the number)
     gcs_buckets: frozenset[str] = DEFAULT_GCS_BUCKETS
@@ -54,6 +61,11 @@ class SimulatorOptions:
             raise ValueError(f"token_lifetime must be 1 second or more, got {self.token_lifetime}")
         if self.vertex_file_rows < 1:
             raise ValueError(f"vertex_file_rows must be 1 or more, got {self.vertex_file_rows}")
+        if self.litellm_completion_window not in ("24h", "24hrs"):
+            raise ValueError(
+                f"litellm_completion_window must be 24h or 24hrs, got "
+                f"{self.litellm_completion_window!r}"
+            )
         if not self.gcs_buckets:
             raise ValueError("gcs_buckets must name at least one bucket")
         parse_fault_spec(self.faults)  # raises FaultSpecError (a ValueError) with the reason

@@ -25,6 +25,7 @@ from batchtui.simulator.engine import SimulatorEngine
 from batchtui.simulator.faults import FaultInjector, parse_fault_spec
 from batchtui.simulator.flavors import load_flavor
 from batchtui.simulator.google.apis import GoogleApis
+from batchtui.simulator.google.vertex_jobs import NativeVertexEngine
 from batchtui.simulator.http_types import (
     Answer,
     Dispatch,
@@ -81,7 +82,8 @@ class SimulatorServer(ThreadingHTTPServer):
         self.log_stream = None if options.quiet else (log_stream or sys.stderr)
         self._log_lock = threading.Lock()
         # Google's APIs answer beside every flavour, on the same port (see simulator.google)
-        self.google = GoogleApis(options, self.data_dir)
+        shared = self.engine if isinstance(self.engine, NativeVertexEngine) else None
+        self.google = GoogleApis(options, self.data_dir, vertex=shared)
         if ":" in options.host:
             self.address_family = socket.AF_INET6
         super().__init__((options.host, options.port), RequestHandler)
@@ -217,6 +219,13 @@ class RequestHandler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._serve()
 
+    def do_HEAD(self) -> None:
+        self._serve()  # answered as GET would be, without the body (`_body_allowed`)
+
+    @property
+    def _body_allowed(self) -> bool:
+        return self.command != "HEAD"
+
     def _serve(self) -> None:
         started = time.monotonic()
         raw_target = self.path
@@ -255,7 +264,8 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _answer(self) -> _Outcome:
         self.method = self.command
         google = self.server.google
-        target = google.dispatch(self) if google.claims(self.path) else self._flavor_dispatch()
+        claimed = google.claims(self.path, self.headers.get("Host"))
+        target = google.dispatch(self) if claimed else self._flavor_dispatch()
         if not isinstance(target, Dispatch):
             return self._finish(target, None)
 
@@ -347,7 +357,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(payload)
+        if self._body_allowed:
+            self.wfile.write(payload)
 
     def _send_file(self, answer: FileAnswer, *, truncated: bool) -> _Outcome:
         try:
@@ -380,10 +391,12 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(length))
-            for name, value in headers.items():
+            for name, value in {**headers, **answer.headers}.items():
                 self.send_header(name, value)
             self.end_headers()
             to_send = length // 2 if truncated else length
+            if not self._body_allowed:
+                to_send = 0
             handle.seek(start)
             while to_send > 0:
                 chunk = handle.read(min(READ_CHUNK, to_send))

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from batchtui.cli.context import CommandContext
 from batchtui.cli.output import print_json
-from batchtui.cli.progress import StatusLine, human_bytes
+from batchtui.cli.progress import StatusLine
 from batchtui.core.errors import UsageError
 from batchtui.core.terminal_text import inert
+from batchtui.core.units import format_bytes
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0 if not blocking_problems(report) else 1
     print(
-        f"wrote {result.requests:,} requests ({human_bytes(result.bytes)}) to "
+        f"wrote {result.requests:,} requests ({format_bytes(result.bytes)}) to "
         f"{inert(str(result.path), single_line=True)}"
     )
     for problem in report.problems:

@@ -64,7 +64,7 @@ def redact_url(value: str) -> str:
 def terminal_findings(
     environ: Mapping[str, str], configured_theme: str | None = None
 ) -> list[Finding]:
-    from batchtui.tui.theme import ANSI_THEME, choose_theme
+    from batchtui.core.themes import ANSI_THEME, choose_theme
 
     term = environ.get("TERM", "")
     colours = colour_system(environ)

@@ -12,22 +12,26 @@ from typing import TYPE_CHECKING
 
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
 from batchtui.cli.output import batch_error_text, print_json
-from batchtui.cli.progress import TransferProgress, human_bytes
+from batchtui.cli.progress import TransferProgress
 from batchtui.cli.targets import find_job_or_group
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.models import Job, JobGroup
+from batchtui.core.units import format_bytes
 
 if TYPE_CHECKING:
     from batchtui.core.downloads import DownloadReport
 
 
-def target_dir(context: CommandContext, args: argparse.Namespace, target_id: str) -> Path:
-    from batchtui.core.downloads import job_download_dir, make_download_dir
+def target_dir(context: CommandContext, args: argparse.Namespace, target: Job | JobGroup) -> Path:
+    """`-o DIR`, else the target's own folder (a shard's is under its group's)."""
+    from batchtui.core.downloads import job_download_dir, make_download_dir, results_dir
 
     if args.output_dir:
         return make_download_dir(Path(args.output_dir).expanduser())
     config = context.config
-    return job_download_dir(config.settings, target_id, config_path=config.path)
+    if isinstance(target, Job):
+        return results_dir(config.settings, target, config_path=config.path)
+    return job_download_dir(config.settings, target.id, config_path=config.path)
 
 
 def file_starter(
@@ -42,7 +46,7 @@ def file_starter(
         resumed = part.stat().st_size if part.is_file() else 0
         progress.label = f"downloading {name}"
         if resumed:
-            progress.label = f"resuming {name} from {human_bytes(resumed)}"
+            progress.label = f"resuming {name} from {format_bytes(resumed)}"
 
     return on_file_start
 
@@ -62,6 +66,10 @@ async def _download(
             )
         finally:
             progress.clear()
+    if report.files:  # read in full just now: count them where the provider did not
+        from batchtui.core.result_counts import keep_counts_of_files
+
+        keep_counts_of_files(context.registry, job.id, report.paths)
     return context.registry.get_job(job.id), report
 
 
@@ -78,7 +86,7 @@ async def _download_group(context: CommandContext, group: JobGroup, dest_dir: Pa
 
 
 def _run_group(context: CommandContext, args: argparse.Namespace, group: JobGroup) -> int:
-    dest_dir = target_dir(context, args, group.id)
+    dest_dir = target_dir(context, args, group)
     paths = run_async(_download_group(context, group, dest_dir))
     if not paths:
         raise BatchtuiError(f"group {group.id} ended without any result file")
@@ -91,7 +99,7 @@ def _run_group(context: CommandContext, args: argparse.Namespace, group: JobGrou
         )
         return 0
     for path in paths:
-        print(f"{path}  {human_bytes(path.stat().st_size)}")
+        print(f"{path}  {format_bytes(path.stat().st_size)}")
     return 0
 
 
@@ -102,10 +110,10 @@ def report_lines(report: DownloadReport) -> list[str]:
     for path in report.paths:
         item = fetched.get(path)
         if item is None:
-            lines.append(f"{path}  {human_bytes(path.stat().st_size)}  (already downloaded)")
+            lines.append(f"{path}  {format_bytes(path.stat().st_size)}  (already downloaded)")
             continue
-        resumed = f"  (resumed at {human_bytes(item.resumed_from)})" if item.resumed_from else ""
-        lines.append(f"{path}  {human_bytes(item.size)}  sha256 {item.sha256}{resumed}")
+        resumed = f"  (resumed at {format_bytes(item.resumed_from)})" if item.resumed_from else ""
+        lines.append(f"{path}  {format_bytes(item.size)}  sha256 {item.sha256}{resumed}")
     return lines
 
 
@@ -133,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(target, JobGroup):
             return _run_group(context, args, target)
         job = target
-        dest_dir = target_dir(context, args, job.id)
+        dest_dir = target_dir(context, args, job)
         job, report = run_async(_download(context, job, dest_dir))
     if not report.paths:
         reason = f": {batch_error_text(job.errors[0])}" if job.errors else ""

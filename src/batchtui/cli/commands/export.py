@@ -73,6 +73,17 @@ async def _export(
             progress.clear()
 
 
+def _keep_counts(context: CommandContext, job: Job) -> None:
+    """The export read the job's downloaded files in full: count them where the provider
+    did not (a job with retries has merged rows, not its own)."""
+    from batchtui.core.families import has_retries, local_result_paths
+    from batchtui.core.result_counts import keep_counts_of_files
+
+    job = context.registry.get_job(job.id)
+    if not has_retries(context.registry, job) and local_result_paths(job):
+        keep_counts_of_files(context.registry, job.id, local_result_paths(job))
+
+
 def run(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         target = find_job_or_group(context, args.job)
@@ -89,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
             out = default_output(context, target.id, args.format)
             make_default_folder(out)
         summary, notes = run_async(_export(context, target, out, args))
+        if isinstance(target, Job):
+            _keep_counts(context, target)
     for note in notes:
         warn(note)
     if to_stdout:

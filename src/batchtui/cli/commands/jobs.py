@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from batchtui.cli.context import CommandContext
 from batchtui.cli.output import (
-    counts_text,
     group_summary,
     iso_utc,
     job_summary,
@@ -23,6 +22,7 @@ from batchtui.cli.output import (
     status_label,
 )
 from batchtui.core.errors import UsageError
+from batchtui.core.jobview import counts_text
 from batchtui.core.models import Job, JobGroup
 from batchtui.core.status import TERMINAL_STATUSES, JobStatus
 from batchtui.core.terminal_text import inert, supports_unicode
@@ -154,13 +154,14 @@ def write_delimited(jobs: Sequence[Job], output_format: str) -> None:
     writer.writerow(DELIMITED_COLUMNS)
     for job in jobs:
         counts = job.request_counts
+        known = counts.known  # unknown counts are empty cells, never a made-up 0
         writer.writerow(
             [
                 job.id,
                 job.status.value,
-                counts.completed,
-                counts.failed,
-                counts.total,
+                counts.completed if known else "",
+                counts.failed if known else "",
+                counts.total if known else "",
                 inert(job.name, single_line=True).replace("\t", " "),
                 job.profile,
                 job.kind,

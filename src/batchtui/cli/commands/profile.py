@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 from typing import Any
 
 from batchtui.cli.context import CommandContext, run_async
@@ -192,12 +191,10 @@ def test(args: argparse.Namespace) -> int:
     """A cheap authenticated call (list one batch): proves the URL, the key and the proxy."""
 
     async def probe(context: CommandContext) -> float:
+        from batchtui.core.providers.probe import check_access
+
         async with context.service() as service:
-            provider = await service.provider(args.name)
-            started = time.perf_counter()
-            async for _batch in provider.list_batches(limit=1):
-                break
-            return time.perf_counter() - started
+            return await check_access(await service.provider(args.name))
 
     with CommandContext(args) as context:
         profile = context.config.profile(args.name)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import argparse
 
 from batchtui.cli.commands.jobs import jobs_table
-from batchtui.cli.commands.watch import expand_refs, make_notifier
-from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
+from batchtui.cli.commands.watch import jobs_to_poll, make_notifier
+from batchtui.cli.context import CommandContext, run_async, warn
 from batchtui.cli.output import job_summary, print_json
 from batchtui.core.errors import BatchtuiError, UsageError
 from batchtui.core.models import Job
-from batchtui.core.status import TERMINAL_STATUSES, JobStatus
 from batchtui.core.terminal_text import supports_unicode
 from batchtui.core.unattended import EXIT_ENDED_BADLY, outcome_code
 
@@ -26,12 +25,7 @@ async def _refresh(context: CommandContext, args: argparse.Namespace) -> tuple[l
     notifier = make_notifier(context, args)
     failed = False
     async with context.service() as service:
-        if args.jobs:
-            jobs = expand_refs(context, args.jobs)
-        else:
-            await reconcile_leftovers(service)
-            active = frozenset(JobStatus) - TERMINAL_STATUSES
-            jobs = context.registry.list_jobs(statuses=active)
+        jobs = await jobs_to_poll(context, service, args.jobs)
         fresh_jobs = []
         for job in jobs:
             try:

@@ -17,17 +17,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import aclosing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
 from batchtui.cli.output import batch_error_text, json_text, ok_glyph
 from batchtui.cli.progress import TransferProgress
 from batchtui.core.errors import BatchtuiError, InputFileError, UsageError
+from batchtui.core.localresults import NOT_RESULTS
 from batchtui.core.models import Job, JobGroup, ResultRecord
 from batchtui.core.terminal_text import inert, supports_unicode
-
-if TYPE_CHECKING:
-    from batchtui.core.lineindex import LineIndex
 
 
 def record_json(record: ResultRecord) -> dict[str, Any]:
@@ -66,79 +64,8 @@ def record_text(record: ResultRecord, *, unicode: bool) -> str:
     return f"{glyph} {custom_id}: {body}"
 
 
-def page_of_files(paths: list[Path], args: argparse.Namespace) -> Iterator[ResultRecord]:
-    """Records `--from` N on of local results files, read through their saved line index
-    (built once, then reopened at once: record N of a GB is one seek away)."""
-    from batchtui.core.resultfile import ResultSet, parse_record
-
-    for path in paths:
-        _refuse_binary(path)
-    results = ResultSet(paths, persist_index=True)
-    try:
-        if args.errors:
-            rows = results.matching_rows(errors_only=True, text="")
-            assert rows is not None  # not cancellable
-            stop = len(rows) if args.head is None else args.start + args.head
-            for row in rows[args.start : stop]:
-                yield parse_record(results.raw(row, cache=False))
-            return
-        results.scan()
-        base = 0
-        remaining = args.head
-        for file in results.files:
-            index = file.index
-            first = max(args.start - base, 0)
-            base += index.line_count
-            if first >= index.line_count:
-                continue
-            stop = index.line_count
-            if remaining is not None:
-                stop = min(stop, first + remaining)
-                remaining -= stop - first
-            for line, raw in _capped_lines(index, first, stop):
-                if raw is None:
-                    yield _too_long(index, file.path, line)
-                elif raw.strip():  # record N is line N+1 of the file, blank or not
-                    yield _located(parse_record(raw), file.path, line)
-            if remaining == 0:
-                return
-    except OSError as error:
-        raise InputFileError(f"{paths[0]}: cannot read: {error.strerror or error}") from None
-    finally:
-        results.close()
-
-
-# Longer lines are reported, not read: a 100 MB answer would not fit a terminal anyway.
-MAX_SHOWN_LINE = 8_000_000
-_BATCH = 512
-
-
-def _capped_lines(index: LineIndex, first: int, stop: int) -> Iterator[tuple[int, bytes | None]]:
-    """(line, bytes) from `first` to `stop - 1`, or (line, None) for a line too long to show,
-    read a batch of lines at a time and never a long line whole."""
-    line = first
-    while line < stop:
-        if index.size_bound(line) > MAX_SHOWN_LINE:
-            yield line, None
-            line += 1
-            continue
-        end = line + 1
-        while end < stop and end - line < _BATCH and index.size_bound(end) <= MAX_SHOWN_LINE:
-            end += 1
-        yield from enumerate(index.read_lines(line, end), line)
-        line = end
-
-
-NOT_RESULTS = frozenset({"invalid_json", "unknown_shape"})
 # How much of a FILE is read to tell a request file from a results file.
 _SNIFF_BYTES = 64 * 1024
-
-
-def _located(record: ResultRecord, path: Path, line: int) -> ResultRecord:
-    """A line that is no result at all says where it is, as every bad input does."""
-    if record.ok or record.error_code not in NOT_RESULTS:
-        return record
-    return record.model_copy(update={"error_message": f"{path}:{line + 1}: {record.error_message}"})
 
 
 def refuse_request_file(path: Path) -> None:
@@ -172,37 +99,6 @@ def refuse_request_file(path: Path) -> None:
         )
 
 
-def _too_long(index: LineIndex, path: Path, line: int) -> ResultRecord:
-    from batchtui.core.formats.limits import format_bytes
-    from batchtui.core.resultfile import custom_id_of
-
-    start, end = index.bounds(line)
-    with path.open("rb") as handle:
-        handle.seek(start)
-        head = handle.read(64 << 10)
-    size = end - start
-    return ResultRecord(
-        custom_id=custom_id_of(head),
-        ok=False,
-        error_code="line_too_long",
-        error_message=(
-            f"{path}:{line + 1} is {format_bytes(size)}, too long to print "
-            f"(over {format_bytes(MAX_SHOWN_LINE)}); open it in the TUI's result viewer"
-        ),
-    )
-
-
-def _refuse_binary(path: Path) -> None:
-    """JSONL never holds a NUL byte: a binary file is one clear line, not a record per 'line'."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(8192)
-    except OSError as error:
-        raise InputFileError(f"{path}: cannot read: {error.strerror or error}") from None
-    if b"\x00" in head:
-        raise InputFileError(f"{path}: a binary file, not JSONL results")
-
-
 class Printer:
     """Prints records; with `skip`, the first ones offered are passed over (`--from`)."""
 
@@ -214,6 +110,11 @@ class Printer:
         self.count = 0
         self.not_results = 0
         self.first_not_result = ""
+        from batchtui.core.result_counts import RecordTally
+
+        self.tally = RecordTally()
+        # Every record of the job passes through: its counts can be taken from them.
+        self.reads_all = args.head is None and not args.start and not args.errors
 
     @property
     def full(self) -> bool:
@@ -227,6 +128,7 @@ class Printer:
             self.not_results += 1
             if self.not_results == 1:
                 self.first_not_result = (record.error_message or "").split(": ", 1)[0]
+        self.tally.add(record)
         if self.json:
             sys.stdout.write(json_text(record_json(record)) + "\n")
         else:
@@ -260,7 +162,7 @@ async def _print_merged(
 async def _print_job_results(
     context: CommandContext, target: Job | JobGroup, args: argparse.Namespace, printer: Printer
 ) -> None:
-    from batchtui.core.service import result_file_ids
+    from batchtui.core.localresults import result_file_ids
 
     if isinstance(target, JobGroup):
         async with context.service() as service:
@@ -289,6 +191,10 @@ async def _print_job_results(
         )
 
 
+def _page(args: argparse.Namespace) -> dict[str, Any]:
+    return {"start": args.start, "head": args.head, "errors_only": args.errors}
+
+
 def _print_all(records: Iterator[ResultRecord], printer: Printer) -> None:
     for record in records:
         if printer.full:
@@ -298,7 +204,8 @@ def _print_all(records: Iterator[ResultRecord], printer: Printer) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from batchtui.cli.targets import find_job_or_group
-    from batchtui.core.families import has_retries, is_downloaded, local_result_paths
+    from batchtui.core.families import has_retries
+    from batchtui.core.localresults import local_result_paths, page_of_files, results_on_disk
 
     if args.head is not None and args.head < 0:
         raise UsageError(f"--head {args.head}: must be 0 or more")
@@ -310,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
     if path.is_file():
         refuse_request_file(path)
         printer = Printer(args)
-        _print_all(page_of_files([path], args), printer)
+        _print_all(page_of_files([path], **_page(args)), printer)
         if printer.not_results:
             warn(
                 f"{printer.not_results:,} line(s) of {path} are not result lines "
@@ -322,8 +229,15 @@ def run(args: argparse.Namespace) -> int:
         target = find_job_or_group(context, args.source)
         if has_retries(context.registry, target):
             run_async(_print_merged(context, target, Printer(args, skip=args.start), args.errors))
-        elif isinstance(target, Job) and is_downloaded(target) and local_result_paths(target):
-            _print_all(page_of_files(local_result_paths(target), args), Printer(args))
+            return 0
+        printer = Printer(args)
+        if isinstance(target, Job) and results_on_disk(target):
+            _print_all(page_of_files(local_result_paths(target), **_page(args)), printer)
         else:
-            run_async(_print_job_results(context, target, args, Printer(args, skip=args.start)))
+            printer.skip = args.start
+            run_async(_print_job_results(context, target, args, printer))
+        if isinstance(target, Job) and printer.reads_all:
+            from batchtui.core.result_counts import keep_counts
+
+            keep_counts(context.registry, target.id, printer.tally.counts)
     return 0

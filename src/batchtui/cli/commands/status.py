@@ -10,7 +10,6 @@ from batchtui.cli.output import (
     batch_error_entry,
     batch_error_text,
     both_times,
-    counts_text,
     group_summary,
     history_entry,
     job_summary,
@@ -19,6 +18,7 @@ from batchtui.cli.output import (
     status_label,
 )
 from batchtui.cli.targets import find_job_or_group
+from batchtui.core.jobview import counts_text
 from batchtui.core.models import Job, JobGroup, StatusChange
 from batchtui.core.status import JobStatus
 from batchtui.core.terminal_text import inert, supports_unicode
@@ -29,15 +29,13 @@ async def _refresh(context: CommandContext, job: Job, *, force: bool) -> Job:
         return await service.refresh(job, force=force)
 
 
-def usage_rows(
-    context: CommandContext, jobs: list[Job], *, label_jobs: bool = False
-) -> list[tuple[str, str]]:
-    """Tokens and cost of `jobs` (one job, a family, a group's shards and retries): the
-    providers' own usage, else counted once from the downloaded files and saved."""
+def group_usage_rows(context: CommandContext, members: list[Job]) -> list[tuple[str, str]]:
+    """Tokens and cost of a group's shards and retries: the providers' own usage, else
+    counted once from the downloaded files and saved."""
     from batchtui.core.costs import jobs_cost, usage_lines
 
-    total = jobs_cost(jobs, context.config.price_table(), count=context.registry)
-    return usage_lines(total, jobs=len(jobs) if label_jobs else 1)
+    total = jobs_cost(members, context.config.price_table(), count=context.registry)
+    return usage_lines(total, jobs=len(members))
 
 
 def family_rows(context: CommandContext, job: Job) -> list[tuple[str, str]]:
@@ -50,14 +48,10 @@ def family_rows(context: CommandContext, job: Job) -> list[tuple[str, str]]:
     elif family.retries:
         listed = ", ".join(f"{retry.id} ({retry.status})" for retry in family.retries)
         rows.append(("retries", listed))
-    rows += usage_rows(context, [job])
-    if family.retries:
-        rows += [
-            (f"{label} (all)", value)
-            for label, value in usage_rows(context, family.members, label_jobs=True)
-            if label != "of which"
-        ]
-    return rows
+    from batchtui.core.costs import job_usage_rows
+
+    prices = context.config.price_table()
+    return rows + job_usage_rows(context.registry, job, family.members, prices)
 
 
 def job_details(
@@ -162,7 +156,7 @@ def _run_group(context: CommandContext, args: argparse.Namespace, group: JobGrou
     from batchtui.core.families import families_of
 
     members = [job for family in families_of(context.registry, group) for job in family.members]
-    usage = usage_rows(context, members, label_jobs=True)
+    usage = group_usage_rows(context, members)
     if args.json:
         summary = group_summary(group, shards)
         summary["usage"] = usage_json(context, members)

@@ -14,13 +14,9 @@ if TYPE_CHECKING:
 
 
 async def _sync(context: CommandContext, profile_name: str, limit: int | None) -> SyncReport:
-    from batchtui.core.sync import sync_profile
-
     async with context.service() as service:
         await reconcile_leftovers(service, profile_name)
-        provider = await service.provider(profile_name)
-        profile = context.config.profile(profile_name)
-        return await sync_profile(context.registry, provider, profile, limit=limit)
+        return await service.sync(profile_name, limit=limit)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from batchtui.core.errors import BatchtuiError, UsageError
+from batchtui.core.errors import UsageError
 
 
 def run(args: argparse.Namespace) -> int:
@@ -14,14 +14,9 @@ def run(args: argparse.Namespace) -> int:
             "the TUI needs a terminal (stdin and stdout are not both one); "
             "for scripts use the commands listed by `batchtui --help`"
         )
-    try:
-        if args.demo:
-            from batchtui.demo import run_demo
+    # The entry point is the only importer of the demo: the app gets a factory.
+    from batchtui.demo import DemoRun
+    from batchtui.tui.app import run_tui
 
-            return run_demo(no_mouse=args.no_mouse, debug=args.debug)
-        from batchtui.tui.app import run_tui
-    except ImportError as error:
-        raise BatchtuiError(
-            f"the TUI cannot start ({error}); the CLI commands still work: see `batchtui --help`"
-        ) from None
-    return run_tui(no_mouse=args.no_mouse, debug=args.debug)
+    demo = DemoRun() if args.demo else None
+    return run_tui(demo=demo, demo_factory=DemoRun, no_mouse=args.no_mouse, debug=args.debug)

@@ -17,9 +17,10 @@ import time
 
 from batchtui.cli.commands.jobs import jobs_table
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
-from batchtui.cli.output import counts_text, job_summary, print_json, status_label
+from batchtui.cli.output import job_summary, print_json, status_label
 from batchtui.cli.progress import StatusLine
 from batchtui.core.errors import ProviderError, ProviderUnreachable, UsageError
+from batchtui.core.jobview import counts_text
 from batchtui.core.models import Job
 from batchtui.core.service import JobService
 from batchtui.core.status import TERMINAL_STATUSES, JobStatus
@@ -133,6 +134,16 @@ def expand_refs(context: CommandContext, refs: list[str]) -> list[Job]:
     return list(jobs.values())
 
 
+async def jobs_to_poll(context: CommandContext, service: JobService, refs: list[str]) -> list[Job]:
+    """The jobs named (`watch`, `refresh`), else every unfinished one once the leftovers of
+    killed submits are settled."""
+    if refs:
+        return expand_refs(context, refs)
+    await reconcile_leftovers(service)
+    active = frozenset(JobStatus) - TERMINAL_STATUSES
+    return context.registry.list_jobs(statuses=active)
+
+
 def default_interval(context: CommandContext, jobs: list[Job]) -> float:
     """The shortest poll interval among the jobs' profiles."""
     profiles = [context.config.profiles.get(job.profile) for job in jobs]
@@ -157,12 +168,7 @@ def make_notifier(context: CommandContext, args: argparse.Namespace) -> Notifier
 
 async def _watch(context: CommandContext, args: argparse.Namespace) -> list[Job]:
     async with context.service() as service:
-        if args.jobs:
-            jobs = expand_refs(context, args.jobs)
-        else:
-            await reconcile_leftovers(service)
-            active = frozenset(JobStatus) - TERMINAL_STATUSES
-            jobs = context.registry.list_jobs(statuses=active)
+        jobs = await jobs_to_poll(context, service, args.jobs)
         if not jobs:
             return []
         interval = args.interval or default_interval(context, jobs)

@@ -76,11 +76,3 @@ VERTEX_LIMITS = Limits(
     max_line_bytes=OPENAI_LIMITS.max_line_bytes,
     endpoints=GOOGLE_ENDPOINTS,
 )
-
-
-def format_bytes(count: int) -> str:
-    """`count` in decimal units, as providers state their limits ("200 MB")."""
-    for unit, size in (("GB", 1_000_000_000), ("MB", 1_000_000), ("kB", 1_000)):
-        if count >= size:
-            return f"{count / size:.1f} {unit}".replace(".0 ", " ")
-    return f"{count} bytes"

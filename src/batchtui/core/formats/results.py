@@ -4,7 +4,8 @@ Every line is sniffed on its own (gateways and proxy versions differ, and one fi
 even mix shapes), in this order:
 
 - OpenAI `BatchRequestOutput`: `custom_id` + `response`/`error` (also what Portkey's
-  `/output` and newer LiteLLM return for Vertex batches).
+  `/output` and newer LiteLLM return for Vertex batches); `response.body` is an object or
+  that object JSON-encoded in a string, as some OpenAI-compatible batch servers write it.
 - Gemini file output: `key` + `response`/`error`/`status`.
 - Vertex prediction row: `request` + `response`/`status` (+ `processed_time`).
 - Gemini inline response: `metadata.key` + `response`/`error`.
@@ -102,7 +103,7 @@ def _parse_openai(data: dict[str, Any], raw: str) -> ResultRecord:
     if error == "":  # Portkey's /output writes "" on rows that succeeded
         error = None
     status_code = _int(response.get("status_code"))
-    body = _dict(response.get("body"))
+    body = _body_object(response.get("body"))
     fields = _openai_body_fields(body)
     ok = status_code == 200 and error is None
     error_code, error_message = None, None
@@ -380,6 +381,14 @@ def _clean(text: str) -> str:
 
 def _dict(value: object) -> dict[str, Any]:
     return value if type(value) is dict else {}
+
+
+def _body_object(value: object) -> dict[str, Any]:
+    """A response body: an object, or (as some OpenAI-compatible servers write it) the
+    object JSON-encoded in a string."""
+    if type(value) is str and value.lstrip().startswith("{"):
+        return _json_object(value) or {}
+    return _dict(value)
 
 
 def _str(value: object) -> str | None:

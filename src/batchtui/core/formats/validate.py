@@ -34,7 +34,8 @@ from batchtui.core.errors import InputFileError
 from batchtui.core.estimate import FileEstimate, FileEstimator, RequestSize
 from batchtui.core.formats.endpoints import ENDPOINTS
 from batchtui.core.formats.fast_chat import plain_chat_line
-from batchtui.core.formats.limits import OPENAI_LIMITS, Limits, format_bytes
+from batchtui.core.formats.limits import OPENAI_LIMITS, Limits
+from batchtui.core.units import format_bytes
 
 Severity = Literal["error", "warning"]
 # Called with (bytes read so far, file size or None when unknown): the shape of

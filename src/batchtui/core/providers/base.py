@@ -8,7 +8,7 @@ same methods without a URL in sight.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
@@ -50,6 +50,11 @@ class BatchProvider(ABC):
 
     @abstractmethod
     async def retrieve(self, batch_id: str) -> RemoteBatch: ...
+
+    async def refresh_many(self, batch_ids: Iterable[str]) -> dict[str, RemoteBatch]:
+        """Several batches at once, by id: one `retrieve` each here; a backend that can
+        answer for all in one call (SLURM's squeue, a list endpoint) overrides this."""
+        return {batch_id: await self.retrieve(batch_id) for batch_id in dict.fromkeys(batch_ids)}
 
     @abstractmethod
     def list_batches(self, *, limit: int | None = None) -> AsyncIterator[RemoteBatch]:

@@ -700,7 +700,8 @@ class ApiClient:
             if not message and body.strip():
                 message = body.decode("utf-8", "replace")
             message = message or response.reason_phrase
-            detail = f"HTTP {status} {code}: {message}" if code else f"HTTP {status}: {message}"
+            shown = code if code and code != str(status) else None  # LiteLLM: code "400"
+            detail = f"HTTP {status} {shown}: {message}" if shown else f"HTTP {status}: {message}"
         if status in (401, 403):
             cls: type[ProviderError] = AuthenticationError
         elif status == 404:

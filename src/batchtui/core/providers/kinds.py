@@ -20,16 +20,18 @@ Nothing else changes: `profile add --<setting>` flags, `Profile.<setting>`, the 
 form's rows and `profile show` follow from the row.
 
 This module stays cheap to import (the CLI's parser reads it for `--help`): no pydantic, no
-HTTP client; providers and limits are imported by name when first used.
+HTTP client, not even dataclasses (it loads `inspect`); providers and limits are imported by
+name when first used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from typing import Literal
+
     from batchtui.core.config import Profile
     from batchtui.core.formats.limits import Limits
     from batchtui.core.providers.base import BatchProvider
@@ -40,22 +42,53 @@ DEFAULT_VERTEX_LOCATION = "us-central1"
 OPENAI_LIMITS_REF = "batchtui.core.formats.limits:OPENAI_LIMITS"
 
 
-@dataclass(frozen=True)
 class KindSetting:
     """One setting a kind adds to its profiles: a config key, a `profile add` flag, a form row."""
 
-    name: str  # the config.toml key and `Profile` attribute (a flag `--name-with-dashes`)
-    help: str  # the flag's help; also the form's placeholder unless `placeholder` is given
-    label: str = ""  # the form's label (default: the name, capitalised)
-    metavar: str = "V"
-    value_type: type = str  # str, int or float: how the flag and the form parse it
-    # A path to a private file (a key file): stored resolved, refused when others can read it.
-    private_file: bool = False
-    url: bool = False  # a URL: stored without its trailing slash
-    # A shortcut stored elsewhere: ("headers", NAME) or ("extra_body", NAME), not a field.
-    into: tuple[Literal["headers", "extra_body"], str] | None = None
-    in_form: bool = True  # a row of the TUI's profile form
-    placeholder: str = ""
+    __slots__ = (
+        "help",
+        "in_form",
+        "into",
+        "label",
+        "metavar",
+        "name",
+        "placeholder",
+        "private_file",
+        "repeat",
+        "url",
+        "value_type",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        help: str,
+        *,
+        label: str = "",
+        metavar: str = "V",
+        value_type: type = str,
+        private_file: bool = False,
+        url: bool = False,
+        into: tuple[Literal["headers", "extra_body"], str] | None = None,
+        in_form: bool = True,
+        placeholder: str = "",
+        repeat: bool = False,
+    ) -> None:
+        self.name = name  # the config.toml key and `Profile` attribute
+        self.help = help  # the flag's help; the form's placeholder unless `placeholder` is set
+        self.label = label  # the form's label (default: the name, capitalised)
+        self.metavar = metavar
+        self.value_type = value_type  # str, int or float: how the flag and the form parse it
+        # A path to a private file (a key file): stored resolved, refused when others can
+        # read it.
+        self.private_file = private_file
+        self.url = url  # a URL: stored without its trailing slash
+        # A shortcut stored elsewhere: ("headers", NAME) or ("extra_body", NAME), not a field.
+        self.into = into
+        self.in_form = in_form  # a row of the TUI's profile form
+        self.placeholder = placeholder
+        # A flag given once per value (`--vllm-arg A --vllm-arg B`), stored as a list.
+        self.repeat = repeat
 
     @property
     def flag(self) -> str:
@@ -70,26 +103,51 @@ class KindSetting:
         return self.placeholder or self.help
 
 
-@dataclass(frozen=True)
 class ProviderKind:
     """What batchtui knows about one provider kind (one row of `KINDS`)."""
 
-    name: str
-    description: str
-    factory: str  # "module:Class"; the class has `from_profile(profile, *, debug=False)`
-    # A URL, or a function of the profile (Vertex AI's depends on its location); None: the
-    # profile must give `base_url` (self-hosted servers).
-    default_base_url: str | Callable[[Profile], str] | None
-    default_key_envs: tuple[str, ...] = ()  # the first one set wins
-    settings: tuple[KindSetting, ...] = ()
-    limits: str = OPENAI_LIMITS_REF  # "module:NAME" of the `Limits` its input files obey
-    # For kinds that sign in without an API key: a one-line description of what they use.
-    credentials: Callable[[Profile], str] | None = None
-    help_group: str = ""  # the title of its flags in `profile add --help`
-    _by_name: dict[str, KindSetting] = field(init=False, repr=False, compare=False)
+    __slots__ = (
+        "_by_name",
+        "credentials",
+        "default_base_url",
+        "default_key_envs",
+        "description",
+        "factory",
+        "help_group",
+        "limits",
+        "name",
+        "settings",
+    )
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_name", {setting.name: setting for setting in self.settings})
+    def __init__(
+        self,
+        *,
+        name: str,
+        description: str,
+        factory: str,
+        default_base_url: str | Callable[[Profile], str] | None,
+        default_key_envs: tuple[str, ...] = (),
+        settings: tuple[KindSetting, ...] = (),
+        limits: str = OPENAI_LIMITS_REF,
+        credentials: Callable[[Profile], str] | None = None,
+        help_group: str = "",
+    ) -> None:
+        self.name = name
+        self.description = description
+        self.factory = factory  # "module:Class"; the class has `from_profile(profile, *, debug)`
+        # A URL, or a function of the profile (Vertex AI's depends on its location); None:
+        # the profile must give `base_url` (self-hosted servers).
+        self.default_base_url = default_base_url
+        self.default_key_envs = default_key_envs  # the first one set wins
+        self.settings = settings
+        self.limits = limits  # "module:NAME" of the `Limits` its input files obey
+        # For kinds that sign in without an API key: a one-line description of what they use.
+        self.credentials = credentials
+        self.help_group = help_group  # the title of its flags in `profile add --help`
+        self._by_name = {setting.name: setting for setting in settings}
+
+    def __repr__(self) -> str:
+        return f"ProviderKind({self.name!r})"
 
     def setting(self, name: str) -> KindSetting | None:
         return self._by_name.get(name)
@@ -112,6 +170,24 @@ def _vertex_base_url(profile: Profile) -> str:
 def _google_credentials(profile: Profile) -> str:
     path = profile.credentials  # type: ignore[attr-defined]
     return f"credentials {path}" if path else "application default credentials"
+
+
+def _slurm_location(profile: Profile) -> str:
+    """Where a slurm profile's jobs live, shown where other kinds show their URL."""
+    return f"slurm:{profile.work_dir or '(no work_dir)'}"  # type: ignore[attr-defined]
+
+
+def _slurm_access(profile: Profile) -> str:
+    """A slurm profile needs the SLURM client commands on PATH, not a key."""
+    from batchtui.core.providers.slurm.commands import missing_commands
+
+    missing = missing_commands()
+    if missing:
+        return (
+            f"{', '.join(missing)} not on PATH: run batchtui on a login node of the cluster "
+            "(or load its slurm module)"
+        )
+    return "sbatch and squeue on PATH"
 
 
 KINDS: tuple[ProviderKind, ...] = (
@@ -171,6 +247,28 @@ KINDS: tuple[ProviderKind, ...] = (
                 into=("extra_body", "custom_llm_provider"),
                 in_form=False,
             ),
+            # LiteLLM serves no Vertex AI results without its database: batchtui reads them
+            # from Cloud Storage itself, signed in with these.
+            KindSetting(
+                "credentials",
+                "litellm to Vertex: the Google key file results are read from Cloud Storage with",
+                metavar="FILE",
+                private_file=True,
+                in_form=False,
+            ),
+            KindSetting(
+                "bucket",
+                "litellm to Vertex: the only bucket results are read from",
+                metavar="NAME",
+                in_form=False,
+            ),
+            KindSetting(
+                "storage_url",
+                "Cloud Storage API address (default: Google's)",
+                metavar="URL",
+                url=True,
+                in_form=False,
+            ),
         ),
     ),
     ProviderKind(
@@ -219,6 +317,74 @@ KINDS: tuple[ProviderKind, ...] = (
                 "Cloud Storage API address (default: Google's)",
                 metavar="URL",
                 url=True,
+                in_form=False,
+            ),
+        ),
+    ),
+    ProviderKind(
+        name="slurm",
+        description="vLLM run-batch in SLURM jobs on the cluster's own GPUs (a login node)",
+        factory="batchtui.core.providers.slurm.provider:SlurmProvider",
+        default_base_url=_slurm_location,
+        limits="batchtui.core.providers.slurm.settings:SLURM_LIMITS",
+        credentials=_slurm_access,
+        help_group="slurm (vLLM run-batch in SLURM jobs)",
+        settings=(
+            KindSetting(
+                "work_dir",
+                "slurm: folder on the cluster filesystem for job folders (inputs, results, logs)",
+                metavar="DIR",
+            ),
+            KindSetting(
+                "served_model_name",
+                "slurm: the model name vLLM answers with (default: --model)",
+                metavar="N",
+                in_form=False,
+            ),
+            KindSetting("partition", "slurm: partition (sbatch --partition)", metavar="P"),
+            KindSetting("account", "slurm: account (sbatch --account)", metavar="A"),
+            KindSetting("qos", "slurm: QOS (sbatch --qos)", metavar="Q", in_form=False),
+            KindSetting(
+                "gres", "slurm: generic resources, e.g. gpu:1 (sbatch --gres)", metavar="G"
+            ),
+            KindSetting("time", "slurm: time limit, e.g. 04:00:00 (sbatch --time)", metavar="T"),
+            KindSetting(
+                "cpus", "slurm: CPUs per task (sbatch --cpus-per-task)", metavar="N", value_type=int
+            ),
+            KindSetting("mem", "slurm: memory, e.g. 32G (sbatch --mem)", metavar="M"),
+            KindSetting(
+                "max_lines_per_job",
+                "slurm: split larger files into shards of N lines, run as one SLURM array",
+                metavar="N",
+                value_type=int,
+                in_form=False,
+            ),
+            KindSetting(
+                "lines_per_run",
+                "slurm: answer N lines per vllm run-batch run, so a job cut short by its time "
+                "limit keeps the runs it finished (each run loads the model again)",
+                metavar="N",
+                value_type=int,
+                in_form=False,
+            ),
+            KindSetting(
+                "setup",
+                "slurm: shell lines run before vLLM in the job, "
+                "e.g. 'module load cuda; source ~/vllm/bin/activate'",
+                metavar="SH",
+            ),
+            KindSetting(
+                "vllm_arg",
+                "slurm: an argument for vllm run-batch (repeatable)",
+                metavar="ARG",
+                repeat=True,
+                in_form=False,
+            ),
+            KindSetting(
+                "sbatch_arg",
+                "slurm: an extra sbatch option, e.g. --constraint=a100 (repeatable)",
+                metavar="ARG",
+                repeat=True,
                 in_form=False,
             ),
         ),

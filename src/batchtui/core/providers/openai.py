@@ -76,16 +76,23 @@ class OpenAIProvider(BatchProvider):
     def from_profile(
         cls, profile: Profile, *, debug: bool = False, retry: RetryPolicy | None = None
     ) -> OpenAIProvider:
-        return cls(
-            label=f"{profile.kind} profile {profile.name!r}",
-            base_url=profile.effective_base_url,
-            api_key=profile.resolve_api_key(),
-            headers=profile.headers,
-            extra_body=profile.extra_body,
-            timeout=profile.timeout,
-            debug=debug,
-            retry=retry or NetworkPolicy.from_profile(profile),
-        )
+        return cls(**cls.profile_arguments(profile, debug=debug, retry=retry))
+
+    @staticmethod
+    def profile_arguments(
+        profile: Profile, *, debug: bool, retry: RetryPolicy | None
+    ) -> dict[str, Any]:
+        """What every OpenAI-style provider takes from its profile (gateways add theirs)."""
+        return {
+            "label": f"{profile.kind} profile {profile.name!r}",
+            "base_url": profile.effective_base_url,
+            "api_key": profile.resolve_api_key(),
+            "headers": profile.headers,
+            "extra_body": profile.extra_body,
+            "timeout": profile.timeout,
+            "debug": debug,
+            "retry": retry or NetworkPolicy.from_profile(profile),
+        }
 
     def auth_headers(self, api_key: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {api_key}"} if api_key else {}

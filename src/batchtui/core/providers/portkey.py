@@ -8,10 +8,14 @@ config / virtual key) always, and for Vertex AI the bucket, model and object nam
 queued job still has to read it: leave it unset and Portkey names each `<uuid>.jsonl`.
 
 Results are read through Portkey's own `GET /batches/{id}/output`, so a batch's output
-file id is reported as `batches/<id>/output`, a route rather than a file (with no size to
-announce). For OpenAI behind Portkey (§2.2) that route serves the output file only: the error
-file keeps its own id and is read through `/files/{id}/content`; a batch without output
-answers its `errors` object there as JSON, raised as an error, never read as result lines.
+file id is reported as that route, a route rather than a file (with no size to announce). For
+OpenAI behind Portkey (§2.2) the route serves the output file only, and the real output file
+id rides along (`batches/<id>/output?file_id=<output file id>`): the open-source gateway
+builds the route's upstream URL from api.openai.com whatever `x-portkey-custom-host` says, so
+when the route answers 5xx it is asked once only and the file is read through
+`/files/{output file id}/content`, which follows the custom host. The error file keeps its
+own id and is read through `/files/{id}/content`; a batch without output answers its
+`errors` object on the route as JSON, raised as an error, never read as result lines.
 
 Behind Portkey, Vertex AI batches (recognised by their `gs://` file ids) differ (§2.3, §6
 items 21-22): `validating` means queued; `error_file_id` is the output folder, not a file
@@ -30,6 +34,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import parse_qs, quote, urlencode
 
 from batchtui.core.config import Profile
 from batchtui.core.errors import ConfigError, ProviderError
@@ -53,7 +58,7 @@ PROVIDER_MODEL_HEADER = "x-portkey-provider-model"
 # Vertex AI's limit on a job's displayName.
 MAX_JOB_NAME = 128
 
-_OUTPUT_ROUTE_ID = re.compile(r"batches/(?P<id>[^/]+)/output")
+_OUTPUT_ROUTE_ID = re.compile(r"batches/(?P<id>[^/?]+)/output(?:\?(?P<query>.*))?")
 _TAG_FOLDER = re.compile(r"/batchtui-(?P<tag>[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})/")
 # Enough of the first line of an /output answer to recognise an errors object.
 _PEEK_BYTES = 64 * 1024
@@ -61,14 +66,31 @@ _PEEK_BYTES = 64 * 1024
 _ROW_KEYS = frozenset({"custom_id", "request", "key", "response"})
 
 
-def output_route_id(batch_id: str) -> str:
-    """The id under which a batch's output (read through Portkey's route) is reported."""
-    return f"batches/{batch_id}/output"
+def output_route_id(batch_id: str, output_file_id: str | None = None) -> str:
+    """The id under which a batch's output (read through Portkey's route) is reported,
+    carrying the real output file id where the batch has one (OpenAI behind Portkey)."""
+    route = f"batches/{batch_id}/output"
+    if output_file_id is None:
+        return route
+    return f"{route}?{urlencode({'file_id': output_file_id}, quote_via=quote)}"
 
 
 def batch_of_output_route(file_id: str) -> str | None:
     match = _OUTPUT_ROUTE_ID.fullmatch(file_id)
     return match.group("id") if match else None
+
+
+def output_file_of_route(file_id: str) -> str | None:
+    """The real output file id an output route id carries, if any."""
+    match = _OUTPUT_ROUTE_ID.fullmatch(file_id)
+    if match is None or not match.group("query"):
+        return None
+    found = parse_qs(match.group("query")).get("file_id")
+    return found[0] if found else None
+
+
+def _is_server_error(error: ProviderError) -> bool:
+    return error.status_code is not None and error.status_code >= 500
 
 
 def tag_in_output_folder(file_id: str | None) -> str | None:
@@ -159,7 +181,8 @@ class PortkeyProvider(OpenAIProvider):
         if is_vertex_batch(batch):
             return self._vertex_view(batch)
         if batch.output_file_id and batch.status.may_have_results:
-            return batch.model_copy(update={"output_file_id": output_route_id(batch.id)})
+            route = output_route_id(batch.id, batch.output_file_id)
+            return batch.model_copy(update={"output_file_id": route})
         return batch
 
     def _vertex_view(self, batch: RemoteBatch) -> RemoteBatch:
@@ -215,23 +238,67 @@ class PortkeyProvider(OpenAIProvider):
             return None  # a route, not a file: asking `GET /files/{it}` is only a 404
         return await super().file_info(file_id)
 
+    @staticmethod
+    def _retry_route(file_id: str) -> bool:
+        """Whether to retry (and resume) the output route: not where the real output file can
+        be read instead (a 5xx or a dropped answer goes there); yes where the route is the
+        only way (Vertex behind Portkey; ids stored before the file id rode along)."""
+        return output_file_of_route(file_id) is None
+
+    async def _fallback_file(self, file_id: str, batch_id: str, error: ProviderError) -> str:
+        """The output file to read after the route failed, or the route's error."""
+        output_file_id = output_file_of_route(file_id)
+        if output_file_id is not None:
+            if _is_server_error(error) or error.retryable:
+                return output_file_id
+            raise error
+        if not _is_server_error(error):
+            raise error
+        # An id stored before the real one rode along: the batch still names its file.
+        batch = await self.retrieve(batch_id)
+        output_file_id = output_file_of_route(batch.output_file_id or "")
+        if output_file_id is None:  # Vertex behind Portkey: the route is the only way
+            raise error
+        return output_file_id
+
     def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
         batch_id = batch_of_output_route(file_id)
         if batch_id is None:
             return super().iter_lines(file_id)
-        return self._output_lines(self._output_route(batch_id))
+        return self._output_lines(file_id, batch_id)
 
-    async def _output_lines(self, route: str) -> AsyncIterator[bytes]:
+    async def _output_lines(self, file_id: str, batch_id: str) -> AsyncIterator[bytes]:
+        route = self._output_route(batch_id)
         call = f"GET {route}"
-        first = True
-        async with aclosing(self.http.iter_lines(route, call=call)) as lines:
-            async for line in lines:
-                if first and line.strip():
-                    first = False
-                    problem = errors_instead_of_rows(line)
-                    if problem:
-                        raise self.http.error(ProviderError, call, problem)
-                yield line
+        delivered = 0
+        checked = False
+        fallback: str | None = None
+        retry = self._retry_route(file_id)
+        async with aclosing(self.http.iter_lines(route, call=call, retry=retry)) as lines:
+            try:
+                async for line in lines:
+                    if not checked and line.strip():
+                        checked = True
+                        problem = errors_instead_of_rows(line)
+                        if problem:
+                            break
+                    yield line
+                    delivered += 1
+                else:
+                    problem = None
+            except ProviderError as error:
+                fallback = await self._fallback_file(file_id, batch_id, error)
+                problem = None
+        if problem:
+            raise self.http.error(ProviderError, call, problem)
+        if fallback is not None:
+            # The route streams the output file itself: the lines already given are its first.
+            async with aclosing(super().iter_lines(fallback)) as lines:
+                async for line in lines:
+                    if delivered:
+                        delivered -= 1
+                        continue
+                    yield line
 
     async def download(
         self, file_id: str, dest: Path, *, progress: ProgressCallback | None = None
@@ -241,7 +308,12 @@ class PortkeyProvider(OpenAIProvider):
             return await super().download(file_id, dest, progress=progress)
         route = self._output_route(batch_id)
         call = f"GET {route}"
-        path = await self.http.download(route, dest, progress=progress, call=call)
+        try:
+            retry = self._retry_route(file_id)
+            path = await self.http.download(route, dest, progress=progress, call=call, retry=retry)
+        except ProviderError as error:
+            fallback = await self._fallback_file(file_id, batch_id, error)
+            return await super().download(fallback, dest, progress=progress)
         with path.open("rb") as handle:
             first = handle.readline(_PEEK_BYTES)
         problem = errors_instead_of_rows(first)

@@ -53,6 +53,7 @@ JOB_COLUMNS = (
     "parent_id",
     "result_usage",
     "archived_at",
+    "requests_known",
 )
 
 GROUP_COLUMNS = (
@@ -256,6 +257,7 @@ def job_to_row(job: Job) -> JobRow:
         job.parent_id,
         None if job.result_usage is None else _dumps(job.result_usage),
         None if job.archived_at is None else encode_datetime(job.archived_at),
+        1 if counts.known else 0,
     )
 
 
@@ -266,6 +268,7 @@ def row_to_job(row: JobRow) -> Job:
         "total": values.pop("requests_total"),
         "completed": values.pop("requests_completed"),
         "failed": values.pop("requests_failed"),
+        "known": bool(values.pop("requests_known")),
     }
     for column in ("timestamps", "errors", "metadata", "usage", "result_usage"):
         if values[column] is not None:
@@ -295,8 +298,11 @@ def row_to_group(row: JobRow) -> JobGroup:
 
 
 def history_to_row(change: StatusChange) -> JobRow:
-    """Values in `HISTORY_COLUMNS` order; counts are NULL when the change carries none."""
+    """Values in `HISTORY_COLUMNS` order; counts are NULL when the change carries none
+    (or the provider reports none)."""
     counts = change.request_counts
+    if counts is not None and not counts.known:
+        counts = None
     return (
         change.job_id,
         encode_datetime(change.at),

@@ -28,7 +28,7 @@ from tenacity import (
 
 from batchtui.core.errors import RegistryError
 from batchtui.core.paths import ensure_private_dir
-from batchtui.core.registry import schema
+from batchtui.core.registry import loop_guard, schema
 
 T = TypeVar("T")
 
@@ -155,6 +155,7 @@ class Database:
 
     def _call(self, operation: Callable[[], T]) -> T:
         """Retry `operation` while the file is locked; turn SQLite errors into RegistryError."""
+        loop_guard.check(f"registry {self.path}")
         retrying = Retrying(
             retry=retry_if_exception(is_locked_error),
             stop=stop_after_attempt(LOCKED_ATTEMPTS),

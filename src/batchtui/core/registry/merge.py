@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from batchtui.core.models import Job, RemoteBatch
+from batchtui.core.models import Job, RemoteBatch, RequestCounts
 from batchtui.core.status import JobStatus
 
 COUNTS_ONLY_HISTORY_INTERVAL = timedelta(minutes=5)
@@ -61,7 +61,7 @@ def merge_remote(job: Job, batch: RemoteBatch) -> Job:
             "input_file_id": _known(batch.input_file_id, job.input_file_id),
             "output_file_id": _known(batch.output_file_id, job.output_file_id),
             "error_file_id": _known(batch.error_file_id, job.error_file_id),
-            "request_counts": batch.request_counts,
+            "request_counts": _counts(job.request_counts, batch.request_counts),
             "timestamps": timestamps,
             "errors": list(batch.errors) if batch.errors else job.errors,
             "metadata": {**job.metadata, **batch.metadata},
@@ -80,3 +80,10 @@ def needs_history_row(old: Job, new: Job, *, last_row_at: datetime | None, now: 
     if old.request_counts == new.request_counts:
         return False
     return last_row_at is None or now - last_row_at >= COUNTS_ONLY_HISTORY_INTERVAL
+
+
+def _counts(kept: RequestCounts, reported: RequestCounts) -> RequestCounts:
+    """The provider's counts; where it reports none, those counted from the results."""
+    if not reported.known and kept.known and kept.total > 0:
+        return kept
+    return reported

@@ -148,6 +148,12 @@ def _v7_archived(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE jobs ADD COLUMN archived_at TEXT")
 
 
+def _v8_unknown_request_counts(conn: sqlite3.Connection) -> None:
+    # 0: the provider reports no request counts (Vertex AI behind LiteLLM) and the results
+    # have not been counted yet, so the three counts mean nothing.
+    conn.execute("ALTER TABLE jobs ADD COLUMN requests_known INTEGER NOT NULL DEFAULT 1")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_jobs_and_history,
     _v2_change_counter,
@@ -156,6 +162,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v5_retries_and_result_usage,
     _v6_poll_leases,
     _v7_archived,
+    _v8_unknown_request_counts,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The first version with the `meta` change counter.

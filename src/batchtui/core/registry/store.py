@@ -92,13 +92,7 @@ class Registry:
     def new_job_id(self) -> str:
         """A fresh local id, short, never all digits (e.g. `bt-4kq9x2`)."""
 
-        def unused_id(conn: sqlite3.Connection) -> str:
-            while True:
-                candidate = random_job_id()
-                if not conn.execute("SELECT 1 FROM jobs WHERE id = ?", (candidate,)).fetchall():
-                    return candidate
-
-        return self._db.read(unused_id)
+        return self._db.read(self._unused_job_id)
 
     def add_job(self, job: Job, *, note: str | None = None) -> Job:
         """Insert a job (provider strings capped: `limits`) and its first history row."""
@@ -319,21 +313,37 @@ class Registry:
         Rules in `merge.py`. A report that changes nothing writes nothing.
         """
 
-        def apply(conn: sqlite3.Connection) -> tuple[Job, bool]:
-            old = self._load(conn, job_id)
-            merged = codec.cap_job(merge_remote(old, batch), self.limits)
-            if merged == old:
-                return old, False
-            now = self._clock()
-            new = merged.model_copy(update={"updated_at": now})
-            self._store(conn, new)
-            if needs_history_row(
-                old, new, last_row_at=self._last_history_at(conn, job_id), now=now
-            ):
-                self._add_history(conn, new, None)
-            return new, old.status != new.status
+        return self._db.write(lambda conn: self._apply_remote(conn, job_id, batch))
 
-        return self._db.write(apply)
+    def record_listed_batch(
+        self, batch: RemoteBatch, tag: str | None, new_job: Callable[[str], Job], *, note: str
+    ) -> tuple[Job, str]:
+        """A batch found by listing the provider (sync), recorded once, in one transaction,
+        whatever another process does meanwhile: "tracked" when a job holds its id already;
+        "recovered" when a job carries its `tag` without a remote id (a submit still
+        `submitting` owns the batch it created); else "adopted" as `new_job(fresh id)`."""
+
+        def record(conn: sqlite3.Connection) -> tuple[Job, str]:
+            rows = conn.execute(_JOB_SELECT + " WHERE remote_id = ?", (batch.id,)).fetchall()
+            if rows:
+                return self._decode(rows[0]), "tracked"
+            if tag:
+                query = _JOB_SELECT + " WHERE tag = ? AND remote_id IS NULL"
+                rows = conn.execute(query, (tag,)).fetchall()
+                if rows:
+                    own = self._decode(rows[0])
+                    found = own.model_copy(
+                        update={"remote_id": batch.id, "updated_at": self._clock()}
+                    )
+                    self._store(conn, found)
+                    self._add_history(conn, found, "found by its tag (sync)")
+                    return self._apply_remote(conn, own.id, batch)[0], "recovered"
+            job = codec.cap_job(new_job(self._unused_job_id(conn)), self.limits)
+            conn.execute(_JOB_INSERT, codec.job_to_row(job))
+            self._add_history(conn, job, note)
+            return self._apply_remote(conn, job.id, batch)[0], "adopted"
+
+        return self._db.write(record)
 
     def delete_job(self, job_id: str) -> None:
         """Forget a job and its history (the remote batch is not touched)."""
@@ -441,6 +451,26 @@ class Registry:
         )
 
     # Helpers below run inside a transaction opened by `Database.read`/`write`.
+
+    def _apply_remote(
+        self, conn: sqlite3.Connection, job_id: str, batch: RemoteBatch
+    ) -> tuple[Job, bool]:
+        old = self._load(conn, job_id)
+        merged = codec.cap_job(merge_remote(old, batch), self.limits)
+        if merged == old:
+            return old, False
+        now = self._clock()
+        new = merged.model_copy(update={"updated_at": now})
+        self._store(conn, new)
+        if needs_history_row(old, new, last_row_at=self._last_history_at(conn, job_id), now=now):
+            self._add_history(conn, new, None)
+        return new, old.status != new.status
+
+    def _unused_job_id(self, conn: sqlite3.Connection) -> str:
+        while True:
+            candidate = random_job_id()
+            if not conn.execute("SELECT 1 FROM jobs WHERE id = ?", (candidate,)).fetchall():
+                return candidate
 
     def _load(self, conn: sqlite3.Connection, job_id: str) -> Job:
         rows = conn.execute(_JOB_SELECT + " WHERE id = ?", (job_id,)).fetchall()

@@ -7,6 +7,9 @@ its own routes, the engine behind them (`make_engine`) and its own key check (`a
   engine, with Portkey's `/v1/batches/{id}/output`.
 - `portkey-vertex`: Portkey's gateway in front of Vertex AI (`portkey_vertex`).
 - `litellm-vertex`: a LiteLLM proxy in front of Vertex AI (`litellm_vertex`).
+- `portkey-oss-openai` / `portkey-oss-vertex`: the open-source, self-hosted Portkey gateway
+  in front of an OpenAI-format server (custom host) or Vertex AI (`portkey_oss_openai`,
+  `portkey_oss_vertex`); the two above are hosted Portkey.
 
 The two Vertex ones run on `vertex_engine.VertexEngine`, which keeps the OpenAI engine's store,
 lifecycle and faults and speaks Vertex batch prediction jobs; each flavour converts them as its
@@ -24,6 +27,8 @@ FLAVOR_MODULES = {
     "openai": "openai",
     "portkey-openai": "portkey_openai",
     "portkey-vertex": "portkey_vertex",
+    "portkey-oss-openai": "portkey_oss_openai",
+    "portkey-oss-vertex": "portkey_oss_vertex",
     "litellm-vertex": "litellm_vertex",
 }
 

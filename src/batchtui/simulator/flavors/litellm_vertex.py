@@ -1,7 +1,8 @@
 """A LiteLLM proxy whose batches go to Vertex AI (providers.md §3, §6 items 9-15, 24).
 
 Built from LiteLLM's proxy endpoints and litellm/llms/vertex_ai/{files,batches} as the
-reference describes them, and LiteLLM's Vertex batch docs (/work/shared/seeds/002):
+reference describes them, and LiteLLM's Vertex batch docs; checked against the real proxy
+(1.108.7, no database) in front of this simulator (tests/gateways):
 
 - `Authorization: Bearer <key>` (401 with `--api-key` when missing or wrong). Every route also
   answers under `/<route>` and `/{provider}/v1/<route>`.
@@ -20,15 +21,22 @@ reference describes them, and LiteLLM's Vertex batch docs (/work/shared/seeds/00
   too. An unencoded `gs://` id is modelled as mangled by the reverse proxy in front (nginx
   merges `//`): it names no object. An unknown object: 404 on retrieve, 500 ("Failed to
   download file from GCS") on `/content`, as LiteLLM's handlers raise them.
-- Batches: numeric Vertex id, `completion_window: "24hrs"`, `endpoint: ""`, `error_file_id`
-  null, `created_at` in seconds, every other OpenAI field null, `output_file_id` the output
-  folder until Vertex reports `outputInfo`, then `<dir>/predictions.jsonl`. Status from the
-  Vertex state with LiteLLM's table (UNSPECIFIED → failed, PAUSED → in_progress).
+- Batches: numeric Vertex id, `completion_window: "24h"` (`"24hrs"` before 1.108: the
+  `litellm_completion_window` option), `endpoint: ""`, `error_file_id` null, `created_at`
+  in seconds, every other OpenAI field null (`request_counts` too), `output_file_id` null
+  until Vertex reports `outputInfo`, then `<dir>/predictions.jsonl`. Status from the Vertex
+  state with LiteLLM's table (UNSPECIFIED → failed, PAUSED → in_progress).
 - List: `limit` → pageSize, `after` → pageToken, and the answer carries `next_page_token`.
-- Cancel: Vertex `:cancel`, then the batch re-read. Vertex errors surface as LiteLLM's 500
-  "Error: <status> <Vertex body>".
-- `/content` of the predictions: Vertex's raw rows (§6 item 9, older proxies), or with
-  `litellm_convert_output` LiteLLM's conversion (PR #25627): only when the first line has
+- Cancel: Vertex `:cancel`, then the batch re-read. Vertex errors keep their status:
+  `{"message": "Error: <status> <Vertex body>", "type": "internal_server_error", "param":
+  null, "code": "<status>"}`; a refused create or `:cancel` is httpx's "Client error ..."
+  text instead (the create's followed by Vertex's body).
+- File objects (upload, retrieve) have `purpose: "batch"`, the predictions file too.
+- `/content` of a raw `gs://` id: 400 "Raw cloud storage file ids cannot be retrieved
+  directly. Use the LiteLLM managed file id ..." (`invalid_request_error`), as 1.108 answers
+  without a database. With `litellm_raw_content` (proxies before 1.108): Vertex's raw rows
+  (§6 item 9), or with `litellm_convert_output` LiteLLM's conversion (PR #25627): only when
+  the first line has
   `request`, `response` and `processed_time`, each line → `{id, custom_id (from the labels),
   response: {status_code: 200, request_id, body} | null, error: null | {code:
   "vertex_ai_error", message: <status>}}`.
@@ -104,6 +112,7 @@ NULL_BATCH_FIELDS = (
     "finalizing_at",
     "in_progress_at",
     "metadata",
+    "model",
     "request_counts",
     "usage",
 )
@@ -113,18 +122,47 @@ def litellm_status(state: str) -> str:
     return STATUS_OF_STATE[state]
 
 
-def proxy_error(status: int, message: str, error_type: str = "None") -> JsonAnswer:
-    """LiteLLM's ProxyException body: every field a string, `code` the HTTP status."""
+RAW_CONTENT_REFUSED = (
+    "Raw cloud storage file ids cannot be retrieved directly. Use the LiteLLM managed file id "
+    "returned when the file was created."
+)
+STATUS_REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}
+
+
+def proxy_error(
+    status: int, message: str, error_type: str = "None", param: str | None = None
+) -> JsonAnswer:
+    """LiteLLM's ProxyException body: `code` the HTTP status as a string."""
     return JsonAnswer(
         status,
-        {"error": {"message": message, "type": error_type, "param": "None", "code": str(status)}},
+        {"error": {"message": message, "type": error_type, "param": param, "code": str(status)}},
     )
 
 
 def _vertex_failure(error: VertexError) -> JsonAnswer:
-    """LiteLLM's Vertex batch handler raises Exception(f"Error: {status} {text}"): a 500."""
-    body = json.dumps(error.google_body())
-    return proxy_error(500, f"Error: {error.status} {body}")
+    """LiteLLM's Vertex batch handler raises its error with Vertex's status and body."""
+    body = json.dumps(error.google_body(), separators=(",", ":"))
+    return proxy_error(error.status, f"Error: {error.status} {body}", "internal_server_error")
+
+
+JOBS_URL = (
+    "https://us-central1-aiplatform.googleapis.com/v1/projects/batchtui-sim/locations/"
+    "us-central1/batchPredictionJobs"
+)
+
+
+def _client_error(error: VertexError, url: str, *, with_body: bool) -> JsonAnswer:
+    """A refused create or `:cancel`: LiteLLM passes httpx's raise_for_status text on (the
+    create handler adds Vertex's body), with Vertex's status."""
+    reason = STATUS_REASONS.get(error.status, "Error")
+    message = (
+        f"Client error '{error.status} {reason}' for url '{url}'\n"
+        f"For more information check: https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/"
+        f"{error.status}"
+    )
+    if with_body:
+        message += " " + json.dumps(error.google_body(), separators=(",", ":"))
+    return proxy_error(error.status, message, "internal_server_error")
 
 
 # -- labels ----------------------------------------------------------------------------------
@@ -178,7 +216,7 @@ def _provider_from_path_header_query(request: IncomingRequest, match: re.Match[s
 
 def _not_vertex(provider: str, operation: str) -> JsonAnswer:
     if provider == "openai":
-        return proxy_error(401, OPENAI_KEY_MISSING, "auth_error")
+        return proxy_error(401, OPENAI_KEY_MISSING, "auth_error", "None")
     return proxy_error(
         400,
         f"LiteLLM doesn't support {provider} for '{operation}'. Only 'openai', 'azure', "
@@ -203,7 +241,7 @@ def _file_object(record: dict[str, Any], status: str) -> dict[str, Any]:
         "created_at": int(record["created_at"]),
         "filename": name,
         "object": "file",
-        "purpose": record["purpose"],
+        "purpose": "batch",  # LiteLLM's Vertex file objects, predictions included
         "status": status,
         "expires_at": None,
         "status_details": None,
@@ -237,8 +275,15 @@ def upload_file(engine: SimulatorEngine, request: IncomingRequest, match: re.Mat
             continue
         try:
             lines.append(json.loads(raw))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            return proxy_error(500, str(error))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            line_number = upload.lines.index(raw) + 1
+            return proxy_error(
+                400,
+                f"Batch input file line {line_number} is not valid JSON. The file was not "
+                "forwarded to the provider.",
+                "invalid_request_error",
+                "file",
+            )
     if not lines or not all(isinstance(line, dict) for line in lines):
         return proxy_error(500, "'list' object has no attribute 'get'")
     model = str((lines[0].get("body") or {}).get("model", ""))
@@ -298,6 +343,8 @@ def file_content(engine: SimulatorEngine, request: IncomingRequest, match: re.Ma
         return _not_vertex(provider, "file_content")
     jobs = vertex(engine)
     uri = _path_file_uri(match)
+    if not jobs.options.litellm_raw_content:
+        return proxy_error(400, RAW_CONTENT_REFUSED, "invalid_request_error")
     try:
         path = jobs.object_path(uri)
     except VertexError:
@@ -391,16 +438,13 @@ def _model_response(response: dict[str, Any], seed: str) -> dict[str, Any]:
 # -- batches ---------------------------------------------------------------------------------
 
 
-def batch_object(job: dict[str, Any]) -> dict[str, Any]:
+def batch_object(job: dict[str, Any], completion_window: str = "24h") -> dict[str, Any]:
     """transform_vertex_ai_batch_response_to_openai_batch_response, dumped as LiteLLMBatch."""
-    output_info = job.get("outputInfo")
-    if output_info:
-        output = f"{output_info['gcsOutputDirectory']}/predictions.jsonl"
-    else:
-        output = job["outputConfig"]["gcsDestination"]["outputUriPrefix"]
+    output_dir = (job.get("outputInfo") or {}).get("gcsOutputDirectory") or ""
+    output = f"{output_dir.rstrip('/')}/predictions.jsonl" if output_dir else None
     batch: dict[str, Any] = {
         "id": job["name"].rsplit("/", 1)[-1],
-        "completion_window": "24hrs",
+        "completion_window": completion_window,
         "created_at": epoch_ms(job["createTime"]) // 1000,
         "endpoint": "",
         "input_file_id": job["inputConfig"]["gcsSource"]["uris"][0],
@@ -411,6 +455,10 @@ def batch_object(job: dict[str, Any]) -> dict[str, Any]:
     }
     batch.update(dict.fromkeys(NULL_BATCH_FIELDS))
     return batch
+
+
+def _batch(engine: SimulatorEngine, job: dict[str, Any]) -> dict[str, Any]:
+    return batch_object(job, vertex(engine).options.litellm_completion_window)
 
 
 def create_batch(engine: SimulatorEngine, request: IncomingRequest, match: re.Match[str]) -> Answer:
@@ -430,7 +478,13 @@ def create_batch(engine: SimulatorEngine, request: IncomingRequest, match: re.Ma
         return proxy_error(500, "input_file_id is required, but not provided")
     decoded = unquote(input_uri)
     if "publishers/" not in decoded:
-        return proxy_error(500, "list index out of range")  # model parsed out of the gs:// path
+        return proxy_error(
+            400,
+            "Vertex AI batch creation requires the model to be part of `input_file_id`, but "
+            f"'{input_uri}' contains no 'publishers/<publisher>/models/<model>' or "
+            "'endpoints/<numeric endpoint id>' path segment.",
+            "internal_server_error",
+        )
     model = decoded.split("publishers/", 1)[1].split("/")[2]
     try:
         job = vertex(engine).create_job(
@@ -440,8 +494,8 @@ def create_batch(engine: SimulatorEngine, request: IncomingRequest, match: re.Ma
             display_name=f"litellm-vertex-batch-{uuid.uuid4()}",
         )
     except VertexError as error:
-        return _vertex_failure(error)
-    return JsonAnswer(200, batch_object(job))
+        return _client_error(error, JOBS_URL, with_body=True)
+    return JsonAnswer(200, _batch(engine, job))
 
 
 def get_batch(engine: SimulatorEngine, request: IncomingRequest, match: re.Match[str]) -> Answer:
@@ -449,7 +503,7 @@ def get_batch(engine: SimulatorEngine, request: IncomingRequest, match: re.Match
     if provider != VERTEX:
         return _not_vertex(provider, "retrieve_batch")
     try:
-        return JsonAnswer(200, batch_object(vertex(engine).get_job(unquote(match.group("id")))))
+        return JsonAnswer(200, _batch(engine, vertex(engine).get_job(unquote(match.group("id")))))
     except VertexError as error:
         return _vertex_failure(error)
 
@@ -465,7 +519,7 @@ def list_batches(engine: SimulatorEngine, request: IncomingRequest, match: re.Ma
         )
     except VertexError as error:
         return _vertex_failure(error)
-    data = [batch_object(job) for job in page.jobs]
+    data = [_batch(engine, job) for job in page.jobs]
     return JsonAnswer(
         200,
         {
@@ -485,10 +539,14 @@ def cancel_batch(engine: SimulatorEngine, request: IncomingRequest, match: re.Ma
         return _not_vertex(provider, "cancel_batch")
     jobs: VertexEngine = vertex(engine)
     try:
-        jobs.cancel_job(match.group("id"))
-        return JsonAnswer(200, batch_object(jobs.get_job(match.group("id"))))
+        jobs.get_job(match.group("id"))
     except VertexError as error:
         return _vertex_failure(error)
+    try:
+        jobs.cancel_job(match.group("id"))
+        return JsonAnswer(200, _batch(engine, jobs.get_job(match.group("id"))))
+    except VertexError as error:
+        return _client_error(error, f"{JOBS_URL}/{match.group('id')}:cancel", with_body=False)
 
 
 # -- the flavour ------------------------------------------------------------------------------
@@ -519,7 +577,12 @@ class LiteLLMVertexFlavor:
     routes: tuple[Route, ...] = tuple(_routes())
 
     def make_engine(self, options: SimulatorOptions, store: Store) -> SimulatorEngine:
-        return VertexEngine.beside(options, store, self.name)
+        # The Google APIs' own engine and store: the proxy's objects are in the Cloud
+        # Storage a user reads with their own credentials (LiteLLM 1.108 serves none).
+        from batchtui.simulator.google.apis import vertex_store
+        from batchtui.simulator.google.vertex_jobs import NativeVertexEngine
+
+        return NativeVertexEngine(options, vertex_store(store.data_dir))
 
     def admit(self, request: IncomingRequest, api_key: str | None) -> Answer | None:
         check = check_key(bearer_token(request), api_key)
@@ -530,7 +593,7 @@ class LiteLLMVertexFlavor:
             if check is KeyCheck.MISSING
             else "Authentication Error, Invalid proxy server token passed."
         )
-        return proxy_error(401, message, "auth_error")
+        return proxy_error(401, message, "auth_error", "None")
 
 
 FLAVOR = LiteLLMVertexFlavor()

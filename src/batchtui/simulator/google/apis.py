@@ -8,6 +8,8 @@
   missing, unknown or expired token is a 401 UNAUTHENTICATED, a token without the API's scope
   a 403. `--api-key` plays no part here.
 - `POST /token`: the OAuth2 JWT-bearer grant (see `tokens`).
+- Cloud Storage's XML API (`/{bucket}/{object}`), for requests to `storage.googleapis.com`
+  only (see `gcs_xml`).
 
 Errors, faults (`--faults create:429=1` → 429 RESOURCE_EXHAUSTED) and unknown paths answer
 in Google's envelope (see `errors`). State lives in `<data dir>/google/`.
@@ -22,7 +24,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from batchtui.simulator.flavors.vertex_engine import VertexError
-from batchtui.simulator.google import gcs, gemini_api, vertex_api
+from batchtui.simulator.google import gcs, gcs_xml, gemini_api, vertex_api
 from batchtui.simulator.google.credentials import AccountRegistry
 from batchtui.simulator.google.errors import (
     UNAUTHENTICATED_MESSAGE,
@@ -45,6 +47,7 @@ PREFIXES = (
     "/upload/v1beta/",
     "/download/v1beta/",
     "/v1/projects/",
+    "/v1beta1/projects/",  # the version google-genai uses for Vertex AI
     "/storage/v1/",
     "/upload/storage/v1/",
     "/download/storage/v1/",
@@ -103,10 +106,21 @@ class _State:
 TOKEN_ROUTE = route("POST", TOKEN_PATH, "token", "oauth", token_endpoint)
 
 
+def vertex_store(data_dir: Path) -> Store:
+    """Where Vertex AI jobs and Cloud Storage objects live (a Vertex gateway flavour shares
+    them: see `GoogleApis(vertex=...)`)."""
+    return Store(data_dir / "google" / "vertex")
+
+
 class GoogleApis:
-    def __init__(self, options: SimulatorOptions, data_dir: Path) -> None:
+    def __init__(
+        self, options: SimulatorOptions, data_dir: Path, vertex: NativeVertexEngine | None = None
+    ) -> None:
+        """`vertex`: the engine a gateway flavour already runs on `vertex_store`, so what the
+        gateway writes is what Cloud Storage serves (one engine: one lock per job)."""
         self.options = options
         self.root = data_dir / "google"
+        self._shared_vertex = vertex
         self.routes: tuple[GoogleRoute, ...] = (
             *gemini_api.ROUTES,
             *vertex_api.ROUTES,
@@ -142,7 +156,8 @@ class GoogleApis:
         with self._state_lock:
             if self._made is None:
                 self._made = _State(
-                    NativeVertexEngine(self.options, Store(self.root / "vertex")),
+                    self._shared_vertex
+                    or NativeVertexEngine(self.options, vertex_store(self.root.parent)),
                     GeminiEngine(self.options, Store(self.root / "gemini")),
                     UploadSessions(self.root / "uploads"),
                     TokenService(self.root / "auth", self.accounts, self.options.token_lifetime),
@@ -153,12 +168,15 @@ class GoogleApis:
         """The simulator's own service-account key file, its `token_uri` at `root_url`."""
         return self.accounts.own_account_file(root_url + TOKEN_PATH)
 
-    def claims(self, path: str) -> bool:
-        return path == TOKEN_PATH or path.startswith(PREFIXES)
+    def claims(self, path: str, host: str | None = None) -> bool:
+        return path == TOKEN_PATH or path.startswith(PREFIXES) or gcs_xml.serves(host)
 
     def dispatch(self, request: IncomingRequest) -> Dispatch | Answer:
         path_known = False
-        for candidate in self.routes:
+        routes = self.routes
+        if gcs_xml.serves(request.header("Host")):
+            routes = (*routes, *gcs_xml.ROUTES)
+        for candidate in routes:
             match = candidate.pattern.fullmatch(request.path)
             if match is None:
                 continue

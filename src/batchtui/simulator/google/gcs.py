@@ -6,8 +6,9 @@
 - `POST ...?uploadType=resumable` (name in the query or a JSON body `{"name"}`) → 200 with
   `Location: <session URI>`; then `PUT <session URI>` with `Content-Range: bytes A-B/TOTAL`
   (or `bytes A-B/*` while the size is unknown, `bytes */TOTAL` to ask what arrived): 308
-  with `Range: bytes=0-N` until the last byte, then 200 with the object. `uploadType=
-  multipart` is not simulated (a 400 says so).
+  with `Range: bytes=0-N` until the last byte, then 200 with the object.
+- `POST ...?uploadType=multipart`: a `multipart/related` body, the object's JSON metadata
+  (`name`, `contentType`) then its bytes (what google-cloud-storage sends for small files).
 - `GET /storage/v1/b/{bucket}/o?prefix=&delimiter=&maxResults=&pageToken=`: objects in name
   order, `prefixes` with a delimiter, `nextPageToken` while more remain.
 - `GET /storage/v1/b/{bucket}/o/{object}`: metadata; with `alt=media` (also under
@@ -19,7 +20,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.policy
+import json
 import re
+from email.parser import BytesParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -111,11 +115,42 @@ def upload_object(apis: GoogleApis, request: IncomingRequest, match: re.Match[st
         return JsonAnswer(200, object_resource(record, root_url(request)))
     if upload_type == "resumable":
         return _start_resumable(apis, request, bucket)
+    if upload_type == "multipart":
+        return _multipart_upload(apis, request, bucket)
     raise GoogleError(
         400,
-        f"uploadType={upload_type!r} is not simulated: use 'media' or 'resumable'.",
+        f"uploadType={upload_type!r} is not simulated: use 'media', 'multipart' or 'resumable'.",
         reason="invalidParameter",
     )
+
+
+def _multipart_upload(apis: GoogleApis, request: IncomingRequest, bucket: str) -> Answer:
+    content_type = request.header("Content-Type") or ""
+    body = b"".join(request.iter_body())
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    parts = list(message.iter_parts()) if message.is_multipart() else []
+    if len(parts) != 2:
+        raise GoogleError(
+            400, "A multipart upload must be multipart/related: metadata, then media."
+        )
+    try:
+        metadata = json.loads(parts[0].get_payload(decode=True) or b"{}")
+    except ValueError:
+        raise GoogleError(400, "The metadata part is not JSON.", reason="parseError") from None
+    name = request.query.get("name") or (
+        metadata.get("name") if isinstance(metadata, dict) else None
+    )
+    if not isinstance(name, str) or not name:
+        raise GoogleError(400, "Required parameter: name", reason="required")
+    media = parts[1].get_payload(decode=True) or b""
+    record = apis.vertex.put_object(
+        f"gs://{bucket}/{name}",
+        iter([media]),
+        purpose="upload",
+        content_type=metadata.get("contentType") or parts[1].get_content_type(),
+    )
+    return JsonAnswer(200, object_resource(record, root_url(request)))
 
 
 def _start_resumable(apis: GoogleApis, request: IncomingRequest, bucket: str) -> Answer:

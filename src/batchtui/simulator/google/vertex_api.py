@@ -18,7 +18,11 @@ from batchtui.simulator.http_types import Answer, IncomingRequest, JsonAnswer
 if TYPE_CHECKING:
     from batchtui.simulator.google.apis import GoogleApis
 
-JOBS = r"/v1/projects/(?P<project>[^/]+)/locations/(?P<location>[a-z0-9-]+)/batchPredictionJobs"
+# v1, and v1beta1 (what google-genai calls for Vertex AI): the same jobs under both.
+JOBS = (
+    r"/v1(?:beta1)?/projects/(?P<project>[^/]+)/locations/(?P<location>[a-z0-9-]+)"
+    r"/batchPredictionJobs"
+)
 JOB = JOBS + r"/(?P<id>[^/:]+)"
 MAX_PAGE_SIZE = 1000
 

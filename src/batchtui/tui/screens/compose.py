@@ -36,6 +36,7 @@ from batchtui.core.compose import (
 )
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.terminal_text import inert
+from batchtui.tui.shell import shell
 from batchtui.tui.widgets.progress import WorkProgress
 
 PREVIEW_LINES = 3
@@ -52,6 +53,7 @@ class ComposeScreen(Screen):
         & .field { height: 1; margin-bottom: 0; }
         & .field > Label { width: 14; padding: 0 1; color: $text-muted; }
         & .field > Input { width: 1fr; height: 1; border: none; padding: 0 1; }
+        & .field > Input.-invalid { border: none; color: $text-error; }
         & .field > Select { width: 1fr; }
         & .field > .half { width: 1fr; }
         & #compose-columns { padding: 0 1 0 15; color: $text-muted; height: auto; max-height: 2; }
@@ -96,9 +98,9 @@ class ComposeScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(Text("Compose a batch input"), id="compose-title")
         yield WorkProgress(id="compose-progress")
-        config = getattr(self.app, "config", None)
+        config = shell(self).config
         profiles = sorted(config.profiles) if config is not None else []
-        default_profile = config.settings.default_profile if config is not None else None
+        default_profile = config.meant_profile() if config is not None else None
         default_model = ""
         if config is not None and default_profile in config.profiles:
             default_model = config.profiles[default_profile].model or ""
@@ -154,11 +156,21 @@ class ComposeScreen(Screen):
             )
             yield from self._field(
                 "max tokens",
-                Input(placeholder="optional", type="integer", id="compose-max-tokens"),
+                Input(
+                    placeholder="optional",
+                    type="integer",
+                    valid_empty=True,  # empty is "not set", not an error to frame in red
+                    id="compose-max-tokens",
+                ),
             )
             yield from self._field(
                 "temperature",
-                Input(placeholder="optional, 0 to 2", type="number", id="compose-temperature"),
+                Input(
+                    placeholder="optional, 0 to 2",
+                    type="number",
+                    valid_empty=True,
+                    id="compose-temperature",
+                ),
             )
             yield from self._field(
                 "output", Input(placeholder="where to write the JSONL", id="compose-output")
@@ -329,7 +341,7 @@ class ComposeScreen(Screen):
         if self._select("compose-profile") is None:
             self.notify("profile: choose where to submit.", severity="error", markup=False)
             return
-        if getattr(self.app, "service", None) is None:
+        if shell(self).service is None:
             self.notify(
                 "Submitting needs the job service, which is not ready.",
                 severity="error",
@@ -393,10 +405,12 @@ class ComposeScreen(Screen):
             progress.start(f"submitting shard {index}/{count} to {profile}", None)
 
         try:
-            plan = await asyncio.to_thread(self.app.service.plan_submit, path, profile)
+            service = shell(self).service
+            assert service is not None
+            plan = await asyncio.to_thread(service.plan_submit, path, profile)
             for warning in plan.warnings():
                 self.notify(warning, severity="warning", timeout=15, markup=False)
-            submitted = await self.app.service.submit_file(
+            submitted = await service.submit_file(
                 path,
                 profile,
                 plan=plan,

@@ -23,13 +23,17 @@ from batchtui.core.jobview import (
 )
 from batchtui.core.models import TIMESTAMP_FIELDS
 from batchtui.core.terminal_text import inert
+from batchtui.tui.shell import shell
 from batchtui.tui.widgets.progress import WorkProgress, show_transfer
 from batchtui.tui.widgets.status import TONE_VARIABLES
+from batchtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
+    from batchtui.core.config import Config
+    from batchtui.core.jobs.monitor import JobsSnapshot
     from batchtui.core.models import Job, StatusChange
+    from batchtui.core.registry import Registry
     from batchtui.core.status import JobStatus
-    from batchtui.tui.app import BatchtuiApp, JobsSnapshot
 
 Part = Content | tuple[str, str] | str
 LABEL_WIDTH = 16
@@ -51,8 +55,6 @@ def _size(count: int | None) -> str:
 
 
 class DetailScreen(Screen[None]):
-    app: BatchtuiApp  # type: ignore[assignment]
-
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="detail.back", tooltip="Back to the job list"),
         Binding("o", "results", "Results", id="detail.results", tooltip="Read the answers"),
@@ -94,18 +96,15 @@ class DetailScreen(Screen[None]):
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-text")
         yield WorkProgress(id="transfer")
-        yield Static(id="status-line")
+        yield StatusLine(id="status-line")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.jobs_signal.subscribe(self, self._on_snapshot)
-        self.app.activity_signal.subscribe(
-            self,
-            lambda message: self.query_one("#status-line", Static).update(
-                Content(inert(message, single_line=True))
-            ),
+        shell(self).jobs_signal.subscribe(self, self._on_snapshot)
+        shell(self).activity_signal.subscribe(
+            self, lambda message: self.query_one(StatusLine).show(message)
         )
-        self.app.transfer_signal.subscribe(
+        shell(self).transfer_signal.subscribe(
             self,
             lambda transfer: show_transfer(self.query_one("#transfer", WorkProgress), transfer),
         )
@@ -116,7 +115,7 @@ class DetailScreen(Screen[None]):
 
     @property
     def job(self) -> Job | None:
-        return self.app.get_job(self.job_id)
+        return shell(self).get_job(self.job_id)
 
     def _on_snapshot(self, snapshot: JobsSnapshot) -> None:
         job = snapshot.jobs.get(self.job_id)
@@ -126,44 +125,30 @@ class DetailScreen(Screen[None]):
             self.load_history()
             self.load_usage()
 
-    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
-    def load_history(self) -> None:
-        registry = self.app.registry
+    @work(exclusive=True, group="history", exit_on_error=False)
+    async def load_history(self) -> None:
+        registry = shell(self).registry
         if registry is None:
             return
         try:
-            history = registry.history(self.job_id)
+            history = await registry.history(self.job_id)
         except Exception:
             return  # the fields still show; the timeline waits for the next change
-        self.app.call_from_thread(self._history_loaded, history)
+        self._history_loaded(history)
 
-    @work(thread=True, exclusive=True, group="usage", exit_on_error=False)
-    def load_usage(self) -> None:
+    @work(exclusive=True, group="usage", exit_on_error=False)
+    async def load_usage(self) -> None:
         """Usage and cost of the job (and of its retries): the provider's report, else
-        counted once from the downloaded files (slow on a GB, hence a thread) and saved."""
-        from batchtui.core.costs import jobs_cost, usage_lines
-        from batchtui.core.families import family_of
-
-        registry, config = self.app.registry, self.app.config
-        if registry is None or config is None or self.job is None:
+        counted once from the downloaded files (slow on a GB, hence on the registry's
+        thread) and saved."""
+        registry, config, job = shell(self).registry, shell(self).config, self.job
+        if registry is None or config is None or job is None:
             return
         try:
-            family = family_of(registry, self.job)
-            prices = config.price_table()
-            own = jobs_cost([self.job], prices, count=registry)
-            # A job without result files (it never ran) has no usage to wait for.
-            has_files = bool(self.job.output_file_id or self.job.error_file_id)
-            rows = usage_lines(own) if own or has_files else []
-            if family.retries:
-                total = jobs_cost(family.members, prices, count=registry)
-                rows += [
-                    (f"{label} (all)", value)
-                    for label, value in usage_lines(total, jobs=len(family.members))
-                    if label != "of which"
-                ]
+            rows, family = await registry.run(_usage_rows, job, config)
         except Exception:
             return  # the rest still shows; usage waits for the next change
-        self.app.call_from_thread(self._usage_loaded, rows, family.members)
+        self._usage_loaded(rows, family)
 
     def _usage_loaded(self, rows: list[tuple[str, str]], family: list[Job]) -> None:
         self.usage = rows
@@ -178,7 +163,7 @@ class DetailScreen(Screen[None]):
 
     def _render_job(self) -> None:
         job = self.job
-        now = self.app.now()
+        now = shell(self).now()
         key = (
             job.updated_at if job else None,
             len(self.history),
@@ -194,7 +179,7 @@ class DetailScreen(Screen[None]):
             title.update(Content(f"Job {self.job_id}"))
             body.update(Content("This job is no longer in the registry."))
             return
-        ascii_only = self.app.ascii_only
+        ascii_only = shell(self).ascii_only
         title.update(
             Content.assemble(
                 (inert(job.name, single_line=True), "bold"),
@@ -226,7 +211,9 @@ class DetailScreen(Screen[None]):
         parts.append("\n")
         field(
             "requests",
-            f"{counts.completed} completed, {counts.failed} failed, {counts.total} total",
+            f"{counts.completed} completed, {counts.failed} failed, {counts.total} total"
+            if counts.known
+            else "unknown until the results are read (the provider counts none)",
         )
         field("progress", progress_bar(counts, 30, ascii_only=ascii_only))
         field("elapsed", format_duration(elapsed(job, now)))
@@ -318,23 +305,35 @@ class DetailScreen(Screen[None]):
         self.dismiss()
 
     def action_results(self) -> None:
-        self.app.open_results(self.job_id)
+        shell(self).open_results(self.job_id)
 
     def action_download(self) -> None:
-        self.app.download_job(self.job_id)
+        shell(self).actions.download_job(self.job_id)
 
     def action_cancel_job(self) -> None:
-        self.app.cancel_job(self.job_id)
+        shell(self).actions.cancel_job(self.job_id)
 
     def action_refresh(self) -> None:
-        self.app.refresh_job(self.job_id)
+        shell(self).actions.refresh_job(self.job_id)
         self.load_history()
 
     def action_copy_id(self) -> None:
-        self.app.copy_job_id(self.job_id)
+        shell(self).actions.copy_job_id(self.job_id)
 
     def action_retry(self) -> None:
-        self.app.retry_target(self.job_id)
+        shell(self).actions.retry_target(self.job_id)
 
     def action_export(self) -> None:
-        self.app.export_target(self.job_id)
+        shell(self).actions.export_target(self.job_id)
+
+
+def _usage_rows(
+    registry: Registry, job: Job, config: Config
+) -> tuple[list[tuple[str, str]], list[Job]]:
+    """(usage and cost rows of `job`, and of its retries; the family's members): the rows
+    come from the one rule in `costs.job_usage_rows`, as in the CLI's `status`."""
+    from batchtui.core.costs import job_usage_rows
+    from batchtui.core.families import family_of
+
+    family = family_of(registry, job)
+    return job_usage_rows(registry, job, family.members, config.price_table()), family.members

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.color import Color
 from textual.containers import VerticalScroll
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -17,17 +19,8 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.dom import DOMNode
 
-# (section title, module, class name): screens of the other half of the TUI are optional.
-SECTIONS: tuple[tuple[str, str, str], ...] = (
-    ("Everywhere", "batchtui.tui.app", "BatchtuiApp"),
-    ("Job list", "batchtui.tui.screens.jobs", "JobsScreen"),
-    ("Job list: moving", "batchtui.tui.widgets.job_table", "JobTable"),
-    ("Job detail", "batchtui.tui.screens.detail", "DetailScreen"),
-    ("Results", "batchtui.tui.screens.results", "ResultsScreen"),
-    ("Validate", "batchtui.tui.screens.validate", "ValidateScreen"),
-    ("Compose", "batchtui.tui.screens.compose", "ComposeScreen"),
-    ("Confirm", "batchtui.tui.screens.confirm", "ConfirmScreen"),
-)
+
+KEYS_WIDTH = 18
 
 # Keys the framework gives every app, and the table's arrows, worth listing too.
 BUILTIN_KEYS: tuple[tuple[str, str], ...] = (
@@ -37,11 +30,30 @@ BUILTIN_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _load(module: str, name: str) -> type[DOMNode] | None:
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
+def sections() -> list[tuple[str, type[DOMNode]]]:
+    """(section title, the class whose bindings it lists), in the order help shows them.
+
+    Imported here, not at the top: the screens' modules import this one's neighbours, and
+    the help screen is built only when asked for."""
+    from batchtui.tui.app import BatchtuiApp
+    from batchtui.tui.screens.compose import ComposeScreen
+    from batchtui.tui.screens.confirm import ConfirmScreen
+    from batchtui.tui.screens.detail import DetailScreen
+    from batchtui.tui.screens.jobs import JobsScreen
+    from batchtui.tui.screens.results import ResultsScreen
+    from batchtui.tui.screens.validate import ValidateScreen
+    from batchtui.tui.widgets.job_table import JobTable
+
+    return [
+        ("Everywhere", BatchtuiApp),
+        ("Job list", JobsScreen),
+        ("Job list: moving", JobTable),
+        ("Job detail", DetailScreen),
+        ("Results", ResultsScreen),
+        ("Validate", ValidateScreen),
+        ("Compose", ComposeScreen),
+        ("Confirm", ConfirmScreen),
+    ]
 
 
 def bindings_of(node_class: type[DOMNode]) -> list[Binding]:
@@ -51,10 +63,7 @@ def bindings_of(node_class: type[DOMNode]) -> list[Binding]:
 
 
 def help_sections(app: App[object]) -> Iterator[tuple[str, list[tuple[str, str]]]]:
-    for title, module, name in SECTIONS:
-        node_class = _load(module, name)
-        if node_class is None:
-            continue
+    for title, node_class in sections():
         rows: dict[str, str] = {}
         for binding in bindings_of(node_class):
             description = binding.tooltip or binding.description
@@ -67,27 +76,45 @@ def help_sections(app: App[object]) -> Iterator[tuple[str, list[tuple[str, str]]
 
 
 class HelpScreen(Screen[None]):
+    DEFAULT_CSS = """
+    HelpScreen {
+        & .help-title { margin-top: 1; text-style: bold; }
+        & #help-heading { text-style: bold; color: $accent; }
+        & .help-rows { padding-left: 2; }
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "Close", id="help.close"),
-        Binding("j", "scroll_down", "Down", show=False),
-        Binding("k", "scroll_up", "Up", show=False),
+        Binding("j,down", "scroll_down", "Down", show=False, id="help.down"),
+        Binding("k,up", "scroll_up", "Up", show=False, id="help.up"),
+        Binding("g,home", "scroll_top", "Top", show=False, id="help.top"),
+        Binding("G,end", "scroll_bottom", "Bottom", show=False, id="help.bottom"),
     ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Static(self._content(), id="help-text")
+            yield Static("batchtui keys", id="help-heading")
+            sections = [*help_sections(self.app), ("Terminal", list(BUILTIN_KEYS))]
+            for title, rows in sections:
+                yield Static(title, classes="help-title")
+                yield Static(self._rows(rows), classes="help-rows")
         yield Footer()
 
-    def _content(self) -> Content:
-        parts: list[Content | tuple[str, str] | str] = [("batchtui keys", "bold $accent"), "\n"]
-        for title, rows in help_sections(self.app):
-            parts += ["\n", (title, "bold"), "\n"]
-            for keys, description in rows:
-                parts += [(f"  {keys:<16}", "$primary"), f" {description}\n"]
-        parts += ["\n", ("Terminal", "bold"), "\n"]
-        for keys, description in BUILTIN_KEYS:
-            parts += [(f"  {keys:<16}", "$primary"), f" {description}\n"]
-        return Content.assemble(*parts)
+    def _rows(self, rows: list[tuple[str, str]]) -> Table:
+        """Keys and descriptions in two columns: a wrapped description stays in its own
+        column. One widget per section: help opens and closes at once."""
+        table = Table.grid(padding=(0, 1))
+        table.add_column(width=KEYS_WIDTH, no_wrap=True, style=self._primary())
+        table.add_column(ratio=1)
+        for keys, description in rows:
+            table.add_row(Text(keys), Text(description))
+        return table
+
+    def _primary(self) -> Style:
+        try:
+            return Style(color=Color.parse(self.app.theme_variables["primary"]).rich_color)
+        except Exception:  # a theme without a usable $primary: plain keys
+            return Style.null()
 
     def action_close(self) -> None:
         self.dismiss()
@@ -97,3 +124,9 @@ class HelpScreen(Screen[None]):
 
     def action_scroll_up(self) -> None:
         self.query_one(VerticalScroll).scroll_up(animate=False)
+
+    def action_scroll_top(self) -> None:
+        self.query_one(VerticalScroll).scroll_home(animate=False)
+
+    def action_scroll_bottom(self) -> None:
+        self.query_one(VerticalScroll).scroll_end(animate=False)

@@ -25,15 +25,18 @@ from batchtui.core.jobview import (
     sort_jobs,
 )
 from batchtui.core.terminal_text import inert
+from batchtui.tui.shell import shell
 from batchtui.tui.widgets.header import AppHeader, HeaderState
 from batchtui.tui.widgets.job_table import JobTable
 from batchtui.tui.widgets.progress import WorkProgress, show_transfer
+from batchtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from batchtui.core.jobs.monitor import JobsSnapshot
     from batchtui.core.models import Job
-    from batchtui.tui.app import BatchtuiApp, JobsSnapshot, Transfer
+    from batchtui.tui.shell import Transfer
 
 EMPTY_HINT = (
     "No jobs yet.\n\n"
@@ -46,8 +49,6 @@ EMPTY_HINT = (
 
 
 class JobsScreen(Screen[None]):
-    app: BatchtuiApp  # type: ignore[assignment]
-
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "detail", "Detail", id="jobs.detail", tooltip="Every field of the job"),
         Binding("o", "results", "Results", id="jobs.results", tooltip="Read the job's answers"),
@@ -82,21 +83,21 @@ class JobsScreen(Screen[None]):
         self.expanded: set[str] = set()  # ids of the groups showing their shards
 
     def compose(self) -> ComposeResult:
-        yield AppHeader(ascii_only=self.app.ascii_only, id="header")
-        yield JobTable(ascii_only=self.app.ascii_only, id="jobs")
+        yield AppHeader(ascii_only=shell(self).ascii_only, id="header")
+        yield JobTable(ascii_only=shell(self).ascii_only, id="jobs")
         yield Static(id="empty-hint")
         yield Input(placeholder="filter: text, status:failed, profile:NAME, !word", id="filter")
         yield WorkProgress(id="transfer")
-        yield Static(id="status-line")
+        yield StatusLine(id="status-line")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.jobs_signal.subscribe(self, self._on_snapshot)
-        self.app.activity_signal.subscribe(self, self._on_activity)
-        self.app.transfer_signal.subscribe(self, self._on_transfer)
+        shell(self).jobs_signal.subscribe(self, self._on_snapshot)
+        shell(self).activity_signal.subscribe(self, self._on_activity)
+        shell(self).transfer_signal.subscribe(self, self._on_transfer)
         self.query_one("#filter", Input).display = False
         self.set_interval(1.0, self._tick, name="clock")
-        self._show(self.app.snapshot)
+        self._show(shell(self).snapshot)
 
     @property
     def table(self) -> JobTable:
@@ -108,7 +109,7 @@ class JobsScreen(Screen[None]):
         self._show(snapshot)
 
     def _on_activity(self, message: str) -> None:
-        self.query_one("#status-line", Static).update(Content(inert(message, single_line=True)))
+        self.query_one(StatusLine).show(message)
 
     def _on_transfer(self, transfer: Transfer) -> None:
         show_transfer(self.query_one("#transfer", WorkProgress), transfer)
@@ -116,7 +117,7 @@ class JobsScreen(Screen[None]):
     def _tick(self) -> None:
         # The header's "updated Ns ago" every second; elapsed and ETA cells every 5 s.
         self._ticks += 1
-        self._show(self.app.snapshot, header_only=self._ticks % 5 != 0)
+        self._show(shell(self).snapshot, header_only=self._ticks % 5 != 0)
 
     def _rows(self, snapshot: JobsSnapshot) -> tuple[list[Job], list[Job], dict[str, list[Job]]]:
         """(every top-level row: jobs and groups as jobs; the visible ones, sorted; shards
@@ -139,7 +140,7 @@ class JobsScreen(Screen[None]):
     def _sync_table(
         self, visible: list[Job], shards_of: dict[str, list[Job]], now: datetime
     ) -> None:
-        ascii_only = self.app.ascii_only
+        ascii_only = shell(self).ascii_only
         open_glyph, closed_glyph = ("-", "+") if ascii_only else ("▾", "▸")
         middle, last = ("|-", "`-") if ascii_only else ("├", "└")
         rows: list[Job] = []
@@ -165,13 +166,13 @@ class JobsScreen(Screen[None]):
         self.table.sync(rows, now, labels=labels, groups=groups, parents=parents)
 
     def _show(self, snapshot: JobsSnapshot, *, header_only: bool = False) -> None:
-        now = self.app.now()
+        now = shell(self).now()
         all_jobs, visible, shards_of = self._rows(snapshot)
         self.query_one(AppHeader).show(
             HeaderState(
-                profile=self.app.active_profile,
-                profiles=len(self.app.config.profiles) if self.app.config else 0,
-                demo=self.app.demo is not None,
+                profile=shell(self).active_profile,
+                profiles=len(shell(self).config.profiles) if shell(self).config else 0,
+                demo=shell(self).demo_active,
                 counts=tuple(counts_by_status(all_jobs)),
                 shown=len(visible),
                 total=len(all_jobs),
@@ -179,6 +180,7 @@ class JobsScreen(Screen[None]):
                 updated_at=snapshot.updated_at,
                 loading=snapshot.loading,
                 problem=snapshot.problem,
+                config_problem=snapshot.config_problem,
             ),
             now,
         )
@@ -211,7 +213,7 @@ class JobsScreen(Screen[None]):
         return self.table.selected_job_id if self.table.display else None
 
     def _is_group(self, row_id: str) -> bool:
-        return row_id in self.app.snapshot.groups
+        return row_id in shell(self).snapshot.groups
 
     @on(DataTable.RowSelected, "#jobs")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -227,7 +229,7 @@ class JobsScreen(Screen[None]):
             self.expanded.add(event.group_id)
         else:
             self.expanded.discard(event.group_id)
-        self._show(self.app.snapshot)
+        self._show(shell(self).snapshot)
         if not expand and event.group_id in self.table.job_ids():
             self.table.move_cursor(row=self.table.get_row_index(event.group_id), animate=False)
 
@@ -238,7 +240,7 @@ class JobsScreen(Screen[None]):
         if self._is_group(row_id):  # a group has no detail of its own: its shards do
             self.post_message(JobTable.GroupToggled(row_id, None))
         else:
-            self.app.open_detail(row_id)
+            shell(self).open_detail(row_id)
 
     def action_results(self) -> None:
         job_id = self._selected()
@@ -249,34 +251,34 @@ class JobsScreen(Screen[None]):
                 markup=False,
             )
         elif job_id:
-            self.app.open_results(job_id)
+            shell(self).open_results(job_id)
 
     def action_copy_id(self) -> None:
         if job_id := self._selected():
-            self.app.copy_job_id(job_id)
+            shell(self).actions.copy_job_id(job_id)
 
     def action_cancel_job(self) -> None:
         job_id = self._selected()
         if job_id and self._is_group(job_id):
-            self.app.cancel_group(job_id)
+            shell(self).actions.cancel_group(job_id)
         elif job_id:
-            self.app.cancel_job(job_id)
+            shell(self).actions.cancel_job(job_id)
 
     def action_download(self) -> None:
         job_id = self._selected()
         if job_id and self._is_group(job_id):
-            self.app.download_group(job_id)
+            shell(self).actions.download_group(job_id)
         elif job_id:
-            self.app.download_job(job_id)
+            shell(self).actions.download_job(job_id)
 
     def action_retry(self) -> None:
         if row_id := self._selected():
-            self.app.retry_target(row_id)
+            shell(self).actions.retry_target(row_id)
 
     def action_sort(self, field: str) -> None:
         self.sort_order = self.sort_order.toggled(SortField(field))
         self.table.set_sort(self.sort_order)
-        self._show(self.app.snapshot)
+        self._show(shell(self).snapshot)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -291,12 +293,14 @@ class JobsScreen(Screen[None]):
         box.display = False
         self.job_filter = JobFilter()
         self.table.focus()
-        self._show(self.app.snapshot)
+        self._show(shell(self).snapshot)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.job_filter = parse_filter(event.value)
-        self._show(self.app.snapshot)
+        for problem in self.job_filter.problems:
+            self.query_one(StatusLine).show(problem)
+        self._show(shell(self).snapshot)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:

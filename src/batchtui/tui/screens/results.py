@@ -8,10 +8,9 @@ provider, a page at a time, more as the cursor nears the end; `d` downloads it.
 
 from __future__ import annotations
 
-import asyncio
 from array import array
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -35,12 +34,10 @@ from batchtui.core.resultfile import (
     request_prompt,
 )
 from batchtui.core.terminal_text import inert
+from batchtui.tui.shell import shell
 from batchtui.tui.widgets.line_viewer import CursorView
 from batchtui.tui.widgets.progress import WorkProgress
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
-
-if TYPE_CHECKING:
-    from batchtui.core.config import Config
 
 PREVIEW_PAGE = 100
 # Load the next remote page when the cursor is this close to the last loaded record.
@@ -55,20 +52,6 @@ def use_ascii(app: object) -> bool:
 
         return not locale_is_utf8()
     return bool(choice)
-
-
-def results_dir(job: Job, config: Config | None = None) -> Path:
-    """Where `d` downloads a job's results: the same folder as the job list's `d` and the
-    CLI's `download` (`<download_dir>/batchtui-<id>/`, a group's shards under the group's)."""
-    from batchtui.core.config import Settings
-    from batchtui.core.downloads import job_download_dir
-
-    settings = config.settings if config is not None else Settings()
-    config_path = config.path if config is not None else None
-    if job.group_id:
-        folder = job_download_dir(settings, job.group_id, config_path=config_path)
-        return (folder / f"shard-{job.shard_index or 0:02d}").absolute()
-    return job_download_dir(settings, job.id, config_path=config_path).absolute()
 
 
 class ResultsScreen(Screen):
@@ -199,11 +182,16 @@ class ResultsScreen(Screen):
         self._update_title()
 
     def _local_paths(self) -> list[Path]:
+        from batchtui.core.localresults import local_result_paths
+
         if self.path is not None:
             return [self.path]
         assert self.job is not None
-        paths = [self.job.output_path, self.job.error_path]
-        return [path for path in paths if path is not None and path.is_file()]
+        return local_result_paths(self.job)
+
+    def _results_dir(self, job: Job) -> Path:
+        """Where `d` downloads: the folder the CLI's `download` and the job list's `d` use."""
+        return shell(self).actions.destination(job)
 
     # --- workers ------------------------------------------------------------------------
 
@@ -261,7 +249,7 @@ class ResultsScreen(Screen):
         if not isinstance(buffer, RecordBuffer) or buffer.exhausted or self._loading_more:
             return
         assert self.job is not None
-        service = getattr(self.app, "service", None)
+        service = shell(self).service
         if service is None:
             buffer.exhausted = True
             self._fail("results cannot be read yet: the job service is not ready")
@@ -304,10 +292,10 @@ class ResultsScreen(Screen):
             progress.show_transfer("downloading", done, total, meter.update(done))
 
         try:
-            await self.app.service.download(
-                job, results_dir(job, getattr(self.app, "config", None)), progress=on_progress
-            )
-            self.job = await asyncio.to_thread(self.app.registry.get_job, job.id)
+            service, registry = shell(self).service, shell(self).registry
+            assert service is not None and registry is not None
+            await service.download(job, self._results_dir(job), progress=on_progress)
+            self.job = await registry.get_job(job.id)
         except BatchtuiError as exc:
             self._fail(f"download failed: {exc}")
             return
@@ -336,7 +324,7 @@ class ResultsScreen(Screen):
 
         assert self.job is not None
         job = self.job
-        out = results_dir(job, getattr(self.app, "config", None)) / "export.csv"
+        out = self._results_dir(job) / "export.csv"
         progress = self.progress
         meter = TransferMeter()
 
@@ -346,9 +334,11 @@ class ResultsScreen(Screen):
         self._status_note = f"exporting to {out}…"
         self._update_title()
         try:
-            join = await asyncio.to_thread(merged_input_available, self.app.registry, job)
+            service, registry = shell(self).service, shell(self).registry
+            assert service is not None and registry is not None
+            join = await registry.run(merged_input_available, job)
             summary, _notes = await export_results(
-                self.app.service, job, out, "csv", join_input=join, progress=on_progress
+                service, job, out, "csv", join_input=join, progress=on_progress
             )
         except BatchtuiError as exc:
             self._fail(f"export failed: {exc}")
@@ -518,7 +508,7 @@ class ResultsScreen(Screen):
         if self.job is None:
             self.notify("This is a local file: there is nothing to download.", markup=False)
             return
-        if getattr(self.app, "service", None) is None:
+        if shell(self).service is None:
             self.notify(
                 "Downloading needs the job service, which is not ready.",
                 severity="error",
@@ -537,7 +527,7 @@ class ResultsScreen(Screen):
                 markup=False,
             )
             return
-        if getattr(self.app, "service", None) is None:
+        if shell(self).service is None:
             self.notify(
                 "Exporting needs the job service, which is not ready.",
                 severity="error",

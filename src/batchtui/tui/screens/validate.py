@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.resultfile import LineIndex
 from batchtui.core.terminal_text import inert
+from batchtui.tui.shell import shell
 from batchtui.tui.widgets.line_viewer import LineViewer
 from batchtui.tui.widgets.progress import WorkProgress
 
@@ -40,9 +41,11 @@ def estimate_text(
     prices: PriceTable,
     headroom: Headroom | None,
     *,
+    model: str | None = None,
     ascii_only: bool = False,
 ) -> Text:
-    """Tokens and cost (`validate`'s lines, shortened), headroom, and how submit would split."""
+    """Tokens and cost (`validate`'s lines, shortened), headroom, and how submit would split;
+    priced at `model` (`prices.priced_model`: the file's, else the profile's)."""
     from batchtui.core.estimate import format_tokens
     from batchtui.core.prices import PRICES_AS_OF, approx_usd
     from batchtui.core.split import needs_split, plan_split
@@ -56,13 +59,13 @@ def estimate_text(
         f" · {'<=' if ascii_only else '≤'}{format_tokens(estimate.max_output_tokens)} out"
     )
     cost = None
-    if report.model:
-        cost = prices.estimate_cost(report.model, estimate.input_tokens, estimate.max_output_tokens)
+    if model:
+        cost = prices.estimate_cost(model, estimate.input_tokens, estimate.max_output_tokens)
     if cost is not None:
         source = "your prices" if cost.price.source == "config" else f"prices of {PRICES_AS_OF}"
         text.append(f" · {approx_usd(cost.total_usd)} at batch prices ({source})")
-    elif report.model:
-        text.append(f" · no price for {inert(report.model, single_line=True)}")
+    elif model:
+        text.append(f" · no price for {inert(model, single_line=True)}")
     if needs_split(report):
         plan = plan_split(report, limits)
         text.append(f"\nsubmit splits it: {plan.shard_count} shards of ~{plan.per_shard:,}")
@@ -78,7 +81,7 @@ def estimate_text(
 
 def summary_text(report: ValidationReport, limits: Limits, *, ascii_only: bool) -> Text:
     """The verdict, then requests, model, endpoint and size against the limits."""
-    from batchtui.core.formats.limits import format_bytes
+    from batchtui.core.units import format_bytes
 
     text = Text()
     if report.cancelled:
@@ -151,7 +154,7 @@ class ValidateScreen(Screen):
         yield Static(id="validate-title")
         yield Input(
             str(self.path) if self.path else "",
-            placeholder="path of a .jsonl batch input (enter validates, o picks a file)",
+            placeholder="path of a .jsonl batch input (enter validates, ctrl+o picks a file)",
             id="validate-path",
         )
         yield WorkProgress(id="validate-progress")
@@ -173,7 +176,7 @@ class ValidateScreen(Screen):
             self.query_one(DataTable).focus()
         else:
             self.query_one("#validate-summary", Static).update(
-                Text("Type a path above, or press o to pick a file.")
+                Text("Type a path above, or press ctrl+o to pick a file.")
             )
             self.query_one("#validate-path", Input).focus()
 
@@ -189,28 +192,53 @@ class ValidateScreen(Screen):
         return limits_for_kind(profile.kind if profile is not None else None)
 
     def _profile(self) -> Profile | None:
-        config = getattr(self.app, "config", None)
-        if config is not None and config.settings.default_profile in config.profiles:
-            return config.profiles[config.settings.default_profile]
-        return None
+        config = shell(self).config
+        meant = config.meant_profile() if config is not None else None
+        return config.profiles.get(meant) if meant is not None else None
 
-    def _estimate_text(self, report: ValidationReport) -> Text:
+    def _estimate_text(self, report: ValidationReport, headroom: Headroom | None = None) -> Text:
         from batchtui.core.prices import PriceTable
 
-        config = getattr(self.app, "config", None)
+        config = shell(self).config
         prices = config.price_table() if config is not None else PriceTable()
-        headroom = None
-        profile, registry = self._profile(), getattr(self.app, "registry", None)
-        if profile is not None and registry is not None and report.model and report.estimate:
-            from batchtui.core.quota import headroom_from_registry
+        return estimate_text(
+            report,
+            self._limits(),
+            prices,
+            headroom,
+            model=self._priced_model(report),
+            ascii_only=self.ascii_only,
+        )
 
-            try:
-                headroom = headroom_from_registry(
-                    registry, profile, report.model, report.estimate.input_tokens
-                )
-            except BatchtuiError:
-                headroom = None  # the registry is unreadable: the job list says so
-        return estimate_text(report, self._limits(), prices, headroom, ascii_only=self.ascii_only)
+    def _priced_model(self, report: ValidationReport) -> str | None:
+        from batchtui.core.prices import priced_model
+
+        profile = self._profile()
+        return priced_model(report.model, profile.model if profile is not None else None)
+
+    def _show_summary(self, report: ValidationReport, headroom: Headroom | None = None) -> None:
+        summary = summary_text(report, self._limits(), ascii_only=self.ascii_only)
+        summary.append_text(self._estimate_text(report, headroom))
+        self.query_one("#validate-summary", Static).update(summary)
+
+    @work(exclusive=True, group="headroom", exit_on_error=False)
+    async def _load_headroom(self, report: ValidationReport) -> None:
+        """The profile's queue headroom (a registry read): added to the summary once known,
+        so a locked registry delays only this line."""
+        from batchtui.core.quota import headroom_from_registry
+
+        profile, registry = self._profile(), shell(self).registry
+        model = self._priced_model(report)
+        if profile is None or registry is None or not model or not report.estimate:
+            return
+        try:
+            headroom = await registry.run(
+                headroom_from_registry, profile, model, report.estimate.input_tokens
+            )
+        except BatchtuiError:
+            return  # the registry is unreadable: the job list says so
+        if self.report is report:
+            self._show_summary(report, headroom)
 
     # --- work -------------------------------------------------------------------------
 
@@ -254,9 +282,8 @@ class ValidateScreen(Screen):
         self.query_one(WorkProgress).finish()
         self.report, self.index = message.report, message.index
         self.query_one(LineViewer).show_index(self.index)
-        summary = summary_text(message.report, self._limits(), ascii_only=self.ascii_only)
-        summary.append_text(self._estimate_text(message.report))
-        self.query_one("#validate-summary", Static).update(summary)
+        self._show_summary(message.report)
+        self._load_headroom(message.report)
         table = self.query_one(DataTable)
         table.clear()
         glyphs = {"error": "x" if self.ascii_only else "✖", "warning": "!"}
@@ -310,7 +337,8 @@ class ValidateScreen(Screen):
 
     @on(DataTable.RowHighlighted, "#validate-problems")
     def _problem_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self.report is None or event.row_key.value is None:
+        # No row key: the table was cleared under the cursor (a new validation started).
+        if self.report is None or event.row_key is None or event.row_key.value is None:
             return
         problem = self.report.problems[int(event.row_key.value)]
         self.query_one("#validate-detail", Static).update(
@@ -346,7 +374,7 @@ class ValidateScreen(Screen):
 
     def action_revalidate(self) -> None:
         if self.path is None:
-            self.notify("No file yet: press o to pick one.", severity="warning", markup=False)
+            self.notify("No file yet: press ctrl+o to pick one.", severity="warning", markup=False)
             return
         self.validate(self.path)
 

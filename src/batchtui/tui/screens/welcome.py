@@ -13,10 +13,10 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from batchtui.core.terminal_text import inert
+from batchtui.tui.shell import shell
 
 if TYPE_CHECKING:
     from batchtui.core.config import Profile
-    from batchtui.tui.app import BatchtuiApp
 
 INTRO = (
     "No provider profile is configured yet. A profile says where batches go (an OpenAI-"
@@ -41,8 +41,6 @@ def parse_headers(text: str) -> dict[str, str]:
 
 
 class WelcomeScreen(Screen[None]):
-    app: BatchtuiApp  # type: ignore[assignment]
-
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+t", "test", "Test connection", id="welcome.test"),
         Binding("ctrl+s", "save", "Save profile", id="welcome.save"),
@@ -185,12 +183,10 @@ class WelcomeScreen(Screen[None]):
     @work(exclusive=True, group="test-connection", exit_on_error=False)
     async def test_connection(self, profile: Profile) -> None:
         from batchtui.core.errors import BatchtuiError
-        from batchtui.core.providers import make_provider
+        from batchtui.core.providers.probe import probe_profile
 
         try:
-            async with make_provider(profile) as provider:
-                async for _batch in provider.list_batches(limit=1):
-                    break
+            await probe_profile(profile)
         except BatchtuiError as exc:
             self._say(f"Failed: {exc}", "$error")
         except Exception as exc:
@@ -217,7 +213,7 @@ class WelcomeScreen(Screen[None]):
         self.app.call_from_thread(self._saved, profile.name, str(path), config)
 
     def _saved(self, name: str, path: str, config: object) -> None:
-        self.app.use_config(config)  # type: ignore[arg-type]
+        shell(self).use_config(config)  # type: ignore[arg-type]
         self.app.notify(f"Profile {name} saved in {path}", markup=False)
         self.dismiss()
 
@@ -226,7 +222,7 @@ class WelcomeScreen(Screen[None]):
 
     @on(Button.Pressed, "#demo")
     def _demo(self) -> None:
-        self.app.start_demo()
+        shell(self).actions.start_demo()
 
     @on(Button.Pressed, "#test")
     def _test(self) -> None:

@@ -52,7 +52,8 @@ class FilePicker(ModalScreen[Path | None]):
             yield DirectoryTree(self.start_dir, id="picker-tree")
 
     def on_mount(self) -> None:
-        self.query_one(DirectoryTree).focus()
+        # A typed path lands in the path field; tab (or down) moves to the tree.
+        self.query_one("#picker-path", Input).focus()
 
     @on(DirectoryTree.FileSelected)
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:

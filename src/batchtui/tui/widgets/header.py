@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from batchtui.core.jobview import STATUS_TONES, format_duration, status_label
 from batchtui.core.status import JobStatus
+from batchtui.core.terminal_text import inert
 from batchtui.tui.widgets.status import TONE_VARIABLES
 
 
@@ -25,6 +26,8 @@ class HeaderState:
     updated_at: datetime | None = None
     loading: bool = True
     problem: str | None = None
+    # config.toml is unreadable: the jobs still show, the problem says which line.
+    config_problem: str | None = None
 
 
 def _tone(status: JobStatus) -> str:
@@ -64,8 +67,10 @@ class AppHeader(Static):
             first += [sep, ("profile ", "dim"), state.profile]
         elif state.profiles:
             first += [sep, (f"{state.profiles} profiles", "dim")]
+        if state.config_problem:
+            first += [sep, (inert(state.config_problem, single_line=True), "$error")]
         if state.problem:
-            first += [sep, (state.problem, "$error")]
+            first += [sep, (inert(state.problem, single_line=True), "$error")]
         elif state.loading:
             first += [sep, ("loading…" if not self.ascii_only else "loading...", "dim")]
         elif state.updated_at is not None:

@@ -27,6 +27,7 @@ from batchtui.core.jobview import (
     progress_text,
 )
 from batchtui.core.terminal_text import inert
+from batchtui.tui.shell import shell
 from batchtui.tui.widgets.status import status_text, tone_style
 
 if TYPE_CHECKING:
@@ -64,6 +65,12 @@ def _clip(text: str, width: int, ellipsis: str) -> str:
 
 class JobTable(DataTable[Text]):
     """Rows are keyed by job id; `sync` applies the difference to the wanted list."""
+
+    DEFAULT_CSS = """
+    /* 16 colours: the fixed Name column is the default foreground on cyan in Textual's
+       ANSI theme, unreadable where that default is light; black on cyan reads. */
+    JobTable:ansi > .datatable--fixed { color: ansi_black; }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # The table's own enter (select a row) opens the detail: say so in the footer.
@@ -207,7 +214,7 @@ class JobTable(DataTable[Text]):
         from batchtui.core.costs import listed_cost
         from batchtui.core.prices import PriceTable
 
-        config = getattr(self.app, "config", None)
+        config = shell(self).config
         if self._prices is None or self._prices[0] is not config:
             self._prices = (config, config.price_table() if config is not None else PriceTable())
         return listed_cost(job, self._prices[1])

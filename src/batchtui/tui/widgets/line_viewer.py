@@ -40,6 +40,9 @@ class CursorView(ScrollView, can_focus=True):
             text-style: $block-cursor-text-style;
         }
         & > .cursor-view--dim { color: $text-muted; }
+        /* 16 colours: Textual's ANSI cursor keeps the default foreground, which on the
+           white cursor is unreadable wherever that default is light. */
+        &:ansi:focus > .cursor-view--cursor { color: ansi_black; }
     }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {"cursor-view--cursor", "cursor-view--dim"}
@@ -108,8 +111,10 @@ class CursorView(ScrollView, can_focus=True):
 
     def _render_row(self, row: int, width: int, selected: bool) -> Strip:
         base = self.rich_style
+        cursor: Style | None = None
         if selected:
-            base = base + self.get_component_rich_style("cursor-view--cursor")
+            cursor = self.get_component_rich_style("cursor-view--cursor")
+            base = base + cursor
         try:
             text = self.row_text(row, width)
         except Exception as exc:  # a row that cannot be read must not break the screen
@@ -118,7 +123,9 @@ class CursorView(ScrollView, can_focus=True):
         text.overflow = "ellipsis"
         text.truncate(width, overflow="ellipsis", pad=True)
         segments = [
-            Segment(segment.text, base + segment.style if segment.style else base)
+            Segment(
+                segment.text, _readable(base + segment.style if segment.style else base, cursor)
+            )
             for segment in text.render(self.app.console)
             if segment.text != "\n"
         ]
@@ -217,3 +224,13 @@ class LineViewer(CursorView):
         if self.index is None or self.cursor >= self.index.line_count:
             return None
         return inert(self.index.read_line(self.cursor).decode("utf-8", errors="replace"))
+
+
+def _readable(style: Style, cursor: Style | None) -> Style:
+    """On the cursor row, text left in the terminal's default colour (or the cursor's own
+    background colour) takes the cursor's foreground, so it never vanishes at 16 colours."""
+    if cursor is None or cursor.color is None:
+        return style
+    if style.color is None or style.color.is_default or style.color == style.bgcolor:
+        return style + Style(color=cursor.color)
+    return style

@@ -1,0 +1,356 @@
+"""The refresh loop of a long-running view: config and registry loading, snapshot, polls, leases.
+
+Textual-free, so it is tested without a terminal. The owner (the TUI) runs its
+coroutines on its event loop and hears back through `MonitorEvents`: a new snapshot, a
+job that just finished, a problem to show. Every registry call goes through
+`AsyncRegistry`; reading the config and the registry are independent, so a broken
+config.toml never hides the jobs the registry holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
+
+from batchtui.core.errors import BatchtuiError, ConfigError
+from batchtui.core.jobview import PollSchedule
+from batchtui.core.leases import lease_seconds, new_lease_holder
+from batchtui.core.terminal_text import inert
+
+if TYPE_CHECKING:
+    from batchtui.core.config import Config
+    from batchtui.core.models import Job, JobGroup
+    from batchtui.core.registry.async_registry import AsyncRegistry
+    from batchtui.core.registry.store import Registry
+    from batchtui.core.service import JobService
+
+log = logging.getLogger("batchtui.monitor")
+
+DEFAULT_POLL_SECONDS = 30.0
+RETRYING_MARK = " (retrying"
+
+
+@dataclass(frozen=True)
+class JobsSnapshot:
+    """What the monitor knows now; handed to `MonitorEvents.published` whenever it changes."""
+
+    jobs: dict[str, Job] = field(default_factory=dict)
+    loading: bool = True
+    updated_at: datetime | None = None
+    # The registry could not be read (or written): the jobs shown are the last ones read.
+    problem: str | None = None
+    # Job groups (files split into shards); their shards are in `jobs`.
+    groups: dict[str, JobGroup] = field(default_factory=dict)
+    # config.toml could not be read: the jobs still show, actions that need a profile wait.
+    config_problem: str | None = None
+
+
+class MonitorEvents(Protocol):
+    """What the monitor tells its owner (called on the owner's event loop)."""
+
+    def published(self, snapshot: JobsSnapshot) -> None:
+        """The snapshot changed."""
+
+    def finished(self, job: Job) -> None:
+        """A job seen running is now terminal."""
+
+    def problem(self, source: str, message: str, *, first: bool) -> None:
+        """Something failed; `first` is false when the same problem was already reported."""
+
+    def config_loaded(self, config: Config) -> None:
+        """A (re-)read config was adopted."""
+
+
+class JobMonitor:
+    """Config, registry and provider state of every job, kept fresh.
+
+    `config`/`registry` given: used as they are (tests, the CLI handing its own); else read
+    from the default places, the config again on every `reload_config`.
+    """
+
+    def __init__(
+        self,
+        events: MonitorEvents,
+        *,
+        config: Config | None = None,
+        registry: Registry | None = None,
+        debug: bool = False,
+        now: Callable[[], datetime] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.events = events
+        self.config: Config | None = config
+        self._config_given = config is not None
+        self._sync_registry: Registry | None = registry
+        self.registry: AsyncRegistry | None = None
+        self.service: JobService | None = None
+        self.debug = debug
+        self._now = now or (lambda: datetime.now(UTC))
+        self._clock = clock
+        self.snapshot = JobsSnapshot()
+        self.schedule = PollSchedule()
+        # Who this process is in the registry's poll leases (host:pid:random).
+        self.lease_holder = new_lease_holder()
+        self.data_version: int | None = None
+        self.polling: set[str] = set()
+        self.reported_problems: dict[str, str] = {}
+        # (mtime_ns, size) of config.toml when last read: saving the file reloads it.
+        self._config_stamp: tuple[int, int] | None = None
+
+    # --- loading --------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Read the config and open the registry, each on its own: either may fail alone."""
+        await self.reload_config()
+        await self._open_registry()
+        await self.reload(force=True, announce=False)
+
+    async def reload_config(self) -> bool:
+        """Read config.toml again; a broken file keeps the config in use and says why."""
+        from batchtui.core.config import load_config
+
+        if self._config_given and self.config is not None:
+            self._rebuild_service()
+            self.events.config_loaded(self.config)
+            return True
+        self._config_stamp = await asyncio.to_thread(_config_stamp)
+        try:
+            config = await asyncio.to_thread(load_config)
+        except BatchtuiError as exc:
+            self._publish(config_problem=str(exc), loading=self.registry is None)
+            return False
+        except Exception as exc:
+            log.exception("reading the config failed")
+            self._publish(config_problem=f"config: {exc}", loading=self.registry is None)
+            return False
+        self.config = config
+        self._rebuild_service()
+        self.events.config_loaded(config)
+        self._publish(config_problem=None)
+        return True
+
+    async def reload_config_if_saved(self) -> bool:
+        """Read config.toml again when it was saved since the last read (the user fixed it)."""
+        if self._config_given:
+            return False
+        if await asyncio.to_thread(_config_stamp) == self._config_stamp:
+            return False
+        return await self.reload_config()
+
+    def adopt_config(self, config: Config) -> None:
+        """A config just read by someone else (a profile saved from a form)."""
+        self.config = config
+        self._rebuild_service()
+        self.events.config_loaded(config)
+        self._publish(config_problem=None)
+
+    async def _open_registry(self) -> None:
+        from batchtui.core.registry.async_registry import AsyncRegistry
+        from batchtui.core.registry.store import Registry
+
+        if self.registry is not None:
+            return
+        try:
+            if self._sync_registry is None:
+                self._sync_registry = await asyncio.to_thread(Registry.open_default)
+        except BatchtuiError as exc:
+            self._publish(problem=str(exc), loading=False)
+            return
+        except Exception as exc:
+            log.exception("opening the registry failed")
+            self._publish(problem=f"registry: {exc}", loading=False)
+            return
+        self.registry = AsyncRegistry(self._sync_registry)
+        self._rebuild_service()
+
+    def _rebuild_service(self) -> None:
+        from batchtui.core.service import JobService
+
+        if self.config is None or self._sync_registry is None:
+            return
+        try:
+            self.service = JobService(self.config, self._sync_registry, debug=self.debug)
+        except Exception as exc:
+            log.exception("job service failed to start")
+            self.service = None
+            self._publish(problem=f"job service unavailable: {exc}")
+
+    # --- the registry ---------------------------------------------------------------------
+
+    async def reload(self, *, force: bool = False, announce: bool = True) -> bool:
+        """Re-read the registry when another writer changed it (or `force`); True if read."""
+        registry = self.registry
+        if registry is None:
+            return False
+        try:
+            version = await registry.data_version()
+            if not force and version == self.data_version:
+                return False
+            jobs = await registry.list_jobs()
+            groups = await registry.list_groups()
+        except Exception as exc:
+            if not isinstance(exc, BatchtuiError):
+                log.exception("registry read failed")
+            self.report_problem("registry", f"registry: {exc}")
+            if self.snapshot.loading:
+                self._publish(problem=inert(str(exc), single_line=True), loading=False)
+            return False
+        self.data_version = version
+        self.reported_problems.pop("registry", None)
+        self.replace_jobs(jobs, groups, announce=announce)
+        return True
+
+    def replace_jobs(
+        self, jobs: Iterable[Job], groups: Iterable[JobGroup] = (), *, announce: bool = True
+    ) -> None:
+        new = {job.id: job for job in jobs}
+        if announce:
+            self._announce_transitions(new.values())
+        self.snapshot = replace(
+            self.snapshot,
+            jobs=new,
+            loading=False,
+            updated_at=self.snapshot.updated_at or self._now(),
+            problem=None,
+            groups={group.id: group for group in groups},
+        )
+        self.events.published(self.snapshot)
+
+    def merge_job(self, job: Job) -> None:
+        """One job as a poll or an action just returned it."""
+        self._announce_transitions([job])
+        jobs = dict(self.snapshot.jobs)
+        jobs[job.id] = job
+        self.snapshot = replace(self.snapshot, jobs=jobs, loading=False, updated_at=self._now())
+        self.events.published(self.snapshot)
+
+    def _announce_transitions(self, jobs: Iterable[Job]) -> None:
+        for job in jobs:
+            before = self.snapshot.jobs.get(job.id)
+            if before is not None and not before.is_terminal and job.is_terminal:
+                self.events.finished(job)
+
+    def _publish(self, **changes: object) -> None:
+        self.snapshot = replace(self.snapshot, **changes)  # type: ignore[arg-type]
+        self.events.published(self.snapshot)
+
+    # --- provider polling -----------------------------------------------------------------
+
+    def poll_interval(self, job: Job) -> float:
+        if self.config is not None and job.profile in self.config.profiles:
+            return self.config.profiles[job.profile].poll_interval
+        return DEFAULT_POLL_SECONDS
+
+    def take_due(self, *, force: bool = False) -> list[Job]:
+        """Running jobs whose next poll is due and not already under way (now marked so)."""
+        if self.service is None:
+            return []
+        if force:
+            self.schedule.force()
+        due = [
+            job
+            for job in self.schedule.due(list(self.snapshot.jobs.values()), self._clock())
+            if job.id not in self.polling
+        ]
+        self.polling.update(job.id for job in due)
+        return due
+
+    def take_one(self, job_id: str) -> Job | None:
+        """A job to poll now whatever its schedule (a user asked), unless already polling."""
+        job = self.snapshot.jobs.get(job_id)
+        if job is None or self.service is None or job.remote_id is None or job_id in self.polling:
+            return None
+        self.polling.add(job_id)
+        return job
+
+    async def poll(self, job: Job, *, force: bool = False) -> None:
+        """Ask the provider about `job` (taken by `take_due`/`take_one`) and merge the answer."""
+        service = self.service
+        interval = self.poll_interval(job)
+        try:
+            if service is None:
+                return
+            if force:
+                updated = await service.refresh(job, force=True)
+            else:
+                # Another TUI (another login node) may hold the lease: it polls, we read.
+                updated, _asked = await service.poll(
+                    job, holder=self.lease_holder, lease_seconds=lease_seconds(interval)
+                )
+        except ConfigError as exc:
+            # A key variable not set, a profile gone: no retry can fix it, `r` after the fix.
+            self.schedule.failed(job.id, self._clock(), self.schedule.cap)
+            self.report_problem(job.profile, f"{exc} (fix it, then press r)")
+        except BatchtuiError as exc:
+            wait = self.schedule.failed(job.id, self._clock(), interval)
+            self.report_problem(job.profile, f"{exc}{RETRYING_MARK} in {wait:.0f}s)")
+        except Exception as exc:
+            log.exception("refresh of %s failed", job.id)
+            wait = self.schedule.failed(job.id, self._clock(), interval)
+            self.report_problem(
+                job.profile, f"refresh {job.id}: {exc}{RETRYING_MARK} in {wait:.0f}s)"
+            )
+        else:
+            self.schedule.succeeded(job.id, self._clock(), interval)
+            self.reported_problems.pop(job.profile, None)
+            self.merge_job(updated)
+        finally:
+            self.polling.discard(job.id)
+
+    async def reconcile_leftovers(self) -> None:
+        """Settle jobs a killed submit left in `submitting` (as every CLI command does)."""
+        service, config = self.service, self.config
+        if service is None or config is None:
+            return
+        leftovers = await service.settle_leftovers(list(self.snapshot.jobs.values()))
+        for job, exc in leftovers.failed:
+            self.report_problem(job.profile, f"job {job.id} is still submitting: {exc}")
+        for settled in leftovers.settled:
+            self.merge_job(settled)
+
+    def report_problem(self, source: str, message: str) -> None:
+        """Tell the owner; `first` only for a problem not already reported by `source`
+        (one toast per new problem, not one per failed poll)."""
+        message = inert(message, single_line=True)
+        log.warning("%s: %s", source, message)
+        key = message.split(RETRYING_MARK)[0]
+        first = self.reported_problems.get(source) != key
+        self.reported_problems[source] = key
+        self.events.problem(source, message, first=first)
+
+    async def release_leases(self, *, wait: float = 2.0) -> None:
+        """Another TUI takes over polling at once, not when the leases expire. At most
+        `wait` seconds: quitting never waits for a locked registry (the leases expire)."""
+        if self.registry is None:
+            return
+        try:
+            await asyncio.wait_for(self.registry.release_poll_leases(self.lease_holder), wait)
+        except TimeoutError:
+            log.warning("registry locked: poll leases left to expire")
+        except Exception:
+            log.exception("releasing poll leases failed")
+
+    async def aclose(self) -> None:
+        if self.service is not None:
+            try:
+                await self.service.aclose()
+            except Exception:
+                log.exception("closing provider connections failed")
+        if self.registry is not None:
+            self.registry.shutdown()
+
+
+def _config_stamp() -> tuple[int, int] | None:
+    """(mtime_ns, size) of config.toml, None when there is none (or it cannot be seen)."""
+    from batchtui.core.paths import config_path
+
+    try:
+        info = config_path().stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size

@@ -58,6 +58,7 @@ async def test_tui_validate_screen_reports_a_huge_count(tmp_path: Path, field: s
 
     class Host(App):
         ascii_only = False
+        config = service = registry = None  # what the shell offers its screens
 
         def on_mount(self) -> None:
             self.push_screen(ValidateScreen(path))

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from batchtui.cli.output import json_text, status_label
-from batchtui.cli.terminal import inert, supports_unicode
+from batchtui.core.terminal_text import inert, supports_unicode
 
 
 @pytest.mark.parametrize(

@@ -198,6 +198,7 @@ def test_compose_file_writes_atomically(tmp_path: Path):
     data = "q\n" + "".join(f"question {n}\n" for n in range(2500))
     source = write(tmp_path, "d.csv", data)
     dest = tmp_path / "out" / "batch.jsonl"
+    dest.parent.mkdir()  # an output's folder is never created for it
     seen: list[int] = []
     result = compose_file(
         source, ComposeSpec(model="m", user_template="{q}"), dest, progress=seen.append

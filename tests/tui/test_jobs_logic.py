@@ -16,9 +16,7 @@ from batchtui.core.jobview import (
     elapsed,
     estimate_eta,
     format_duration,
-    locale_is_utf8,
     parse_filter,
-    printable,
     progress_bar,
     progress_text,
     sort_jobs,
@@ -26,6 +24,7 @@ from batchtui.core.jobview import (
 )
 from batchtui.core.models import RequestCounts
 from batchtui.core.status import JobStatus
+from batchtui.core.terminal_text import locale_is_utf8
 from batchtui.tui.screens.welcome import parse_headers
 from batchtui.tui.theme import ANSI_THEME, DEFAULT_THEME, choose_theme
 
@@ -178,13 +177,6 @@ def test_counts_by_status_orders_active_first() -> None:
     assert counts[0] == (JobStatus.IN_PROGRESS, 1)
     assert counts[-1] == (JobStatus.COMPLETED, 1)
     assert sum(count for _, count in counts) == len(JOBS)
-
-
-def test_printable_strips_terminal_controls() -> None:
-    hostile = "ok\x1b[2J\x1b]52;c;ZXZpbA==\x07 done\x00\x9b\tx\ny"
-    assert printable(hostile) == "ok done\tx\ny"
-    assert printable(hostile, single_line=True) == "ok done x y"
-    assert printable(None) == ""
 
 
 def test_poll_schedule_backs_off_on_errors_and_resets_on_success() -> None:

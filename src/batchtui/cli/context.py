@@ -7,12 +7,13 @@ import sys
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
-from batchtui.cli.terminal import inert
+from batchtui.core.terminal_text import inert
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
     from batchtui.core.models import Job
     from batchtui.core.registry import Registry
+    from batchtui.core.registry.codec import StorageLimits
     from batchtui.core.service import JobService
 
 T = TypeVar("T")
@@ -46,8 +47,20 @@ class CommandContext:
         if self._registry is None:
             from batchtui.core.registry import Registry
 
-            self._registry = Registry.open_default()
+            self._registry = Registry.open_default(limits=self._storage_limits())
         return self._registry
+
+    def _storage_limits(self) -> StorageLimits | None:
+        """The configured caps on stored provider text; the defaults when the config cannot
+        be read (its problem is reported where the config is needed, not here)."""
+        from batchtui.core.errors import ConfigError
+        from batchtui.core.registry.codec import StorageLimits
+
+        try:
+            settings = self.config.settings
+        except ConfigError:
+            return None
+        return StorageLimits(settings.stored_string_limit, settings.stored_object_limit)
 
     def service(self) -> JobService:
         """A fresh service; use it as `async with` so its provider connections are closed."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from batchtui.cli.terminal import inert
+from batchtui.core.terminal_text import inert
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config, Profile

@@ -55,7 +55,11 @@ def main(argv: list[str] | None = None, *, job_hooks: JobHooks | None = None) ->
     args.job_hooks = job_hooks
     if args.debug and args.command is not None:  # the TUI keeps its own debug log file
         _enable_debug_logging()
-    return _guarded(lambda: _resolve(args.handler)(args), debug=args.debug)
+    if args.command is None:  # the TUI draws the terminal itself, from inert text
+        return _guarded(lambda: _resolve(args.handler)(args), debug=args.debug)
+    from batchtui.cli.terminal import guarded_streams
+
+    return guarded_streams(lambda: _guarded(lambda: _resolve(args.handler)(args), debug=args.debug))
 
 
 def _simulate_position(argv: list[str]) -> int | None:
@@ -111,7 +115,7 @@ def _guarded(run: Callable[[], int], *, debug: bool) -> int:
 
 
 def _print_error(message: str, *, debug: bool) -> None:
-    from batchtui.cli.terminal import inert
+    from batchtui.core.terminal_text import inert
 
     if debug:
         import traceback
@@ -132,7 +136,7 @@ def _exit_code(exit_request: SystemExit) -> int:
 def _enable_debug_logging() -> None:
     import logging
 
-    from batchtui.cli.terminal import inert
+    from batchtui.core.terminal_text import inert
 
     class InertFormatter(logging.Formatter):
         """Log lines quote servers and models: shown with control characters escaped."""

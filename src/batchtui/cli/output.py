@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from batchtui.cli.terminal import inert, supports_unicode
 from batchtui.core.jobjson import counts_json, iso_utc, job_summary
+from batchtui.core.terminal_text import inert, supports_unicode
 
 if TYPE_CHECKING:
     from batchtui.core.models import BatchError, Job, JobGroup, StatusChange
@@ -101,6 +101,8 @@ def render_table(
     unicode: bool = True,
 ) -> str:
     """Left-aligned columns two spaces apart; `shrink_column` is truncated to fit `width`."""
+    # Cells hold names, ids and models a provider sent: one line each, inert.
+    rows = [[inert(cell, single_line=True) for cell in row] for row in rows]
     widths = [cell_width(header) for header in headers]
     for row in rows:
         for index, cell in enumerate(row):

@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from batchtui.cli.terminal import is_tty
+from batchtui.cli.terminal import is_tty, write_own
 from batchtui.core.units import format_bytes
 
 REDRAW_SECONDS = 0.1
@@ -28,13 +28,14 @@ class StatusLine:
         if not force and now - self._last_draw < REDRAW_SECONDS:
             return
         self._last_draw = now
-        self.stream.write("\r\x1b[K" + text)
+        write_own(self.stream, "\r\x1b[K")
+        self.stream.write(text)
         self.stream.flush()
         self._drawn = True
 
     def clear(self) -> None:
         if self._drawn:
-            self.stream.write("\r\x1b[K")
+            write_own(self.stream, "\r\x1b[K")
             self.stream.flush()
             self._drawn = False
 

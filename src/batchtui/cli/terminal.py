@@ -1,63 +1,15 @@
-"""What the terminal can show, and making foreign text safe to show on it.
-
-Text that came from a provider or a model may carry escape sequences (cursor moves,
-OSC 52 clipboard writes, title changes); it is printed with every control character
-escaped so it stays inert.
-"""
+"""A command's stdout and stderr: whether they are terminals, and the guard that keeps
+whatever a command prints inert there (the rule itself is `batchtui.core.terminal_text`)."""
 
 from __future__ import annotations
 
-import os
+import codecs
+import io
 import sys
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, BinaryIO, TextIO
 
-_BIDI_AND_SEPARATORS = (
-    *range(0x202A, 0x202F),  # embeddings and overrides
-    *range(0x2066, 0x206A),  # isolates
-    0x2028,
-    0x2029,
-)
-
-
-def _escape_for(codepoint: int) -> str:
-    return f"\\x{codepoint:02x}" if codepoint < 0x100 else f"\\u{codepoint:04x}"
-
-
-def _build_table(*, keep_layout: bool) -> dict[int, str]:
-    codepoints = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *_BIDI_AND_SEPARATORS]
-    table = {codepoint: _escape_for(codepoint) for codepoint in codepoints}
-    if keep_layout:
-        del table[ord("\n")]
-        del table[ord("\t")]
-    else:
-        table[ord("\n")] = " "
-        table[ord("\t")] = " "
-    return table
-
-
-_MULTI_LINE = _build_table(keep_layout=True)
-_SINGLE_LINE = _build_table(keep_layout=False)
-
-
-def inert(text: str, *, single_line: bool = False) -> str:
-    """`text` with control characters shown as `\\xNN` escapes (newline and tab kept unless
-    `single_line`, where they become spaces)."""
-    return text.translate(_SINGLE_LINE if single_line else _MULTI_LINE)
-
-
-def _locale_is_utf8() -> bool:
-    for variable in ("LC_ALL", "LC_CTYPE", "LANG"):
-        value = os.environ.get(variable)
-        if value:
-            return "utf8" in value.lower().replace("-", "")
-    return False
-
-
-def supports_unicode(stream: TextIO | None = None) -> bool:
-    """Whether glyphs beyond ASCII can be printed: a UTF-8 stream and a UTF-8 locale."""
-    stream = stream or sys.stdout
-    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
-    return "utf8" in encoding and _locale_is_utf8()
+from batchtui.core.terminal_text import inert
 
 
 def is_tty(stream: TextIO) -> bool:
@@ -65,3 +17,69 @@ def is_tty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+class InertTextStream:
+    """A text stream that writes everything through `inert` (newlines and tabs kept), so
+    no text a command prints can act on the terminal, whoever forgot to escape it; a
+    second pass over escaped text changes nothing. batchtui's own control sequences (the
+    progress line's redraw) go through `write_own`."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(inert(text))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def write_own(self, sequence: str) -> None:
+        self._stream.write(sequence)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def write_own(stream: TextIO, sequence: str) -> None:
+    """Write batchtui's own control `sequence` (never foreign text) to `stream`."""
+    getattr(stream, "write_own", stream.write)(sequence)
+
+
+def guarded_streams(run: Callable[[], int]) -> int:
+    """Run a command with stdout and stderr behind `InertTextStream`."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = InertTextStream(sys.stdout)  # type: ignore[assignment]
+    sys.stderr = InertTextStream(sys.stderr)  # type: ignore[assignment]
+    try:
+        return run()
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+class InertBinaryStream(io.RawIOBase):
+    """UTF-8 bytes (a file being shown, e.g. `export -o -` to a terminal) passed on with
+    every control character escaped by `inert`; characters split across writes are kept
+    whole."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__()
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        text = self._decoder.decode(bytes(data))
+        if text:
+            self._stream.write(inert(text).encode("utf-8"))
+        return len(data)
+
+    def flush(self) -> None:
+        tail = self._decoder.decode(b"", final=True)
+        if tail:
+            self._stream.write(inert(tail).encode("utf-8"))
+        self._stream.flush()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from batchtui.core.errors import InputFileError
-from batchtui.core.fsutil import atomic_output
+from batchtui.core.output_file import output_file
 
 DATASET_KINDS = ("csv", "tsv", "jsonl", "text")
 TEXT_COLUMN = "text"
@@ -390,7 +390,7 @@ def compose_file(
     count = 0
     size = 0
     try:
-        with atomic_output(dest, text=True) as handle:
+        with output_file(dest, text=True) as handle:
             for request in requests:
                 data = request_line(request) + "\n"
                 handle.write(data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -34,6 +35,7 @@ from batchtui.core.prices import (
     prices_from_config,
 )
 from batchtui.core.providers import netpolicy
+from batchtui.core.terminal_text import inert
 
 # The network I/O policy's settings (see `providers.netpolicy` and the README).
 NETWORK_FIELDS = (
@@ -62,6 +64,42 @@ COMMON_PROFILE_FIELDS = (
     "poll_interval",
     "enqueued_token_limit",
 )
+
+
+# Header names that carry credentials whatever they are called; any other name holding one
+# of SECRET_HEADER_WORDS (in any case) is a secret too. "portkey" is the gateway's brand in
+# its `x-portkey-*` names, not a key (`x-portkey-provider` is a slug, `x-portkey-api-key` is
+# still a secret by its `key`).
+SECRET_HEADER_NAMES = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-portkey-config",
+        "x-portkey-vertex-service-account-json",
+    }
+)
+SECRET_HEADER_WORDS = ("key", "token", "secret", "password", "credential")
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header named `name` carries a credential (its value is kept like `api_key`:
+    only in a private config file, never shown by `profile show` or `--debug`)."""
+    lowered = name.strip().lower()
+    if lowered in SECRET_HEADER_NAMES:
+        return True
+    meaningful = lowered.replace("portkey", "")
+    return any(word in meaningful for word in SECRET_HEADER_WORDS)
+
+
+def secret_header_values(headers: dict[str, str]) -> list[str]:
+    """The values of the secret headers in `headers` (for redaction by value)."""
+    return [value for name, value in headers.items() if value and is_secret_header(name)]
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
 
 
 class ProfileBase(BaseModel):
@@ -96,6 +134,20 @@ class ProfileBase(BaseModel):
     enqueued_token_limit: int | dict[str, int] | None = None
     # Where the config came from, for messages.
     source: Path | None = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("headers")
+    @classmethod
+    def _sendable_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        # HTTP sends header names and values as ASCII; a control character (a CR or LF
+        # above all) would end the header early. The value is never echoed: it may be a key.
+        for name, value in headers.items():
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueError(f"header name {inert(name, single_line=True)!r} is not a token")
+            if not _HEADER_VALUE.fullmatch(value):
+                raise ValueError(
+                    f"header {name!r}: the value holds a control or non-ASCII character"
+                )
+        return headers
 
     @field_validator("base_url")
     @classmethod
@@ -181,6 +233,11 @@ class Settings(BaseModel):
     # Where results are downloaded, one `batchtui-<id>/` folder a job (`~` and $VARS
     # expanded; HPC homes are small: e.g. "/scratch/$USER/batchtui"). None: the current dir.
     download_dir: str | None = None
+    # The most the job registry keeps of one string a provider sent (characters: a model
+    # name, an error message; the cut marked with `…`) and of one object it sent (bytes of
+    # JSON: a job's errors, metadata or usage), so a hostile answer cannot bloat it.
+    stored_string_limit: int = Field(default=4 * 1024, ge=64)
+    stored_object_limit: int = Field(default=256 * 1024, ge=1024)
 
 
 class NotifySettings(BaseModel):
@@ -259,27 +316,13 @@ def load_config(path: Path | None = None) -> Config:
 
 TOP_LEVEL_TABLES = ("profiles", "settings", "notify", "prices")
 
-# Control characters (C0, DEL, C1, bidi overrides) in a table or key name would break the
-# one-line message or act on the terminal: they are shown as escapes instead.
-_MESSAGE_ESCAPES = {
-    codepoint: f"\\x{codepoint:02x}" if codepoint < 0x100 else f"\\u{codepoint:04x}"
-    for codepoint in (
-        *range(0x20),
-        *range(0x7F, 0xA0),
-        0x2028,
-        0x2029,
-        *range(0x202A, 0x202F),
-        *range(0x2066, 0x206A),
-    )
-}
-
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """The config in `data` (a parsed config.toml); raises `ConfigError`, one line naming `path`."""
     try:
         return _parse_config(data, path)
     except ConfigError as exc:
-        raise ConfigError(exc.message.translate(_MESSAGE_ESCAPES)) from None
+        raise ConfigError(inert(exc.message, single_line=True)) from None
     except RecursionError:  # a value nested deeper than pydantic can walk
         raise ConfigError(f"{path}: a value is nested too deeply") from None
 
@@ -307,8 +350,11 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
         except ValidationError as exc:
             raise ConfigError(f"{path}: {_describe(exc, where)}") from None
         _check_kind(profiles[name], path)
-    if any(profile.api_key is not None for profile in profiles.values()):
-        _refuse_shared_key_file(path)
+    for profile in profiles.values():
+        secret = "an api_key" if profile.api_key is not None else _secret_header_of(profile)
+        if secret:
+            _refuse_shared_key_file(path, secret)
+            break
     try:
         settings = Settings(**data.get("settings", {}))
     except (ValidationError, TypeError) as exc:
@@ -342,14 +388,21 @@ def _check_kind(profile: Profile, path: Path) -> None:
         )
 
 
-def _refuse_shared_key_file(path: Path) -> None:
+def _secret_header_of(profile: Profile) -> str | None:
+    for name in profile.headers:
+        if is_secret_header(name):
+            return f"a secret header {name!r} in [profiles.{profile.name}]"
+    return None
+
+
+def _refuse_shared_key_file(path: Path, secret: str) -> None:
     try:
         mode = path.stat().st_mode
     except OSError as exc:
         raise ConfigError(f"{path}: cannot check who may read it: {exc.strerror or exc}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(
-            f"{path} holds an api_key but others can read it; refusing to use it: "
+            f"{path} holds {secret} but others can read it; refusing to use it: "
             f"run `chmod 600 {path}` (or move the key to an environment variable)"
         )
 

@@ -44,6 +44,9 @@ MEANINGS: dict[str, str] = {
     "settings.registry_refresh_seconds": "how often the TUI re-reads the job registry",
     "settings.theme": "TUI theme, e.g. ansi-dark for 16-colour terminals",
     "settings.download_dir": "where results go, one batchtui-<id>/ folder a job",
+    "settings.stored_string_limit": "characters the registry keeps of one provider string",
+    "settings.stored_object_limit": "JSON bytes the registry keeps of a job's errors, "
+    "metadata or usage",
     # [notify]
     "notify.bell": "ring the terminal bell when a job ends",
     "notify.desktop": "desktop notification: osc9, osc777 or off",

@@ -71,15 +71,18 @@ def export_records(
     out: Path | BinaryIO,
     format: ExportFormat = "jsonl",
     input_index: RequestIndex | None = None,
+    *,
+    make_folder: bool = False,
 ) -> ExportSummary:
     """Write one row per record to `out`: a path (replaced atomically once all is
-    written) or an open binary stream (e.g. `sys.stdout.buffer`)."""
+    written; its folder must exist unless `make_folder`) or an open binary stream (e.g.
+    `sys.stdout.buffer`)."""
     if format not in FORMATS:
         raise UsageError(f"export format {format!r}: use one of {', '.join(FORMATS)}")
     if isinstance(out, Path):
-        from batchtui.core.fsutil import atomic_output
+        from batchtui.core.output_file import output_file
 
-        with atomic_output(out) as handle:
+        with output_file(out, make_folder=make_folder) as handle:
             return _write(records, handle, format, input_index)
     return _write(records, out, format, input_index)
 

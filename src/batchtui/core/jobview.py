@@ -8,8 +8,6 @@ module before its first paint).
 
 from __future__ import annotations
 
-import os
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -72,16 +70,6 @@ STATUS_TONES: dict[JobStatus, Tone] = {
     JobStatus.EXPIRED: "error",
     JobStatus.CANCELLED: "muted",
 }
-
-
-def locale_is_utf8(environ: dict[str, str] | None = None) -> bool:
-    """Whether the terminal's locale promises UTF-8 (the first of LC_ALL, LC_CTYPE, LANG set)."""
-    env = os.environ if environ is None else environ
-    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
-        value = env.get(name)
-        if value:
-            return "utf-8" in value.lower() or "utf8" in value.lower()
-    return False
 
 
 def status_glyph(status: JobStatus, *, ascii_only: bool = False) -> str:
@@ -393,26 +381,6 @@ class PollSchedule:
     def force(self) -> None:
         for state in self._states.values():
             state.next_at = float("-inf")
-
-
-# --- inert text --------------------------------------------------------------------------
-
-_CONTROL = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI sequences
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC sequences
-    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # other C0/C1 controls (tab and newline kept)
-    r"|[\u202a-\u202e\u2066-\u2069]"  # bidi overrides and isolates: they reorder what follows
-)
-
-
-def printable(text: str | None, *, single_line: bool = False) -> str:
-    """Text from a provider or a model, safe to put on a terminal."""
-    if not text:
-        return ""
-    clean = _CONTROL.sub("", text)
-    if single_line:
-        clean = " ".join(clean.split())
-    return clean
 
 
 def display_model(model: str | None) -> str:

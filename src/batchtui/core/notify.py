@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from batchtui.core.jobview import printable
+from batchtui.core.terminal_text import inert
 
 ESC = "\x1b"
 BEL = "\x07"
@@ -41,14 +41,14 @@ class Notice:
     status: str
 
     def message(self) -> str:
-        name = printable(self.name, single_line=True)[:80]
+        name = inert(self.name, single_line=True)[:80]
         text = f"{MESSAGE_PREFIX} {name} ({self.job_id}) {self.status}"
         return safe_field(text)[:MAX_MESSAGE]
 
 
 def safe_field(text: str) -> str:
     """Text fit for one field of an OSC sequence: no controls, no field separator."""
-    return printable(text, single_line=True).replace(";", ",")
+    return inert(text, single_line=True).replace(";", ",")
 
 
 def osc_sequence(notice: Notice, desktop: Desktop) -> str:
@@ -120,7 +120,7 @@ def run_exec(command: str, job_json: Mapping[str, object], *, timeout: float = 6
         **os.environ,
         "BATCHTUI_JOB_ID": str(job_json.get("id", "")),
         "BATCHTUI_STATUS": str(job_json.get("status", "")),
-        "BATCHTUI_JOB_NAME": printable(str(job_json.get("name", "")), single_line=True),
+        "BATCHTUI_JOB_NAME": inert(str(job_json.get("name", "")), single_line=True),
     }
     payload = json.dumps(job_json, ensure_ascii=False, default=str) + "\n"
     try:

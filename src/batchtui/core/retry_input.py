@@ -82,10 +82,10 @@ def build_retry_input(
 def _write_retries(
     requests: RequestIndex, outcomes: Outcomes, out_path: Path, cancel: CancelCheck | None
 ) -> int:
-    from batchtui.core.fsutil import atomic_output
+    from batchtui.core.output_file import output_file
 
     written = 0
-    with atomic_output(out_path, mode=None) as handle:
+    with output_file(out_path, make_folder=True) as handle:
         ended = True
         for line, raw in requests.lines.iter_lines(keep_ends=True):
             if outcomes.outcome_of_line(line) == OK or not _is_request(requests, line, raw):

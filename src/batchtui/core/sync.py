@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from batchtui.core.config import Profile
+from batchtui.core.errors import BatchtuiError
 from batchtui.core.jobs.hooks import NO_HOOKS, JobHooks
 from batchtui.core.models import Job, RemoteBatch, utc_now
 from batchtui.core.providers.base import TAG_METADATA_KEY, BatchProvider
@@ -32,6 +33,8 @@ class SyncReport:
     already_tracked: int = 0
     adopted: list[Job] = field(default_factory=list)  # new to this registry
     recovered: list[Job] = field(default_factory=list)  # own jobs that had no remote id
+    # One line per batch left out (unreadable, or refused by the registry): the rest go on.
+    skipped: list[str] = field(default_factory=list)
 
 
 async def sync_profile(
@@ -57,20 +60,29 @@ async def sync_profile(
         if batch.id in tracked:
             report.already_tracked += 1
             continue
-        job, outcome = registry.record_listed_batch(
-            batch,
-            batch.metadata.get(TAG_METADATA_KEY),
-            lambda job_id, found=batch: _adopted_job(job_id, found, profile),
-            note=f"adopted by sync: created by {_origin(batch)}",
-        )
-        if outcome == "recovered":
-            report.recovered.append(job)
-        elif outcome == "adopted":
-            report.adopted.append(job)
-        else:
-            report.already_tracked += 1
+        try:
+            _record(registry, batch, profile, report)
+        except (BatchtuiError, ValueError, OverflowError) as exc:
+            report.skipped.append(f"batch {batch.id}: {exc}")
         tracked.add(batch.id)
+    report.skipped.extend(provider.unreadable_batches)
     return report
+
+
+def _record(registry: Registry, batch: RemoteBatch, profile: Profile, report: SyncReport) -> None:
+    """One listed batch into the registry; a batch the registry refuses fails alone."""
+    job, outcome = registry.record_listed_batch(
+        batch,
+        batch.metadata.get(TAG_METADATA_KEY),
+        lambda job_id, found=batch: _adopted_job(job_id, found, profile),
+        note=f"adopted by sync: created by {_origin(batch)}",
+    )
+    if outcome == "recovered":
+        report.recovered.append(job)
+    elif outcome == "adopted":
+        report.adopted.append(job)
+    else:
+        report.already_tracked += 1
 
 
 def _origin(batch: RemoteBatch) -> str:

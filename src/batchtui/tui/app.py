@@ -26,9 +26,10 @@ from textual.signal import Signal
 
 from batchtui.core.jobjson import job_summary
 from batchtui.core.jobs.monitor import JobMonitor, JobsSnapshot
-from batchtui.core.jobview import locale_is_utf8, printable, status_label
+from batchtui.core.jobview import status_label
 from batchtui.core.registry import loop_guard
 from batchtui.core.status import JobStatus
+from batchtui.core.terminal_text import inert, locale_is_utf8
 from batchtui.core.unattended import Notifier
 from batchtui.tui.controller import ShellActions
 from batchtui.tui.screens.jobs import JobsScreen
@@ -200,7 +201,7 @@ class BatchtuiApp(App[int]):
     def finished(self, job: Job) -> None:
         label = status_label(job.status, ascii_only=self.ascii_only)
         severity = "information" if job.status == JobStatus.COMPLETED else "warning"
-        name = printable(job.name, single_line=True)
+        name = inert(job.name, single_line=True)
         self.notify(
             f"{name} ({job.id}): {label}", title="Job finished", severity=severity, markup=False
         )
@@ -237,7 +238,7 @@ class BatchtuiApp(App[int]):
         return self._notifier_instance
 
     def _notify_warning(self, message: str) -> None:
-        self.notify(printable(message, single_line=True), severity="warning", markup=False)
+        self.notify(inert(message, single_line=True), severity="warning", markup=False)
 
     def problem(self, source: str, message: str, *, first: bool) -> None:
         self.activity_signal.publish(message)
@@ -443,6 +444,10 @@ class BatchtuiApp(App[int]):
         from batchtui.tui.screens.welcome import WelcomeScreen
 
         self.push_screen(WelcomeScreen(form_only=True))
+
+    def notify(self, message: str, *, title: str = "", **options: Any) -> None:  # type: ignore[override]
+        """Every toast passes the terminal rule: messages quote providers, files and configs."""
+        super().notify(inert(message), title=inert(title, single_line=True), **options)
 
     async def action_quit(self) -> None:
         await self.monitor.release_leases()

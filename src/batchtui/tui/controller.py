@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from batchtui.core.jobview import printable
+from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import Transfer
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class ShellActions:
             problem = self.app.snapshot.config_problem or self.app.snapshot.problem
             reason = f": {problem}" if problem else " yet"
             self.app.notify(
-                printable(f"No job service{reason}", single_line=True),
+                inert(f"No job service{reason}", single_line=True),
                 severity="warning",
                 markup=False,
             )
@@ -117,7 +117,7 @@ class ShellActions:
             if yes:
                 self.app.run_worker(self._cancel(job), group="cancel", exit_on_error=False)
 
-        name = printable(job.name, single_line=True)
+        name = inert(job.name, single_line=True)
         self.app.push_screen(
             ConfirmScreen(
                 f"Cancel {name} ({job.id})?", "Requests already done keep their results."
@@ -141,7 +141,7 @@ class ShellActions:
                 for shard in running:
                     self.app.run_worker(self._cancel(shard), group="cancel", exit_on_error=False)
 
-        name = printable(group.name, single_line=True)
+        name = inert(group.name, single_line=True)
         self.app.push_screen(
             ConfirmScreen(
                 f"Cancel {name} ({group_id}): {len(running)} running shards?",
@@ -301,8 +301,7 @@ class ShellActions:
         requests = sum(plan.report.written for plan in todo)
         jobs = "a new job" if len(todo) == 1 else f"{len(todo)} new jobs (one per shard)"
         detail = "\n".join(
-            printable(f"{plan.parent.id}: {plan.report.describe()}", single_line=True)
-            for plan in plans
+            inert(f"{plan.parent.id}: {plan.report.describe()}", single_line=True) for plan in plans
         )
         self._activity(f"retry of {target.id} planned: {requests:,} requests")
 

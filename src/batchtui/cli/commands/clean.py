@@ -12,8 +12,8 @@ import argparse
 from batchtui.cli.commands.watch import expand_refs
 from batchtui.cli.context import CommandContext, run_async
 from batchtui.cli.output import print_json
-from batchtui.cli.terminal import inert
 from batchtui.core.cleanup import CleanReport, clean_job
+from batchtui.core.terminal_text import inert
 
 
 async def _clean(context: CommandContext, refs: list[str]) -> list[CleanReport]:

@@ -14,8 +14,8 @@ from pathlib import Path
 from batchtui.cli.context import CommandContext
 from batchtui.cli.output import print_json
 from batchtui.cli.progress import StatusLine
-from batchtui.cli.terminal import inert
 from batchtui.core.errors import UsageError
+from batchtui.core.terminal_text import inert
 from batchtui.core.units import format_bytes
 
 

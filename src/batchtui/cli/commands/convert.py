@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from batchtui.cli.output import print_json
-from batchtui.cli.terminal import inert
+from batchtui.core.terminal_text import inert
 
 
 def default_output(source: Path, target: str) -> Path:

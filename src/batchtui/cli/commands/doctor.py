@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from batchtui import __version__
-from batchtui.cli.terminal import inert, supports_unicode
+from batchtui.core.terminal_text import inert, supports_unicode
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config

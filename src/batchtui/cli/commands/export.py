@@ -17,10 +17,22 @@ from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async,
 from batchtui.cli.output import print_json
 from batchtui.cli.progress import TransferProgress
 from batchtui.cli.targets import find_job_or_group
+from batchtui.cli.terminal import InertBinaryStream, is_tty
 from batchtui.core.models import Job, JobGroup
+from batchtui.core.output_file import require_folder
 
 if TYPE_CHECKING:
     from batchtui.core.export import ExportSummary
+
+
+def make_default_folder(out: Path) -> None:
+    """The job's own download folder (batchtui's choice, so it may be created)."""
+    from batchtui.core.output_file import cannot_write
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write(out.parent, exc) from None
 
 
 def default_output(context: CommandContext, target_id: str, format: str) -> Path:
@@ -79,16 +91,22 @@ def run(args: argparse.Namespace) -> int:
         out: Path | BinaryIO
         if to_stdout:
             out = sys.stdout.buffer
+            if is_tty(sys.stdout):  # model text shown on a terminal: inert
+                out = InertBinaryStream(out)  # type: ignore[assignment]
         elif args.output:
             out = Path(args.output).expanduser()
+            require_folder(out)  # before any download: a mistyped -o fails at once
         else:
             out = default_output(context, target.id, args.format)
+            make_default_folder(out)
         summary, notes = run_async(_export(context, target, out, args))
         if isinstance(target, Job):
             _keep_counts(context, target)
     for note in notes:
         warn(note)
     if to_stdout:
+        if isinstance(out, InertBinaryStream):
+            out.flush()
         sys.stdout.flush()
         return 0
     if args.json:

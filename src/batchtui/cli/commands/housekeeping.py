@@ -13,9 +13,9 @@ import sys
 from batchtui.cli.commands.watch import expand_refs
 from batchtui.cli.context import CommandContext
 from batchtui.cli.output import job_summary, print_json
-from batchtui.cli.terminal import inert
 from batchtui.core.errors import UsageError
 from batchtui.core.models import Job
+from batchtui.core.terminal_text import inert
 
 
 def rename(args: argparse.Namespace) -> int:

@@ -21,11 +21,11 @@ from batchtui.cli.output import (
     render_table,
     status_label,
 )
-from batchtui.cli.terminal import inert, supports_unicode
 from batchtui.core.errors import UsageError
 from batchtui.core.jobview import counts_text
 from batchtui.core.models import Job, JobGroup
 from batchtui.core.status import TERMINAL_STATUSES, JobStatus
+from batchtui.core.terminal_text import inert, supports_unicode
 
 STATUS_GROUPS = {
     "active": frozenset(JobStatus) - TERMINAL_STATUSES,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from batchtui.cli.context import CommandContext, run_async
 from batchtui.cli.output import print_json
-from batchtui.cli.terminal import inert
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.models import Job, JobGroup
+from batchtui.core.terminal_text import inert
 
 FOLLOW_SECONDS = 2.0
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from batchtui.cli.context import CommandContext, run_async
 from batchtui.cli.output import print_json, render_table
-from batchtui.cli.terminal import inert, supports_unicode
 from batchtui.core.errors import ConfigError, UsageError
+from batchtui.core.terminal_text import inert, supports_unicode
 
 
 def parse_pairs(values: list[str], flag: str) -> list[tuple[str, str]]:
@@ -235,7 +235,6 @@ def _key_state(profile: Any) -> str:
 
 
 def _redacted_header(name: str, value: str) -> str:
-    # The HTTP layer's own rule, so `show` hides exactly what `--debug` logs hide.
-    from batchtui.core.providers.http import is_secret_name
+    from batchtui.core.config import is_secret_header
 
-    return "*** (redacted)" if is_secret_name(name) else value
+    return "*** (redacted)" if is_secret_header(name) else value

@@ -14,9 +14,9 @@ from batchtui.cli.commands.jobs import jobs_table
 from batchtui.cli.commands.watch import jobs_to_poll, make_notifier
 from batchtui.cli.context import CommandContext, run_async, warn
 from batchtui.cli.output import job_summary, print_json
-from batchtui.cli.terminal import supports_unicode
 from batchtui.core.errors import BatchtuiError, UsageError
 from batchtui.core.models import Job
+from batchtui.core.terminal_text import supports_unicode
 from batchtui.core.unattended import EXIT_ENDED_BADLY, outcome_code
 
 

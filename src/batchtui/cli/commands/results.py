@@ -22,10 +22,10 @@ from typing import Any
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
 from batchtui.cli.output import batch_error_text, json_text, ok_glyph
 from batchtui.cli.progress import TransferProgress
-from batchtui.cli.terminal import inert, supports_unicode
 from batchtui.core.errors import BatchtuiError, InputFileError, UsageError
 from batchtui.core.localresults import NOT_RESULTS
 from batchtui.core.models import Job, JobGroup, ResultRecord
+from batchtui.core.terminal_text import inert, supports_unicode
 
 
 def record_json(record: ResultRecord) -> dict[str, Any]:

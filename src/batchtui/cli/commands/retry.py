@@ -16,8 +16,8 @@ from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async,
 from batchtui.cli.output import job_summary, print_json
 from batchtui.cli.progress import TransferProgress
 from batchtui.cli.targets import find_job_or_group
-from batchtui.cli.terminal import inert
 from batchtui.core.models import Job, JobGroup
+from batchtui.core.terminal_text import inert
 
 if TYPE_CHECKING:
     from batchtui.core.families import RetryPlan

@@ -18,10 +18,10 @@ from batchtui.cli.output import (
     status_label,
 )
 from batchtui.cli.targets import find_job_or_group
-from batchtui.cli.terminal import inert, supports_unicode
 from batchtui.core.jobview import counts_text
 from batchtui.core.models import Job, JobGroup, StatusChange
 from batchtui.core.status import JobStatus
+from batchtui.core.terminal_text import inert, supports_unicode
 
 
 async def _refresh(context: CommandContext, job: Job, *, force: bool) -> Job:
@@ -82,7 +82,7 @@ def job_details(
         rows.append(("last error", inert(job.last_error, single_line=True)))
     rows += extra or []
     lines = [f"{job.id}  {status_label(job.status, unicode=unicode)}"]
-    lines += [f"  {label:<10}  {value}" for label, value in rows]
+    lines += [f"  {label:<10}  {inert(value, single_line=True)}" for label, value in rows]
     if job.errors:
         lines.append("  batch errors:")
         lines += [f"    {batch_error_text(error)}" for error in job.errors]
@@ -123,7 +123,7 @@ def group_details(
         rows.insert(3, ("tokens", f"~{group.estimated_input_tokens:,} input (estimated)"))
     rows += extra or []
     lines = [f"{group.id}  {status_label(group_status(shards), unicode=unicode)}  (job group)"]
-    lines += [f"  {label:<10}  {value}" for label, value in rows]
+    lines += [f"  {label:<10}  {inert(value, single_line=True)}" for label, value in rows]
     table = render_table(
         ["SHARD", "ID", "STATUS", "DONE", "REMOTE ID"],
         [

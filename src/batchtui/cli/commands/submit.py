@@ -18,9 +18,9 @@ from batchtui.cli.commands.profile import parse_pairs
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
 from batchtui.cli.output import group_summary, job_summary, print_json, status_label
 from batchtui.cli.progress import TransferProgress
-from batchtui.cli.terminal import inert
 from batchtui.core.models import Job
 from batchtui.core.service import GroupSubmission, JobService, SubmitPlan
+from batchtui.core.terminal_text import inert
 
 
 def _announce(plan: SubmitPlan) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING
 
-from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async
-from batchtui.cli.output import job_summary, status_label
-from batchtui.cli.terminal import inert
+from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
+from batchtui.cli.output import job_summary, json_text, status_label
+from batchtui.core.terminal_text import inert
 
 if TYPE_CHECKING:
     from batchtui.core.sync import SyncReport
@@ -28,18 +27,21 @@ def run(args: argparse.Namespace) -> int:
         report = run_async(_sync(context, profile_name, args.limit))
     if args.json:
         print(
-            json.dumps(
+            json_text(
                 {
                     "profile": profile_name,
                     "scanned": report.scanned,
                     "already_tracked": report.already_tracked,
                     "adopted": [job_summary(job) for job in report.adopted],
                     "recovered": [job_summary(job) for job in report.recovered],
+                    "skipped": report.skipped,
                 },
                 indent=2,
             )
         )
         return 0
+    for reason in report.skipped:
+        warn(f"skipped {reason}")
     for job in report.recovered:
         print(f"recovered {job.id} ({inert(job.name, single_line=True)}): {job.remote_id}")
     for job in report.adopted:
@@ -51,5 +53,6 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{profile_name}: {report.scanned} remote batches, {report.already_tracked} already "
         f"tracked, {len(report.adopted)} adopted, {len(report.recovered)} recovered"
+        + (f", {len(report.skipped)} skipped" if report.skipped else "")
     )
     return 0

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from batchtui.cli.output import print_json
-from batchtui.cli.terminal import inert
+from batchtui.core.terminal_text import inert
 
 if TYPE_CHECKING:
     from batchtui.core.formats import ValidationReport

@@ -19,12 +19,12 @@ from batchtui.cli.commands.jobs import jobs_table
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
 from batchtui.cli.output import job_summary, print_json, status_label
 from batchtui.cli.progress import StatusLine
-from batchtui.cli.terminal import supports_unicode
 from batchtui.core.errors import ProviderError, ProviderUnreachable, UsageError
 from batchtui.core.jobview import counts_text
 from batchtui.core.models import Job
 from batchtui.core.service import JobService
 from batchtui.core.status import TERMINAL_STATUSES, JobStatus
+from batchtui.core.terminal_text import supports_unicode
 from batchtui.core.unattended import Notifier, outcome_code
 
 # Polls of one job that may fail in a row (provider unreachable, 5xx) before watch gives up.

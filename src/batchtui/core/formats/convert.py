@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from batchtui.core.errors import InputFileError, UsageError
-from batchtui.core.fsutil import atomic_output
+from batchtui.core.output_file import output_file
 
 Format = Literal["openai", "gemini", "vertex"]
 FORMATS: tuple[Format, ...] = ("openai", "gemini", "vertex")
@@ -185,7 +185,7 @@ def convert_file(
     report = ConversionReport(source=source, dest=target, target_format=to)
     converter = _Converter(report, to, model, vertex_request_id, max(1, max_issues))
     try:
-        with open(source, "rb") as reader, atomic_output(target) as writer:
+        with open(source, "rb") as reader, output_file(target) as writer:
             for line_no, raw in enumerate(reader, start=1):
                 converted = converter.line(raw, line_no)
                 if converted is not None:

@@ -50,7 +50,10 @@ CHUNK_BYTES = 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 JSON_WHITESPACE = " \t\r\n"
-# Counts past this (a signed 32-bit integer) take the general path, which reports them.
+# Body fields that count tokens or choices, and the most any server takes (a signed 32-bit
+# integer): a larger number is a mistake, and one past 10**308 would not even fit a float.
+# Lines with a larger count leave the fast path; the general path reports them.
+COUNT_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens", "n")
 MAX_COUNT = 2**31 - 1
 
 
@@ -480,6 +483,8 @@ class _Validator:
                 "stream_not_supported",
                 "stream: true is not supported in a batch; remove it",
             )
+        if _has_huge_count(body):
+            body = self._huge_counts(body, line_no)
         if spec is not None:
             for issue in spec.check_body(body):
                 self._problem(line_no, f"body.{issue.field}", issue.code, issue.message)
@@ -543,6 +548,22 @@ class _Validator:
                 "duplicate_custom_id",
                 f"custom_id {_short_repr(custom_id)} already used on line {first_use}",
             )
+
+    def _huge_counts(self, body: dict[str, Any], line_no: int) -> dict[str, Any]:
+        """Report each count past MAX_COUNT; the body without them, for the later checks."""
+        kept = dict(body)
+        for name in COUNT_FIELDS:
+            value = body.get(name)
+            if type(value) is int and value > MAX_COUNT:
+                digits = len(str(value))  # json reads no int longer than str() writes
+                self._problem(
+                    line_no,
+                    f"body.{name}",
+                    "number_too_large",
+                    f"body.{name} is a {digits}-digit number; at most {MAX_COUNT:,}",
+                )
+                del kept[name]
+        return kept
 
     def _count_request(self, line_no: int) -> None:
         self.requests += 1
@@ -768,6 +789,14 @@ class _Validator:
         report.problem_count = report.error_count + report.warning_count
         report.counts_by_code = dict(self.counts)
         return report
+
+
+def _has_huge_count(body: dict[str, Any]) -> bool:
+    for name in COUNT_FIELDS:
+        value = body.get(name)
+        if type(value) is int and value > MAX_COUNT:
+            return True
+    return False
 
 
 def _shipped_context_window(model: str) -> int | None:

@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from batchtui.core.errors import BatchtuiError, ConfigError
-from batchtui.core.jobview import PollSchedule, printable
+from batchtui.core.jobview import PollSchedule
 from batchtui.core.leases import lease_seconds, new_lease_holder
+from batchtui.core.terminal_text import inert
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
@@ -197,7 +198,7 @@ class JobMonitor:
                 log.exception("registry read failed")
             self.report_problem("registry", f"registry: {exc}")
             if self.snapshot.loading:
-                self._publish(problem=printable(str(exc), single_line=True), loading=False)
+                self._publish(problem=inert(str(exc), single_line=True), loading=False)
             return False
         self.data_version = version
         self.reported_problems.pop("registry", None)
@@ -315,7 +316,7 @@ class JobMonitor:
     def report_problem(self, source: str, message: str) -> None:
         """Tell the owner; `first` only for a problem not already reported by `source`
         (one toast per new problem, not one per failed poll)."""
-        message = printable(message, single_line=True)
+        message = inert(message, single_line=True)
         log.warning("%s: %s", source, message)
         key = message.split(RETRYING_MARK)[0]
         first = self.reported_problems.get(source) != key

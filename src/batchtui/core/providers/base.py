@@ -63,6 +63,11 @@ class BatchProvider(ABC):
     @abstractmethod
     async def cancel(self, batch_id: str) -> RemoteBatch: ...
 
+    @property
+    def unreadable_batches(self) -> list[str]:
+        """One line for each listed batch `list_batches` skipped because it was unreadable."""
+        return self.__dict__.setdefault("_unreadable_batches", [])
+
     async def find_by_tag(
         self, tag: str, *, input_file_id: str | None = None, scan_limit: int = 500
     ) -> RemoteBatch | None:

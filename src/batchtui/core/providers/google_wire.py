@@ -99,11 +99,11 @@ def short_model_name(model: object) -> str | None:
 
 
 def int64(value: Any) -> int:
-    """A Google int64 (sent as a string, may be missing): a non-negative int."""
-    try:
-        return max(int(value or 0), 0)
-    except (TypeError, ValueError):
-        return 0
+    """A Google int64 (sent as a string, may be missing): a non-negative int, 0 when
+    unknown (absent, or not a usable number)."""
+    from batchtui.core.wire_numbers import wire_count
+
+    return wire_count(value, "count") or 0
 
 
 def google_error(value: Any) -> BatchError | None:

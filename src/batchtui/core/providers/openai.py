@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 from urllib.parse import quote
 
-from batchtui.core.config import Profile
+from batchtui.core.config import Profile, secret_header_values
 from batchtui.core.errors import InputFileError, NotFoundError, ProviderError
 from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile
 from batchtui.core.providers.base import BatchProvider, ProgressCallback
@@ -66,7 +66,7 @@ class OpenAIProvider(BatchProvider):
             label=label,
             base_url=base_url,
             headers=all_headers,
-            secrets=[api_key],
+            secrets=[api_key, *secret_header_values(all_headers)],
             timeout=timeout,
             debug=debug,
             retry=retry,
@@ -247,7 +247,13 @@ class OpenAIProvider(BatchProvider):
             pages += 1
             page = self._parse(parse_list_page, answer, call)
             for item in page.items:
-                yield self.parse_batch(item, call)
+                try:
+                    batch = self.parse_batch(item, call)
+                except ProviderError as exc:
+                    # One unreadable batch must not hide the others from a scan.
+                    self.unreadable_batches.append(exc.message)
+                    continue
+                yield batch
                 if remaining is not None:
                     remaining -= 1
                     if remaining == 0:

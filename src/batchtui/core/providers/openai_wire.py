@@ -24,6 +24,7 @@ from batchtui.core.models import (
     RequestCounts,
 )
 from batchtui.core.status import JobStatus, normalize_openai_status
+from batchtui.core.wire_numbers import wire_count
 
 # Required by the spec's Batch schema; everything else may be missing or null.
 BATCH_REQUIRED_FIELDS = (
@@ -95,24 +96,23 @@ def file_id_or_none(value: Any) -> str | None:
     return None
 
 
-def _count(value: Any) -> int:
-    try:
-        return max(int(value or 0), 0)
-    except (TypeError, ValueError):
-        return 0
-
-
-def parse_request_counts(value: Any) -> RequestCounts:
+def parse_request_counts(value: Any, notes: list[str] | None = None) -> RequestCounts:
+    """The counts; one that is not a usable number is 0 (unknown: shown as `-`), noted."""
     if not isinstance(value, Mapping):
         return RequestCounts()
-    return RequestCounts(
-        total=_count(value.get("total")),
-        completed=_count(value.get("completed")),
-        failed=_count(value.get("failed")),
-    )
+    counts = {
+        name: wire_count(value.get(name), f"request_counts.{name}", notes) or 0
+        for name in ("total", "completed", "failed")
+    }
+    return RequestCounts(**counts)
 
 
-def parse_batch_errors(value: Any) -> list[BatchError]:
+def number_notes_as_errors(notes: list[str]) -> list[BatchError]:
+    """What `wire_count` noted, as job errors the user sees beside the provider's own."""
+    return [BatchError(code="unusable_number", message=note) for note in notes]
+
+
+def parse_batch_errors(value: Any, notes: list[str] | None = None) -> list[BatchError]:
     """`errors` is `{"object": "list", "data": [...]}`, sometimes a bare list, usually null."""
     items = value.get("data") if isinstance(value, Mapping) else value
     if not isinstance(items, list):
@@ -125,7 +125,7 @@ def parse_batch_errors(value: Any) -> list[BatchError]:
                     code=_optional_str(item.get("code")),
                     message=str(item.get("message") or ""),
                     param=_optional_str(item.get("param")),
-                    line=_optional_line(item.get("line")),
+                    line=_optional_line(item.get("line"), notes),
                 )
             )
         elif isinstance(item, str):
@@ -139,12 +139,9 @@ def _optional_str(value: Any) -> str | None:
     return str(value)
 
 
-def _optional_line(value: Any) -> int | None:
-    try:
-        line = int(value)
-    except (TypeError, ValueError):
-        return None
-    return line if line > 0 else None
+def _optional_line(value: Any, notes: list[str] | None = None) -> int | None:
+    line = wire_count(value, "errors[].line", notes)
+    return line if line else None
 
 
 def parse_metadata(value: Any) -> dict[str, str]:
@@ -187,6 +184,9 @@ def parse_batch(
     if raw_status is not None and not isinstance(raw_status, str):
         raise WireFormatError(f"batch {batch_id}: 'status' is {_describe_type(raw_status)}")
     usage = obj.get("usage")
+    notes: list[str] = []
+    counts = parse_request_counts(obj.get("request_counts"), notes)
+    errors = parse_batch_errors(obj.get("errors"), notes)
     return RemoteBatch(
         id=str(batch_id),
         status=normalize_status(raw_status),
@@ -197,9 +197,9 @@ def parse_batch(
         output_file_id=file_id_or_none(obj.get("output_file_id")),
         error_file_id=file_id_or_none(obj.get("error_file_id")),
         completion_window=_optional_str(obj.get("completion_window")),
-        request_counts=parse_request_counts(obj.get("request_counts")),
+        request_counts=counts,
         timestamps={field: parse_timestamp(obj.get(field)) for field in TIMESTAMP_FIELDS},
-        errors=parse_batch_errors(obj.get("errors")),
+        errors=errors + number_notes_as_errors(notes),
         metadata=parse_metadata(obj.get("metadata")),
         usage=dict(usage) if isinstance(usage, Mapping) else None,
         raw=dict(obj),
@@ -217,7 +217,7 @@ def parse_file(value: Any) -> RemoteFile:
     created = obj.get("created_at", obj.get("create_at"))
     return RemoteFile(
         id=file_id,
-        bytes=_count(size) if size is not None else None,
+        bytes=wire_count(size, "bytes"),
         filename=_optional_str(obj.get("filename")),
         purpose=_optional_str(obj.get("purpose")),
         created_at=parse_timestamp(created),

@@ -9,11 +9,12 @@ a damaged row gives an error instead of a half-built Job).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from batchtui.core.models import Job, JobGroup, StatusChange
+from batchtui.core.models import BatchError, Job, JobGroup, StatusChange
 
 JOB_COLUMNS = (
     "id",
@@ -80,6 +81,113 @@ HISTORY_COLUMNS = (
 )
 
 JobRow = tuple[Any, ...]
+
+# --- storage caps: a provider's answer must not grow the registry without bound -----------
+
+CUT_MARK = "…"
+DEFAULT_STRING_LIMIT = 4 * 1024
+DEFAULT_OBJECT_LIMIT = 256 * 1024
+TRUNCATED_KEY = "batchtui_truncated"
+# Job fields holding text a provider or a file may have sent.
+_TEXT_FIELDS = (
+    "name",
+    "tag",
+    "raw_status",
+    "remote_id",
+    "endpoint",
+    "model",
+    "completion_window",
+    "input_file_id",
+    "output_file_id",
+    "error_file_id",
+    "last_error",
+)
+
+
+@dataclass(frozen=True)
+class StorageLimits:
+    """The most the registry keeps of one provider string (characters) and of one provider
+    object (errors, metadata, usage: bytes of JSON). Settings `stored_string_limit` and
+    `stored_object_limit`."""
+
+    string: int = DEFAULT_STRING_LIMIT
+    object: int = DEFAULT_OBJECT_LIMIT
+
+
+def cap_text(value: str | None, limit: int) -> str | None:
+    """`value` cut to `limit` characters, the cut marked with `…`."""
+    if value is None or len(value) <= limit:
+        return value
+    return value[: max(limit - 1, 0)] + CUT_MARK
+
+
+def cap_job(job: Job, limits: StorageLimits) -> Job:
+    """`job` with every provider string and object within `limits` (the same job when
+    nothing is over: the common case costs a few length checks)."""
+    update: dict[str, Any] = {}
+    for name in _TEXT_FIELDS:
+        value = getattr(job, name)
+        if value is not None and len(value) > limits.string:
+            update[name] = cap_text(value, limits.string)
+    errors = _capped_errors(job.errors, limits)
+    if errors is not None:
+        update["errors"] = errors
+    metadata = _capped_metadata(job.metadata, limits)
+    if metadata is not None:
+        update["metadata"] = metadata
+    for name in ("usage", "result_usage"):
+        value = getattr(job, name)
+        if value is not None and len(_dumps(value)) > limits.object:
+            update[name] = {TRUNCATED_KEY: f"{name} over {limits.object:,} bytes, not kept"}
+    return job.model_copy(update=update) if update else job
+
+
+def _capped_errors(errors: list[BatchError], limits: StorageLimits) -> list[BatchError] | None:
+    def long(text: str | None) -> bool:
+        return text is not None and len(text) > limits.string
+
+    if not errors:
+        return None
+    has_long = any(long(e.code) or long(e.message) or long(e.param) for e in errors)
+    if not has_long and len(_dumps([e.model_dump() for e in errors])) <= limits.object:
+        return None
+    kept: list[BatchError] = []
+    size = 0
+    for error in errors:
+        capped = error.model_copy(
+            update={
+                "code": cap_text(error.code, limits.string),
+                "message": cap_text(error.message, limits.string) or "",
+                "param": cap_text(error.param, limits.string),
+            }
+        )
+        size += len(_dumps(capped.model_dump()))
+        if size > limits.object:
+            left = len(errors) - len(kept)
+            kept.append(BatchError(code=TRUNCATED_KEY, message=f"{left:,} more errors not kept"))
+            break
+        kept.append(capped)
+    return kept
+
+
+def _capped_metadata(metadata: dict[str, str], limits: StorageLimits) -> dict[str, str] | None:
+    if not metadata:
+        return None
+    short = all(len(k) <= limits.string and len(v) <= limits.string for k, v in metadata.items())
+    if short and len(_dumps(metadata)) <= limits.object:
+        return None
+    kept: dict[str, str] = {}
+    size = 0
+    for key, value in metadata.items():
+        short_key = cap_text(key, limits.string) or ""
+        short_value = cap_text(value, limits.string) or ""
+        size += len(_dumps({short_key: short_value}))
+        if size > limits.object:
+            left = len(metadata) - len(kept)
+            kept[TRUNCATED_KEY] = f"{left:,} more entries not kept"
+            break
+        kept[short_key] = short_value
+    return kept
 
 
 def encode_datetime(value: datetime) -> str:

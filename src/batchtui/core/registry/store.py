@@ -60,17 +60,25 @@ class Registry:
     writers lose nothing. `clock` gives "now" for `updated_at` and history rows.
     """
 
-    def __init__(self, path: Path, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        limits: codec.StorageLimits | None = None,
+    ) -> None:
         self.path = path
         self._clock = clock
+        # What is kept of provider strings and objects (see `codec.cap_job`).
+        self.limits = limits or codec.StorageLimits()
         self._db = Database(path)
         # Last decoded Job per id with the row it came from (see `list_jobs`).
         self._decoded: dict[str, tuple[codec.JobRow, Job]] = {}
 
     @classmethod
-    def open_default(cls) -> Registry:
+    def open_default(cls, *, limits: codec.StorageLimits | None = None) -> Registry:
         """The registry at `paths.registry_path()` (BATCHTUI_DATA_DIR overrides)."""
-        return cls(paths.registry_path())
+        return cls(paths.registry_path(), limits=limits)
 
     def close(self) -> None:
         self._db.close()
@@ -87,7 +95,8 @@ class Registry:
         return self._db.read(self._unused_job_id)
 
     def add_job(self, job: Job, *, note: str | None = None) -> Job:
-        """Insert a job and its first history row."""
+        """Insert a job (provider strings capped: `limits`) and its first history row."""
+        job = codec.cap_job(job, self.limits)
         row = codec.job_to_row(job)
 
         def insert(conn: sqlite3.Connection) -> None:
@@ -129,7 +138,7 @@ class Registry:
             for shard in shards:
                 if conn.execute("SELECT 1 FROM jobs WHERE id = ?", (shard.id,)).fetchall():
                     raise RegistryError(f"registry {self.path} already has a job {shard.id}")
-                conn.execute(_JOB_INSERT, codec.job_to_row(shard))
+                conn.execute(_JOB_INSERT, codec.job_to_row(codec.cap_job(shard, self.limits)))
                 self._add_history(conn, shard, note)
 
         self._db.write(insert)
@@ -290,6 +299,7 @@ class Registry:
         def update(conn: sqlite3.Connection) -> Job:
             old = self._load(conn, job_id)
             new = Job.model_validate({**old.model_dump(), **fields, "updated_at": self._clock()})
+            new = codec.cap_job(new, self.limits)
             self._store(conn, new)
             if note is not None or status_changed(old, new):
                 self._add_history(conn, new, note)
@@ -328,7 +338,7 @@ class Registry:
                     self._store(conn, found)
                     self._add_history(conn, found, "found by its tag (sync)")
                     return self._apply_remote(conn, own.id, batch)[0], "recovered"
-            job = new_job(self._unused_job_id(conn))
+            job = codec.cap_job(new_job(self._unused_job_id(conn)), self.limits)
             conn.execute(_JOB_INSERT, codec.job_to_row(job))
             self._add_history(conn, job, note)
             return self._apply_remote(conn, job.id, batch)[0], "adopted"
@@ -446,7 +456,7 @@ class Registry:
         self, conn: sqlite3.Connection, job_id: str, batch: RemoteBatch
     ) -> tuple[Job, bool]:
         old = self._load(conn, job_id)
-        merged = merge_remote(old, batch)
+        merged = codec.cap_job(merge_remote(old, batch), self.limits)
         if merged == old:
             return old, False
         now = self._clock()
@@ -479,7 +489,7 @@ class Registry:
             status=job.status,
             raw_status=job.raw_status,
             request_counts=job.request_counts,
-            note=note,
+            note=codec.cap_text(note, self.limits.string),
         )
         conn.execute(_HISTORY_INSERT, codec.history_to_row(change))
 

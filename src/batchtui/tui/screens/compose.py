@@ -35,8 +35,8 @@ from batchtui.core.compose import (
     preview_lines,
 )
 from batchtui.core.errors import BatchtuiError
+from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
-from batchtui.tui.widgets.line_viewer import inert
 from batchtui.tui.widgets.progress import WorkProgress
 
 PREVIEW_LINES = 3
@@ -259,7 +259,7 @@ class ComposeScreen(Screen):
         try:
             spec = self.spec()
         except ComposeError as exc:
-            self._show_preview([], [], Text(inert(str(exc), one_line=True)))
+            self._show_preview([], [], Text(inert(str(exc), single_line=True)))
             return
         if self.dataset is None:
             self._show_preview([], [], Text("Choose a dataset (ctrl+o) to see a preview."))
@@ -276,7 +276,9 @@ class ComposeScreen(Screen):
             Template(spec.user_template).check_columns(columns, where=f"{dataset}: ")
             lines = preview_lines(dataset, spec, count=PREVIEW_LINES, kind=kind)
         except BatchtuiError as exc:
-            self.post_message(self.PreviewReady(columns, [], Text(inert(str(exc), one_line=True))))
+            self.post_message(
+                self.PreviewReady(columns, [], Text(inert(str(exc), single_line=True)))
+            )
             return
         if get_current_worker().is_cancelled:
             return
@@ -284,7 +286,7 @@ class ComposeScreen(Screen):
         if report.ok:
             verdict = Text(f"first {len(lines)} requests are valid", style="bold")
         else:
-            verdict = Text(inert(report.problems[0].describe("preview"), one_line=True))
+            verdict = Text(inert(report.problems[0].describe("preview"), single_line=True))
         self.post_message(self.PreviewReady(columns, lines, verdict))
 
     def on_compose_screen_preview_ready(self, message: PreviewReady) -> None:
@@ -292,7 +294,7 @@ class ComposeScreen(Screen):
         self._show_preview(message.columns, message.lines, message.verdict)
 
     def _set_columns(self, columns: list[str]) -> None:
-        text = Text("columns: " + (", ".join(inert(c, one_line=True) for c in columns) or "-"))
+        text = Text("columns: " + (", ".join(inert(c, single_line=True) for c in columns) or "-"))
         self.query_one("#compose-columns", Static).update(text)
         if columns == self._columns:
             return
@@ -300,7 +302,7 @@ class ComposeScreen(Screen):
         id_select = self.query_one("#compose-id", Select)
         current = id_select.value
         id_select.set_options(
-            [("row number", ROW_NUMBER), *[(inert(c, one_line=True), c) for c in columns]]
+            [("row number", ROW_NUMBER), *[(inert(c, single_line=True), c) for c in columns]]
         )
         id_select.value = current if current in columns else ROW_NUMBER
 
@@ -308,7 +310,7 @@ class ComposeScreen(Screen):
         text = verdict.copy()
         for line in lines:
             text.append("\n")
-            text.append(inert(line, one_line=True)[:2000])
+            text.append(inert(line, single_line=True)[:2000])
         self.query_one("#compose-preview", Static).update(text)
 
     # --- writing and submitting -------------------------------------------------------------
@@ -318,7 +320,7 @@ class ComposeScreen(Screen):
             spec = self.spec()
             spec.check()
         except ComposeError as exc:
-            self.notify(inert(str(exc), one_line=True), severity="error", markup=False)
+            self.notify(inert(str(exc), single_line=True), severity="error", markup=False)
             return None
         if self.dataset is None:
             self.notify("Choose a dataset first (ctrl+o).", severity="error", markup=False)
@@ -388,7 +390,7 @@ class ComposeScreen(Screen):
     def on_compose_screen_failed(self, message: Failed) -> None:
         self.query_one(WorkProgress).finish()
         self.notify(
-            inert(message.message, one_line=True), severity="error", timeout=8, markup=False
+            inert(message.message, single_line=True), severity="error", timeout=8, markup=False
         )
 
     @work(exclusive=True, group="compose-submit")
@@ -418,7 +420,9 @@ class ComposeScreen(Screen):
                 ),
             )
         except BatchtuiError as exc:
-            self.notify(inert(str(exc), one_line=True), severity="error", timeout=10, markup=False)
+            self.notify(
+                inert(str(exc), single_line=True), severity="error", timeout=10, markup=False
+            )
             return
         finally:
             progress.finish()

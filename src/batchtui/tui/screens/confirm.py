@@ -12,6 +12,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from batchtui.core.terminal_text import inert
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True only on an explicit yes (`y`, or enter on the Yes button)."""
@@ -28,9 +30,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(Content(self.question), classes="dialog-title")
+            yield Static(Content(inert(self.question)), classes="dialog-title")
             if self.detail:
-                yield Static(Content(self.detail), classes="dialog-detail")
+                yield Static(Content(inert(self.detail)), classes="dialog-detail")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Yes (y)", variant="error", id="yes")
                 yield Button("No (n)", variant="primary", id="no")
@@ -62,8 +64,13 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(Content(self.question), classes="dialog-title")
-            yield Input(value=self.value, placeholder=self.placeholder, id="answer")
+            yield Static(Content(inert(self.question)), classes="dialog-title")
+            # A suggested value may be a path or a name from elsewhere: shown inert.
+            yield Input(
+                value=inert(self.value, single_line=True),
+                placeholder=inert(self.placeholder, single_line=True),
+                id="answer",
+            )
             yield Static(Content("enter: OK   esc: cancel"), classes="dialog-detail")
 
     def action_cancel(self) -> None:

@@ -18,11 +18,11 @@ from batchtui.core.jobview import (
     elapsed,
     estimate_eta,
     format_duration,
-    printable,
     progress_bar,
     status_label,
 )
 from batchtui.core.models import TIMESTAMP_FIELDS
+from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
 from batchtui.tui.widgets.progress import WorkProgress, show_transfer
 from batchtui.tui.widgets.status import TONE_VARIABLES
@@ -211,7 +211,7 @@ class DetailScreen(Screen[None]):
         ascii_only = shell(self).ascii_only
         title.update(
             Content.assemble(
-                (printable(job.name, single_line=True), "bold"),
+                (inert(job.name, single_line=True), "bold"),
                 f"  {job.id}  ",
                 _status_part(job.status, ascii_only),
             )
@@ -225,7 +225,9 @@ class DetailScreen(Screen[None]):
             parts.extend(["\n" if parts else "", (title, "bold $accent"), "\n"])
 
         def field(label: str, value: str | None, style: str = "") -> None:
-            parts.extend([(f"  {label:<{LABEL_WIDTH}}", "dim"), (value or "-", style), "\n"])
+            # Ids, endpoint, window, tag and paths come from a provider or a file.
+            shown = inert(value, single_line=True) or "-"
+            parts.extend([(f"  {label:<{LABEL_WIDTH}}", "dim"), (shown, style), "\n"])
 
         counts = job.request_counts
         eta = estimate_eta(job, now)
@@ -234,7 +236,7 @@ class DetailScreen(Screen[None]):
             [(f"  {'status':<{LABEL_WIDTH}}", "dim"), _status_part(job.status, ascii_only)]
         )
         if job.raw_status and job.raw_status != job.status.value:
-            parts.append(f"  (provider: {printable(job.raw_status, single_line=True)})")
+            parts.append(f"  (provider: {inert(job.raw_status, single_line=True)})")
         parts.append("\n")
         field(
             "requests",
@@ -246,17 +248,17 @@ class DetailScreen(Screen[None]):
         field("elapsed", format_duration(elapsed(job, now)))
         field("eta", format_duration(eta) if eta is not None else "-")
         if job.last_error:
-            field("last error", printable(job.last_error, single_line=True), "$error")
+            field("last error", inert(job.last_error, single_line=True), "$error")
 
         if job.errors:
             section(f"Validation and job errors ({len(job.errors)})")
             for error in job.errors:
                 where = f"line {error.line}" if error.line is not None else "job"
-                code = f"[{printable(error.code, single_line=True)}] " if error.code else ""
+                code = f"[{inert(error.code, single_line=True)}] " if error.code else ""
                 parts.extend(
                     [
                         (f"  {where:<{LABEL_WIDTH}}", "$error"),
-                        f"{code}{printable(error.message, single_line=True)}\n",
+                        f"{code}{inert(error.message, single_line=True)}\n",
                     ]
                 )
 
@@ -270,7 +272,7 @@ class DetailScreen(Screen[None]):
                 if step_counts is not None
                 else ""
             )
-            note = f"  {printable(change.note, single_line=True)}" if change.note else ""
+            note = f"  {inert(change.note, single_line=True)}" if change.note else ""
             parts.extend(
                 [
                     (f"  {change.at:%Y-%m-%d %H:%M:%S}Z  ", "dim"),
@@ -285,14 +287,12 @@ class DetailScreen(Screen[None]):
         field("local id", job.id)
         field("remote id", job.remote_id)
         field("profile", f"{job.profile} ({job.kind})")
-        field("model", printable(job.model, single_line=True) or None)
+        field("model", inert(job.model, single_line=True) or None)
         field("endpoint", job.endpoint)
         field("window", job.completion_window)
         field("tag", job.tag)
         for key, value in sorted(job.metadata.items()):
-            field(
-                f"meta {printable(key, single_line=True)[:11]}", printable(value, single_line=True)
-            )
+            field(f"meta {inert(key, single_line=True)[:11]}", inert(value, single_line=True))
 
         section("Files")
         field("input", str(job.input_path) if job.input_path else None)
@@ -325,17 +325,17 @@ class DetailScreen(Screen[None]):
         if self.usage:
             section("Usage and cost")
             for label, value in self.usage:
-                field(label, printable(value, single_line=True))
+                field(label, inert(value, single_line=True))
         if self.logs is not None:
             script, logs = self.logs
             section("Cluster job")
-            field("sbatch script", printable(script, single_line=True))
+            field("sbatch script", inert(script, single_line=True))
             if not logs:
                 field("log", "none yet (the job has not started)")
             for path, lines in logs:
-                field("log", printable(path, single_line=True))
+                field("log", inert(path, single_line=True))
                 for line in lines:
-                    parts.extend(["    ", (printable(line, single_line=True), "dim"), "\n"])
+                    parts.extend(["    ", (inert(line, single_line=True), "dim"), "\n"])
         return parts
 
     # --- actions ----------------------------------------------------------------------

@@ -22,9 +22,9 @@ from batchtui.core.jobview import (
     SortOrder,
     counts_by_status,
     parse_filter,
-    printable,
     sort_jobs,
 )
+from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
 from batchtui.tui.widgets.header import AppHeader, HeaderState
 from batchtui.tui.widgets.job_table import JobTable
@@ -155,7 +155,7 @@ class JobsScreen(Screen[None]):
             expanded = top.id in self.expanded
             groups[top.id] = expanded
             glyph = open_glyph if expanded else closed_glyph
-            labels[top.id] = f"{glyph} {printable(top.name, single_line=True)}"
+            labels[top.id] = f"{glyph} {inert(top.name, single_line=True)}"
             if not expanded:
                 continue
             for position, shard in enumerate(shards, start=1):

@@ -33,8 +33,9 @@ from batchtui.core.resultfile import (
     build_custom_id_map,
     request_prompt,
 )
+from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
-from batchtui.tui.widgets.line_viewer import CursorView, inert
+from batchtui.tui.widgets.line_viewer import CursorView
 from batchtui.tui.widgets.progress import WorkProgress
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
 
@@ -47,7 +48,7 @@ def use_ascii(app: object) -> bool:
     """The app's choice of ASCII glyphs, else whether the locale lacks UTF-8."""
     choice = getattr(app, "ascii_only", None)
     if choice is None:
-        from batchtui.core.jobview import locale_is_utf8
+        from batchtui.core.terminal_text import locale_is_utf8
 
         return not locale_is_utf8()
     return bool(choice)
@@ -407,7 +408,7 @@ class ResultsScreen(Screen):
 
     def _fail(self, message: str) -> None:
         self._status_note = message
-        self.notify(inert(message, one_line=True), severity="error", timeout=8, markup=False)
+        self.notify(inert(message, single_line=True), severity="error", timeout=8, markup=False)
         self._update_title()
 
     # --- what is shown ------------------------------------------------------------------
@@ -424,7 +425,7 @@ class ResultsScreen(Screen):
 
     def _update_title(self) -> None:
         title = Text("Results · ")
-        title.append(inert(self._label(), one_line=True))
+        title.append(inert(self._label(), single_line=True))
         source = self.source
         if source is not None:
             more = "" if source.complete else "+"
@@ -436,10 +437,10 @@ class ResultsScreen(Screen):
         if self.errors_only:
             filters.append("errors only")
         if self.search_text:
-            filters.append(f"containing “{inert(self.search_text, one_line=True)}”")
+            filters.append(f"containing “{inert(self.search_text, single_line=True)}”")
         status = Text("filter: " + ", ".join(filters) if filters else "")
         if self._status_note:
-            status.append(("  " if filters else "") + inert(self._status_note, one_line=True))
+            status.append(("  " if filters else "") + inert(self._status_note, single_line=True))
         status_line = self.query_one("#results-status", Static)
         status_line.update(status)
         status_line.set_class(bool(status.plain), "-shown")

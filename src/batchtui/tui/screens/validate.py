@@ -22,8 +22,9 @@ from textual.worker import get_current_worker
 
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.resultfile import LineIndex
+from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
-from batchtui.tui.widgets.line_viewer import LineViewer, inert
+from batchtui.tui.widgets.line_viewer import LineViewer
 from batchtui.tui.widgets.progress import WorkProgress
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def estimate_text(
         source = "your prices" if cost.price.source == "config" else f"prices of {PRICES_AS_OF}"
         text.append(f" · {approx_usd(cost.total_usd)} at batch prices ({source})")
     elif model:
-        text.append(f" · no price for {inert(model, one_line=True)}")
+        text.append(f" · no price for {inert(model, single_line=True)}")
     if needs_split(report):
         plan = plan_split(report, limits)
         text.append(f"\nsubmit splits it: {plan.shard_count} shards of ~{plan.per_shard:,}")
@@ -101,8 +102,8 @@ def summary_text(report: ValidationReport, limits: Limits, *, ascii_only: bool) 
     if limits.max_file_bytes:
         size += f" of {format_bytes(limits.max_file_bytes)}"
     text.append(f"{requests} · {size} ({limits.name} limits)")
-    text.append(f"\nmodel {inert(report.model or '-', one_line=True)}")
-    text.append(f" · endpoint {inert(report.endpoint or '-', one_line=True)}")
+    text.append(f"\nmodel {inert(report.model or '-', single_line=True)}")
+    text.append(f" · endpoint {inert(report.endpoint or '-', single_line=True)}")
     return text
 
 
@@ -181,7 +182,7 @@ class ValidateScreen(Screen):
 
     def _set_title(self) -> None:
         title = Text("Validate · ")
-        title.append(inert(str(self.path), one_line=True) if self.path else "no file yet")
+        title.append(inert(str(self.path), single_line=True) if self.path else "no file yet")
         self.query_one("#validate-title", Static).update(title)
 
     def _limits(self) -> Limits:
@@ -290,8 +291,8 @@ class ValidateScreen(Screen):
             table.add_row(
                 Text("file" if problem.line is None else f"{problem.line:,}"),
                 Text(glyphs[problem.severity]),
-                Text(inert(problem.field or "", one_line=True)),
-                Text(f"{problem.severity}: {inert(problem.message, one_line=True)}"),
+                Text(inert(problem.field or "", single_line=True)),
+                Text(f"{problem.severity}: {inert(problem.message, single_line=True)}"),
                 key=str(number),
             )
 
@@ -299,7 +300,7 @@ class ValidateScreen(Screen):
         self.query_one(WorkProgress).finish()
         self.query_one("#validate-summary", Static).update(Text(inert(message.message)))
         self.notify(
-            inert(message.message, one_line=True), severity="error", timeout=8, markup=False
+            inert(message.message, single_line=True), severity="error", timeout=8, markup=False
         )
 
     # --- going to a line ---------------------------------------------------------------
@@ -341,7 +342,7 @@ class ValidateScreen(Screen):
             return
         problem = self.report.problems[int(event.row_key.value)]
         self.query_one("#validate-detail", Static).update(
-            Text(inert(problem.describe(self.path), one_line=True))
+            Text(inert(problem.describe(self.path), single_line=True))
         )
 
     # --- actions ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
-from batchtui.core.jobview import printable
+from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ class WelcomeScreen(Screen[None]):
         return settings
 
     def _say(self, message: str, style: str = "") -> None:
-        self.query_one("#form-status", Static).update(Content.styled(printable(message), style))
+        self.query_one("#form-status", Static).update(Content.styled(inert(message), style))
 
     def build_profile(self) -> Profile | None:
         from pydantic import ValidationError

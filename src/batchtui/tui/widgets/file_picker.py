@@ -9,8 +9,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Label
+
+from batchtui.core.terminal_text import inert
 
 
 class FilePicker(ModalScreen[Path | None]):
@@ -43,8 +46,9 @@ class FilePicker(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self.title_text}: enter picks, backspace goes up, escape cancels")
-            yield Input(str(self.start_dir) + "/", id="picker-path")
+            title = inert(self.title_text, single_line=True)
+            yield Label(Content(f"{title}: enter picks, backspace goes up, escape cancels"))
+            yield Input(inert(str(self.start_dir), single_line=True) + "/", id="picker-path")
             yield DirectoryTree(self.start_dir, id="picker-tree")
 
     def on_mount(self) -> None:

@@ -8,8 +8,9 @@ from datetime import datetime
 from textual.content import Content
 from textual.widgets import Static
 
-from batchtui.core.jobview import STATUS_TONES, format_duration, printable, status_label
+from batchtui.core.jobview import STATUS_TONES, format_duration, status_label
 from batchtui.core.status import JobStatus
+from batchtui.core.terminal_text import inert
 from batchtui.tui.widgets.status import TONE_VARIABLES
 
 
@@ -67,9 +68,9 @@ class AppHeader(Static):
         elif state.profiles:
             first += [sep, (f"{state.profiles} profiles", "dim")]
         if state.config_problem:
-            first += [sep, (printable(state.config_problem, single_line=True), "$error")]
+            first += [sep, (inert(state.config_problem, single_line=True), "$error")]
         if state.problem:
-            first += [sep, (printable(state.problem, single_line=True), "$error")]
+            first += [sep, (inert(state.problem, single_line=True), "$error")]
         elif state.loading:
             first += [sep, ("loading…" if not self.ascii_only else "loading...", "dim")]
         elif state.updated_at is not None:

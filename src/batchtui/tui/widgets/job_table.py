@@ -24,9 +24,9 @@ from batchtui.core.jobview import (
     estimate_eta,
     format_age,
     format_duration,
-    printable,
     progress_text,
 )
+from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
 from batchtui.tui.widgets.status import status_text, tone_style
 
@@ -184,10 +184,10 @@ class JobTable(DataTable[Text]):
     def cells_for(self, job: Job, now: datetime, *, label: str | None = None) -> dict[str, Text]:
         ellipsis = "..." if self.ascii_only else "…"
         muted = tone_style(self.app, "muted")
-        shown_name = label if label is not None else printable(job.name, single_line=True)
+        shown_name = label if label is not None else inert(job.name, single_line=True)
         name = _clip(shown_name, COLUMN_WIDTHS["name"], ellipsis)
         model = _clip(
-            printable(display_model(job.model), single_line=True),
+            inert(display_model(job.model), single_line=True),
             COLUMN_WIDTHS["model"],
             ellipsis,
         )

@@ -8,7 +8,6 @@ its neighbours).
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -23,18 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from batchtui.core.resultfile import LineIndex
-
-# C0 and C1 controls except tab and newline, and the bidi overrides and isolates that
-# reorder what follows them: provider text must never drive the terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def inert(text: str, *, one_line: bool = False) -> str:
-    """Text with terminal control characters removed (and on one line when asked)."""
-    text = _CONTROL.sub("", text.replace("\r\n", "\n"))
-    if one_line:
-        return " ".join(text.split())
-    return text.replace("\t", "    ")
+from batchtui.core.terminal_text import inert
 
 
 class CursorView(ScrollView, can_focus=True):
@@ -130,7 +118,7 @@ class CursorView(ScrollView, can_focus=True):
         try:
             text = self.row_text(row, width)
         except Exception as exc:  # a row that cannot be read must not break the screen
-            text = Text(f"(cannot read row {row + 1}: {inert(str(exc), one_line=True)})")
+            text = Text(f"(cannot read row {row + 1}: {inert(str(exc), single_line=True)})")
         text.no_wrap = True
         text.overflow = "ellipsis"
         text.truncate(width, overflow="ellipsis", pad=True)
@@ -228,7 +216,7 @@ class LineViewer(CursorView):
         number_width = max(4, len(str(self.index.line_count)))
         line = self.index.read_line(row)[: width * 4].decode("utf-8", errors="replace")
         text = Text(f"{row + 1:>{number_width}} ", style=self.dim_style())
-        text.append(inert(line, one_line=True))
+        text.append(inert(line, single_line=True))
         return text
 
     def current_line(self) -> str | None:

@@ -26,7 +26,8 @@ from batchtui.core.resultfile import (
     record_outcome,
     record_tokens,
 )
-from batchtui.tui.widgets.line_viewer import CursorView, inert
+from batchtui.core.terminal_text import inert
+from batchtui.tui.widgets.line_viewer import CursorView
 
 DetailMode = Literal["text", "markdown", "json"]
 
@@ -125,7 +126,7 @@ class RecordTable(CursorView):
         record = self.source.record(source_row)
         outcome_class = "record-table--ok" if record.ok else "record-table--error"
         text = Text(f"{source_row + 1:>5} ", style=self.dim_style())
-        custom_id = inert(record.custom_id or "-", one_line=True)
+        custom_id = inert(record.custom_id or "-", single_line=True)
         if len(custom_id) > ID_WIDTH:
             custom_id = custom_id[: ID_WIDTH - 1] + "…"
         text.append(f"{custom_id:<{ID_WIDTH}} ")
@@ -133,9 +134,9 @@ class RecordTable(CursorView):
             f"{record_outcome(record, ascii_only=self.ascii_only):<{OUTCOME_WIDTH}}",
             style=self.get_component_rich_style(outcome_class, partial=True),
         )
-        finish = inert(record.finish_reason or "", one_line=True)[:FINISH_WIDTH]
+        finish = inert(record.finish_reason or "", single_line=True)[:FINISH_WIDTH]
         text.append(f" {finish:<{FINISH_WIDTH}} {record_tokens(record):>{TOKENS_WIDTH}} ")
-        text.append(inert(record_gist(record)[: width * 2], one_line=True))
+        text.append(inert(record_gist(record)[: width * 2], single_line=True))
         return text
 
 
@@ -219,18 +220,18 @@ class RecordDetail(VerticalScroll, can_focus=True):
 
     def _head_text(self, record: ResultRecord) -> Text:
         text = Text()
-        text.append(inert(record.custom_id or "(no custom_id)", one_line=True), style="bold")
+        text.append(inert(record.custom_id or "(no custom_id)", single_line=True), style="bold")
         text.append("  ")
         text.append(record_outcome(record, ascii_only=self.ascii_only))
         if record.status_code is not None:
             text.append(f"  HTTP {record.status_code}")
         if record.finish_reason:
-            text.append(f"  finish: {inert(record.finish_reason, one_line=True)}")
+            text.append(f"  finish: {inert(record.finish_reason, single_line=True)}")
         tokens = record_tokens(record)
         if tokens:
             text.append(f"  tokens: {tokens}")
         mode_word = {"text": "text", "markdown": "markdown", "json": "raw JSON"}[self.mode]
-        text.append(f"\n{inert(self._where, one_line=True)}  ({mode_word})")
+        text.append(f"\n{inert(self._where, single_line=True)}  ({mode_word})")
         return text
 
     @staticmethod

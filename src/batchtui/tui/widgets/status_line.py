@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Static
 
-from batchtui.core.jobview import printable
+from batchtui.core.terminal_text import inert
 
 
 class StatusLine(Static):
@@ -23,7 +23,7 @@ class StatusLine(Static):
         self.message = ""
 
     def show(self, message: str) -> None:
-        self.message = printable(message, single_line=True)
+        self.message = inert(message, single_line=True)
         self.update(Content(self.message))
         if self._clear_timer is not None:
             self._clear_timer.stop()

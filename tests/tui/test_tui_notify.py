@@ -53,3 +53,25 @@ async def test_bell_off_in_config_keeps_the_tui_quiet(tmp_path: Path) -> None:
         app.finished(job)
         await pilot.pause(0.2)
     assert app.bells == 0
+
+
+async def test_a_long_retry_after_wait_is_announced_on_the_status_line() -> None:
+    import threading
+
+    from batchtui.core.providers import netpolicy
+    from batchtui.tui.widgets.status_line import StatusLine
+
+    write_config('[profiles.lab]\nkind = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n')
+    app = RecordingApp(poll=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.config is not None)
+        await settle(pilot)
+        # HTTP calls may run in a worker thread: the notice must reach the loop from there.
+        thread = threading.Thread(
+            target=netpolicy.announce, args=("waiting 30s before retrying (Retry-After)",)
+        )
+        thread.start()
+        thread.join()
+        line = app.screen.query_one(StatusLine)
+        await wait_for(pilot, lambda: "Retry-After" in line.message)

@@ -27,6 +27,7 @@ from textual.signal import Signal
 from batchtui.core.jobjson import job_summary
 from batchtui.core.jobs.monitor import JobMonitor, JobsSnapshot
 from batchtui.core.jobview import status_label
+from batchtui.core.providers.netpolicy import add_notice_listener
 from batchtui.core.registry import loop_guard
 from batchtui.core.status import JobStatus
 from batchtui.core.terminal_text import inert, locale_is_utf8
@@ -125,6 +126,7 @@ class BatchtuiApp(App[int]):
         self._theme_given = theme is not None
         self._theme_problem: str | None = None
         self._notifier_for: Config | None = None
+        self._stop_notices: Callable[[], None] = lambda: None
         self._notifier_instance: Notifier | None = None
         self._use_theme(theme or choose_theme())
         if "TEXTUAL_ANIMATIONS" not in os.environ:
@@ -268,8 +270,16 @@ class BatchtuiApp(App[int]):
             ThreadPoolExecutor(max_workers=DEFAULT_EXECUTOR_THREADS, thread_name_prefix="tui")
         )
         self.call_after_refresh(self._after_first_paint)
+        # A long Retry-After wait is announced on the status line, as the CLI prints it;
+        # HTTP calls may run in threads, so the notice hops onto the loop.
+        self._stop_notices = add_notice_listener(
+            lambda message: loop.call_soon_threadsafe(
+                self.activity_signal.publish, inert(message, single_line=True)
+            )
+        )
 
     def on_unmount(self) -> None:
+        self._stop_notices()
         loop_guard.unguard(asyncio.get_running_loop())
 
     def _after_first_paint(self) -> None:

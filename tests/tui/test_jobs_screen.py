@@ -273,7 +273,8 @@ async def test_r_cancel_and_download_against_the_simulator(
 ) -> None:
     monkeypatch.setenv("BATCHTUI_TEST_KEY", "sk-test")
     monkeypatch.chdir(tmp_path)
-    simulator = start_simulator(phase_seconds=0.1, speed=20)
+    # Phases long enough that a loaded machine cannot finish the batch before the cancel.
+    simulator = start_simulator(phase_seconds=1.5, speed=20)
     app = make_app(tmp_path, jobs=[], base_url=simulator.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -283,7 +284,11 @@ async def test_r_cancel_and_download_against_the_simulator(
         await settle(pilot)
         assert table_of(app).job_ids() == [job.id]
         await pilot.press("ctrl+d", "y")
-        await settle(pilot)
+        for _ in range(100):  # the cancel runs in a worker
+            await settle(pilot)
+            if app.get_job(job.id).status in (JobStatus.CANCELLING, JobStatus.CANCELLED):
+                break
+            await pilot.pause(0.05)
         assert app.get_job(job.id).status in (JobStatus.CANCELLING, JobStatus.CANCELLED)
         assert any(f"Cancel requested for {job.id}" in note for note in app.notes)
         for _ in range(50):  # the simulator finishes cancelling after a phase

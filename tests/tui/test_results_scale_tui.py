@@ -56,14 +56,21 @@ async def test_retry_export_and_usage_of_a_cancelled_job(
 ) -> None:
     monkeypatch.setenv("BATCHTUI_TEST_KEY", "sk-test")
     monkeypatch.chdir(tmp_path)
-    simulator = start_simulator(phase_seconds=0.1, speed=20)
+    # Slow enough (2 requests a second) that a loaded machine cannot finish the batch
+    # before the cancel, which comes once some answers exist.
+    simulator = start_simulator(phase_seconds=0.1, speed=2)
     app = make_app(tmp_path, jobs=[], base_url=simulator.url)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert app.service is not None
         job = await app.service.submit(chat_requests(tmp_path, 30), "demo", name="chat")
-        await pilot.press("r")
-        await settle(pilot)
+        for _ in range(200):
+            await pilot.press("r")
+            await settle(pilot)
+            current = app.get_job(job.id)
+            if current is not None and current.request_counts.completed:
+                break
+            await pilot.pause(0.1)
         await pilot.press("ctrl+d", "y")
         await settle(pilot)
         job = await wait_status(pilot, app, job.id, {JobStatus.CANCELLED, JobStatus.COMPLETED})

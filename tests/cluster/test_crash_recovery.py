@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,16 +21,21 @@ from batchtui.core.providers.kinds import make_provider
 from batchtui.core.providers.slurm.folder import IDS_DIR, JOBS_DIR, all_folders
 from batchtui.core.registry import Registry
 from cluster.bed import Bed, chat_lines, terminal
-from helpers.cli import BATCHTUI, run_batchtui
+from helpers.cli import run_batchtui
 
 pytestmark = [pytest.mark.xdist_group("cluster"), pytest.mark.slow]
 
 
+# The real `batchtui` held still at one step of its job service (through the service's
+# hooks seam, as the reliability suite does), so the test can kill -9 it there.
+PAUSED_CLI = Path(__file__).resolve().parent.parent / "reliability" / "paused_cli.py"
+
+
 def _spawn_submit(bed: Bed, source: Path, profile: str, step: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [str(BATCHTUI), "submit", str(source), "--profile", profile],
+        [sys.executable, str(PAUSED_CLI), step, "submit", str(source), "--profile", profile],
         cwd=bed.home,
-        env={**bed.cluster.env, "BATCHTUI_TEST_PAUSE_AT": step},
+        env=bed.cluster.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

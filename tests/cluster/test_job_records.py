@@ -113,11 +113,12 @@ def test_a_job_waiting_for_the_gpu_is_pending_with_slurms_reason(
     bed.wait(first["id"], lambda status: status["status"] == "in_progress", deadline=120)
 
     second = bed.ok("submit", str(source), "--profile", profile, "--json")
-    waiting = bed.status(second["id"])
-
+    assert bed.status(second["id"])["status"] == "pending"
+    # The node's only GPU is taken: SLURM says why the job waits (once its scheduler has
+    # looked at it: `None` before that), and batchtui shows it.
+    reasons = {"PENDING (Resources)", "PENDING (Priority)"}
+    waiting = bed.wait(second["id"], lambda status: status["raw_status"] in reasons, deadline=60)
     assert waiting["status"] == "pending", waiting
-    # The node's only GPU is taken: SLURM says why the job waits, and batchtui shows it.
-    assert waiting["raw_status"] in {"PENDING (Resources)", "PENDING (Priority)"}, waiting
     for job in (first, second):
         bed.ok("cancel", job["id"])
     assert bed.wait(second["id"], terminal, deadline=60)["status"] == "cancelled"

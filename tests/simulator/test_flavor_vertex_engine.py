@@ -48,7 +48,14 @@ def test_unknown_state_is_validating_for_portkey_and_an_error_for_litellm() -> N
 
 
 def test_flavours_are_registered_and_selectable_from_the_cli() -> None:
-    assert set(FLAVOR_MODULES) == {"openai", "portkey-openai", "portkey-vertex", "litellm-vertex"}
+    assert set(FLAVOR_MODULES) == {
+        "openai",
+        "portkey-openai",
+        "portkey-vertex",
+        "portkey-oss-openai",
+        "portkey-oss-vertex",
+        "litellm-vertex",
+    }
     for name in FLAVOR_MODULES:
         assert load_flavor(name).name == name
     args = build_parser().parse_args(["--flavor", "litellm-vertex", "--litellm-convert-output"])

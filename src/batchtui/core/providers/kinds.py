@@ -200,6 +200,15 @@ def _slurm_access(profile: Profile) -> str:
     return "sbatch and squeue on PATH"
 
 
+# Vertex AI and LiteLLM-to-Vertex both read Cloud Storage: one declaration of its address.
+STORAGE_URL_SETTING = KindSetting(
+    "storage_url",
+    "Cloud Storage API address (default: Google's)",
+    metavar="URL",
+    url=True,
+    in_form=False,
+)
+
 KINDS: tuple[ProviderKind, ...] = (
     ProviderKind(
         name="openai",
@@ -272,13 +281,7 @@ KINDS: tuple[ProviderKind, ...] = (
                 metavar="NAME",
                 in_form=False,
             ),
-            KindSetting(
-                "storage_url",
-                "Cloud Storage API address (default: Google's)",
-                metavar="URL",
-                url=True,
-                in_form=False,
-            ),
+            STORAGE_URL_SETTING,
         ),
     ),
     ProviderKind(
@@ -359,13 +362,7 @@ KINDS: tuple[ProviderKind, ...] = (
                 private_file=True,
                 placeholder="service-account JSON file (empty: application default)",
             ),
-            KindSetting(
-                "storage_url",
-                "Cloud Storage API address (default: Google's)",
-                metavar="URL",
-                url=True,
-                in_form=False,
-            ),
+            STORAGE_URL_SETTING,
         ),
     ),
     ProviderKind(

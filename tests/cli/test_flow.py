@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from batchtui.core.registry import Registry
@@ -123,3 +124,23 @@ def test_cancel(cli: CLI, sim_profile, start_simulator, input_file: Path) -> Non
     assert cli("status", job_id, "--json").json()["status"] in ("cancelling", "cancelled")
     with Registry.open_default() as registry:
         assert registry.get_job(job_id).status.value in ("cancelling", "cancelled")
+
+
+def test_submitting_the_same_file_again_warns_naming_the_earlier_job(
+    cli: CLI, sim_profile, simulator, input_file: Path
+) -> None:
+    profile = sim_profile(simulator.url)
+    first = cli("submit", str(input_file), "--profile", profile, "--json")
+    assert first.code == 0, first.stderr
+    assert "same sha256" not in first.stderr
+    second = cli("submit", str(input_file), "--profile", profile, "--json")
+    # A warning, not a question: the second submit goes too (scripts and cron stay as they are).
+    assert second.code == 0, second.stderr
+    assert f"went to {profile}" in second.stderr and first.json()["id"] in second.stderr
+    assert second.json()["id"] != first.json()["id"]
+
+    config = Path(os.environ["BATCHTUI_CONFIG"])
+    config.write_text(config.read_text() + '\n[submit]\nduplicate_window = "off"\n')
+    third = cli("submit", str(input_file), "--profile", profile)
+    assert third.code == 0, third.stderr
+    assert "same sha256" not in third.stderr

@@ -25,8 +25,9 @@ from pydantic import (
     create_model,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from batchtui.core.errors import ConfigError
+from batchtui.core.errors import ConfigError, UsageError
 from batchtui.core.paths import config_path
 from batchtui.core.prices import (
     Price,
@@ -256,12 +257,45 @@ class NotifySettings(BaseModel):
     exec: str | None = None
 
 
+class SubmitSettings(BaseModel):
+    """The optional `[submit]` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Warn when the same file (same sha256) went to the same profile this recently, naming
+    # the earlier job (`submit` on stderr; the TUI asks). "off" never warns.
+    duplicate_window: str = "7d"
+
+    @field_validator("duplicate_window")
+    @classmethod
+    def _duration_or_off(cls, value: str) -> str:
+        if value.strip().lower() != "off":
+            from batchtui.core.durations import parse_duration
+
+            try:
+                parse_duration(value, setting="duplicate_window")
+            except UsageError as exc:
+                raise PydanticCustomError("duration", exc.message) from None
+        return value
+
+    def duplicate_seconds(self) -> float | None:
+        """The window in seconds; None when the check is off."""
+        from batchtui.core.durations import parse_duration
+
+        if self.duplicate_window.strip().lower() == "off":
+            return None
+        return parse_duration(self.duplicate_window, setting="submit.duplicate_window")
+
+
 class Config(BaseModel):
     path: Path
     exists: bool = False
     profiles: dict[str, Profile] = Field(default_factory=dict)
     settings: Settings = Field(default_factory=Settings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    submit: SubmitSettings = Field(default_factory=SubmitSettings)
+    # `[keys]`: TUI binding id -> key(s), checked against the bindings by the TUI.
+    keys: dict[str, str] = Field(default_factory=dict)
     # `[prices."MODEL"]` overrides of the shipped batch prices (US dollars per 1M tokens).
     prices: dict[str, Price] = Field(default_factory=dict)
     # `context_window = N` in the same tables: overrides of the shipped context windows.
@@ -314,7 +348,7 @@ def load_config(path: Path | None = None) -> Config:
     return parse_config(data, path)
 
 
-TOP_LEVEL_TABLES = ("profiles", "settings", "notify", "prices")
+TOP_LEVEL_TABLES = ("profiles", "settings", "notify", "submit", "keys", "prices")
 
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
@@ -365,6 +399,12 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
     except (ValidationError, TypeError) as exc:
         detail = _describe(exc, "notify") if isinstance(exc, ValidationError) else str(exc)
         raise ConfigError(f"{path}: {detail}") from None
+    try:
+        submit = SubmitSettings(**data.get("submit", {}))
+    except (ValidationError, TypeError) as exc:
+        detail = _describe(exc, "submit") if isinstance(exc, ValidationError) else str(exc)
+        raise ConfigError(f"{path}: {detail}") from None
+    keys = _key_remaps(data.get("keys", {}), path)
     prices = prices_from_config(data, where=str(path))
     context_windows = context_windows_from_config(data, where=str(path))
     return Config(
@@ -373,9 +413,20 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
         profiles=profiles,
         settings=settings,
         notify=notify,
+        submit=submit,
+        keys=keys,
         prices=prices,
         context_windows=context_windows,
     )
+
+
+def _key_remaps(table: object, path: Path) -> dict[str, str]:
+    if not isinstance(table, dict):
+        raise ConfigError(f'{path}: `keys` must be a table of BINDING_ID = "key" entries')
+    for binding_id, key in table.items():
+        if not isinstance(key, str):
+            raise ConfigError(f'{path}: keys.{binding_id}: must be a string such as "ctrl+x"')
+    return dict(table)
 
 
 def _check_kind(profile: Profile, path: Path) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from batchtui.core.config import NotifySettings, Profile, Settings
+from batchtui.core.config import NotifySettings, Profile, Settings, SubmitSettings
 
 MEANINGS: dict[str, str] = {
     # [profiles.NAME]
@@ -51,6 +51,12 @@ MEANINGS: dict[str, str] = {
     "notify.bell": "ring the terminal bell when a job ends",
     "notify.desktop": "desktop notification: osc9, osc777 or off",
     "notify.exec": "shell command run once per ended job (job JSON on stdin)",
+    # [submit]
+    "submit.duplicate_window": "warn when the same file (sha256) went to the same profile "
+    'this recently, naming the earlier job (e.g. 7d, 12h; "off" never warns)',
+    # [keys]
+    "keys.BINDING_ID": 'a TUI key binding remapped by its id, e.g. jobs.cancel = "ctrl+k" '
+    "(comma-separated for several keys; `?` in the TUI lists the ids)",
     # [prices."MODEL"]
     'prices."MODEL".input': "US dollars per 1M input tokens at batch rates",
     'prices."MODEL".output': "US dollars per 1M output tokens at batch rates",
@@ -65,6 +71,7 @@ TABLES: tuple[tuple[str, type[BaseModel]], ...] = (
     ("profiles.NAME", Profile),
     ("settings", Settings),
     ("notify", NotifySettings),
+    ("submit", SubmitSettings),
 )
 
 
@@ -124,6 +131,7 @@ def config_keys() -> list[ConfigKey]:
                 continue
             meaning = field.description or meanings.get(key, "")
             keys.append(ConfigKey(key, _type_name(field.annotation), _default(field), meaning))
+    keys.append(ConfigKey("keys.BINDING_ID", "string", "-", MEANINGS["keys.BINDING_ID"]))
     keys.append(ConfigKey('prices."MODEL".input', "number", "-", MEANINGS['prices."MODEL".input']))
     keys.append(
         ConfigKey('prices."MODEL".output', "number", "-", MEANINGS['prices."MODEL".output'])

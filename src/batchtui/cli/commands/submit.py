@@ -3,8 +3,10 @@
 
 Before anything is sent, the file is validated and estimated, and stderr says what it
 will cost, whether the profile's enqueued-token headroom is likely to be passed, and how
-it will be split. None of it asks a question: a warning never blocks, so `submit` behaves
-the same on a terminal, in a pipe and under cron (no `--yes` needed). A file over the
+it will be split, and whether the same file (same sha256) went to the same profile within
+`[submit] duplicate_window`, naming that job. None of it asks a question: a warning never
+blocks, so `submit` behaves the same on a terminal, in a pipe and under cron (no `--yes`
+needed; the TUI, where someone is there to answer, asks instead). A file over the
 provider's limits for one batch goes as a job group of shards unless `--no-split`.
 """
 
@@ -33,6 +35,9 @@ def _announce(plan: SubmitPlan) -> None:
         )
         for line in view.lines():
             sys.stderr.write(f"batchtui: {line}\n")
+    duplicate = plan.duplicate_warning()
+    if duplicate is not None:
+        warn(f"{duplicate}; submitting again")
     for warning in plan.warnings():
         warn(warning)
     sys.stderr.flush()

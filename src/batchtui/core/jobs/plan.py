@@ -14,6 +14,7 @@ from batchtui.core.registry import Registry
 if TYPE_CHECKING:
     from batchtui.core.formats import Limits, ValidationReport
     from batchtui.core.formats.validate import Problem
+    from batchtui.core.jobs.duplicates import EarlierSubmit
     from batchtui.core.prices import Cost
     from batchtui.core.quota import Headroom
     from batchtui.core.split import SplitPlan
@@ -44,6 +45,12 @@ class SubmitPlan:
     split: SplitPlan | None  # None: the file goes as one batch
     headroom: Headroom | None
     cost: Cost | None
+    # The same file sent to the same profile within `[submit] duplicate_window`.
+    earlier: EarlierSubmit | None = None
+
+    def duplicate_warning(self) -> str | None:
+        """Said before a submit that may be a mistake: the CLI warns, the TUI asks."""
+        return self.earlier.describe(self.path) if self.earlier is not None else None
 
     @property
     def input_tokens(self) -> int:
@@ -83,6 +90,7 @@ def plan_submit(
     Raises InvalidInputFile for any problem splitting does not cure, and InputFileError
     when the file is over the limits for one batch and `split` is False.
     """
+    from batchtui.core.jobs.duplicates import find_earlier_submit
     from batchtui.core.prices import priced_model
     from batchtui.core.providers.kinds import limits_for_kind
     from batchtui.core.quota import headroom_from_registry
@@ -118,4 +126,5 @@ def plan_submit(
             cost = config.price_table().estimate_cost(
                 model, estimate.input_tokens, estimate.max_output_tokens
             )
-    return SubmitPlan(path, profile, limits, report, model, split_plan, headroom, cost)
+    earlier = find_earlier_submit(registry, path, profile, config.submit.duplicate_seconds())
+    return SubmitPlan(path, profile, limits, report, model, split_plan, headroom, cost, earlier)

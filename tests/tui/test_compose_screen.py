@@ -14,6 +14,7 @@ from batchtui.core.registry import Registry
 from batchtui.core.service import JobService
 from batchtui.core.status import JobStatus
 from batchtui.tui.screens.compose import ComposeScreen
+from batchtui.tui.screens.confirm import ConfirmScreen
 from batchtui.tui.widgets.file_picker import FilePicker
 from conftest import ANSI_THEME, DEFAULT_THEME, ViewerApp, wait_for
 
@@ -119,10 +120,31 @@ async def test_submit_key_submits_to_the_profile_and_leaves(dataset, simulator):
                 screen = pilot.app.screen
                 await fill(pilot, template="{question}")
                 await pilot.press("ctrl+t")
+                # Written, then the estimate is shown and asked for once.
+                await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), 15)
+                assert "3 requests" in pilot.app.screen.detail
+                await pilot.press("y")
                 await wait_for(pilot, lambda: pilot.app.screen is not screen, timeout=15)
             (job,) = registry.list_jobs()
             assert job.profile == "sim" and job.input_lines == 3
             assert job.status not in (JobStatus.SUBMITTING, JobStatus.NOT_SUBMITTED)
+
+
+async def test_an_existing_output_is_overwritten_only_on_yes(dataset, tmp_path: Path):
+    written = tmp_path / "questions.requests.jsonl"
+    written.write_text("keep me\n")
+    async with make_app(dataset).run_test(size=(80, 24)) as pilot:
+        await fill(pilot, template="{question}")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        assert pilot.app.screen.question == "Overwrite questions.requests.jsonl?"
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert written.read_text() == "keep me\n"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: written.read_text().count("\n") == 3)
 
 
 async def test_submit_without_profile_says_so(dataset):

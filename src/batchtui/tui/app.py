@@ -413,6 +413,17 @@ class BatchtuiApp(App[int]):
             open_validator,
         )
 
+    def action_submit_file(self) -> None:
+        """Pick a file, then the one submit flow (estimate shown, asked once)."""
+        from batchtui.tui.submit_flow import start_submit
+        from batchtui.tui.widgets.file_picker import FilePicker
+
+        def picked(path: Path | None) -> None:
+            if path is not None:
+                start_submit(self.screen, path)
+
+        self.push_screen(FilePicker(title="Submit which file (enter or ctrl+t)"), picked)
+
     def start_demo(self) -> None:
         """From the welcome screen: switch this session to the demo (temporary files)."""
         if self.demo is not None or self.demo_factory is None:
@@ -441,6 +452,9 @@ class BatchtuiApp(App[int]):
             "Compose a batch", "Build a JSONL batch from a dataset", self.action_compose
         )
         yield SystemCommand("Validate a file", "Check a JSONL batch file", self.action_validate)
+        yield SystemCommand(
+            "Submit a file", "Pick a JSONL file and submit it (asks first)", self.action_submit_file
+        )
         yield SystemCommand("All keys", "Every key of every screen (?)", self.action_help)
         yield SystemCommand(
             "Add a profile", "Configure a provider connection", self._open_profile_form

@@ -7,7 +7,6 @@ always what the file would hold. Writing and submitting run in workers too.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import ClassVar
 
@@ -334,8 +333,32 @@ class ComposeScreen(Screen):
     def action_write(self) -> None:
         prepared = self._prepare()
         if prepared is not None:
-            self.query_one(WorkProgress).start("writing", None)
-            self._write(*prepared, self._kind(), submit=False)
+            self._write_unless_refused(prepared, submit=False)
+
+    def _write_unless_refused(
+        self, prepared: tuple[Path, Path, ComposeSpec], *, submit: bool
+    ) -> None:
+        """Write (then maybe submit); an existing output is overwritten only on yes."""
+        from batchtui.tui.screens.confirm import ConfirmScreen
+
+        kind = self._kind()
+
+        def write(yes: bool | None = True) -> None:
+            if yes:
+                self.query_one(WorkProgress).start("writing", None)
+                self._write(*prepared, kind, submit=submit)
+
+        output = prepared[1]
+        if not output.exists():
+            write()
+            return
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Overwrite {output}?",
+                "It exists; yes replaces it with the composed requests.",
+            ),
+            write,
+        )
 
     def action_submit(self) -> None:
         if self._select("compose-profile") is None:
@@ -350,8 +373,7 @@ class ComposeScreen(Screen):
             return
         prepared = self._prepare()
         if prepared is not None:
-            self.query_one(WorkProgress).start("writing", None)
-            self._write(*prepared, self._kind(), submit=True)
+            self._write_unless_refused(prepared, submit=True)
 
     @work(thread=True, exclusive=True, group="compose-write")
     def _write(
@@ -393,46 +415,15 @@ class ComposeScreen(Screen):
             inert(message.message, single_line=True), severity="error", timeout=8, markup=False
         )
 
-    @work(exclusive=True, group="compose-submit")
-    async def _submit(self, path: Path, profile: str) -> None:
-        """Validate, estimate and send; a file over the provider's limits goes as a group."""
-        from batchtui.core.service import GroupSubmission
+    def _submit(self, path: Path, profile: str) -> None:
+        """The written file through the one submit flow: estimate shown, asked once."""
+        from batchtui.tui.submit_flow import start_submit
 
-        progress = self.query_one(WorkProgress)
-        progress.start(f"submitting to {profile}", path.stat().st_size)
+        def submitted(_: str) -> None:
+            if self.is_current:
+                self.app.pop_screen()
 
-        def on_shard(index: int, count: int) -> None:
-            progress.start(f"submitting shard {index}/{count} to {profile}", None)
-
-        try:
-            service = shell(self).service
-            assert service is not None
-            plan = await asyncio.to_thread(service.plan_submit, path, profile)
-            for warning in plan.warnings():
-                self.notify(warning, severity="warning", timeout=15, markup=False)
-            submitted = await service.submit_file(
-                path,
-                profile,
-                plan=plan,
-                on_shard=on_shard,
-                progress=lambda done, total: progress.post_message(
-                    WorkProgress.Update(done, total)
-                ),
-            )
-        except BatchtuiError as exc:
-            self.notify(
-                inert(str(exc), single_line=True), severity="error", timeout=10, markup=False
-            )
-            return
-        finally:
-            progress.finish()
-        if isinstance(submitted, GroupSubmission):
-            group = submitted.group
-            what = f"job group {group.id} ({group.shard_count} shards)"
-        else:
-            what = f"job {submitted.id} ({submitted.status})"
-        self.notify(f"Submitted as {what}", title="Submit", markup=False)
-        self.app.pop_screen()
+        start_submit(self, path, profile, on_submitted=submitted)
 
     # --- other keys ---------------------------------------------------------------------
 

@@ -67,6 +67,14 @@ class DetailScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="detail.refresh", tooltip="Ask the provider now"),
         Binding("c", "copy_id", "Copy id", show=False, id="detail.copy"),
         Binding(
+            "s",
+            "submit_again",
+            "Submit again",
+            show=False,
+            id="detail.submit-again",
+            tooltip="Send the same input file to the same profile as a new job (asks first)",
+        ),
+        Binding(
             "R",
             "retry",
             "Retry failed",
@@ -364,6 +372,16 @@ class DetailScreen(Screen[None]):
 
     def action_export(self) -> None:
         shell(self).actions.export_target(self.job_id)
+
+    def action_submit_again(self) -> None:
+        from batchtui.tui.submit_flow import start_submit
+
+        job = self.job
+        if job is None or job.input_path is None or not job.input_path.is_file():
+            where = f" ({job.input_path} is gone)" if job and job.input_path else ""
+            self.notify(f"No input file to submit again{where}", severity="warning", markup=False)
+            return
+        start_submit(self, job.input_path, job.profile)
 
 
 def _usage_rows(

@@ -123,10 +123,13 @@ class ValidateScreen(Screen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", tooltip="Close the line view, or leave"),
-        Binding("o,ctrl+o", "pick", "Open", tooltip="Pick a file to validate"),
-        Binding("r", "revalidate", "Re-validate", tooltip="Validate the file again"),
-        Binding("p", "focus_path", "Path", tooltip="Type the path of the file"),
+        Binding(
+            "escape", "back", "Back", id="validate.back", tooltip="Close the line view, or leave"
+        ),
+        Binding("o,ctrl+o", "pick", "Open", id="validate.open", tooltip="Pick a file to validate"),
+        Binding("s", "submit", "Submit", id="validate.submit", tooltip="Submit this file (asks)"),
+        Binding("r", "revalidate", "Re-validate", id="validate.again", tooltip="Validate it again"),
+        Binding("p", "focus_path", "Path", id="validate.path", tooltip="Type the file's path"),
     ]
 
     class Done(Message):
@@ -183,6 +186,10 @@ class ValidateScreen(Screen):
     def _set_title(self) -> None:
         title = Text("Validate · ")
         title.append(inert(str(self.path), single_line=True) if self.path else "no file yet")
+        config = shell(self).config
+        profile = config.meant_profile() if config is not None else None
+        if profile is not None:
+            title.append(f" · for {inert(profile, single_line=True)}")
         self.query_one("#validate-title", Static).update(title)
 
     def _limits(self) -> Limits:
@@ -371,6 +378,29 @@ class ValidateScreen(Screen):
                 self.query_one(DataTable).focus()
 
         self.app.push_screen(FilePicker(self.path, title="Validate which file"), picked)
+
+    def action_submit(self) -> None:
+        """Submit the validated file to the profile it was checked for (asks once first)."""
+        from batchtui.tui.submit_flow import start_submit
+
+        if self.path is None or self.report is None:
+            self.notify("Validate a file first.", severity="warning", markup=False)
+            return
+        if not self.report.ok and not self._only_splittable(self.report):
+            self.notify(
+                "This file has errors: fix them, then press r and s.",
+                severity="error",
+                markup=False,
+            )
+            return
+        start_submit(self, self.path)
+
+    @staticmethod
+    def _only_splittable(report: ValidationReport) -> bool:
+        """Its only errors are over one batch's limits: submit sends it as a group."""
+        from batchtui.core.split import blocking_problems, needs_split
+
+        return needs_split(report) and not blocking_problems(report)
 
     def action_revalidate(self) -> None:
         if self.path is None:

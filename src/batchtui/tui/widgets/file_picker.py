@@ -34,8 +34,15 @@ class FilePicker(ModalScreen[Path | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("backspace", "parent", "Parent folder", show=False),
+        Binding("escape", "cancel", "Cancel", id="picker.cancel"),
+        Binding("backspace", "parent", "Parent folder", show=False, id="picker.parent"),
+        Binding(
+            "ctrl+t",
+            "submit",
+            "Submit",
+            id="picker.submit",
+            tooltip="Submit the chosen file to the profile (shows the estimate, asks first)",
+        ),
     ]
 
     def __init__(self, start: Path | None = None, *, title: str = "Open a file") -> None:
@@ -85,6 +92,28 @@ class FilePicker(ModalScreen[Path | None]):
             return
         current = Path(self.query_one(DirectoryTree).path)
         self._browse(current.parent)
+
+    def action_submit(self) -> None:
+        """Submit the highlighted file (or the typed path) instead of picking it."""
+        from batchtui.tui.submit_flow import start_submit
+
+        path = self._chosen()
+        if path is None:
+            self.notify("Choose a file to submit first.", severity="warning", markup=False)
+            return
+        app = self.app
+        self.dismiss(None)
+        # Once the picker is gone: the flow's own dialogs go on the screen below it.
+        app.call_after_refresh(start_submit, app, path)
+
+    def _chosen(self) -> Path | None:
+        tree = self.query_one(DirectoryTree)
+        node = tree.cursor_node
+        if tree.has_focus and node is not None and node.data is not None:
+            highlighted = Path(node.data.path)
+            return highlighted if highlighted.is_file() else None
+        typed = Path(self.query_one("#picker-path", Input).value).expanduser()
+        return typed if typed.is_file() else None
 
     def action_cancel(self) -> None:
         self.dismiss(None)

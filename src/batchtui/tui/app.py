@@ -99,6 +99,28 @@ class BatchtuiApp(App[int]):
             id="suspend",
             tooltip="Back to the shell; `fg` returns",
         ),
+        # Priority: the focus moves as the key arrives, so the keys typed or pasted after a
+        # tab in one burst reach the next field (Textual routes each key to the widget
+        # focused when it arrives; a plain tab binding moves focus only after the keys
+        # before it have bubbled through, by which time the rest went to the old field).
+        Binding(
+            "tab",
+            "focus_next",
+            "Next field",
+            show=False,
+            priority=True,
+            id="focus-next",
+            tooltip="Next field or widget",
+        ),
+        Binding(
+            "shift+tab",
+            "focus_previous",
+            "Previous field",
+            show=False,
+            priority=True,
+            id="focus-previous",
+            tooltip="Previous field or widget",
+        ),
     ]
     # Textual's own palette entries the app's "All keys" (and the screens) already cover.
     HIDDEN_SYSTEM_COMMANDS: ClassVar[frozenset[str]] = frozenset({"Keys", "Maximize", "Minimize"})

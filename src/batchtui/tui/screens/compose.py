@@ -36,6 +36,7 @@ from batchtui.core.compose import (
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
+from batchtui.tui.widgets.form_input import FormInput
 from batchtui.tui.widgets.progress import WorkProgress
 
 PREVIEW_LINES = 3
@@ -106,7 +107,7 @@ class ComposeScreen(Screen):
         with VerticalScroll(id="compose-form"):
             yield from self._field(
                 "dataset",
-                Input(
+                FormInput(
                     str(self.dataset or ""),
                     placeholder="CSV, TSV, JSONL or text (ctrl+o picks)",
                     id="compose-dataset",
@@ -124,11 +125,11 @@ class ComposeScreen(Screen):
             )
             yield Static(id="compose-columns")
             yield from self._field(
-                "system", Input(placeholder="system prompt (optional)", id="compose-system")
+                "system", FormInput(placeholder="system prompt (optional)", id="compose-system")
             )
             yield from self._field(
                 "user",
-                Input(placeholder="template, e.g. Summarise: {text}", id="compose-template"),
+                FormInput(placeholder="template, e.g. Summarise: {text}", id="compose-template"),
             )
             yield from self._field(
                 "custom_id",
@@ -141,7 +142,8 @@ class ComposeScreen(Screen):
                 ),
             )
             yield from self._field(
-                "model", Input(default_model, placeholder="e.g. gpt-4o-mini", id="compose-model")
+                "model",
+                FormInput(default_model, placeholder="e.g. gpt-4o-mini", id="compose-model"),
             )
             yield from self._field(
                 "endpoint",
@@ -155,7 +157,7 @@ class ComposeScreen(Screen):
             )
             yield from self._field(
                 "max tokens",
-                Input(
+                FormInput(
                     placeholder="optional",
                     type="integer",
                     valid_empty=True,  # empty is "not set", not an error to frame in red
@@ -164,7 +166,7 @@ class ComposeScreen(Screen):
             )
             yield from self._field(
                 "temperature",
-                Input(
+                FormInput(
                     placeholder="optional, 0 to 2",
                     type="number",
                     valid_empty=True,
@@ -172,7 +174,7 @@ class ComposeScreen(Screen):
                 ),
             )
             yield from self._field(
-                "output", Input(placeholder="where to write the JSONL", id="compose-output")
+                "output", FormInput(placeholder="where to write the JSONL", id="compose-output")
             )
             yield from self._field(
                 "profile",

@@ -26,7 +26,6 @@ KEYS_WIDTH = 18
 BUILTIN_KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "Command palette (every action by name)"),
     ("up/down pgup/pgdn", "Move in lists (plus j/k/g/G)"),
-    ("tab", "Next field or widget"),
 )
 
 

@@ -65,12 +65,19 @@ On the command line: `batchtui jobs --status S` (repeatable or comma-separated; 
 def tui_keys() -> str:
     """Every key binding declared in the TUI's source, by screen."""
     root = Path(__file__).resolve().parent.parent / "tui"
-    lines = ["Keys of the TUI (press ? inside it for the same list, with remaps):", ""]
+    lines = [
+        "Keys of the TUI (press ? inside it for the same list, with remaps). Remap any of",
+        'them by its id in config.toml: [keys] jobs.cancel = "ctrl+k" (several: "x,ctrl+k").',
+        "",
+    ]
     for path in sorted(root.rglob("*.py")):
         found = list(_bindings_in(path))
         if found:
             lines.append(f"{path.stem}:")
-            lines += [f"  {key:<14} {description}" for key, description in found]
+            lines += [
+                f"  {key:<14} {description}" + (f"  [id {binding_id}]" if binding_id else "")
+                for key, description, binding_id in found
+            ]
     return "\n".join(lines)
 
 
@@ -87,7 +94,7 @@ def _bindings_in(path: Path):
             key = values[0] if values else keywords.get("key")
             description = values[2] if len(values) > 2 else keywords.get("description", "")
             if isinstance(key, str):
-                yield key, str(description or keywords.get("tooltip", ""))
+                yield key, str(description or keywords.get("tooltip", "")), keywords.get("id")
 
 
 def json_shapes() -> str:

@@ -163,6 +163,9 @@ class BatchtuiApp(App[int]):
         self.monitor = JobMonitor(self, config=config, registry=registry, debug=debug, now=now)
         self._actions = ShellActions(self)
         self._timers_started = False
+        # `[keys]` of config.toml as applied (checked entries only), and what was said about it.
+        self.key_remaps: dict[str, str] = {}
+        self._keymap_warned: set[str] = set()
 
     def _use_theme(self, name: str, *, setting: str = THEME_ENV) -> None:
         if name in self.available_themes:
@@ -276,6 +279,20 @@ class BatchtuiApp(App[int]):
         if self._theme_problem:
             self.notify(self._theme_problem, severity="warning", markup=False)
             self._theme_problem = None
+        self._apply_keys(config)
+
+    def _apply_keys(self, config: Config) -> None:
+        """The `[keys]` remaps, on start-up and whenever config.toml is saved."""
+        from batchtui.tui.keymap import checked_keymap
+
+        remaps, problems = checked_keymap(config.keys, where=str(config.path))
+        if remaps != self.key_remaps:
+            self.key_remaps = remaps
+            self.set_keymap(remaps)
+        for problem in problems:
+            if problem not in self._keymap_warned:
+                self._keymap_warned.add(problem)
+                self.notify(problem, severity="warning", markup=False, timeout=10)
 
     # --- start-up and refresh -------------------------------------------------------------
 

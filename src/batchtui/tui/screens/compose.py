@@ -35,12 +35,31 @@ from batchtui.core.compose import (
 )
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.terminal_text import inert
+from batchtui.tui.scrolling import half_page, to_edge
 from batchtui.tui.shell import shell
 from batchtui.tui.widgets.form_input import FormInput
 from batchtui.tui.widgets.progress import WorkProgress
 
 PREVIEW_LINES = 3
 PREVIEW_DELAY = 0.3
+
+
+class Preview(VerticalScroll):
+    """Holds the first requests as the file would (`#compose-preview`); tab reaches it to
+    scroll it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("g", "edge(False)", "Top", show=False, id="compose.preview-top"),
+        Binding("G", "edge(True)", "Bottom", show=False, id="compose.preview-bottom"),
+        Binding("ctrl+u", "half(-1)", "Half page up", show=False, id="compose.preview-half-up"),
+        Binding("ctrl+d", "half(1)", "Half page down", show=False, id="compose.preview-half-down"),
+    ]
+
+    def action_edge(self, end: bool) -> None:
+        to_edge(self, end=end)
+
+    def action_half(self, direction: int) -> None:
+        half_page(self, direction)
 
 
 class ComposeScreen(Screen):
@@ -57,17 +76,23 @@ class ComposeScreen(Screen):
         & .field > Select { width: 1fr; }
         & .field > .half { width: 1fr; }
         & #compose-columns { padding: 0 1 0 15; color: $text-muted; height: auto; max-height: 2; }
-        & > #compose-preview {
-            height: 8; border-top: solid $primary-muted; padding: 0 1; overflow-y: auto;
-        }
+        & > #compose-preview-box { height: 8; border-top: solid $primary-muted; padding: 0 1; }
+        & > #compose-preview-box:focus { border-top: solid $primary; }
+        & #compose-preview { height: auto; }
     }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", tooltip="Leave (nothing is written)"),
-        Binding("ctrl+o", "pick", "Dataset", tooltip="Pick the dataset file"),
-        Binding("ctrl+s", "write", "Write", tooltip="Write the JSONL file"),
-        Binding("ctrl+t", "submit", "Submit", tooltip="Write, then submit to the profile"),
+        Binding("escape", "back", "Back", id="compose.back", tooltip="Leave (nothing is written)"),
+        Binding("ctrl+o", "pick", "Dataset", id="compose.dataset", tooltip="Pick the dataset file"),
+        Binding("ctrl+s", "write", "Write", id="compose.write", tooltip="Write the JSONL file"),
+        Binding(
+            "ctrl+t",
+            "submit",
+            "Submit",
+            id="compose.submit",
+            tooltip="Write, then submit to the profile (shows the estimate, asks first)",
+        ),
     ]
 
     class PreviewReady(Message):
@@ -186,7 +211,8 @@ class ComposeScreen(Screen):
                     id="compose-profile",
                 ),
             )
-        yield Static(id="compose-preview")
+        with Preview(id="compose-preview-box"):
+            yield Static(id="compose-preview")
         yield Footer()
 
     @staticmethod

@@ -66,6 +66,8 @@ class DetailScreen(Screen[None]):
         Binding("ctrl+d", "cancel_job", "Cancel job", id="detail.cancel", tooltip="Asks first"),
         Binding("r", "refresh", "Refresh", id="detail.refresh", tooltip="Ask the provider now"),
         Binding("c", "copy_id", "Copy id", show=False, id="detail.copy"),
+        Binding("g", "scroll_edge(False)", "Top", show=False, id="detail.top"),
+        Binding("G", "scroll_edge(True)", "Bottom", show=False, id="detail.bottom"),
         Binding(
             "s",
             "submit_again",
@@ -372,6 +374,11 @@ class DetailScreen(Screen[None]):
 
     def action_export(self) -> None:
         shell(self).actions.export_target(self.job_id)
+
+    def action_scroll_edge(self, end: bool) -> None:
+        # ctrl+u/ctrl+d are not half pages here: ctrl+d cancels the job, as in the job list.
+        body = self.query_one("#detail-body", VerticalScroll)
+        body.scroll_end(animate=False) if end else body.scroll_home(animate=False)
 
     def action_submit_again(self) -> None:
         from batchtui.tui.submit_flow import start_submit

@@ -15,6 +15,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from batchtui.tui.scrolling import half_page
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.dom import DOMNode
@@ -26,6 +28,12 @@ KEYS_WIDTH = 18
 BUILTIN_KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "Command palette (every action by name)"),
     ("up/down pgup/pgdn", "Move in lists (plus j/k/g/G)"),
+    (
+        "ctrl+u ctrl+d",
+        "Half a page up/down in every scrolling view, except the job list and a job's "
+        "detail: there ctrl+d cancels the job (it asks first)",
+    ),
+    ("[keys]", "Remap any key in config.toml by its id: `batchtui help keys` lists the ids"),
 )
 
 
@@ -35,12 +43,13 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
     Imported here, not at the top: the screens' modules import this one's neighbours, and
     the help screen is built only when asked for."""
     from batchtui.tui.app import BatchtuiApp
-    from batchtui.tui.screens.compose import ComposeScreen
+    from batchtui.tui.screens.compose import ComposeScreen, Preview
     from batchtui.tui.screens.confirm import ConfirmScreen
     from batchtui.tui.screens.detail import DetailScreen
     from batchtui.tui.screens.jobs import JobsScreen
     from batchtui.tui.screens.results import ResultsScreen
     from batchtui.tui.screens.validate import ValidateScreen
+    from batchtui.tui.widgets.file_picker import FilePicker
     from batchtui.tui.widgets.job_table import JobTable
 
     return [
@@ -51,7 +60,10 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
         ("Results", ResultsScreen),
         ("Validate", ValidateScreen),
         ("Compose", ComposeScreen),
+        ("Compose: the preview (tab to it)", Preview),
+        ("File picker", FilePicker),
         ("Confirm", ConfirmScreen),
+        ("Help", HelpScreen),
     ]
 
 
@@ -62,9 +74,13 @@ def bindings_of(node_class: type[DOMNode]) -> list[Binding]:
 
 
 def help_sections(app: App[object]) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """(section title, [(keys, description)]), with the keys `[keys]` remapped."""
+    from batchtui.tui.keymap import remapped
+
+    remaps: dict[str, str] = getattr(app, "key_remaps", {})
     for title, node_class in sections():
         rows: dict[str, str] = {}
-        for binding in bindings_of(node_class):
+        for binding in (remapped(b, remaps) for b in bindings_of(node_class)):
             description = binding.tooltip or binding.description
             if binding.tooltip and binding.description:
                 description = f"{binding.description}: {binding.tooltip}"
@@ -88,6 +104,8 @@ class HelpScreen(Screen[None]):
         Binding("k,up", "scroll_up", "Up", show=False, id="help.up"),
         Binding("g,home", "scroll_top", "Top", show=False, id="help.top"),
         Binding("G,end", "scroll_bottom", "Bottom", show=False, id="help.bottom"),
+        Binding("ctrl+u", "half_page(-1)", "Half page up", show=False, id="help.half-up"),
+        Binding("ctrl+d", "half_page(1)", "Half page down", show=False, id="help.half-down"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -129,3 +147,6 @@ class HelpScreen(Screen[None]):
 
     def action_scroll_bottom(self) -> None:
         self.query_one(VerticalScroll).scroll_end(animate=False)
+
+    def action_half_page(self, direction: int) -> None:
+        half_page(self.query_one(VerticalScroll), direction)

@@ -72,19 +72,56 @@ class ResultsScreen(Screen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", tooltip="Close the prompt, or leave the results"),
-        Binding("e", "toggle_errors", "Errors", tooltip="Show only failed records"),
-        Binding("slash", "search", "Search", tooltip="Show records containing a text"),
-        Binding("colon,ctrl+g", "goto", "Go to", tooltip="Go to record number N"),
-        Binding("m", "markdown", "Markdown", show=False, tooltip="Render the answer as Markdown"),
-        Binding("J", "raw_json", "Raw JSON", show=False, tooltip="Show the raw JSON line"),
-        Binding("d", "download", "Download", tooltip="Download the job's result files"),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            tooltip="Close the prompt, or leave the results",
+            id="results.back",
+        ),
+        Binding(
+            "e", "toggle_errors", "Errors", tooltip="Show only failed records", id="results.errors"
+        ),
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            tooltip="Show records containing a text",
+            id="results.search",
+        ),
+        Binding(
+            "colon,ctrl+g", "goto", "Go to", tooltip="Go to record number N", id="results.goto"
+        ),
+        Binding(
+            "m",
+            "markdown",
+            "Markdown",
+            show=False,
+            tooltip="Render the answer as Markdown",
+            id="results.markdown",
+        ),
+        Binding(
+            "J",
+            "raw_json",
+            "Raw JSON",
+            show=False,
+            tooltip="Show the raw JSON line",
+            id="results.raw-json",
+        ),
+        Binding(
+            "d",
+            "download",
+            "Download",
+            tooltip="Download the job's result files",
+            id="results.download",
+        ),
         Binding(
             "x",
             "export",
             "Export CSV",
             show=False,
             tooltip="One row per request, retries merged, into the download folder",
+            id="results.export",
         ),
     ]
 

@@ -17,12 +17,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.resultfile import LineIndex
 from batchtui.core.terminal_text import inert
+from batchtui.tui.scrolling import half_page, to_edge
 from batchtui.tui.shell import shell
 from batchtui.tui.widgets.line_viewer import LineViewer
 from batchtui.tui.widgets.progress import WorkProgress
@@ -130,6 +132,10 @@ class ValidateScreen(Screen):
         Binding("s", "submit", "Submit", id="validate.submit", tooltip="Submit this file (asks)"),
         Binding("r", "revalidate", "Re-validate", id="validate.again", tooltip="Validate it again"),
         Binding("p", "focus_path", "Path", id="validate.path", tooltip="Type the file's path"),
+        Binding("g", "edge(False)", "First", show=False, id="validate.top"),
+        Binding("G", "edge(True)", "Last", show=False, id="validate.bottom"),
+        Binding("ctrl+u", "half_page(-1)", "Half page up", show=False, id="validate.half-up"),
+        Binding("ctrl+d", "half_page(1)", "Half page down", show=False, id="validate.half-down"),
     ]
 
     class Done(Message):
@@ -407,6 +413,17 @@ class ValidateScreen(Screen):
             self.notify("No file yet: press ctrl+o to pick one.", severity="warning", markup=False)
             return
         self.validate(self.path)
+
+    def _scrolled(self) -> Widget:
+        """The problems table, or the line view when it has the focus."""
+        focused = self.focused
+        return focused if isinstance(focused, LineViewer) else self.query_one(DataTable)
+
+    def action_edge(self, end: bool) -> None:
+        to_edge(self._scrolled(), end=end)
+
+    def action_half_page(self, direction: int) -> None:
+        half_page(self._scrolled(), direction)
 
     def action_focus_path(self) -> None:
         self.query_one("#validate-path", Input).focus()

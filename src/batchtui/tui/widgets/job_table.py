@@ -75,11 +75,11 @@ class JobTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # The table's own enter (select a row) opens the detail: say so in the footer.
         Binding("enter", "select_cursor", "Detail", id="table.detail"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "First job", show=False),
-        Binding("G", "scroll_bottom", "Last job", show=False),
-        Binding("space", "toggle_group", "Expand/fold group", show=False),
+        Binding("j", "cursor_down", "Down", show=False, id="jobs.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="jobs.up"),
+        Binding("g", "scroll_top", "First job", show=False, id="jobs.first"),
+        Binding("G", "scroll_bottom", "Last job", show=False, id="jobs.last"),
+        Binding("space", "toggle_group", "Expand/fold group", show=False, id="jobs.toggle-group"),
     ]
 
     class GroupToggled(Message):

@@ -48,12 +48,12 @@ class CursorView(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"cursor-view--cursor", "cursor-view--dim"}
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False),
-        Binding("pageup,ctrl+b", "page_up", "Page up", show=False),
-        Binding("g,home,ctrl+home", "first", "First", show=False),
-        Binding("G,end,ctrl+end", "last", "Last", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False, id="lines.down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="lines.up"),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="lines.page-down"),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="lines.page-up"),
+        Binding("g,home,ctrl+home", "first", "First", show=False, id="lines.first"),
+        Binding("G,end,ctrl+end", "last", "Last", show=False, id="lines.last"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)

@@ -190,12 +190,13 @@ class ValidateScreen(Screen):
             self.query_one("#validate-path", Input).focus()
 
     def _set_title(self) -> None:
-        title = Text("Validate · ")
-        title.append(inert(str(self.path), single_line=True) if self.path else "no file yet")
+        title = Text("Validate")
         config = shell(self).config
         profile = config.meant_profile() if config is not None else None
-        if profile is not None:
-            title.append(f" · for {inert(profile, single_line=True)}")
+        if profile is not None:  # first: a long path must not push it off the line
+            title.append(f" for {inert(profile, single_line=True)}")
+        title.append(" · ")
+        title.append(inert(str(self.path), single_line=True) if self.path else "no file yet")
         self.query_one("#validate-title", Static).update(title)
 
     def _limits(self) -> Limits:

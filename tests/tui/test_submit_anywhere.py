@@ -116,3 +116,30 @@ async def test_validate_s_on_an_invalid_file_refuses_without_asking(tmp_path: Pa
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
         assert any("has errors" in str(n.message) for n in app._notifications)
+
+
+def test_snapshot_submit_question_with_an_earlier_submit(snap_compare, tmp_path: Path):
+    """The whole plan and the earlier job fit the dialog at 80x24."""
+    from datetime import timedelta
+
+    from batchtui.core.config import Config, Profile
+    from batchtui.core.jobs.duplicates import EarlierSubmit
+    from batchtui.core.jobs.plan import plan_submit
+    from batchtui.core.models import utc_now
+    from batchtui.tui.submit_flow import describe_plan
+
+    path = tmp_path / "questions.requests.jsonl"
+    path.write_text("".join(json.dumps(input_line(n)) + "\n" for n in range(1, 41)))
+    profile = Profile(name="work", kind="openai", api_key="sk-snapshot")
+    config = Config(path=tmp_path / "config.toml", exists=True, profiles={"work": profile})
+    with Registry(tmp_path / "registry.sqlite3") as registry:
+        plan = plan_submit(config, registry, path, "work")
+    earlier = EarlierSubmit(
+        "bt-7k2m9q", "questions", "work", utc_now() - timedelta(hours=2), "completed"
+    )
+    plan.earlier = earlier
+    plan.path = Path("questions.requests.jsonl")  # the tmp dir's name changes every run
+    detail = describe_plan(plan)
+    assert "as bt-7k2m9q (questions, completed)" in detail and "40 requests" in detail
+    app = ViewerApp(lambda: ConfirmScreen("Submit questions.requests.jsonl to work again?", detail))
+    assert snap_compare(app, terminal_size=(80, 24))

@@ -54,7 +54,9 @@ class FilePicker(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             title = inert(self.title_text, single_line=True)
-            yield Label(Content(f"{title}: enter picks, backspace goes up, escape cancels"))
+            yield Label(
+                Content(f"{title}: enter picks, ctrl+t submits, backspace goes up, esc cancels")
+            )
             yield Input(inert(str(self.start_dir), single_line=True) + "/", id="picker-path")
             yield DirectoryTree(self.start_dir, id="picker-tree")
 

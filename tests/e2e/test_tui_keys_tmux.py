@@ -4,12 +4,21 @@ the field focused when they were sent, in the real `batchtui` under tmux."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_tui_tmux import BATCHTUI, Tmux, base_env, tmux  # noqa: F401  (tmux: a fixture)
+from test_tui_tmux import BATCHTUI, base_env
+
+from helpers.tmux import Tmux, tmux_server
 
 pytestmark = [pytest.mark.tmux, pytest.mark.slow]
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    with tmux_server() as session:
+        yield session
 
 
 def field(screen: str, label: str) -> str:
@@ -19,7 +28,7 @@ def field(screen: str, label: str) -> str:
     return match[1]
 
 
-def start_compose(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+def start_compose(tmux: Tmux, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[profiles.p]\nkind = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n')
     env = base_env()
@@ -30,19 +39,19 @@ def start_compose(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
     tmux.wait_for("Compose a batch input")
 
 
-def burst(tmux: Tmux, *keys: str) -> None:  # noqa: F811
+def burst(tmux: Tmux, *keys: str) -> None:
     """All keys in one `send-keys`: they reach the terminal in one write."""
     done = tmux.run("send-keys", "-t", tmux.session, *keys)
     assert done.returncode == 0, done.stderr
 
 
-def paste(tmux: Tmux, text: str) -> None:  # noqa: F811
+def paste(tmux: Tmux, text: str) -> None:
     tmux.run("set-buffer", "--", text)
     done = tmux.run("paste-buffer", "-p", "-t", tmux.session)  # bracketed, as terminals paste
     assert done.returncode == 0, done.stderr
 
 
-def test_a_burst_of_keys_with_tabs_fills_each_field(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+def test_a_burst_of_keys_with_tabs_fills_each_field(tmux: Tmux, tmp_path: Path) -> None:
     start_compose(tmux, tmp_path)
     # dataset, (format), system, user, (custom_id), model, (endpoint), max tokens, temperature
     burst(tmux, "data.csv", "Tab", "Tab", "Be exact.", "Tab", "Q: {q}", "Tab", "Tab")
@@ -57,7 +66,7 @@ def test_a_burst_of_keys_with_tabs_fills_each_field(tmux: Tmux, tmp_path: Path) 
 
 
 def test_bracketed_pastes_between_tabs_land_whole_in_their_fields(
-    tmux: Tmux,  # noqa: F811
+    tmux: Tmux,
     tmp_path: Path,
 ) -> None:
     start_compose(tmux, tmp_path)

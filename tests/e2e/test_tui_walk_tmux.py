@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_tui_tmux import BATCHTUI, Tmux, base_env, tmux  # noqa: F401  (tmux: a fixture)
+from test_tui_tmux import BATCHTUI, base_env
 
 from batchtui.simulator import SimulatorHandle
+from helpers.tmux import Tmux, tmux_server
 
 pytestmark = [pytest.mark.tmux, pytest.mark.slow]
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    with tmux_server() as session:
+        yield session
+
 
 KEY_ENV = "BATCHTUI_WALK_KEY"
 # The simulator answers with the prompt's first eight words; the marker is the eighth,
@@ -28,7 +37,7 @@ def request(custom_id: str, prompt: str) -> str:
 
 
 def test_validate_submit_watch_results_search_export(
-    tmux: Tmux,  # noqa: F811
+    tmux: Tmux,
     simulator: SimulatorHandle,
     tmp_path: Path,
 ) -> None:

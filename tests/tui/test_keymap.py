@@ -218,3 +218,17 @@ async def test_ctrl_z_is_bound_to_suspend(tmp_path: Path) -> None:
         await pilot.pause()
     assert suspended == [True]
     assert known_bindings()["suspend"].action == "suspend_process"
+
+
+async def test_a_remap_onto_a_taken_key_says_which_binding_lost_it(tmp_path: Path) -> None:
+    app = keyed_app(tmp_path, {"jobs.compose": "o"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, ComposeScreen)
+        lost = [note for note in app.notes if "has no key there" in note]
+        assert lost == [
+            f"{app.config.path}: [keys] jobs.compose = 'o': o was Results (jobs.results), "
+            "which has no key there now"
+        ]

@@ -10,7 +10,7 @@ from functools import cache
 
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.keys import REPLACED_KEYS, Keys, key_to_character
+from textual.keys import REPLACED_KEYS, Keys, _normalize_key_list, key_to_character
 
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
 # Named keys Textual decodes (the last part of each of its `Keys`), and its aliases.
@@ -37,14 +37,22 @@ def _import_every_module_with_bindings() -> None:
 
 
 @cache
+def bindings_by_class() -> dict[type[DOMNode], list[Binding]]:
+    """The bindings each of the TUI's screens and widgets declares itself."""
+    _import_every_module_with_bindings()
+    return {
+        node_class: list(Binding.make_bindings(node_class.__dict__["BINDINGS"]))
+        for node_class in _subclasses(DOMNode)
+        if node_class.__module__.startswith("batchtui.") and "BINDINGS" in node_class.__dict__
+    }
+
+
+@cache
 def known_bindings() -> dict[str, Binding]:
     """Every binding the TUI declares, by id."""
-    _import_every_module_with_bindings()
     found: dict[str, Binding] = {}
-    for node_class in _subclasses(DOMNode):
-        if not node_class.__module__.startswith("batchtui."):
-            continue
-        for binding in Binding.make_bindings(node_class.__dict__.get("BINDINGS", [])):
+    for bindings in bindings_by_class().values():
+        for binding in bindings:
             if binding.id is not None:
                 found.setdefault(binding.id, binding)
     return found
@@ -76,7 +84,9 @@ def key_problem(key: str) -> str | None:
 def checked_keymap(
     remaps: Mapping[str, str], *, where: str, known: Mapping[str, Binding] | None = None
 ) -> tuple[dict[str, str], list[str]]:
-    """(the entries to apply, one warning per entry skipped, each naming `[keys] ID`)."""
+    """(the entries to apply, one warning per entry skipped or taking another binding's
+    key, each naming `[keys] ID`). `known`: other bindings to check against (tests)."""
+    check_taken_keys = known is None
     known = known_bindings() if known is None else known
     good: dict[str, str] = {}
     problems: list[str] = []
@@ -93,7 +103,34 @@ def checked_keymap(
             problems.append(f"{entry} = {value!r}: {problem}; ignored")
             continue
         good[binding_id] = ",".join(keys)
+    if check_taken_keys:
+        problems += _taken_keys(good, where)
     return good, problems
+
+
+def _taken_keys(remaps: Mapping[str, str], where: str) -> list[str]:
+    """A remap onto a key another binding of the same screen keeps: that one loses it."""
+    problems = []
+    for bindings in bindings_by_class().values():
+        keys_of = {
+            binding.id: _key_set(remaps.get(binding.id or "", binding.key)) for binding in bindings
+        }
+        for binding in bindings:
+            if binding.id not in remaps:
+                continue
+            for other in bindings:
+                taken = keys_of[binding.id] & keys_of[other.id]
+                if other.id != binding.id and taken:
+                    problems.append(
+                        f"{where}: [keys] {binding.id} = {remaps[binding.id]!r}: "
+                        f"{', '.join(sorted(taken))} was {other.description} ({other.id}), "
+                        "which has no key there now"
+                    )
+    return problems
+
+
+def _key_set(keys: str) -> set[str]:
+    return set(_normalize_key_list(keys).split(","))
 
 
 def remapped(binding: Binding, remaps: Mapping[str, str]) -> Binding:

@@ -11,6 +11,7 @@ import pytest
 from test_shell_fixtures import RecordingApp, make_app, settle
 from textual.widgets import Input
 
+from batchtui.core.models import Job
 from batchtui.core.registry import Registry
 from batchtui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from batchtui.tui.screens.detail import DetailScreen
@@ -143,3 +144,23 @@ def test_snapshot_submit_question_with_an_earlier_submit(snap_compare, tmp_path:
     assert "as bt-7k2m9q (questions, completed)" in detail and "40 requests" in detail
     app = ViewerApp(lambda: ConfirmScreen("Submit questions.requests.jsonl to work again?", detail))
     assert snap_compare(app, terminal_size=(80, 24))
+
+
+async def test_submit_again_of_a_job_whose_input_is_gone_names_the_file(
+    sim_app: RecordingApp, tmp_path: Path
+) -> None:
+    async with sim_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        gone = tmp_path / "gone.jsonl"
+
+        job = Job(
+            id="bt-gone01", name="gone", profile="demo", kind="openai", tag="t", input_path=gone
+        )
+        await asyncio.to_thread(sim_app.sync_registry.add_job, job)
+        sim_app.reload_registry(force=True)
+        await wait_for(pilot, lambda: sim_app.get_job("bt-gone01") is not None)
+        sim_app.open_detail("bt-gone01")
+        await wait_for(pilot, lambda: isinstance(sim_app.screen, DetailScreen))
+        await pilot.press("s")
+        await wait_for(pilot, lambda: any(str(gone) in note for note in sim_app.notes), 10)
+        assert not isinstance(sim_app.screen, ConfirmScreen)

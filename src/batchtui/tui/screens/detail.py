@@ -384,10 +384,10 @@ class DetailScreen(Screen[None]):
         from batchtui.tui.submit_flow import start_submit
 
         job = self.job
-        if job is None or job.input_path is None or not job.input_path.is_file():
-            where = f" ({job.input_path} is gone)" if job and job.input_path else ""
-            self.notify(f"No input file to submit again{where}", severity="warning", markup=False)
+        if job is None or job.input_path is None:
+            self.notify("No input file recorded to submit again", severity="warning", markup=False)
             return
+        # A file gone since is named by the plan, read off the loop like the rest of it.
         start_submit(self, job.input_path, job.profile)
 
 

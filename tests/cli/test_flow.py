@@ -148,6 +148,15 @@ def test_submitting_the_same_file_again_warns_naming_the_earlier_job(
     assert f"went to {profile}" in second.stderr and first.json()["id"] in second.stderr
     assert second.json()["id"] != first.json()["id"]
 
+    # For cron: --skip-duplicate sends nothing and prints the newest earlier job.
+    skipped = cli("submit", str(input_file), "--profile", profile, "--skip-duplicate", "--json")
+    assert skipped.code == 0, skipped.stderr
+    assert skipped.json()["id"] == second.json()["id"]
+    assert "not submitted again (--skip-duplicate)" in skipped.stderr
+    human = cli("submit", str(input_file), "--profile", profile, "--skip-duplicate")
+    assert human.stdout.startswith(f"already submitted {second.json()['id']} as batch_")
+    assert len(cli("jobs", "--json").json()) == 2
+
     config = Path(os.environ["BATCHTUI_CONFIG"])
     config.write_text(config.read_text() + '\n[submit]\nduplicate_window = "off"\n')
     third = cli("submit", str(input_file), "--profile", profile)

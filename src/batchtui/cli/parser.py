@@ -81,6 +81,12 @@ def build_parser(*, kind_flags: bool = True) -> Parser:
         action="store_true",
         help="refuse a file over the provider's limits instead of sending it as a job group",
     )
+    submit.add_argument(
+        "--skip-duplicate",
+        action="store_true",
+        help="submit nothing when the same file went to the profile within "
+        "[submit] duplicate_window; print that job instead (for cron)",
+    )
     submit.add_argument("--json", action="store_true", help="print the job (or group) as JSON")
     _handler(submit, "submit:run")
 

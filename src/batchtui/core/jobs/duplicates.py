@@ -26,6 +26,10 @@ class EarlierSubmit:
     created_at: datetime
     status: str  # a job's status; "group" for a job group
 
+    @property
+    def is_group(self) -> bool:
+        return self.status == "group"
+
     def describe(self, path: Path, now: datetime | None = None) -> str:
         from batchtui.core.durations import format_duration
 

@@ -45,6 +45,7 @@ from batchtui.core.providers.http import RetryPolicy
 from batchtui.core.providers.kinds import DEFAULT_VERTEX_LOCATION
 from batchtui.core.providers.netpolicy import NetworkPolicy
 from batchtui.core.providers.openai_wire import WireFormatError
+from batchtui.core.remote_output import ByteSource
 from batchtui.core.status import JobStatus
 
 API_VERSION = "v1"
@@ -381,6 +382,15 @@ class VertexProvider(BatchProvider):
 
     def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
         return self._folder_lines(file_id)
+
+    async def byte_source(self, file_id: str) -> ByteSource | None:
+        objects = await self.result_objects(file_id)
+        if len(objects) != 1:
+            return None  # shards: no one file to seek in
+        from batchtui.core.providers.ranged import HttpByteSource
+
+        target = objects[0][0]
+        return HttpByteSource(self.storage, target.media_route, label=f"{self.label}: {target.uri}")
 
     async def download(
         self, file_id: str, dest: Path, *, progress: ProgressCallback | None = None

@@ -28,6 +28,8 @@ MAX_REQUEST_BYTES = 1 << 20
 MAX_PAGE_BYTES = 1 << 20
 # The first read from the end; doubled until the page is whole or MAX_PAGE_BYTES is read.
 TAIL_START_BYTES = 64 << 10
+# Read from the start to learn the mean line length before a jump by line number.
+SAMPLE_BYTES = 256 << 10
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,9 @@ class RemoteOutput:
         self._blocks: LRU[int, bytes] = LRU(
             max(1, cache_bytes // self.block_bytes) + 1, max_weight=cache_bytes, weigh=len
         )
-        # For estimates: newlines and bytes seen in the windows read so far.
+        # For estimates: whole lines read (their bytes and number), else newlines in blocks.
+        self._sampled_lines = 0
+        self._sampled_bytes = 0
         self._lines_seen = 0
         self._bytes_seen = 0
         self._counted: set[int] = set()  # blocks already in those figures
@@ -127,6 +131,8 @@ class RemoteOutput:
     @property
     def mean_line_bytes(self) -> float | None:
         """Bytes per line in what was read so far; None before any whole line was seen."""
+        if self._sampled_lines:
+            return self._sampled_bytes / self._sampled_lines
         if self._lines_seen == 0:
             return None
         return self._bytes_seen / self._lines_seen
@@ -180,8 +186,8 @@ class RemoteOutput:
         """
         if line <= 0:
             return await self.lines_at(0, count)
-        if self.mean_line_bytes is None:
-            await self.lines_at(0, 1)
+        if not self._sampled_lines:
+            await self._lines_from(0, 1 << 30, budget=SAMPLE_BYTES)
         mean = self.mean_line_bytes
         if mean is None:  # no newline in the first window: one line, or lines of megabytes
             return await self.lines_at(0, count)
@@ -208,6 +214,7 @@ class RemoteOutput:
             pieces = pieces[1:]  # may be the end of an earlier line
         lines = pieces[-count:] if count > 0 else []
         start = begin + len(body) - (sum(map(len, lines)) + len(lines) - 1) if lines else size
+        self._sample(pieces, sum(len(piece) + 1 for piece in pieces))
         exact = start == 0
         first = 0
         if not exact:
@@ -241,13 +248,16 @@ class RemoteOutput:
             position = stop
         return min(position, size)
 
-    async def _lines_from(self, start: int, count: int) -> tuple[list[bytes], int]:
+    async def _lines_from(
+        self, start: int, count: int, *, budget: int | None = None
+    ) -> tuple[list[bytes], int]:
         """Up to `count` lines from line start `start`, and the offset after the last."""
         size = await self.total_size()
+        budget = self.max_page_bytes if budget is None else budget
         raw: list[bytes] = []
         position = start
         pending = b""
-        while len(raw) < count and position < size and position - start < self.max_page_bytes:
+        while len(raw) < count and position < size and position - start < budget:
             mean = self.mean_line_bytes or 1024.0
             stop = position + int((count - len(raw)) * mean * 1.25) + 1
             stop = -(-stop // self.block_bytes) * self.block_bytes  # a whole block
@@ -258,6 +268,7 @@ class RemoteOutput:
             raw.extend(whole)
         del raw[count:]
         end = start + sum(len(line) + 1 for line in raw)
+        self._sample(raw, end - start)
         if len(raw) < count and pending and position >= size:
             raw.append(pending)  # the file's last line, without a newline
             end = size
@@ -344,13 +355,20 @@ class RemoteOutput:
                 self._blocks.put(k, piece)
                 self._count_block(k, piece)
 
+    def _sample(self, lines: list[bytes], length: int) -> None:
+        """Whole lines read: the best measure of the mean line length."""
+        if lines and self._sampled_lines < 1 << 20:
+            self._sampled_lines += len(lines)
+            self._sampled_bytes += length
+
     def _count(self, start: int, data: bytes) -> None:
         for index in range(0, len(data), self.block_bytes):
             k = (start + index) // self.block_bytes
             self._count_block(k, data[index : index + self.block_bytes])
 
     def _count_block(self, k: int, data: bytes) -> None:
-        if k in self._counted or len(self._counted) > 1 << 16:
+        whole = len(data) == self.block_bytes or k * self.block_bytes + len(data) == self.size
+        if not whole or k in self._counted or len(self._counted) > 1 << 16:
             return
         self._counted.add(k)
         self._lines_seen += data.count(b"\n")

@@ -31,9 +31,7 @@ def big_job(run, tmp_path: Path):
         relays.append(relay)
         add_profile(run, relay.url)
         path = tmp_path / "emb.jsonl"
-        path.write_text(
-            "".join(embedding_line(f"e-{n:03d}", 3000) + "\n" for n in range(RECORDS))
-        )
+        path.write_text("".join(embedding_line(f"e-{n:03d}", 3000) + "\n" for n in range(RECORDS)))
         job = submit_and_wait(run, path)
         assert job["status"] == "completed"
         return job, relay

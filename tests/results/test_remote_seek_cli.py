@@ -77,7 +77,7 @@ def test_tail_and_from_read_only_their_window(simulator, run, big_job) -> None:
 
 
 def test_a_gateway_without_range_streams_and_says_so(start_simulator, run, big_job) -> None:
-    job, relay = big_job(start_simulator(no_range=True))
+    job, _relay = big_job(start_simulator(no_range=True))
     tail = run("results", job["id"], "--tail", "2", "--json")
     assert ids(tail.stdout) == ["e-148", "e-149"]
     assert "whole file" in tail.stderr and "streaming from the start" in tail.stderr

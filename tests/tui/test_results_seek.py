@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from test_results_remote import finished_job, service, viewer
+
 from batchtui.core.resultfile import WindowBuffer
 from batchtui.tui.screens.results import ResultsScreen
 from conftest import wait_for
-
-from test_results_remote import finished_job, service, viewer
 
 __all__ = ["service"]  # the fixture
 
@@ -62,9 +62,10 @@ async def test_goto_and_last_page_on_a_remote_output(service, tmp_path: Path) ->
 async def test_goto_without_range_streams_to_the_record_and_says_so(
     start_simulator, tmp_path: Path
 ) -> None:
+    from test_results_remote import quick_retries, sim_config
+
     from batchtui.core.registry import Registry
     from batchtui.core.service import JobService
-    from test_results_remote import quick_retries, sim_config
 
     simulator = start_simulator(no_range=True)  # a gateway that sends whole files
     with Registry.open_default() as registry:

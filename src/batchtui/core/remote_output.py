@@ -261,7 +261,7 @@ class RemoteOutput:
             mean = self.mean_line_bytes or 1024.0
             stop = position + int((count - len(raw)) * mean * 1.25) + 1
             stop = -(-stop // self.block_bytes) * self.block_bytes  # a whole block
-            stop = min(size, stop, position + MAX_REQUEST_BYTES)
+            stop = min(size, stop, position + MAX_REQUEST_BYTES, start + budget)
             pending += await self._read(position, stop)
             position = stop
             *whole, pending = pending.split(b"\n")

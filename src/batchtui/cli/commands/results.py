@@ -1,11 +1,13 @@
-"""`batchtui results JOB|GROUP|FILE [--from N] [--head K] [--errors] [--json]`.
+"""`batchtui results JOB|GROUP|FILE [--from N] [--head K] [--tail N|--last] [--errors] [--json]`.
 
 Local files (FILE, or a job's downloaded files) are read through a line index saved
-beside them: `--from N --head K` prints records N to N+K-1 (0-based) of a GB at once.
-A job with retries prints one record per request, merged (the latest success wins).
+beside them: `--from N --head K` prints records N to N+K-1 (0-based) of a GB at once,
+`--tail N` the last N read from the end. A job with retries prints one record per
+request, merged (the latest success wins).
 
-A job's results come from its downloaded files, or are streamed from the provider
-when not downloaded; a group's are all its shards' records, in shard order, read as one
+A job's results come from its downloaded files, or are read from the provider when not
+downloaded: `--tail` and a deep `--from` seek in the output with Range (`seek`), the rest
+is streamed; a group's are all its shards' records, in shard order, read as one
 (custom_ids are unique across the group). FILE is a local results JSONL. Model text is
 printed inert.
 """

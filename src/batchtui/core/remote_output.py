@@ -67,6 +67,11 @@ class RangeNotHonoured(BatchtuiError):
     """The server sent the whole file to a Range request: seeking is not possible there."""
 
 
+class LineTooLong(BatchtuiError):
+    """No line starts or ends within a page's worth of bytes: the lines are too long to seek
+    among (the file must be downloaded to be read there)."""
+
+
 class RemoteOutputError(ProviderError):
     """A ranged answer that contradicts itself or an earlier one (the file's size changed)."""
 
@@ -188,9 +193,11 @@ class RemoteOutput:
             return await self.lines_at(0, count)
         if not self._sampled_lines:
             await self._lines_from(0, 1 << 30, budget=SAMPLE_BYTES)
+        if not self._sampled_lines:  # lines longer than the sample: one more try
+            await self._lines_from(0, 1)
         mean = self.mean_line_bytes
-        if mean is None:  # no newline in the first window: one line, or lines of megabytes
-            return await self.lines_at(0, count)
+        if mean is None:
+            raise self._too_long(0)
         return await self.lines_at(int(line * mean), count)
 
     async def last_lines(self, count: int) -> LineWindow:
@@ -209,10 +216,12 @@ class RemoteOutput:
                 break
             begin = max(0, size - min(2 * (size - begin), self.max_page_bytes))
             data = await self._read(begin, size)
-        pieces = body.split(b"\n") if body else []
+        pieces = body.split(b"\n") if data else []
         if begin > 0:
             pieces = pieces[1:]  # may be the end of an earlier line
         lines = pieces[-count:] if count > 0 else []
+        if not lines and count > 0 and begin > 0:
+            raise self._too_long(begin)
         start = begin + len(body) - (sum(map(len, lines)) + len(lines) - 1) if lines else size
         self._sample(pieces, sum(len(piece) + 1 for piece in pieces))
         exact = start == 0
@@ -246,7 +255,9 @@ class RemoteOutput:
             if hit != -1:
                 return position + hit + 1
             position = stop
-        return min(position, size)
+        if position < size:
+            raise self._too_long(offset)
+        return size
 
     async def _lines_from(
         self, start: int, count: int, *, budget: int | None = None
@@ -373,6 +384,12 @@ class RemoteOutput:
         self._counted.add(k)
         self._lines_seen += data.count(b"\n")
         self._bytes_seen += len(data)
+
+    def _too_long(self, offset: int) -> LineTooLong:
+        return LineTooLong(
+            f"{self.source.label}: no whole line within {self.max_page_bytes:,} bytes from "
+            f"byte {offset:,}: lines this long are read after a download"
+        )
 
     def _error(self, detail: str) -> RemoteOutputError:
         return RemoteOutputError(f"{self.source.label}: {detail}", call="ranged read")

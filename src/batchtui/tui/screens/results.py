@@ -543,7 +543,7 @@ class ResultsScreen(Screen):
         source = self.source
         if isinstance(source, WindowBuffer):
             total = self._seeker.estimated_lines() if self._seeker is not None else None
-            title.append(f" · of ≈{total:,} records" if total else "")
+            title.append(f" · ≈{total:,} records" if total else "")
         elif source is not None:
             more = "" if source.complete else "+"
             title.append(f" · {source.count:,}{more} records")

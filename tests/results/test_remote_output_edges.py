@@ -134,3 +134,20 @@ async def test_windows_are_cached_within_a_bound(url: str) -> None:
     assert output._blocks._weight <= 8 * 1024
     await output.lines_at_fraction(0.5, 3)
     assert Files.requests > asked  # evicted: read again
+
+
+@pytest.mark.parametrize("width", [10, 600])  # sparse checkpoints, and one a line
+def test_a_downloaded_file_numbers_a_byte_offset_exactly(tmp_path, width: int) -> None:
+    from batchtui.core.lineindex import LineIndex
+
+    lines = [b"%d:" % n + b"z" * (width + n % 13) for n in range(5000)]
+    path = tmp_path / "output.jsonl"
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    with LineIndex(path, sparse_gap=4096) as index:
+        assert index.scan()
+        for number in (0, 1, 77, 2500, 4999):
+            assert index.line_at(starts[number]) == number
+            assert index.line_at(starts[number] + 2) == number  # inside the line

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from test_results_remote import finished_job, service, viewer
 
-from batchtui.core.resultfile import WindowBuffer
+from batchtui.core.resultfile import ResultSet, WindowBuffer
 from batchtui.tui.screens.results import ResultsScreen
 from conftest import wait_for
 
@@ -27,7 +27,8 @@ def row_number(screen: ResultsScreen) -> int:
     return int(record.custom_id.removeprefix("req-"))
 
 
-async def test_goto_and_last_page_on_a_remote_output(service, tmp_path: Path) -> None:
+async def test_goto_and_last_page_on_a_remote_output(service, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # `d` downloads into ./batchtui-<id>/
     job = await finished_job(service, tmp_path, [f"question {n}" for n in range(RECORDS)])
     assert job.output_path is None
     async with viewer(service, job).run_test(size=(100, 30)) as pilot:
@@ -57,6 +58,21 @@ async def test_goto_and_last_page_on_a_remote_output(service, tmp_path: Path) ->
         await pilot.press("3", "enter")  # back to the pages read from the start: exact
         await wait_for(pilot, lambda: screen.source is screen._preview)
         assert row_number(screen) == 2
+
+        # Downloading makes the numbers exact, on the record that was shown.
+        await pilot.press("colon")
+        await pilot.press(*"300", "enter")
+        await wait_for(pilot, lambda: isinstance(screen.source, WindowBuffer))
+        await pilot.press("down", "down")
+        shown = row_number(screen)
+        await pilot.press("d")
+        await wait_for(
+            pilot, lambda: isinstance(screen.source, ResultSet) and screen.source.complete
+        )
+        await wait_for(pilot, lambda: "the record shown is number" in status_text(screen))
+        assert row_number(screen) == shown
+        assert screen.table.current_source_row() == shown  # req-N is record N + 1
+        assert "≈" not in screen.detail._where
 
 
 async def test_goto_without_range_streams_to_the_record_and_says_so(

@@ -91,6 +91,7 @@ class LineWindow:
     first_line: int
     exact: bool
     at_end: bool  # the last line of the file is in the window
+    offsets: tuple[int, ...] = ()  # where each line starts (to find it again once downloaded)
 
     @property
     def at_start(self) -> bool:
@@ -167,17 +168,17 @@ class RemoteOutput:
         start = offset
         if offset > 0:
             start = await self._next_line_start(offset)
-        lines, end = await self._lines_from(start, count)
+        lines, end, offsets = await self._lines_from(start, count)
         exact = start == 0
         first = 0 if exact else self.estimate_line(start)
-        return LineWindow(lines, start, end, first, exact, end >= size)
+        return LineWindow(lines, start, end, first, exact, end >= size, offsets)
 
     async def lines_after(self, window: LineWindow, count: int) -> LineWindow:
         """The `count` lines following `window` (numbered on from it)."""
         size = await self.total_size()
-        lines, end = await self._lines_from(window.end, count)
+        lines, end, offsets = await self._lines_from(window.end, count)
         first = window.first_line + len(window.lines)
-        return LineWindow(lines, window.end, end, first, window.exact, end >= size)
+        return LineWindow(lines, window.end, end, first, window.exact, end >= size, offsets)
 
     async def lines_at_fraction(self, fraction: float, count: int) -> LineWindow:
         """`count` lines from about `fraction` (0 to 1) of the way into the file."""
@@ -228,7 +229,8 @@ class RemoteOutput:
         first = 0
         if not exact:
             first = max((self.estimated_lines() or len(lines)) - len(lines), 0)
-        return LineWindow([_strip_cr(line) for line in lines], start, size, first, exact, True)
+        stripped = [_strip_cr(line) for line in lines]
+        return LineWindow(stripped, start, size, first, exact, True, _offsets(start, lines))
 
     async def stream_lines(self, offset: int) -> AsyncIterator[bytes]:
         """Every line from byte `offset` (a line start) to the end, streamed with one request."""
@@ -261,8 +263,9 @@ class RemoteOutput:
 
     async def _lines_from(
         self, start: int, count: int, *, budget: int | None = None
-    ) -> tuple[list[bytes], int]:
-        """Up to `count` lines from line start `start`, and the offset after the last."""
+    ) -> tuple[list[bytes], int, tuple[int, ...]]:
+        """Up to `count` lines from line start `start`, the offset after the last, and
+        where each starts."""
         size = await self.total_size()
         budget = self.max_page_bytes if budget is None else budget
         raw: list[bytes] = []
@@ -283,7 +286,7 @@ class RemoteOutput:
         if len(raw) < count and pending and position >= size:
             raw.append(pending)  # the file's last line, without a newline
             end = size
-        return [_strip_cr(line) for line in raw], end
+        return [_strip_cr(line) for line in raw], end, _offsets(start, raw)
 
     async def _read(self, start: int, end: int) -> bytes:
         """Bytes `start` to `end - 1`, from the cache or in as few requests as needed."""
@@ -393,6 +396,15 @@ class RemoteOutput:
 
     def _error(self, detail: str) -> RemoteOutputError:
         return RemoteOutputError(f"{self.source.label}: {detail}", call="ranged read")
+
+
+def _offsets(start: int, lines: list[bytes]) -> tuple[int, ...]:
+    """Where each of `lines` (raw, newline removed) starts, the first at `start`."""
+    offsets = []
+    for line in lines:
+        offsets.append(start)
+        start += len(line) + 1
+    return tuple(offsets)
 
 
 def _strip_cr(line: bytes) -> bytes:

@@ -412,13 +412,21 @@ class WindowBuffer(RecordBuffer):
         self.window = window
         self.first_line = window.first_line
         self.exact = window.exact
+        self.offsets: list[int] = []
         self.add(window)
 
     def add(self, window: LineWindow) -> None:
         """The lines of `window` (the one read after the last) as records."""
         self.window = window
-        self.extend(parse_record(line) for line in window.lines if line.strip())
+        for line, offset in zip(window.lines, window.offsets, strict=True):
+            if line.strip():
+                self.records.append(parse_record(line))
+                self.offsets.append(offset)
         self.exhausted = window.at_end
+
+    def offset(self, row: int) -> int:
+        """Where row `row`'s line starts in the remote file."""
+        return self.offsets[row]
 
     def number(self, row: int) -> str:
         """Row `row`'s record number (1-based) as shown: "≈15,003" when estimated."""

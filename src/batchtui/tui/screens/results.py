@@ -143,6 +143,7 @@ class ResultsScreen(Screen):
         self._seeker: RemoteOutput | None = None
         self._preview: RecordBuffer | None = None  # the pages read from the start
         self._no_range = ""  # why the output cannot be read in parts, once found out
+        self._landing: int | None = None  # byte of the record to show once downloaded
         self._loading_more = False
         self._status_note = ""
         self.ascii_only = False
@@ -421,6 +422,9 @@ class ResultsScreen(Screen):
             self._fail(f"job {job.id}: no result files to download")
             return
         await self._close_preview()
+        source, row = self.source, self.table.current_source_row()
+        if isinstance(source, WindowBuffer) and row is not None:
+            self._landing = source.offset(row)  # found by byte: numbered exactly once indexed
         self._seeker = self._preview = None
         self._status_note = f"downloaded to {paths[0].parent}"
         self.notify(self._status_note, title="Download", markup=False)
@@ -480,6 +484,12 @@ class ResultsScreen(Screen):
     def on_results_screen_scan_done(self, message: ScanDone) -> None:
         self.progress.finish()
         self._rows_grew()
+        landing, self._landing = self._landing, None
+        if landing is not None and isinstance(self.source, ResultSet) and self.source.files:
+            line = self.source.files[0].index.line_at(landing)  # the output comes first
+            self.table.show_source_row(line)
+            self._status_note = f"{self._status_note}; the record shown is number {line + 1:,}"
+            self._update_title()
 
     def on_results_screen_filter_done(self, message: FilterDone) -> None:
         self.progress.finish()

@@ -65,9 +65,12 @@ async def check_seeks(source: ByteSource, data: bytes, relay: Relay) -> None:
 
     before = relay.to_client
     near = await output.lines_near(3000, 10)
+    assert not near.exact  # far past the lines read from the start: placed by the mean
     assert abs(int(custom_ids(near.lines)[0][2:]) - 3000) <= LINES // 20
     assert relay.to_client - before <= 2 * MB
     assert output.bytes_fetched < len(data) / 2
+    early = await output.lines_near(40, 2)  # within the first lines read: exact
+    assert early.exact and custom_ids(early.lines) == ["r-00040", "r-00041"]
 
 
 @pytest.fixture

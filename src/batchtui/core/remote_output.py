@@ -124,6 +124,7 @@ class RemoteOutput:
         self._lines_seen = 0
         self._bytes_seen = 0
         self._counted: set[int] = set()  # blocks already in those figures
+        self._prefix: tuple[int, ...] | None = None  # where the first lines start, when read
 
     # --- sizes and estimates ------------------------------------------------------------
 
@@ -192,8 +193,13 @@ class RemoteOutput:
         """
         if line <= 0:
             return await self.lines_at(0, count)
-        if not self._sampled_lines:
-            await self._lines_from(0, 1 << 30, budget=SAMPLE_BYTES)
+        if self._prefix is None:
+            self._prefix = (await self._lines_from(0, 1 << 30, budget=SAMPLE_BYTES))[2]
+        if line < len(self._prefix):  # within the lines read from the start: exact
+            size = await self.total_size()
+            start = self._prefix[line]
+            lines, end, offsets = await self._lines_from(start, count)
+            return LineWindow(lines, start, end, line, True, end >= size, offsets)
         if not self._sampled_lines:  # lines longer than the sample: one more try
             await self._lines_from(0, 1)
         mean = self.mean_line_bytes

@@ -12,12 +12,24 @@ import httpx
 import pytest
 
 from batchtui.core.config import Profile
+from batchtui.core.models import BatchSpec
+from batchtui.core.providers.base import TAG_METADATA_KEY
 from batchtui.core.providers.gemini import GeminiProvider
 from batchtui.core.providers.openai import OpenAIProvider
+from batchtui.core.providers.ranged import ConcatenatedByteSource
 from batchtui.core.providers.vertex import VertexProvider
 from batchtui.core.remote_output import ByteSource, RemoteOutput
-from providers.google_helpers import BUCKET, PROJECT, start_google_simulator, write_service_account
-from providers.helpers import FAST_RETRY
+from providers.google_helpers import (
+    BUCKET,
+    MODEL,
+    PROJECT,
+    TAG,
+    start_google_simulator,
+    wait_until_terminal,
+    write_openai_file,
+    write_service_account,
+)
+from providers.helpers import CHAT, FAST_RETRY
 
 from .relay import Relay
 
@@ -160,3 +172,46 @@ async def test_cloud_storage_object(start_simulator, relays, tmp_path: Path) -> 
         source = await provider.byte_source(f"gs://{BUCKET}/out/predictions.jsonl")
         assert source is not None
         await check_seeks(source, data, relay)
+
+
+async def test_a_vertex_output_of_several_shards_reads_as_its_download(
+    start_simulator, relays, tmp_path: Path
+) -> None:
+    key_file = write_service_account(
+        tmp_path / "sa.json", email="t@batchtui-sim.iam.gserviceaccount.com", token_uri="unset"
+    )
+    simulator = start_google_simulator(start_simulator, key_file, vertex_file_rows=50)
+    relay = relays(port_of(simulator.root_url + "/"))
+    profile = Profile(
+        name="v",
+        kind="vertex",
+        base_url=simulator.root_url,
+        storage_url=f"http://127.0.0.1:{relay.port}",
+        project=PROJECT,
+        bucket=BUCKET,
+        credentials=str(key_file),
+    )
+    ids = [f"c-{n:03d}" for n in range(130)]
+    source_file = write_openai_file(tmp_path / "in.jsonl", ids)
+    async with VertexProvider.from_profile(profile, retry=FAST_RETRY) as provider:
+        uploaded = await provider.upload(source_file)
+        spec = BatchSpec(
+            input_file_id=uploaded.id,
+            endpoint=CHAT,
+            model=MODEL,
+            metadata={TAG_METADATA_KEY: TAG},
+            name="t",
+        )
+        batch = await wait_until_terminal(provider, (await provider.create(spec)).id)
+        assert batch.output_file_id is not None
+        data = (await provider.download(batch.output_file_id, tmp_path / "o.jsonl")).read_bytes()
+        source = await provider.byte_source(batch.output_file_id)
+        assert isinstance(source, ConcatenatedByteSource) and len(source.parts) == 3
+        output = RemoteOutput(source, block_bytes=4096)
+        lines = data.split(b"\n")[:-1]
+        tail = await output.last_lines(5)
+        assert tail.lines == lines[-5:] and tail.end == len(data)
+        middle = await output.lines_at_fraction(0.5, 60)  # across a shard's end
+        first = data.count(b"\n", 0, middle.start)
+        assert middle.lines == lines[first : first + 60] and first + 60 > 100
+        assert [line async for line in output.stream_lines(middle.start)] == lines[first:]

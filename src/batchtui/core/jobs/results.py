@@ -161,7 +161,7 @@ async def remote_output(ctx: JobContext, job: Job, kind: str = "output") -> Remo
     if source is None:
         raise RangeNotHonoured(
             f"profile {job.profile!r}: this provider's {kind} cannot be read in parts "
-            "(inline answers or several shards): streaming from the start instead"
+            "(inline answers, shards of unknown size): streaming from the start instead"
         )
     return RemoteOutput(source)
 

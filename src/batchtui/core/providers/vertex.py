@@ -384,13 +384,24 @@ class VertexProvider(BatchProvider):
         return self._folder_lines(file_id)
 
     async def byte_source(self, file_id: str) -> ByteSource | None:
-        objects = await self.result_objects(file_id)
-        if len(objects) != 1:
-            return None  # shards: no one file to seek in
-        from batchtui.core.providers.ranged import HttpByteSource
+        from batchtui.core.providers.ranged import ConcatenatedByteSource, HttpByteSource
 
-        target = objects[0][0]
-        return HttpByteSource(self.storage, target.media_route, label=f"{self.label}: {target.uri}")
+        objects = await self.result_objects(file_id)
+        sources = [
+            (
+                HttpByteSource(
+                    self.storage, target.media_route, label=f"{self.label}: {target.uri}"
+                ),
+                size,
+            )
+            for target, size in objects
+        ]
+        if len(sources) == 1:
+            return sources[0][0]
+        sized = [(source, size) for source, size in sources if size is not None]
+        if len(sized) != len(sources):
+            return None  # shards of unknown size: no byte offset can be placed
+        return ConcatenatedByteSource(sized, label=f"{self.label}: {file_id}")
 
     async def download(
         self, file_id: str, dest: Path, *, progress: ProgressCallback | None = None

@@ -384,7 +384,7 @@ class ResultsScreen(Screen):
         """`G` on a remote output not all read: its last page, read from the end; `g` in a
         window: back to the pages read from the start."""
         preview = self._preview
-        if preview is None or not isinstance(self.source, RecordBuffer):
+        if preview is None or not isinstance(self.source, RecordBuffer) or self._filtering:
             return
         if message.last:
             if not self.source.complete:
@@ -688,7 +688,11 @@ class ResultsScreen(Screen):
         source = self.source
         row = number - 1
         preview = self._preview
-        if preview is not None and self.job is not None and isinstance(source, RecordBuffer):
+        seeking = self.job is not None and isinstance(source, RecordBuffer) and not self._filtering
+        if isinstance(source, WindowBuffer) and self._filtering:
+            self.notify("Clear the filter to go to a record by number.", markup=False)
+            return
+        if preview is not None and seeking:
             if row < preview.count or preview.complete:
                 if source is not preview:  # back from a window to the pages from the start
                     self.source = source = preview

@@ -29,6 +29,8 @@ WINDOW_RECORDS = 100
 
 
 class RecordPrinter(Protocol):
+    count: int  # records printed
+
     @property
     def full(self) -> bool: ...
 
@@ -86,6 +88,10 @@ async def print_remote(
             else:
                 await _print_from(service, output, job, args, printer)
         except RangeNotHonoured as exc:
+            if printer.count:  # Range stopped working half-way: streaming would repeat records
+                raise BatchtuiError(
+                    str(exc).replace("streaming from the start instead", "stopped")
+                ) from None
             warn(str(exc))
             return False
     return True

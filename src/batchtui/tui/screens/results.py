@@ -3,7 +3,8 @@
 Downloaded (or local) files are read through a line-offset index built in a thread:
 the first rows show as soon as the first window is scanned, and the rest of the file
 is never held in memory. A job whose results are not downloaded is previewed from the
-provider, a page at a time, more as the cursor nears the end; `d` downloads it.
+provider, a page at a time, more as the cursor nears the end; `:N` and `G` past the pages
+read jump there with Range reads (numbered ≈ until downloaded); `d` downloads it.
 """
 
 from __future__ import annotations

@@ -266,6 +266,10 @@ class Config(BaseModel):
     prices: dict[str, Price] = Field(default_factory=dict)
     # `context_window = N` in the same tables: overrides of the shipped context windows.
     context_windows: dict[str, int] = Field(default_factory=dict)
+    # Problems that do not stop the file loading (a profile name from before the naming
+    # rule, an unknown theme, a default profile that is gone): one line each, naming the
+    # file and the setting, for the TUI's status line and `doctor`.
+    warnings: list[str] = Field(default_factory=list)
 
     def price_table(self) -> PriceTable:
         return PriceTable(self.prices, self.context_windows)
@@ -277,10 +281,27 @@ class Config(BaseModel):
             self.profile(given)  # unknown profile: ConfigError naming the known ones
             return given
         if self.settings.default_profile:
-            return self.settings.default_profile
+            # A default naming no profile means nothing (`default_profile_problem` says why);
+            # falling back to the only profile would hide that the setting is wrong.
+            if self.settings.default_profile in self.profiles:
+                return self.settings.default_profile
+            return None
         if len(self.profiles) == 1:
             return next(iter(self.profiles))
         return None
+
+    def default_profile_problem(self) -> str | None:
+        """One line naming the setting and the file when `default_profile` names no profile."""
+        name = self.settings.default_profile
+        if not name or name in self.profiles:
+            return None
+        known = ", ".join(sorted(self.profiles)) or "none configured"
+        hint = difflib.get_close_matches(name, list(self.profiles), n=1)
+        did_you_mean = f"; did you mean {hint[0]!r}?" if hint else ""
+        return (
+            f"{self.path}: settings.default_profile = {inert(name, single_line=True)!r} names "
+            f"no profile in [profiles] (known: {known}){did_you_mean}"
+        )
 
     def profile(self, name: str) -> Profile:
         try:
@@ -367,7 +388,7 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
         raise ConfigError(f"{path}: {detail}") from None
     prices = prices_from_config(data, where=str(path))
     context_windows = context_windows_from_config(data, where=str(path))
-    return Config(
+    config = Config(
         path=path,
         exists=True,
         profiles=profiles,
@@ -376,6 +397,28 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
         prices=prices,
         context_windows=context_windows,
     )
+    config.warnings = _config_warnings(config, profiles_data)
+    return config
+
+
+def _config_warnings(config: Config, profiles_data: dict[str, Any]) -> list[str]:
+    from batchtui.core.profile_rules import profile_problems
+    from batchtui.core.themes import theme_problem
+
+    path = config.path
+    warnings = []
+    for name, table in profiles_data.items():
+        for problem in profile_problems({**table, "name": name}):
+            shown = inert(name, single_line=True)
+            warnings.append(f"{path}: [profiles.{shown}] {problem}")
+    problem = config.default_profile_problem()
+    if problem:
+        warnings.append(problem)
+    if config.settings.theme:
+        problem = theme_problem(config.settings.theme, setting=f"{path}: settings.theme")
+        if problem:
+            warnings.append(problem)
+    return warnings
 
 
 def _check_kind(profile: Profile, path: Path) -> None:
@@ -429,17 +472,43 @@ def save_profile(profile: Profile, path: Path | None = None) -> Path:
     path = path or config_path()
     document = _read_document(path)
     profiles = document.setdefault("profiles", tomlkit.table(is_super_table=True))
-    table = tomlkit.table()
-    table["kind"] = profile.kind
-    values = profile.model_dump(exclude={"name", "source", "kind"}, exclude_defaults=True)
-    for key in PROFILE_FIELDS:
-        value = values.get(key)
-        if key == "api_key" and profile.api_key is not None:
-            value = profile.api_key.get_secret_value()
-        if value in (None, {}, []):
-            continue
-        table[key] = value
-    profiles[profile.name] = table
+    values = profile.model_dump(exclude={"name", "source"}, exclude_defaults=True)
+    values["kind"] = profile.kind
+    if profile.api_key is not None:
+        values["api_key"] = profile.api_key.get_secret_value()
+    wanted = {key: values[key] for key in PROFILE_FIELDS if values.get(key) not in (None, {}, [])}
+    existing = profiles.get(profile.name)
+    if existing is None:
+        table = tomlkit.table()
+        for key, value in wanted.items():
+            table[key] = value
+        profiles[profile.name] = table
+    else:
+        # Edit the table in place: the comments and layout around unchanged settings stay.
+        for key in [key for key in existing if key not in wanted]:
+            del existing[key]
+        for key, value in wanted.items():
+            if existing.get(key) != value:
+                existing[key] = value
+    _write_document(path, document)
+    return path
+
+
+def set_default_profile(name: str | None, path: Path | None = None) -> Path:
+    """Write `default_profile` in `[settings]` (None: remove it), keeping the rest as written."""
+    import tomlkit
+
+    path = path or config_path()
+    document = _read_document(path)
+    settings = document.get("settings")
+    if name is None:
+        if settings is not None and "default_profile" in settings:
+            del settings["default_profile"]
+    else:
+        if settings is None:
+            settings = tomlkit.table()
+            document["settings"] = settings
+        settings["default_profile"] = name
     _write_document(path, document)
     return path
 
@@ -453,6 +522,10 @@ def remove_profile(name: str, path: Path | None = None) -> bool:
     if not profiles or name not in profiles:
         return False
     del profiles[name]
+    # A default naming the removed profile would leave every command without a profile.
+    settings = document.get("settings")
+    if settings is not None and settings.get("default_profile") == name:
+        del settings["default_profile"]
     _write_document(path, document)
     return True
 

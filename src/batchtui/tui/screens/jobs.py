@@ -69,6 +69,7 @@ class JobsScreen(Screen[None]):
         ),
         Binding("r", "app.refresh", "Refresh now", show=False, id="jobs.refresh"),
         Binding("v", "app.validate", "Validate a file", show=False, id="jobs.validate"),
+        Binding("P", "app.profiles", "Profiles", show=False, id="jobs.profiles"),
         Binding("S", "sort('status')", "Sort by status", show=False, id="jobs.sort-status"),
         Binding("N", "sort('name')", "Sort by name", show=False, id="jobs.sort-name"),
         Binding("A", "sort('age')", "Sort by age", show=False, id="jobs.sort-age"),

@@ -58,15 +58,16 @@ def form_rows(kind_name: str) -> list[FormRow]:
 
     kind = get_kind(kind_name)
     required = set(kind.required)
-    rows = [
-        FormRow("name", "Name", NAME_HINT, required=True),
-        FormRow(
-            "base_url",
-            "Base URL",
-            _base_url_hint(kind),
-            required=kind.default_base_url is None or "base_url" in required,
-        ),
-    ]
+    rows = [FormRow("name", "Name", NAME_HINT, required=True)]
+    if kind.takes_base_url:
+        rows.append(
+            FormRow(
+                "base_url",
+                "Base URL",
+                _base_url_hint(kind),
+                required=kind.default_base_url is None or "base_url" in required,
+            )
+        )
     if kind.takes_api_key:
         rows.append(FormRow("api_key_env", "Key variable", _key_hint(kind)))
     model_required = "model" in required

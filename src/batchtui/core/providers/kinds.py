@@ -120,6 +120,7 @@ class ProviderKind:
         "required",
         "settings",
         "takes_api_key",
+        "takes_base_url",
     )
 
     def __init__(
@@ -136,6 +137,7 @@ class ProviderKind:
         help_group: str = "",
         required: tuple[str, ...] = (),
         takes_api_key: bool | None = None,
+        takes_base_url: bool = True,
     ) -> None:
         self.name = name
         self.description = description
@@ -156,6 +158,8 @@ class ProviderKind:
         # Whether its profiles name a key variable (and send headers): by default when it has
         # default key variables; a server that may or may not want a key says so.
         self.takes_api_key = bool(default_key_envs) if takes_api_key is None else takes_api_key
+        # False for kinds that reach no HTTP server (their form shows no URL row).
+        self.takes_base_url = takes_base_url
         self._by_name = {setting.name: setting for setting in settings}
 
     def __repr__(self) -> str:
@@ -387,6 +391,7 @@ KINDS: tuple[ProviderKind, ...] = (
         limits="batchtui.core.providers.slurm.settings:SLURM_LIMITS",
         credentials=_slurm_access,
         required=("work_dir", "model"),
+        takes_base_url=False,
         help_group="slurm (vLLM run-batch in SLURM jobs)",
         settings=(
             KindSetting(

@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 
 from batchtui.tui.widgets.profile_form import ProfileForm
 
@@ -32,8 +32,10 @@ class ProfileFormScreen(Screen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        first = "#base-url" if self.profile is not None else "#name"
-        self.query_one(first).focus()
+        # The first field to type in (an edit's name is fixed).
+        fields = [field for field in self.query(Input) if not field.disabled]
+        if fields:
+            fields[0].focus()
 
     @on(ProfileForm.Saved)
     def _saved(self, event: ProfileForm.Saved) -> None:

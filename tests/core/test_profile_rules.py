@@ -263,3 +263,29 @@ def test_a_kind_change_drops_the_old_kinds_settings() -> None:
     fields = fields_from_form("openai", {"name": "h", "model": "gpt-4o-mini"})
     merged = make_profile(edited_fields(profile, fields))
     assert merged.kind == "openai" and merged.work_dir is None and merged.partition is None
+
+
+# --- the line of a setting that stops config.toml loading ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "setting"),
+    [
+        ('[profiles.lab]\nkind = "openai"\n\n[profiles."my x"]\n# c\ntimeout = -1\n', 6, "timeout"),
+        ('[settings]\ntheme = "x"\nregistry_refresh_seconds = "a"\n', 3, "settings.registry"),
+        ('[profiles.lab]\nkind = "nope"\n', 2, "kind: unknown kind 'nope'"),
+        ("[profiles.lab]\n\nkindd = 1\n", 3, "unknown setting 'kindd'"),
+        ("a = 1\nfoo = 1\n[settings]\n", 1, "unknown table or key 'a'"),
+        ('[notify]\nbell = true\ndesktop = "bad"\n', 3, "notify.desktop"),
+    ],
+)
+def test_a_setting_that_stops_loading_is_named_with_its_line(
+    tmp_path: Path, text: str, line: int, setting: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}, line {line}: ")
+    assert setting in message and "\n" not in message

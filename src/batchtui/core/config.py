@@ -332,7 +332,57 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except RecursionError:  # tomllib recurses once per level of `[[[...` or `{a = {...`
         raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
-    return parse_config(data, path)
+    try:
+        return parse_config(data, path)
+    except SettingError as exc:
+        line = line_of_setting(raw_bytes.decode("utf-8"), exc.setting)
+        if line is None or not exc.message.startswith(f"{path}: "):
+            raise
+        rest = exc.message[len(f"{path}: ") :]
+        raise SettingError(f"{path}, line {line}: {rest}", exc.setting) from None
+
+
+class SettingError(ConfigError):
+    """A config.toml error about one setting (its key path), so its line can be named."""
+
+    def __init__(self, message: str, setting: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+_HEADER = re.compile(r"\s*\[\[?([^\]]+)\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"""\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+
+
+def _toml_keys(dotted: str) -> tuple[str, ...] | None:
+    try:
+        parsed = tomllib.loads(f"{dotted} = 0")
+    except tomllib.TOMLDecodeError:
+        return None
+    keys: list[str] = []
+    while isinstance(parsed, dict) and len(parsed) == 1:
+        key, parsed = next(iter(parsed.items()))
+        keys.append(key)
+    return tuple(keys)
+
+
+def line_of_setting(text: str, setting: tuple[str, ...]) -> int | None:
+    """The 1-based line of `setting` (table names then a key) in config.toml `text`: the
+    key's own line, else its table's header; None when neither can be told (dotted keys,
+    inline tables)."""
+    table: tuple[str, ...] = ()
+    table_line = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = _toml_keys(header.group(1)) or ()
+            if table_line is None and table and table in (setting, setting[:-1]):
+                table_line = number
+            continue
+        key = _KEY.match(line)
+        if key and (*table, *(_toml_keys(key.group(1)) or ())) == setting:
+            return number
+    return table_line
 
 
 TOP_LEVEL_TABLES = ("profiles", "settings", "notify", "prices")
@@ -342,6 +392,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     """The config in `data` (a parsed config.toml); raises `ConfigError`, one line naming `path`."""
     try:
         return _parse_config(data, path)
+    except SettingError as exc:
+        raise SettingError(inert(exc.message, single_line=True), exc.setting) from None
     except ConfigError as exc:
         raise ConfigError(inert(exc.message, single_line=True)) from None
     except RecursionError:  # a value nested deeper than pydantic can walk
@@ -352,7 +404,9 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
     unknown = set(data) - set(TOP_LEVEL_TABLES)
     if unknown:
         key = sorted(unknown)[0]
-        raise ConfigError(f"{path}: unknown table or key {key!r}{_suggest(key, TOP_LEVEL_TABLES)}")
+        raise SettingError(
+            f"{path}: unknown table or key {key!r}{_suggest(key, TOP_LEVEL_TABLES)}", (key,)
+        )
     profiles_data = data.get("profiles", {})
     if not isinstance(profiles_data, dict):
         raise ConfigError(f"{path}: `profiles` must be a table of [profiles.NAME] tables")
@@ -360,16 +414,19 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
     for name, table in profiles_data.items():
         where = f"profiles.{name}"
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [{where}] must be a table")
+            raise SettingError(f"{path}: [{where}] must be a table", ("profiles", name))
         for key in table:
             if key not in PROFILE_FIELDS:
-                raise ConfigError(
-                    f"{path}: [{where}] unknown setting {key!r}{_suggest(key, PROFILE_FIELDS)}"
+                raise SettingError(
+                    f"{path}: [{where}] unknown setting {key!r}{_suggest(key, PROFILE_FIELDS)}",
+                    ("profiles", name, key),
                 )
         try:
             profiles[name] = Profile(name=name, source=path, **table)
         except ValidationError as exc:
-            raise ConfigError(f"{path}: {_describe(exc, where)}") from None
+            raise SettingError(
+                f"{path}: {_describe(exc, where)}", ("profiles", name, *_first_loc(exc))
+            ) from None
         _check_kind(profiles[name], path)
     for profile in profiles.values():
         secret = "an api_key" if profile.api_key is not None else _secret_header_of(profile)
@@ -379,13 +436,19 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
     try:
         settings = Settings(**data.get("settings", {}))
     except (ValidationError, TypeError) as exc:
-        detail = _describe(exc, "settings") if isinstance(exc, ValidationError) else str(exc)
-        raise ConfigError(f"{path}: {detail}") from None
+        if isinstance(exc, ValidationError):
+            raise SettingError(
+                f"{path}: {_describe(exc, 'settings')}", ("settings", *_first_loc(exc))
+            ) from None
+        raise ConfigError(f"{path}: {exc}") from None
     try:
         notify = NotifySettings(**data.get("notify", {}))
     except (ValidationError, TypeError) as exc:
-        detail = _describe(exc, "notify") if isinstance(exc, ValidationError) else str(exc)
-        raise ConfigError(f"{path}: {detail}") from None
+        if isinstance(exc, ValidationError):
+            raise SettingError(
+                f"{path}: {_describe(exc, 'notify')}", ("notify", *_first_loc(exc))
+            ) from None
+        raise ConfigError(f"{path}: {exc}") from None
     prices = prices_from_config(data, where=str(path))
     context_windows = context_windows_from_config(data, where=str(path))
     config = Config(
@@ -425,9 +488,10 @@ def _check_kind(profile: Profile, path: Path) -> None:
     from batchtui.core.providers.kinds import PROVIDER_KINDS, provider_kinds
 
     if profile.kind not in PROVIDER_KINDS:
-        raise ConfigError(
+        raise SettingError(
             f"{path}: [profiles.{profile.name}] kind: unknown kind {profile.kind!r}"
-            f"{_suggest(profile.kind, PROVIDER_KINDS)} (known: {', '.join(provider_kinds())})"
+            f"{_suggest(profile.kind, PROVIDER_KINDS)} (known: {', '.join(provider_kinds())})",
+            ("profiles", profile.name, "kind"),
         )
 
 
@@ -453,6 +517,12 @@ def _refuse_shared_key_file(path: Path, secret: str) -> None:
 def _suggest(key: str, choices: Any) -> str:
     match = difflib.get_close_matches(key, list(choices), n=1)
     return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _first_loc(exc: ValidationError) -> tuple[str, ...]:
+    # The setting's own key: pydantic adds the type tried for a union (`int`, `dict[str,int]`).
+    loc = exc.errors()[0]["loc"]
+    return (str(loc[0]),) if loc else ()
 
 
 def _describe(exc: ValidationError, where: str) -> str:

@@ -71,19 +71,18 @@ def test_an_old_profile_name_still_loads_with_a_warning(cli: CLI) -> None:
     assert any("[profiles.my lab] name: 'my lab' is not a valid name" in w for w in warnings)
 
 
-def test_doctor_exits_1_naming_the_file_and_line_of_invalid_toml(cli: CLI) -> None:
+def test_doctor_exits_2_naming_the_file_and_line_of_invalid_toml(cli: CLI) -> None:
     path = write_config('[settings]\ntheme = "gruvbox"\n[profiles.lab\nkind = "openai"\n')
     done = cli("doctor", env=cli_env())
-    assert done.code == 1
-    assert str(path) in done.stderr and "line 3" in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.code == 2
+    assert str(path) in done.one_error_line() and "line 3" in done.stderr
     as_json = cli("doctor", "--json", env=cli_env())
-    assert as_json.code == 1
+    assert as_json.code == 2
     (finding,) = [item for item in as_json.json() if item["section"] == "config"]
     assert finding["value"] == "unreadable" and "line 3" in finding["advice"]
 
 
-def test_doctor_exits_1_on_an_unreadable_config(cli: CLI) -> None:
+def test_doctor_exits_2_on_an_unreadable_config(cli: CLI) -> None:
     path = write_config("[settings]\n")
     path.chmod(0)
     try:
@@ -93,8 +92,8 @@ def test_doctor_exits_1_on_an_unreadable_config(cli: CLI) -> None:
         done = cli("doctor", env=cli_env())
     finally:
         path.chmod(0o600)
-    assert done.code == 1
-    assert str(path) in done.stderr
+    assert done.code == 2
+    assert str(path) in done.one_error_line()
 
 
 def test_doctor_exits_0_with_a_good_config(cli: CLI) -> None:

@@ -3,7 +3,8 @@
 The terminal (TERM, colours, locale, the theme the TUI will pick), tmux's clipboard
 settings for OSC 52 copies, the proxy and certificate variables, and where batchtui keeps
 its config, registry, logs and downloads (and whether the registry sits on NFS). It reads
-and reports; it changes nothing and never prints a key.
+and reports; it changes nothing and never prints a key. It exits 2 (a config error) when
+config.toml cannot be read or used, after naming the file and line.
 """
 
 from __future__ import annotations
@@ -260,13 +261,14 @@ def collect(
 
 
 def run(args: argparse.Namespace) -> int:
-    """Exit 1 when config.toml cannot be used: every other command would refuse it too."""
+    """Every finding, then the config error's code (2) when config.toml cannot be used: every
+    other command would refuse it too, so a script's `batchtui doctor` check must fail."""
     loaded = load()
     findings = collect(loaded=loaded)
     error = loaded[1]
-    status = 1 if error is not None else 0
+    status = error.exit_code if error is not None else 0
     if error is not None:
-        print(f"batchtui doctor: {inert(str(error), single_line=True)}", file=sys.stderr)
+        print(f"batchtui: error: {inert(str(error), single_line=True)}", file=sys.stderr)
     if args.json:
         print(json.dumps([asdict(finding) for finding in findings], indent=2))
         return status

@@ -263,6 +263,10 @@ def test_a_kind_change_drops_the_old_kinds_settings() -> None:
     fields = fields_from_form("openai", {"name": "h", "model": "gpt-4o-mini"})
     merged = make_profile(edited_fields(profile, fields))
     assert merged.kind == "openai" and merged.work_dir is None and merged.partition is None
+    keyed = Profile(name="o", kind="openai", base_url="https://x/v1", api_key_env="K")
+    fields = fields_from_form("slurm", {"name": "o", "work_dir": "/s", "model": "m"})
+    merged = make_profile(edited_fields(keyed, fields))
+    assert (merged.base_url, merged.api_key_env) == (None, None)
 
 
 # --- the line of a setting that stops config.toml loading ----------------------------------

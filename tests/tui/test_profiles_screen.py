@@ -139,7 +139,7 @@ async def test_the_slurm_form_is_generated_from_its_kind(tmp_path: Path) -> None
     app = config_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_profiles(pilot)
-        await pilot.press("down", "e")
+        await pilot.press("j", "enter")  # enter edits too
         await settle(pilot)
         screen = app.screen
         assert screen.query_one("#work-dir", Input).value == "/scratch/me/bt"
@@ -181,7 +181,7 @@ async def test_remove_asks_first_and_default_is_written(tmp_path: Path) -> None:
     app = config_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_profiles(pilot)
-        await pilot.press("down", "d")
+        await pilot.press("j", "k", "down", "d")
         await settle(pilot)
         assert load_config(tmp_path / "config.toml").settings.default_profile == "hpc"
         assert rows(app)[1][0] == "★" and rows(app)[0][0] == ""

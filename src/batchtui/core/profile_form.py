@@ -182,6 +182,12 @@ def edited_fields(profile: Profile | None, fields: Mapping[str, Any]) -> dict[st
     for setting in profile_settings():
         if kind.setting(setting.name) is None:
             merged.pop(setting.name, None)
+    if kind.name != profile.kind:
+        # Common settings the new kind has no use for (its form shows no row for them).
+        if not kind.takes_api_key:
+            merged.pop("api_key_env", None)
+        if not kind.takes_base_url:
+            merged.pop("base_url", None)
     merged.update(fields)
     if "headers" in fields:
         kept = {name: value for name, value in profile.headers.items() if is_secret_header(name)}

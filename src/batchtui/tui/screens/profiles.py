@@ -54,6 +54,8 @@ class ProfilesScreen(Screen[None]):
         Binding("x", "remove", "Remove", id="profiles.remove", tooltip="Asks first"),
         Binding("d", "default", "Default", id="profiles.default", tooltip="Used without --profile"),
         Binding("escape", "close", "Back", show=False, id="profiles.close"),
+        Binding("j", "move(1)", "Down", show=False, id="profiles.down"),
+        Binding("k", "move(-1)", "Up", show=False, id="profiles.up"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -216,6 +218,10 @@ class ProfilesScreen(Screen[None]):
         shell(self).use_config(config)
         self.show_profiles()
         self.say(done)
+
+    def action_move(self, rows: int) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=max(0, table.cursor_row + rows))
 
     def action_close(self) -> None:
         self.dismiss()

@@ -64,6 +64,12 @@ def test_a_url_with_a_password_is_not_echoed() -> None:
     assert "hunter2" not in problem
 
 
+def test_an_edit_keeps_a_name_from_before_the_rule() -> None:
+    assert profile_problems({"name": "my lab", "kind": "openai"}, saved_name="my lab") == []
+    (problem,) = profile_problems({"name": "my lab2", "kind": "openai"}, saved_name="my lab")
+    assert problem.setting == "name"
+
+
 def test_kind_url_settings_follow_the_url_rule() -> None:
     found = profile_problems(
         {"name": "v", "kind": "vertex", "bucket": "b", "storage_url": "storage"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -233,14 +232,16 @@ async def test_the_test_result_is_on_screen_at_80x24(tmp_path: Path) -> None:
         assert not result.region.overlaps(footer)
 
 
-async def test_a_bad_theme_is_named_with_the_valid_ones_on_the_status_line(tmp_path: Path) -> None:
-    os.environ.pop("BATCHTUI_THEME", None)
+async def test_a_bad_theme_is_named_with_the_valid_ones_on_the_status_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BATCHTUI_THEME", raising=False)
     path = tmp_path / "config.toml"
     path.write_text('[settings]\ntheme = "bogus-theme"\n' + CONFIG.split("\n", 4)[4])
     app = RecordingApp(
         registry=make_registry(tmp_path / "registry.sqlite3", []), now=FrozenClock(), poll=False
     )
-    os.environ["BATCHTUI_CONFIG"] = str(path)
+    monkeypatch.setenv("BATCHTUI_CONFIG", str(path))
     async with app.run_test(size=(200, 24)) as pilot:
         await wait_for(pilot, lambda: app.config is not None)
         await settle(pilot)
@@ -250,10 +251,12 @@ async def test_a_bad_theme_is_named_with_the_valid_ones_on_the_status_line(tmp_p
         assert app.theme in ("textual-dark", "ansi-dark")
 
 
-async def test_a_missing_default_profile_is_named_on_the_status_line(tmp_path: Path) -> None:
+async def test_a_missing_default_profile_is_named_on_the_status_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[settings]\ndefault_profile = "gone"\n' + CONFIG.split("\n", 4)[4])
-    os.environ["BATCHTUI_CONFIG"] = str(path)
+    monkeypatch.setenv("BATCHTUI_CONFIG", str(path))
     app = RecordingApp(
         registry=make_registry(tmp_path / "registry.sqlite3", []), now=FrozenClock(), poll=False
     )
@@ -264,3 +267,33 @@ async def test_a_missing_default_profile_is_named_on_the_status_line(tmp_path: P
         assert "settings.default_profile = 'gone' names no profile" in line
         assert str(path) in line
         assert app.active_profile is None
+
+
+async def test_a_profile_named_before_the_rule_can_still_be_edited(tmp_path: Path) -> None:
+    app = config_app(tmp_path, '[profiles."my lab"]\nkind = "openai"\n')
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_profiles(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        app.screen.query_one("#model", Input).value = "gpt-4o-mini"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ProfilesScreen), form_status(app)
+    assert load_config(tmp_path / "config.toml").profile("my lab").model == "gpt-4o-mini"
+
+
+async def test_the_list_follows_config_toml_saved_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG)
+    monkeypatch.setenv("BATCHTUI_CONFIG", str(path))
+    app = RecordingApp(
+        registry=make_registry(tmp_path / "registry.sqlite3", []), now=FrozenClock(), poll=False
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.config is not None)
+        await open_profiles(pilot)
+        path.write_text(CONFIG + '\n[profiles.late]\nkind = "gemini"\n')
+        app.reload_config()  # what saving the file brings about within a refresh
+        await wait_for(pilot, lambda: "late" in [row[1] for row in rows(app)])

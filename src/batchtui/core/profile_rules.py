@@ -79,13 +79,18 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value in ([], {})
 
 
-def profile_problems(fields: Mapping[str, Any]) -> list[ProfileProblem]:
-    """Every rule `fields` (a profile's settings by name, as given to `Profile`) breaks."""
+def profile_problems(
+    fields: Mapping[str, Any], *, saved_name: str | None = None
+) -> list[ProfileProblem]:
+    """Every rule `fields` (a profile's settings by name, as given to `Profile`) breaks.
+
+    `saved_name`: the name the profile already has in config.toml; an edit keeps it even
+    when it predates the naming rule (jobs in the registry name their profile)."""
     from batchtui.core.providers.kinds import PROVIDER_KINDS, provider_kinds
 
     problems: list[ProfileProblem] = []
-    name = fields.get("name") or ""
-    if (problem := name_problem(str(name))) is not None:
+    name = str(fields.get("name") or "")
+    if name != saved_name and (problem := name_problem(name)) is not None:
         problems.append(problem)
     kind_name = str(fields.get("kind") or "openai")
     kind = PROVIDER_KINDS.get(kind_name)
@@ -116,20 +121,20 @@ def profile_problems(fields: Mapping[str, Any]) -> list[ProfileProblem]:
     return problems
 
 
-def check_profile(fields: Mapping[str, Any]) -> None:
+def check_profile(fields: Mapping[str, Any], *, saved_name: str | None = None) -> None:
     """Raise `ConfigError` with the first rule `fields` breaks (one line naming the setting)."""
-    problems = profile_problems(fields)
+    problems = profile_problems(fields, saved_name=saved_name)
     if problems:
         raise ConfigError(str(problems[0]))
 
 
-def make_profile(fields: Mapping[str, Any]) -> Profile:
+def make_profile(fields: Mapping[str, Any], *, saved_name: str | None = None) -> Profile:
     """A `Profile` from `fields` that follows the rules; `ConfigError` names what does not."""
     from pydantic import ValidationError
 
     from batchtui.core.config import Profile
 
-    check_profile(fields)
+    check_profile(fields, saved_name=saved_name)
     try:
         return Profile(**fields)
     except ValidationError as exc:

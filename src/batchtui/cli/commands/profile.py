@@ -52,11 +52,11 @@ def apply_kind_settings(args: argparse.Namespace, fields: dict[str, Any]) -> Non
             fields[target][key] = value
 
 
-def refuse_broken_rules(fields: dict[str, Any]) -> None:
+def refuse_broken_rules(fields: dict[str, Any], *, saved_name: str | None = None) -> None:
     """The profile rules the TUI's form checks too, each named by its flag."""
     from batchtui.core.profile_rules import profile_problems
 
-    problems = profile_problems(fields)
+    problems = profile_problems(fields, saved_name=saved_name)
     if problems:
         problem = problems[0]
         where = "NAME" if problem.setting == "name" else "--" + problem.setting.replace("_", "-")
@@ -88,7 +88,8 @@ def add(args: argparse.Namespace) -> int:
         apply_kind_settings(args, fields)
         if args.timeout is not None:
             fields["timeout"] = args.timeout
-        refuse_broken_rules(fields)
+        # --replace of a profile named before the naming rule keeps its name.
+        refuse_broken_rules(fields, saved_name=args.name if args.name in config.profiles else None)
         from pydantic import ValidationError
 
         try:

@@ -70,8 +70,15 @@ class ProfilesScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._shown_config: object = None
         self.show_profiles()
         self.query_one(DataTable).focus()
+        # config.toml saved elsewhere (an editor, `profile add`) is read again by the app.
+        self.set_interval(1.0, self._follow_config, name="profiles-config")
+
+    def _follow_config(self) -> None:
+        if shell(self).config is not self._shown_config:
+            self.show_profiles()
 
     def on_screen_resume(self) -> None:
         self.show_profiles()
@@ -82,6 +89,7 @@ class ProfilesScreen(Screen[None]):
         from batchtui.core.providers.kinds import describe_access
 
         config = shell(self).config
+        self._shown_config = config
         table = self.query_one(DataTable)
         keep = select or self.selected_name()
         table.clear()

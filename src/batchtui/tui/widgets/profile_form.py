@@ -172,7 +172,8 @@ class ProfileForm(Vertical):
             fields = fields_from_form(self.kind, answers)
             if self.profile is not None:
                 fields["name"] = self.profile.name
-            profile = make_profile(edited_fields(self.profile, fields))
+            saved_name = self.profile.name if self.profile is not None else None
+            profile = make_profile(edited_fields(self.profile, fields), saved_name=saved_name)
         except ConfigError as exc:
             self.say(str(exc), "$error")
             return None

@@ -52,7 +52,8 @@ def name_problem(name: str) -> ProfileProblem | None:
     if not name:
         return ProfileProblem("name", f"required: {NAME_RULE}")
     if len(name) > NAME_MAX or not NAME_PATTERN.fullmatch(name):
-        shown = inert(name, single_line=True)
+        cut = name if len(name) <= NAME_MAX else name[:NAME_MAX] + "…"
+        shown = inert(cut, single_line=True)
         return ProfileProblem("name", f"{shown!r} is not a valid name: {NAME_RULE}")
     return None
 

@@ -472,7 +472,7 @@ def _config_warnings(config: Config, profiles_data: dict[str, Any]) -> list[str]
     warnings = []
     for name, table in profiles_data.items():
         for problem in profile_problems({**table, "name": name}):
-            shown = inert(name, single_line=True)
+            shown = inert(name if len(name) <= 64 else name[:64] + "…", single_line=True)
             warnings.append(f"{path}: [profiles.{shown}] {problem}")
     problem = config.default_profile_problem()
     if problem:

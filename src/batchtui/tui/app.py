@@ -39,6 +39,7 @@ from batchtui.tui.theme import THEME_ENV, choose_theme
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
+    from batchtui.core.jobs.monitor import PageRequest
     from batchtui.core.models import Job
     from batchtui.core.registry import Registry
     from batchtui.core.registry.async_registry import AsyncRegistry
@@ -341,6 +342,14 @@ class BatchtuiApp(App[int]):
             exclusive=not force,
             exit_on_error=False,
         )
+
+    def request_page(self, request: PageRequest) -> None:
+        """Show this window of the job list (filter, sort or scroll position moved)."""
+        self.monitor.request = request
+        self.run_worker(
+            partial(self.monitor.reload_page, request), group="page", exclusive=True,
+            exit_on_error=False,
+        )  # fmt: skip
 
     def reload_config(self) -> None:
         """Read config.toml again (after `r`, or a profile saved): a broken one keeps the

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from batchtui.core.errors import BatchtuiError, ConfigError
-from batchtui.core.jobview import PollSchedule
+from batchtui.core.jobview import ArchivedScope, JobFilter, PollSchedule, SortOrder
 from batchtui.core.leases import lease_seconds, new_lease_holder
 from batchtui.core.terminal_text import inert
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from batchtui.core.config import Config
     from batchtui.core.models import Job, JobGroup
     from batchtui.core.registry.async_registry import AsyncRegistry
+    from batchtui.core.registry.pages import JobPage
     from batchtui.core.registry.store import Registry
     from batchtui.core.service import JobService
 
@@ -33,6 +34,22 @@ log = logging.getLogger("batchtui.monitor")
 
 DEFAULT_POLL_SECONDS = 30.0
 RETRYING_MARK = " (retrying"
+# Top-level rows a list view reads at once: a screenful or two around the cursor.
+DEFAULT_PAGE_ROWS = 120
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Which window of the job list a view shows: filter, sort, archived scope, rows."""
+
+    job_filter: JobFilter = field(default_factory=JobFilter)
+    order: SortOrder = field(default_factory=SortOrder)
+    offset: int = 0
+    limit: int = DEFAULT_PAGE_ROWS
+
+    @property
+    def scope(self) -> ArchivedScope:
+        return self.job_filter.archived or ArchivedScope.HIDDEN
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,9 @@ class JobsSnapshot:
     groups: dict[str, JobGroup] = field(default_factory=dict)
     # config.toml could not be read: the jobs still show, actions that need a profile wait.
     config_problem: str | None = None
+    # The window of the job list asked for by `JobMonitor.request`, with its counts (None
+    # before the first read). `jobs` holds its jobs and every job still running.
+    page: JobPage | None = None
 
 
 class MonitorEvents(Protocol):
@@ -97,6 +117,9 @@ class JobMonitor:
         # Who this process is in the registry's poll leases (host:pid:random).
         self.lease_holder = new_lease_holder()
         self.data_version: int | None = None
+        # What the list view shows, and the jobs not yet ended (polled) as last read.
+        self.request = PageRequest()
+        self._active: dict[str, Job] = {}
         self.polling: set[str] = set()
         self.reported_problems: dict[str, str] = {}
         # (mtime_ns, size) of config.toml when last read: saving the file reloads it.
@@ -183,7 +206,11 @@ class JobMonitor:
     # --- the registry ---------------------------------------------------------------------
 
     async def reload(self, *, force: bool = False, announce: bool = True) -> bool:
-        """Re-read the registry when another writer changed it (or `force`); True if read."""
+        """Re-read the registry when another writer changed it (or `force`); True if read.
+
+        Reads the rows written since the last read (the running jobs are kept whole for
+        polling) and the page of the list `request` asks for, never every job.
+        """
         registry = self.registry
         if registry is None:
             return False
@@ -191,8 +218,18 @@ class JobMonitor:
             version = await registry.data_version()
             if not force and version == self.data_version:
                 return False
-            jobs = await registry.list_jobs()
-            groups = await registry.list_groups()
+            if force or self.data_version is None:
+                active = {job.id: job for job in await registry.active_jobs()}
+            else:
+                version, changed = await registry.changed_since(self.data_version)
+                active = dict(self._active)
+                for job in changed:
+                    active[job.id] = job
+            request = self.request
+            page = await registry.job_page(request)
+            while request != self.request:  # the view moved while that page was read
+                request = self.request
+                page = await registry.job_page(request)
         except Exception as exc:
             if not isinstance(exc, BatchtuiError):
                 log.exception("registry read failed")
@@ -202,11 +239,42 @@ class JobMonitor:
             return False
         self.data_version = version
         self.reported_problems.pop("registry", None)
-        self.replace_jobs(jobs, groups, announce=announce)
+        self.show_page(page, active.values(), announce=announce)
         return True
 
+    async def reload_page(self, request: PageRequest) -> bool:
+        """Read the window `request` asks for (the filter, sort or scroll position moved)."""
+        self.request = request
+        registry = self.registry
+        if registry is None:
+            return False
+        try:
+            page = await registry.job_page(request)
+        except Exception as exc:
+            if not isinstance(exc, BatchtuiError):
+                log.exception("registry read failed")
+            self.report_problem("registry", f"registry: {exc}")
+            return False
+        if request != self.request:
+            return False  # asked again meanwhile: that answer is the one to show
+        self.show_page(page, self._active.values(), announce=False)
+        return True
+
+    def show_page(self, page: JobPage, active: Iterable[Job], *, announce: bool = True) -> None:
+        """Adopt a page of the list and the running jobs (the ones polled)."""
+        jobs = {job.id: job for job in active}
+        self._active = {job_id: job for job_id, job in jobs.items() if not job.is_terminal}
+        for job in page.jobs:
+            jobs[job.id] = job
+        self.replace_jobs(jobs.values(), page.groups.values(), announce=announce, page=page)
+
     def replace_jobs(
-        self, jobs: Iterable[Job], groups: Iterable[JobGroup] = (), *, announce: bool = True
+        self,
+        jobs: Iterable[Job],
+        groups: Iterable[JobGroup] = (),
+        *,
+        announce: bool = True,
+        page: JobPage | None = None,
     ) -> None:
         new = {job.id: job for job in jobs}
         if announce:
@@ -218,6 +286,7 @@ class JobMonitor:
             updated_at=self.snapshot.updated_at or self._now(),
             problem=None,
             groups={group.id: group for group in groups},
+            page=page,
         )
         self.events.published(self.snapshot)
 
@@ -226,7 +295,12 @@ class JobMonitor:
         self._announce_transitions([job])
         jobs = dict(self.snapshot.jobs)
         jobs[job.id] = job
-        self.snapshot = replace(self.snapshot, jobs=jobs, loading=False, updated_at=self._now())
+        if not job.is_terminal:
+            self._active[job.id] = job
+        page = self.snapshot.page.with_job(job) if self.snapshot.page is not None else None
+        self.snapshot = replace(
+            self.snapshot, jobs=jobs, loading=False, updated_at=self._now(), page=page
+        )
         self.events.published(self.snapshot)
 
     def _announce_transitions(self, jobs: Iterable[Job]) -> None:

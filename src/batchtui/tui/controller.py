@@ -566,7 +566,9 @@ class ShellActions:
             await self.attempt(
                 f"clean {job.id}",
                 "registry",
-                registry.run(lambda store, job_id=job.id: store.update_job(job_id, note=note)),
+                registry.run(
+                    lambda store, job_id=job.id, note=note: store.update_job(job_id, note=note)
+                ),
             )
             failed += 0 if report.ok else 1  # type: ignore[attr-defined]
         problems = f" ({failed} with problems: see each job's history)" if failed else ""

@@ -51,7 +51,7 @@ class Column(NamedTuple):
 COLUMNS: tuple[Column, ...] = (
     Column("mark", "", 1),
     Column("name", "Name", 18, SortField.NAME),
-    Column("id", "ID", 9),
+    Column("id", "ID", 10),
     Column("status", "Status", 15, SortField.STATUS),
     Column("progress", "Progress", 18),
     Column("eta", "ETA", 6),

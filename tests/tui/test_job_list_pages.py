@@ -13,7 +13,7 @@ import pytest
 from test_shell_fixtures import NOW, RecordingApp, make_app, sample_jobs, settle
 
 from batchtui.core.config import Config
-from batchtui.core.jobs.monitor import DEFAULT_PAGE_ROWS
+from batchtui.core.jobs.listing import DEFAULT_PAGE_ROWS
 from batchtui.core.models import Job, RequestCounts
 from batchtui.core.registry import Registry
 from batchtui.core.status import JobStatus

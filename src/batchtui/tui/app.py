@@ -39,7 +39,7 @@ from batchtui.tui.theme import THEME_ENV, choose_theme
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
-    from batchtui.core.jobs.monitor import PageRequest
+    from batchtui.core.jobs.listing import PageRequest
     from batchtui.core.models import Job
     from batchtui.core.registry import Registry
     from batchtui.core.registry.async_registry import AsyncRegistry
@@ -384,6 +384,7 @@ class BatchtuiApp(App[int]):
         from batchtui.tui.screens.detail import DetailScreen
 
         if self.get_job(job_id) is not None:
+            self.monitor.pin(job_id)  # fresh while shown, even once off the list's page
             self.push_screen(DetailScreen(job_id))
 
     def open_results(self, job_id: str | None = None, path: Path | None = None) -> None:

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from textual.signal import Signal
 
     from batchtui.core.config import Config
-    from batchtui.core.jobs.monitor import JobsSnapshot, PageRequest
+    from batchtui.core.jobs.listing import PageRequest
+    from batchtui.core.jobs.monitor import JobsSnapshot
     from batchtui.core.models import Job
     from batchtui.core.registry.async_registry import AsyncRegistry
     from batchtui.core.service import JobService

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from batchtui.core.errors import BatchtuiError, ConfigError
-from batchtui.core.jobview import ArchivedScope, JobFilter, PollSchedule, SortOrder
+from batchtui.core.jobs.listing import KeptJobs, PageRequest, read_list
+from batchtui.core.jobview import PollSchedule
 from batchtui.core.leases import lease_seconds, new_lease_holder
 from batchtui.core.terminal_text import inert
 
@@ -34,22 +35,6 @@ log = logging.getLogger("batchtui.monitor")
 
 DEFAULT_POLL_SECONDS = 30.0
 RETRYING_MARK = " (retrying"
-# Top-level rows a list view reads at once: a screenful or two around the cursor.
-DEFAULT_PAGE_ROWS = 120
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    """Which window of the job list a view shows: filter, sort, archived scope, rows."""
-
-    job_filter: JobFilter = field(default_factory=JobFilter)
-    order: SortOrder = field(default_factory=SortOrder)
-    offset: int = 0
-    limit: int = DEFAULT_PAGE_ROWS
-
-    @property
-    def scope(self) -> ArchivedScope:
-        return self.job_filter.archived or ArchivedScope.HIDDEN
 
 
 @dataclass(frozen=True)
@@ -117,9 +102,9 @@ class JobMonitor:
         # Who this process is in the registry's poll leases (host:pid:random).
         self.lease_holder = new_lease_holder()
         self.data_version: int | None = None
-        # What the list view shows, and the jobs not yet ended (polled) as last read.
+        # What the list view shows, and the jobs kept whole besides its page.
         self.request = PageRequest()
-        self._active: dict[str, Job] = {}
+        self.kept = KeptJobs()
         self.polling: set[str] = set()
         self.reported_problems: dict[str, str] = {}
         # (mtime_ns, size) of config.toml when last read: saving the file reloads it.
@@ -208,8 +193,8 @@ class JobMonitor:
     async def reload(self, *, force: bool = False, announce: bool = True) -> bool:
         """Re-read the registry when another writer changed it (or `force`); True if read.
 
-        Reads the rows written since the last read (the running jobs are kept whole for
-        polling) and the page of the list `request` asks for, never every job.
+        Reads the rows written since the last read and the page of the list `request`
+        asks for (see `listing`), never every job.
         """
         registry = self.registry
         if registry is None:
@@ -218,28 +203,13 @@ class JobMonitor:
             version = await registry.data_version()
             if not force and version == self.data_version:
                 return False
-            if force or self.data_version is None:
-                active = {job.id: job for job in await registry.active_jobs()}
-            else:
-                version, changed = await registry.changed_since(self.data_version)
-                active = dict(self._active)
-                for job in changed:
-                    active[job.id] = job
-            request = self.request
-            page = await registry.job_page(request)
-            while request != self.request:  # the view moved while that page was read
-                request = self.request
-                page = await registry.job_page(request)
+            since = None if force else self.data_version
+            version, page = await read_list(registry, lambda: self.request, self.kept, since)
         except Exception as exc:
-            if not isinstance(exc, BatchtuiError):
-                log.exception("registry read failed")
-            self.report_problem("registry", f"registry: {exc}")
-            if self.snapshot.loading:
-                self._publish(problem=inert(str(exc), single_line=True), loading=False)
-            return False
+            return self._read_failed(exc)
         self.data_version = version
         self.reported_problems.pop("registry", None)
-        self.show_page(page, active.values(), announce=announce)
+        self.show_page(page, announce=announce)
         return True
 
     async def reload_page(self, request: PageRequest) -> bool:
@@ -251,52 +221,50 @@ class JobMonitor:
         try:
             page = await registry.job_page(request)
         except Exception as exc:
-            if not isinstance(exc, BatchtuiError):
-                log.exception("registry read failed")
-            self.report_problem("registry", f"registry: {exc}")
-            return False
+            return self._read_failed(exc)
         if request != self.request:
             return False  # asked again meanwhile: that answer is the one to show
-        self.show_page(page, self._active.values(), announce=False)
+        self.show_page(page, announce=False)
         return True
 
-    def show_page(self, page: JobPage, active: Iterable[Job], *, announce: bool = True) -> None:
-        """Adopt a page of the list and the running jobs (the ones polled)."""
-        jobs = {job.id: job for job in active}
-        self._active = {job_id: job for job_id, job in jobs.items() if not job.is_terminal}
-        for job in page.jobs:
-            jobs[job.id] = job
-        self.replace_jobs(jobs.values(), page.groups.values(), announce=announce, page=page)
+    def _read_failed(self, exc: Exception) -> bool:
+        if not isinstance(exc, BatchtuiError):
+            log.exception("registry read failed")
+        self.report_problem("registry", f"registry: {exc}")
+        if self.snapshot.loading:
+            self._publish(problem=inert(str(exc), single_line=True), loading=False)
+        return False
 
-    def replace_jobs(
-        self,
-        jobs: Iterable[Job],
-        groups: Iterable[JobGroup] = (),
-        *,
-        announce: bool = True,
-        page: JobPage | None = None,
-    ) -> None:
-        new = {job.id: job for job in jobs}
+    def pin(self, job_id: str) -> None:
+        """Keep `job_id` fresh in `snapshot.jobs` even off the page (a detail shows it)."""
+        self.kept.pinned.add(job_id)
+        if (job := self.snapshot.jobs.get(job_id)) is not None:
+            self.kept.jobs[job_id] = job
+
+    def show_page(self, page: JobPage, *, announce: bool = True) -> None:
+        """Adopt a page of the list, with the jobs kept whole (running and pinned ones)."""
+        jobs = {**self.kept.jobs, **{job.id: job for job in page.jobs}}
         if announce:
-            self._announce_transitions(new.values())
+            self._announce_transitions(jobs.values())
         self.snapshot = replace(
             self.snapshot,
-            jobs=new,
+            jobs=jobs,
             loading=False,
             updated_at=self.snapshot.updated_at or self._now(),
             problem=None,
-            groups={group.id: group for group in groups},
+            groups=dict(page.groups),
             page=page,
         )
         self.events.published(self.snapshot)
+        self.kept.settle()
 
     def merge_job(self, job: Job) -> None:
         """One job as a poll or an action just returned it."""
         self._announce_transitions([job])
         jobs = dict(self.snapshot.jobs)
         jobs[job.id] = job
-        if not job.is_terminal:
-            self._active[job.id] = job
+        if not job.is_terminal or job.id in self.kept.pinned:
+            self.kept.jobs[job.id] = job
         page = self.snapshot.page.with_job(job) if self.snapshot.page is not None else None
         self.snapshot = replace(
             self.snapshot, jobs=jobs, loading=False, updated_at=self._now(), page=page

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
-    from batchtui.core.jobs.monitor import PageRequest
+    from batchtui.core.jobs.listing import PageRequest
     from batchtui.core.models import Job, JobGroup, StatusChange
     from batchtui.core.registry.pages import JobPage
     from batchtui.core.registry.store import Registry

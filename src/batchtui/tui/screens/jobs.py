@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from batchtui.core.jobs.monitor import PageRequest
+from batchtui.core.jobs.listing import PageRequest
 from batchtui.core.jobview import (
     STATUS_RANK,
     ArchivedScope,

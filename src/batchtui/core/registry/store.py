@@ -52,6 +52,9 @@ _HISTORY_INSERT = (
 # `update_job` may change these; `id` is the key and `updated_at` is set by the registry.
 UPDATABLE_FIELDS = frozenset(Job.model_fields) - {"id", "updated_at"}
 
+# Decoded jobs kept for reuse past which a page read drops those off its page.
+_DECODED_KEPT = 5_000
+
 # How many candidates an ambiguous `find_job` names before "and N more".
 _AMBIGUOUS_SHOWN = 5
 
@@ -343,9 +346,13 @@ class Registry:
             shards: dict[str, list[Job]] = {group_id: [] for group_id in group_ids}
             for shard in self._jobs_where(conn, "group_id", group_ids):
                 shards[shard.group_id or ""].append(shard)
-            return pages.JobPage.assemble(
+            page = pages.JobPage.assemble(
                 keys, jobs, groups, shards, offset=max(offset, 0), shown=shown, counts=counts
             )
+            if len(self._decoded) > _DECODED_KEPT:  # scrolling a long list: keep the page's
+                held = {job.id for job in page.jobs}
+                self._decoded = {key: value for key, value in self._decoded.items() if key in held}
+            return page
 
         return self._db.read(read)
 

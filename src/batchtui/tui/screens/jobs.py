@@ -140,7 +140,8 @@ class JobsScreen(Screen[None]):
         self.expanded: set[str] = set()  # ids of the groups showing their shards
         self.marked: dict[str, None] = {}  # ids of the marked rows, in marking order
         self.window_offset = 0  # the window's first top-level row in the whole list
-        self._pending_jump: bool | None = None  # g (False) or G (True) beyond the window
+        # g (False) or G (True) beyond the window: where the cursor goes once that page is in.
+        self._pending_jump: tuple[bool, int] | None = None
         self._shown_page: JobPage | None = None
 
     def compose(self) -> ComposeResult:
@@ -236,7 +237,7 @@ class JobsScreen(Screen[None]):
         limit = self._request().limit
         wanted = max(page.shown - limit, 0) if event.last else 0
         if wanted != page.offset:
-            self._pending_jump = event.last
+            self._pending_jump = (event.last, wanted)
             self._ask(wanted)
 
     def _parent_of(self, row_id: str) -> str:
@@ -317,12 +318,16 @@ class JobsScreen(Screen[None]):
             refresh_times = refresh_times or self._shown_page is None
             self._shown_page = page
             self.window_offset = page.offset
+            if not page.rows and page.offset and page.shown:  # the list shrank under it
+                self._ask(max(page.shown - self._request().limit, 0))
         if self._shown_page is not None:
             self._sync_table(self._shown_page, now, refresh_times=refresh_times)
             if self._pending_jump is not None and page is not None:
-                last = self._pending_jump
-                self._pending_jump = None
-                self.table.move_cursor(row=self.table.row_count - 1 if last else 0, animate=False)
+                last, offset = self._pending_jump
+                if page.offset == offset:  # the window asked for, not one read before
+                    self._pending_jump = None
+                    row = self.table.row_count - 1 if last else 0
+                    self.table.move_cursor(row=row, animate=False)
         self._show_hint(snapshot, self._shown_page)
 
     def _show_hint(self, snapshot: JobsSnapshot, page: JobPage | None) -> None:

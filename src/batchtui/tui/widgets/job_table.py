@@ -157,8 +157,8 @@ class JobTable(DataTable[Text]):
         self._last_sync: tuple[Sequence[Job], datetime, dict[str, object]] | None = None
 
     def on_mount(self) -> None:
-        self._add_columns(columns_for_width(self.size.width or self.app.size.width,
-                                            self.wanted_columns))  # fmt: skip
+        width = self.size.width or self.app.size.width  # not laid out yet: the screen's
+        self._add_columns(columns_for_width(width, self.wanted_columns))
 
     def _add_columns(self, keys: list[str]) -> None:
         self.shown_columns = keys

@@ -256,12 +256,35 @@ class NotifySettings(BaseModel):
     exec: str | None = None
 
 
+class UiSettings(BaseModel):
+    """The optional `[ui]` table: how the TUI lays out what it shows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The job list's columns (of name, id, status, progress, eta, elapsed, created, profile,
+    # model, cost); None: all, those that fit the width. id and status always show.
+    columns: list[str] | None = None
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, columns: list[str] | None) -> list[str] | None:
+        from batchtui.core.jobview import JOB_LIST_COLUMNS
+
+        for name in columns or ():
+            if name not in JOB_LIST_COLUMNS:
+                raise ValueError(
+                    f"unknown column {name!r} (columns: {', '.join(JOB_LIST_COLUMNS)})"
+                )
+        return columns
+
+
 class Config(BaseModel):
     path: Path
     exists: bool = False
     profiles: dict[str, Profile] = Field(default_factory=dict)
     settings: Settings = Field(default_factory=Settings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
     # `[prices."MODEL"]` overrides of the shipped batch prices (US dollars per 1M tokens).
     prices: dict[str, Price] = Field(default_factory=dict)
     # `context_window = N` in the same tables: overrides of the shipped context windows.
@@ -385,7 +408,7 @@ def line_of_setting(text: str, setting: tuple[str, ...]) -> int | None:
     return table_line
 
 
-TOP_LEVEL_TABLES = ("profiles", "settings", "notify", "prices")
+TOP_LEVEL_TABLES = ("profiles", "settings", "notify", "ui", "prices")
 
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
@@ -449,6 +472,14 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
                 f"{path}: {_describe(exc, 'notify')}", ("notify", *_first_loc(exc))
             ) from None
         raise ConfigError(f"{path}: {exc}") from None
+    try:
+        ui = UiSettings(**data.get("ui", {}))
+    except (ValidationError, TypeError) as exc:
+        if isinstance(exc, ValidationError):
+            raise SettingError(
+                f"{path}: {_describe(exc, 'ui')}", ("ui", *_first_loc(exc))
+            ) from None
+        raise ConfigError(f"{path}: {exc}") from None
     prices = prices_from_config(data, where=str(path))
     context_windows = context_windows_from_config(data, where=str(path))
     config = Config(
@@ -457,6 +488,7 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
         profiles=profiles,
         settings=settings,
         notify=notify,
+        ui=ui,
         prices=prices,
         context_windows=context_windows,
     )

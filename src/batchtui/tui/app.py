@@ -39,6 +39,7 @@ from batchtui.tui.theme import THEME_ENV, choose_theme
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
+    from batchtui.core.jobs.listing import PageRequest
     from batchtui.core.models import Job
     from batchtui.core.registry import Registry
     from batchtui.core.registry.async_registry import AsyncRegistry
@@ -351,6 +352,14 @@ class BatchtuiApp(App[int]):
             exit_on_error=False,
         )
 
+    def request_page(self, request: PageRequest) -> None:
+        """Show this window of the job list (filter, sort or scroll position moved)."""
+        self.monitor.request = request
+        self.run_worker(
+            partial(self.monitor.reload_page, request), group="page", exclusive=True,
+            exit_on_error=False,
+        )  # fmt: skip
+
     def reload_config(self) -> None:
         """Read config.toml again (after `r`, or a profile saved): a broken one keeps the
         config in use and shows why in the header."""
@@ -384,6 +393,7 @@ class BatchtuiApp(App[int]):
         from batchtui.tui.screens.detail import DetailScreen
 
         if self.get_job(job_id) is not None:
+            self.monitor.pin(job_id)  # fresh while shown, even once off the list's page
             self.push_screen(DetailScreen(job_id))
 
     def open_results(self, job_id: str | None = None, path: Path | None = None) -> None:

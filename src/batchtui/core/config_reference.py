@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from batchtui.core.config import NotifySettings, Profile, Settings, SubmitSettings
+from batchtui.core.config import NotifySettings, Profile, Settings, SubmitSettings, UiSettings
 
 MEANINGS: dict[str, str] = {
     # [profiles.NAME]
@@ -51,6 +51,9 @@ MEANINGS: dict[str, str] = {
     "notify.bell": "ring the terminal bell when a job ends",
     "notify.desktop": "desktop notification: osc9, osc777 or off",
     "notify.exec": "shell command run once per ended job (job JSON on stdin)",
+    # [ui]
+    "ui.columns": 'job list columns shown, e.g. ["name", "id", "status"] '
+    "(default: all that fit; id and status always)",
     # [submit]
     "submit.duplicate_window": "warn when the same file (sha256) went to the same profile "
     'this recently, naming the earlier job (e.g. 7d, 12h; "off" never warns)',
@@ -71,6 +74,7 @@ TABLES: tuple[tuple[str, type[BaseModel]], ...] = (
     ("profiles.NAME", Profile),
     ("settings", Settings),
     ("notify", NotifySettings),
+    ("ui", UiSettings),
     ("submit", SubmitSettings),
 )
 

@@ -23,17 +23,21 @@ KEY_NAMES = frozenset(
 def _import_every_module_with_bindings() -> None:
     """The TUI's modules that declare bindings (a test keeps this list complete)."""
     import batchtui.tui.app
+    import batchtui.tui.screens.columns
     import batchtui.tui.screens.compose
     import batchtui.tui.screens.confirm
     import batchtui.tui.screens.detail
     import batchtui.tui.screens.help
     import batchtui.tui.screens.jobs
+    import batchtui.tui.screens.profile_form
+    import batchtui.tui.screens.profiles
     import batchtui.tui.screens.results
     import batchtui.tui.screens.validate
     import batchtui.tui.screens.welcome
     import batchtui.tui.widgets.file_picker
     import batchtui.tui.widgets.job_table
-    import batchtui.tui.widgets.line_viewer  # noqa: F401
+    import batchtui.tui.widgets.line_viewer
+    import batchtui.tui.widgets.profile_form  # noqa: F401
 
 
 @cache

@@ -47,10 +47,12 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
     from batchtui.tui.screens.confirm import ConfirmScreen
     from batchtui.tui.screens.detail import DetailScreen
     from batchtui.tui.screens.jobs import JobsScreen
+    from batchtui.tui.screens.profiles import ProfilesScreen
     from batchtui.tui.screens.results import ResultsScreen
     from batchtui.tui.screens.validate import ValidateScreen
     from batchtui.tui.widgets.file_picker import FilePicker
     from batchtui.tui.widgets.job_table import JobTable
+    from batchtui.tui.widgets.profile_form import ProfileForm
 
     return [
         ("Everywhere", BatchtuiApp),
@@ -62,6 +64,8 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
         ("Compose", ComposeScreen),
         ("Compose: the preview (tab to it)", Preview),
         ("File picker", FilePicker),
+        ("Profiles", ProfilesScreen),
+        ("Profile form", ProfileForm),
         ("Confirm", ConfirmScreen),
         ("Help", HelpScreen),
     ]

@@ -17,11 +17,11 @@ import os
 import subprocess
 from array import array
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
@@ -53,6 +53,9 @@ from batchtui.tui.shell import shell
 from batchtui.tui.widgets.line_viewer import CursorView
 from batchtui.tui.widgets.progress import WorkProgress
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
+
+if TYPE_CHECKING:
+    from batchtui.core.jobs.monitor import JobsSnapshot
 
 PREVIEW_PAGE = 100
 # Load the next remote page when the cursor is this close to the last loaded record.
@@ -601,8 +604,6 @@ class ResultsScreen(Screen):
             filters.append("errors only")
         if self.search_text:
             filters.append(f"containing “{inert(self.search_text, single_line=True)}”")
-        if self.search is not None and self.matches is not None:
-            filters.append(f"/{inert(self.search.text, single_line=True)}: {len(self.matches):,}")
         status = Text("filter: " + ", ".join(filters) if filters else "")
         if self._status_note:
             status.append(("  " if filters else "") + inert(self._status_note, single_line=True))
@@ -929,6 +930,28 @@ class ResultsScreen(Screen):
             return
         self.progress.start("filtering", getattr(self.source, "size", None))
         self.run_filter(self.source, self.errors_only, self.search_text)
+
+
+def open_group_results(app: App[object], snapshot: JobsSnapshot, group_id: str) -> None:
+    """Push the viewer of a group's results, every shard's records as one list."""
+    group = snapshot.groups.get(group_id)
+    if group is None:
+        return
+    shards = [job for job in snapshot.jobs.values() if job.group_id == group_id]
+    sent = [shard for shard in shards if shard.remote_id]
+    if not sent:
+        app.notify(f"{group_id}: no shard was submitted, so no results", markup=False)
+        return
+    waiting = [shard for shard in sent if not shard.status.may_have_results]
+    if waiting:
+        app.notify(
+            f"{group_id}: shard {waiting[0].shard_index} ({waiting[0].id}) is "
+            f"{waiting[0].status.value}: no results yet",
+            severity="warning",
+            markup=False,
+        )
+        return
+    app.push_screen(ResultsScreen(group=group, shards=sent))
 
 
 def group_result_paths(shards: list[Job]) -> list[Path]:

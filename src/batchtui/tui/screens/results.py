@@ -587,7 +587,9 @@ class ResultsScreen(Screen):
         if self.job is not None:
             return f"{self.job.name} ({self.job.id})"
         assert self.path is not None
-        return str(self.path)
+        # The file's name: its full path is in the detail pane, and a long one would push
+        # the record count out of an 80-column title.
+        return self.path.name
 
     def _update_title(self) -> None:
         title = Text("Results · ")

@@ -58,6 +58,16 @@ async def test_search_jumps_counts_and_wraps(in_tmp):  # noqa: F811
         assert table.current_source_row() == expected[0]
 
 
+async def test_search_from_past_the_last_match_wraps_to_the_first(in_tmp):  # noqa: F811
+    output, _ = in_tmp
+    async with make_app(output).run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await pilot.press("G")
+        await search(pilot, screen, "city 3")
+        assert screen.table.current_source_row() == 0
+        assert "match 1 of 4" in status(screen) and "wrapped" in status(screen)
+
+
 async def test_search_finds_text_only_in_the_prompt(in_tmp):  # noqa: F811
     output, inputs = in_tmp
     async with make_app(output, inputs).run_test(size=(80, 24)) as pilot:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from array import array
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -60,6 +61,8 @@ if TYPE_CHECKING:
 PREVIEW_PAGE = 100
 # Load the next remote page when the cursor is this close to the last loaded record.
 PREVIEW_MARGIN = 10
+# How long the index scan waits for the first page to be painted before going on anyway.
+FIRST_PAINT_WAIT = 2.0
 
 
 def use_ascii(app: object) -> bool:
@@ -142,9 +145,10 @@ class ResultsScreen(Screen):
     ]
 
     class SourceReady(Message):
-        def __init__(self, source: RecordSource) -> None:
+        def __init__(self, source: RecordSource, painted: threading.Event | None = None) -> None:
             super().__init__()
             self.source = source
+            self.painted = painted
 
     class RowsGrew(Message):
         def can_replace(self, message: Message) -> bool:
@@ -294,14 +298,26 @@ class ResultsScreen(Screen):
         except BatchtuiError as exc:
             self.post_message(self.Failed(str(exc)))
             return
-        self.post_message(self.SourceReady(source))
         progress = self.progress
 
         def report(done: int, total: int) -> None:
             progress.post_message(WorkProgress.Update(done, total))
             self.post_message(self.RowsGrew())
 
+        # The opening window first, then the rest once the first page is on screen: the
+        # scan holds the GIL in bursts, and a GB of it would slow the first paint down.
+        windows = 0
+
+        def after_first_window() -> bool:
+            nonlocal windows
+            windows += 1
+            return windows > 1 or worker.is_cancelled
+
+        painted = threading.Event()
         try:
+            source.scan(None, after_first_window)
+            self.post_message(self.SourceReady(source, painted))
+            painted.wait(FIRST_PAINT_WAIT)
             if source.scan(report, lambda: worker.is_cancelled):
                 self.post_message(self.ScanDone())
         except OSError as exc:
@@ -498,6 +514,8 @@ class ResultsScreen(Screen):
         size = message.source.size if isinstance(message.source, ResultSet) else None
         self.progress.start("indexing", size)
         self._rows_grew()
+        if message.painted is not None:
+            self.call_after_refresh(message.painted.set)
 
     def on_results_screen_rows_grew(self, message: RowsGrew) -> None:
         self._rows_grew()
@@ -534,8 +552,9 @@ class ResultsScreen(Screen):
         if self._moved_to_match:
             self._say_place()
             return
-        # Nothing at or after the starting row: wrap to the first match, as less does.
-        self._step(backwards=False, current=-1, wrapped_from_search=True)
+        # Not moved yet (nothing at or after the starting row, or it was hidden by the
+        # filter): the next shown match from the start, wrapping as less does.
+        self._step(backwards=False, current=self._search_start - 1)
 
     def on_results_screen_inputs_ready(self, message: InputsReady) -> None:
         self._inputs = (message.index, message.lines)
@@ -723,9 +742,7 @@ class ResultsScreen(Screen):
         self._update_title()
         self.run_search(source, pattern, self.input_path, self._search_start)
 
-    def _step(
-        self, *, backwards: bool, current: int | None = None, wrapped_from_search: bool = False
-    ) -> None:
+    def _step(self, *, backwards: bool, current: int | None = None) -> None:
         pattern = self.search
         if pattern is None:
             self.notify("No search yet: press / to search.", markup=False)
@@ -745,7 +762,7 @@ class ResultsScreen(Screen):
             self._fail(f"pattern not found{hidden}: {pattern.text}")
             return
         self.table.show_source_row(step.row)
-        self._say_place(wrapped=step.wrapped or wrapped_from_search)
+        self._say_place(wrapped=step.wrapped)
 
     def _say_place(self, *, wrapped: bool = False) -> None:
         matches = self.matches

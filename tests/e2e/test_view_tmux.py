@@ -8,12 +8,21 @@ was given, run while the viewer is suspended.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_tui_tmux import BATCHTUI, Tmux, base_env, tmux  # noqa: F401
+from test_tui_tmux import BATCHTUI, base_env
+
+from helpers.tmux import Tmux, tmux_server
 
 pytestmark = [pytest.mark.tmux, pytest.mark.slow]
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    with tmux_server() as session:
+        yield session
 
 
 def answer(n: int) -> str:
@@ -51,7 +60,7 @@ def write_jsonl(path: Path, lines: list[dict]) -> Path:
     return path
 
 
-def test_view_search_next_copy_and_pager(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+def test_view_search_next_copy_and_pager(tmux: Tmux, tmp_path: Path) -> None:
     output = write_jsonl(tmp_path / "output.jsonl", [result_line(n) for n in range(1, 61)])
     inputs = write_jsonl(tmp_path / "input.jsonl", [input_line(n) for n in range(1, 61)])
     received = tmp_path / "pager-got.json"

@@ -275,3 +275,29 @@ async def test_a_group_not_downloaded_streams_every_shard(service, tmp_path: Pat
         )
         ids = [screen.source.record(row).custom_id for row in range(screen.source.count)]
         assert ids == ["req-0", "req-1", "req-0"]  # shard 1's records, then shard 2's
+
+
+@pytest.mark.usefixtures("simulator")
+async def test_a_remote_preview_search_says_it_covers_what_is_loaded(
+    service,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from batchtui.tui.screens import results as results_module
+
+    monkeypatch.setattr(results_module, "PREVIEW_PAGE", 4)
+    monkeypatch.setattr(results_module, "PREVIEW_MARGIN", 1)
+    job = await finished_job(service, tmp_path, [f"question {n}" for n in range(9)])
+    app = ViewerApp(lambda: ResultsScreen(job=job), service=service, registry=service.registry)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ResultsScreen)
+        await wait_for(
+            pilot, lambda: isinstance(screen.source, RecordBuffer) and screen.source.count == 4
+        )
+        await wait_for(pilot, lambda: screen._inputs is not None)
+        await search(pilot, screen, "question 2$")  # in the prompt of req-2
+        assert list(screen.matches) == [2]
+        assert "match 1 of 1" in status(screen) and "loaded so far" in status(screen)
+        await search(pilot, screen, "question 7$")  # not loaded yet
+        assert "pattern not found" in status(screen) and "d to download" in status(screen)

@@ -759,6 +759,8 @@ class ResultsScreen(Screen):
         )
         if step is None:
             hidden = " among the records shown" if self.matches else ""
+            if isinstance(self.source, RecordBuffer) and not self.source.complete:
+                hidden += " (loaded so far: scroll on, or d to download all)"
             self._fail(f"pattern not found{hidden}: {pattern.text}")
             return
         self.table.show_source_row(step.row)
@@ -776,6 +778,8 @@ class ResultsScreen(Screen):
         note = f"match {place:,} of {len(matches):,} for “{pattern.text}”"
         if wrapped:
             note += " (wrapped around)"
+        if isinstance(self.source, RecordBuffer) and not self.source.complete:
+            note += " in the records loaded so far"
         self._status_note = note
         self._show_current()
         self._update_title()

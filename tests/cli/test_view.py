@@ -25,10 +25,9 @@ RESULT = {
         (b"\n\n{not json\n", "{path}:3: not JSON (Expecting property name enclosed in double "),
         (b"[1, 2]\n", "{path}:1: result line is not a JSON object"),
         (b'{"answer": 42}\n', "{path}:1: unknown result line shape (keys: answer)"),
-        (request_line("a", "hi").encode() + b"\n", "{path}:1: a batch request (method, url, body)"),
         (b"\x00\x01binary", "{path}: a binary file, not JSONL results"),
     ],
-    ids=["missing", "not-json", "not-object", "unknown-shape", "request-file", "binary"],
+    ids=["missing", "not-json", "not-object", "unknown-shape", "binary"],
 )
 def test_bad_file_is_one_line_naming_it(
     cli: CLI, tmp_path: Path, content: bytes | None, expected: str
@@ -57,6 +56,14 @@ def test_a_good_file_without_a_terminal_says_what_to_use(cli: CLI, tmp_path: Pat
     result = cli("view", str(good))
     assert result.code == 2
     assert f"`batchtui results {good}`" in result.one_error_line()
+
+
+def test_a_request_file_is_accepted_read_only(cli: CLI, tmp_path: Path) -> None:
+    requests = tmp_path / "in.jsonl"
+    requests.write_text(request_line("a", "hi") + "\n")
+    result = cli("view", str(requests))
+    assert result.code == 2  # checked and accepted: only the missing terminal stops it
+    assert "the viewer needs a terminal" in result.one_error_line()
 
 
 def test_view_is_listed_in_help(cli: CLI) -> None:

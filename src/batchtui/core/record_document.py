@@ -53,9 +53,8 @@ def pager_command(environ: Mapping[str, str]) -> list[str]:
 def write_document(text: str, custom_id: str | None) -> Path:
     """`text` in a private temporary file named after the record (the caller deletes it)."""
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in (custom_id or "record"))[:60]
-    handle = tempfile.NamedTemporaryFile(
+    with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", prefix=f"batchtui-{stem}-", suffix=".json", delete=False
-    )
-    with handle:
+    ) as handle:
         handle.write(text)
     return Path(handle.name)

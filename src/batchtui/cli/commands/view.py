@@ -1,8 +1,8 @@
 """`batchtui view FILE [--input REQUESTS]`: a local results file in the TUI's result viewer.
 
 No registry, profile or network: any OpenAI, Gemini or Vertex batch output on disk opens
-directly, searched and paged like less. Textual is imported only once the file passed
-its check.
+directly, searched and paged like less; a batch request file opens read-only, a line
+and its prompt at a time. Textual is imported only once the file passed its check.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     from batchtui.core.result_sniff import check_results_file
 
     path = Path(args.file)
-    check_results_file(path)
+    kind = check_results_file(path, requests_ok=True)
     input_path = Path(args.input) if args.input else None
     if input_path is not None and not input_path.is_file():
         raise InputFileError(f"{input_path}: no such input file (--input)")
@@ -29,4 +29,6 @@ def run(args: argparse.Namespace) -> int:
         )
     from batchtui.tui.view_app import run_view
 
-    return run_view(path, input_path=input_path, no_mouse=args.no_mouse)
+    return run_view(
+        path, input_path=input_path, requests=kind == "requests", no_mouse=args.no_mouse
+    )

@@ -214,3 +214,13 @@ def test_parse_agrees_with_the_search_on_every_line(results: ResultSet) -> None:
     assert not any(
         pattern.matches_record(parse_record(results.raw(row))) for row in range(results.count)
     )
+
+
+def test_a_last_line_without_newline_and_neighbouring_hits(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    lines = [ok_line(f"r{n}", "needle here" if n in (0, 1, 4) else "hay") for n in range(5)]
+    path.write_text("\n".join(json.dumps(line) for line in lines))  # no final newline
+    result_set = ResultSet([path])
+    assert rows_for(result_set, "needle") == [0, 1, 4]
+    assert rows_for(result_set, "NEEDLE") == []  # capitals: exact case
+    result_set.close()

@@ -49,8 +49,8 @@ class SearchPattern:
 
     text: str
     regex: re.Pattern[str]
-    # The raw-bytes pre-check for literal patterns; None: every line is parsed.
-    prefilter: re.Pattern[bytes] | None
+    # The raw-bytes pre-check of a literal pattern, lower-cased; None: every line is parsed.
+    needle: bytes | None
 
     @classmethod
     def compile(cls, text: str) -> SearchPattern:
@@ -65,11 +65,10 @@ class SearchPattern:
             raise SearchError(f"invalid regular expression {text!r}: {exc.msg}{where}") from None
         except (RecursionError, OverflowError):
             raise SearchError(f"regular expression {text!r} is too complex") from None
-        prefilter = None
-        if _plain_ascii_literal(text):
-            # Always case-insensitive: a superset; the parsed text decides.
-            prefilter = re.compile(re.escape(text.encode("ascii")), re.IGNORECASE)
-        return cls(text, regex, prefilter)
+        # Always case-insensitive (a superset: the parsed text decides), and looked for with
+        # `bytes.find` in a lower-cased window: re's IGNORECASE search is 10x slower.
+        needle = text.lower().encode("ascii") if _plain_ascii_literal(text) else None
+        return cls(text, regex, needle)
 
     def search(self, text: str | None) -> bool:
         return bool(text) and self.regex.search(text) is not None  # type: ignore[arg-type]
@@ -116,9 +115,7 @@ def prompt_matching_ids(
     for first, block in index.iter_blocks():
         if cancel is not None and cancel():
             return None
-        pieces = block.split(b"\n")
-        for line in _candidate_lines(block, pattern):
-            raw = pieces[line]
+        for _line, raw in _candidate_lines(block, pattern):
             if pattern.search(request_prompt(raw)):
                 custom_id = custom_id_of(raw)
                 if custom_id is not None:
@@ -128,26 +125,31 @@ def prompt_matching_ids(
     return found
 
 
-def _candidate_lines(block: bytes, pattern: SearchPattern) -> Iterator[int]:
-    """0-based numbers of the lines of `block` that may match (all of them without a
-    pre-check), skipping a trailing empty piece."""
-    prefilter = pattern.prefilter
-    if prefilter is None:
-        count = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-        yield from range(count)
+def _candidate_lines(block: bytes, pattern: SearchPattern) -> Iterator[tuple[int, bytes]]:
+    """(0-based number, bytes) of the lines of `block` that may match: those holding the
+    pattern's needle, or every line when it has none."""
+    needle = pattern.needle
+    if needle is None:
+        pieces = block.split(b"\n")
+        if block.endswith(b"\n"):
+            pieces.pop()
+        yield from enumerate(pieces)
         return
+    lowered = block.lower()
     line = 0
     counted_to = 0
-    hit = prefilter.search(block)
-    while hit is not None:
-        line += block.count(b"\n", counted_to, hit.start())
-        yield line
-        line_end = block.find(b"\n", hit.start())
-        if line_end == -1:
+    hit = lowered.find(needle)
+    while hit != -1:
+        line += block.count(b"\n", counted_to, hit)
+        start = block.rfind(b"\n", counted_to, hit) + 1 or counted_to
+        end = block.find(b"\n", hit)
+        if end == -1:
+            yield line, block[start:]
             return
-        counted_to = line_end + 1
+        yield line, block[start:end]
+        counted_to = end + 1
         line += 1
-        hit = prefilter.search(block, counted_to)
+        hit = lowered.find(needle, counted_to)
 
 
 # --- results --------------------------------------------------------------------------------
@@ -244,19 +246,10 @@ def _search_result_set(
         for first, block in index.iter_blocks():
             if cancel is not None and cancel():
                 return None
-            pieces = block.split(b"\n")
-            candidates = set(_candidate_lines(block, test.pattern))
-            lines = range(len(pieces) - (1 if block.endswith(b"\n") else 0))
-            for line in lines if test.prompt_ids else sorted(candidates):
-                raw = pieces[line]
-                if line in candidates:
-                    matched = bool(raw.strip()) and test.by_record(parse_record(raw))
-                else:
-                    matched = test.by_prompt_only(raw)
-                if matched:
-                    row = base_row + first + line
-                    rows.append(row)
-                    announce.offer(row)
+            for line in _matching_lines(block, test):
+                row = base_row + first + line
+                rows.append(row)
+                announce.offer(row)
             now = time.monotonic()
             if progress is not None and now - last_report >= PROGRESS_INTERVAL:
                 last_report = now
@@ -266,6 +259,26 @@ def _search_result_set(
     if progress is not None:
         progress(total, total)
     return rows
+
+
+def _matching_lines(block: bytes, test: _LineTest) -> Iterator[int]:
+    """0-based numbers of the lines of `block` that match, in order."""
+    if not test.prompt_ids:  # only the lines holding the needle can match
+        for line, raw in _candidate_lines(block, test.pattern):
+            if raw.strip() and test.by_record(parse_record(raw)):
+                yield line
+        return
+    candidates = dict(_candidate_lines(block, test.pattern))
+    pieces = block.split(b"\n")
+    if block.endswith(b"\n"):
+        pieces.pop()
+    for line, raw in enumerate(pieces):
+        if line in candidates:
+            matched = bool(raw.strip()) and test.by_record(parse_record(raw))
+        else:
+            matched = test.by_prompt_only(raw)
+        if matched:
+            yield line
 
 
 # --- moving between matches -----------------------------------------------------------------

@@ -43,6 +43,7 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
     from batchtui.tui.screens.results import ResultsScreen
     from batchtui.tui.screens.validate import ValidateScreen
     from batchtui.tui.widgets.job_table import JobTable
+    from batchtui.tui.widgets.line_viewer import CursorView
 
     return [
         ("Everywhere", BatchtuiApp),
@@ -50,6 +51,7 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
         ("Job list: moving", JobTable),
         ("Job detail", DetailScreen),
         ("Results", ResultsScreen),
+        ("Results and file views: moving", CursorView),
         ("Validate", ValidateScreen),
         ("Compose", ComposeScreen),
         ("Confirm", ConfirmScreen),

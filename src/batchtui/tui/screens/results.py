@@ -217,6 +217,7 @@ class ResultsScreen(Screen):
         self._moved_to_match = False
         self._search_start = 0
         self.last_clipboard_write = ""
+        self.initial_note = ""
         self._pending_row: int | None = None
         self._inputs: tuple[LineIndex, dict[str, int]] | None = None
         self._remote: RemotePreview | None = None
@@ -258,6 +259,7 @@ class ResultsScreen(Screen):
 
     def on_mount(self) -> None:
         self.table.focus()
+        self._status_note = self.initial_note
         self._update_title()
         local = self._local_paths()
         if local:
@@ -265,7 +267,8 @@ class ResultsScreen(Screen):
         elif self.job is not None or self.group is not None:
             self.source = RecordBuffer(label=self._owner())
             self.table.show(self.source)
-            self._status_note = "remote preview: records load as you scroll (d downloads)"
+            preview = "remote preview: records load as you scroll (d downloads)"
+            self._status_note = "; ".join(note for note in (self.initial_note, preview) if note)
             self.load_more()
         if self.input_path is not None:
             self.index_inputs(self.input_path)
@@ -974,7 +977,13 @@ def open_group_results(app: App[object], snapshot: JobsSnapshot, group_id: str) 
             markup=False,
         )
         return
-    app.push_screen(ResultsScreen(group=group, shards=sent))
+    screen = ResultsScreen(group=group, shards=sent)
+    shard_ids = {shard.id for shard in sent}
+    if any(job.parent_id in shard_ids for job in snapshot.jobs.values()):
+        # Said, not hidden: `results GROUP` and `x` merge retries by custom_id; this list
+        # is each shard's own records.
+        screen.initial_note = "shards' own records, retries not merged (x exports them merged)"
+    app.push_screen(screen)
 
 
 def group_result_paths(shards: list[Job]) -> list[Path]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import re
 import tempfile
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.segment import Segment
 from test_results_remote import finished_job, service  # noqa: F401
-from test_results_viewer import detail_text, in_tmp, make_app, ready  # noqa: F401
+from test_results_viewer import detail_text, in_tmp, make_app, ready, screen_of  # noqa: F401
 
 from batchtui.core.models import Job, JobGroup
 from batchtui.core.resultfile import RecordBuffer, ResultSet
@@ -118,13 +117,18 @@ async def test_invalid_regex_is_one_line_and_nothing_breaks(in_tmp):  # noqa: F8
 
 
 async def test_escape_cancels_a_running_search(tmp_path: Path):
-    # A regex without a plain word parses every record: long enough to cancel midway.
-    lines = [json.dumps(result_line(n)) for n in range(1, 61)]
-    path = tmp_path / "big.jsonl"
-    path.write_text("\n".join(lines * 1500) + "\n")
+    # A regex that backtracks a lot on every answer: the search runs for many seconds
+    # unless cancelled, whatever the machine's speed.
+    lines = []
+    for n in range(1, 401):
+        line = result_line(1)
+        line["custom_id"] = f"req-{n:05d}"
+        line["response"]["body"]["choices"][0]["message"]["content"] = "x" * 20
+        lines.append(line)
+    path = write_jsonl(tmp_path / "slow.jsonl", lines)
     async with make_app(path).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
-        await pilot.press("slash", *"cit[y]", "enter")
+        await pilot.press("slash", *"(x+x+)+y", "enter")
         await wait_for(pilot, lambda: screen.progress.has_class("-running"))
         assert screen.matches is None
         await pilot.press("escape")
@@ -132,7 +136,13 @@ async def test_escape_cancels_a_running_search(tmp_path: Path):
         assert screen.search is None and "cancelled" in status(screen)
         assert pilot.app.screen is screen  # escape stopped the search, not the viewer
         assert not screen.progress.has_class("-running")
-        assert not any(w.is_running for w in screen.workers if w.group == "results-search")
+        # The worker thread itself stops at its next check, long before the search's end.
+        await wait_for(
+            pilot,
+            lambda: not any(w.is_running for w in screen.workers if w.group == "results-search"),
+            timeout=15,
+        )
+        assert screen.matches is None
 
 
 async def test_copy_writes_osc52_wrapped_for_tmux(in_tmp, monkeypatch):  # noqa: F811

@@ -35,6 +35,8 @@ _REGEX_SPECIAL = frozenset("()[]{}?*+|^$\\.")
 _JSON_ESCAPED = frozenset('"\\/')
 # Highlighting stops after this many matches in one text (an answer can be huge).
 MAX_SPANS = 500
+# A search looks for a cancel request every this many lines.
+CANCEL_EVERY = 16
 
 FoundCallback = Callable[[int], None]
 
@@ -246,7 +248,7 @@ def _search_result_set(
         for first, block in index.iter_blocks():
             if cancel is not None and cancel():
                 return None
-            for line in _matching_lines(block, test):
+            for line in _matching_lines(block, test, cancel):
                 row = base_row + first + line
                 rows.append(row)
                 announce.offer(row)
@@ -256,15 +258,20 @@ def _search_result_set(
                 progress(base_bytes + index.span(first)[0] + len(block), total)
         base_row += index.line_count
         base_bytes += index.size
+    if cancel is not None and cancel():
+        return None
     if progress is not None:
         progress(total, total)
     return rows
 
 
-def _matching_lines(block: bytes, test: _LineTest) -> Iterator[int]:
-    """0-based numbers of the lines of `block` that match, in order."""
+def _matching_lines(block: bytes, test: _LineTest, cancel: CancelCheck | None) -> Iterator[int]:
+    """0-based numbers of the lines of `block` that match, in order; stops early when
+    cancelled (a slow regex over a window of short lines must not hold the search)."""
     if not test.prompt_ids:  # only the lines holding the needle can match
-        for line, raw in _candidate_lines(block, test.pattern):
+        for count, (line, raw) in enumerate(_candidate_lines(block, test.pattern)):
+            if count % CANCEL_EVERY == 0 and cancel is not None and cancel():
+                return
             if raw.strip() and test.by_record(parse_record(raw)):
                 yield line
         return
@@ -273,6 +280,8 @@ def _matching_lines(block: bytes, test: _LineTest) -> Iterator[int]:
     if block.endswith(b"\n"):
         pieces.pop()
     for line, raw in enumerate(pieces):
+        if line % CANCEL_EVERY == 0 and cancel is not None and cancel():
+            return
         if line in candidates:
             matched = bool(raw.strip()) and test.by_record(parse_record(raw))
         else:

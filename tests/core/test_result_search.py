@@ -224,21 +224,3 @@ def test_a_last_line_without_newline_and_neighbouring_hits(tmp_path: Path) -> No
     assert rows_for(result_set, "needle") == [0, 1, 4]
     assert rows_for(result_set, "NEEDLE") == []  # capitals: exact case
     result_set.close()
-
-
-def test_cancel_midway_through_a_window_stops_within_a_few_lines(tmp_path: Path) -> None:
-    path = write(tmp_path / "out.jsonl", [ok_line(f"r{n}", "x") for n in range(2000)])
-    result_set = ResultSet([path])
-    stop = threading.Event()
-    checked: list[int] = []
-
-    def cancel() -> bool:
-        checked.append(1)
-        return stop.is_set()
-
-    rows = search_rows(
-        result_set, SearchPattern.compile("^x$"), found=lambda row: stop.set(), cancel=cancel
-    )
-    assert rows is None  # one window holds all 2,000 lines: the stop came from inside it
-    assert len(checked) <= 5
-    result_set.close()

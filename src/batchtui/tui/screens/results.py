@@ -3,7 +3,8 @@
 Downloaded (or local) files are read through a line-offset index built in a thread:
 the first rows show as soon as the first window is scanned, and the rest of the file
 is never held in memory. A job whose results are not downloaded is previewed from the
-provider, a page at a time, more as the cursor nears the end; `d` downloads it. A group
+provider, a page at a time, more as the cursor nears the end; `:N` and `G` past the pages
+read jump there with Range reads (numbered ≈ until downloaded); `d` downloads it. A group
 reads every shard's records as one list, as `batchtui results GROUP` prints them.
 
 Like less: `/` searches a regex (smart case) in answers and prompts in a worker thread
@@ -13,6 +14,7 @@ Like less: `/` searches a regex (smart case) in answers and prompts in a worker 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import threading
@@ -33,6 +35,7 @@ from batchtui.core.downloads import TransferMeter
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.models import Job, JobGroup, ResultRecord
 from batchtui.core.preview import RemotePreview
+from batchtui.core.remote_output import RangeNotHonoured, RemoteOutput
 from batchtui.core.result_search import (
     SearchError,
     SearchPattern,
@@ -46,6 +49,7 @@ from batchtui.core.resultfile import (
     RecordBuffer,
     RecordSource,
     ResultSet,
+    WindowBuffer,
     build_custom_id_map,
     request_prompt,
 )
@@ -57,6 +61,7 @@ from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
 
 if TYPE_CHECKING:
     from batchtui.core.jobs.monitor import JobsSnapshot
+    from batchtui.core.registry.async_registry import AsyncRegistry
 
 PREVIEW_PAGE = 100
 # Load the next remote page when the cursor is this close to the last loaded record.
@@ -221,6 +226,11 @@ class ResultsScreen(Screen):
         self._pending_row: int | None = None
         self._inputs: tuple[LineIndex, dict[str, int]] | None = None
         self._remote: RemotePreview | None = None
+        # Jumps in an output not downloaded (`:N`, `G`): read with Range, numbered ≈.
+        self._seeker: RemoteOutput | None = None
+        self._preview: RecordBuffer | None = None  # the pages read from the start
+        self._no_range = ""  # why the output cannot be read in parts, once found out
+        self._landing: int | None = None  # byte of the record to show once downloaded
         self._loading_more = False
         self._status_note = ""
         self.ascii_only = False
@@ -266,6 +276,8 @@ class ResultsScreen(Screen):
             self.open_local(local)
         elif self.job is not None or self.group is not None:
             self.source = RecordBuffer(label=self._owner())
+            if self.group is None:  # ranged jumps (`:N`, `G`) read one job's output
+                self._preview = self.source
             self.table.show(self.source)
             preview = "remote preview: records load as you scroll (d downloads)"
             self._status_note = "; ".join(note for note in (self.initial_note, preview) if note)
@@ -406,6 +418,9 @@ class ResultsScreen(Screen):
         buffer = self.source
         if not isinstance(buffer, RecordBuffer) or buffer.exhausted or self._loading_more:
             return
+        if isinstance(buffer, WindowBuffer):
+            await self._window_more(buffer)
+            return
         service = shell(self).service
         if service is None:
             buffer.exhausted = True
@@ -440,6 +455,109 @@ class ResultsScreen(Screen):
             self._status_note = f"all {buffer.count:,} records loaded from the provider"
         self._rows_grew()
 
+    async def _window_more(self, buffer: WindowBuffer) -> None:
+        """The records after a window of the remote output, read with Range."""
+        if self._seeker is None:
+            return
+        self._loading_more = True
+        try:
+            buffer.add(await self._seeker.lines_after(buffer.window, PREVIEW_PAGE))
+        except BatchtuiError as exc:
+            buffer.exhausted = True
+            self._fail(str(exc))
+        finally:
+            self._loading_more = False
+        self._rows_grew()
+
+    async def _open_seeker(self) -> RemoteOutput | None:
+        """The job's output for ranged reads; None (and why, in the status line) where it
+        cannot be read in parts."""
+        if self._seeker is not None:
+            return self._seeker
+        service = shell(self).service
+        assert self.job is not None
+        if service is None:
+            return None
+        try:
+            self._seeker = await service.remote_output(self.job)
+        except RangeNotHonoured as exc:
+            self._no_range = str(exc)
+            return None
+        return self._seeker
+
+    @work(group="results-seek", exclusive=True)
+    async def seek(self, row: int | None) -> None:
+        """Show the output around record `row` (0-based), or its last page (None), read with
+        Range; where the output cannot be read in parts, stream to it and say so."""
+        seeker = None if self._no_range else await self._open_seeker()
+        try:
+            if seeker is not None:
+                if row is None:
+                    window = await seeker.last_lines(PREVIEW_PAGE)
+                else:
+                    window = await seeker.lines_near(row, PREVIEW_PAGE)
+                self._show_window(WindowBuffer(f"job {self.job.id}" if self.job else "", window))
+                return
+        except RangeNotHonoured as exc:
+            self._seeker = None
+            self._no_range = str(exc)
+        except BatchtuiError as exc:
+            self._fail(str(exc))
+            return
+        why = self._no_range or self._status_note
+        await self._stream_to(row)
+        self._status_note = why  # the page loads must not hide why this streamed
+        self._update_title()
+
+    def _show_window(self, window: WindowBuffer) -> None:
+        self.source = window
+        self.table.show(window)
+        wanted = window.count - 1
+        if not window.window.at_end:
+            wanted = 0
+        self.table.center_on(max(wanted, 0))
+        estimated = "" if window.exact else " (≈: placed by byte offset; d downloads for exact)"
+        self._status_note = f"records {window.number(0)}–{window.number(window.count - 1)}"
+        self._status_note += estimated
+        self._show_current()
+        self._update_title()
+
+    async def _stream_to(self, row: int | None) -> None:
+        """Read pages from the start until record `row` (or the end) has arrived."""
+        preview = self._preview
+        if preview is None:
+            return
+        if self.source is not preview:
+            self.source = preview
+            self.table.show(preview)
+        while not preview.exhausted and (row is None or preview.count <= row):
+            before = preview.count
+            await self.load_more().wait()
+            if not self.is_mounted:
+                return
+            if preview.count == before and not preview.exhausted:
+                await asyncio.sleep(0.05)  # a page already on its way
+        target = preview.count - 1 if row is None else min(row, preview.count - 1)
+        self.table.show_source_row(max(target, 0))
+        self._update_title()
+
+    @on(CursorView.EndRequested, "#results-table")
+    def _end_requested(self, message: CursorView.EndRequested) -> None:
+        """`G` on a remote output not all read: its last page, read from the end; `g` in a
+        window: back to the pages read from the start."""
+        preview = self._preview
+        if preview is None or not isinstance(self.source, RecordBuffer) or self._filtering:
+            return
+        if message.last:
+            if not self.source.complete:
+                self.seek(None)
+        elif self.source is not preview:
+            self.source = preview
+            self.table.show(preview)
+            self.table.cursor = 0
+            self._status_note = ""
+            self._update_title()
+
     @work(group="results-download", exclusive=True)
     async def download(self) -> None:
         assert self.job is not None
@@ -466,6 +584,10 @@ class ResultsScreen(Screen):
             self._fail(f"job {job.id}: no result files to download")
             return
         await self._close_preview()
+        source, row = self.source, self.table.current_source_row()
+        if isinstance(source, WindowBuffer) and row is not None:
+            self._landing = source.offset(row)  # found by byte: numbered exactly once indexed
+        self._seeker = self._preview = None
         self._status_note = f"downloaded to {paths[0].parent}"
         self.notify(self._status_note, title="Download", markup=False)
         self.open_local(paths)
@@ -526,6 +648,12 @@ class ResultsScreen(Screen):
     def on_results_screen_scan_done(self, message: ScanDone) -> None:
         self.progress.finish()
         self._rows_grew()
+        landing, self._landing = self._landing, None
+        if landing is not None and isinstance(self.source, ResultSet) and self.source.files:
+            line = self.source.files[0].index.line_at(landing)  # the output comes first
+            self.table.show_source_row(line)
+            self._status_note = f"{self._status_note}; the record shown is number {line + 1:,}"
+            self._update_title()
 
     def on_results_screen_filter_done(self, message: FilterDone) -> None:
         self.progress.finish()
@@ -617,7 +745,10 @@ class ResultsScreen(Screen):
         title = Text("Results · ")
         title.append(inert(self._label(), single_line=True))
         source = self.source
-        if source is not None:
+        if isinstance(source, WindowBuffer):
+            total = self._seeker.estimated_lines() if self._seeker is not None else None
+            title.append(f" · ≈{total:,} records" if total else "")
+        elif source is not None:
             more = "" if source.complete else "+"
             title.append(f" · {source.count:,}{more} records")
             if self._filtering:
@@ -930,6 +1061,24 @@ class ResultsScreen(Screen):
             return
         source = self.source
         row = number - 1
+        preview = self._preview
+        seeking = self.job is not None and isinstance(source, RecordBuffer) and not self._filtering
+        if isinstance(source, WindowBuffer) and self._filtering:
+            self.notify("Clear the filter to go to a record by number.", markup=False)
+            return
+        if preview is not None and seeking:
+            if row < preview.count or preview.complete:
+                if source is not preview:  # back from a window to the pages from the start
+                    self.source = source = preview
+                    self.table.show(preview)
+            elif isinstance(source, WindowBuffer) and 0 <= row - source.first_line < source.count:
+                self.table.show_source_row(row - source.first_line)
+                return
+            else:
+                self._status_note = f"reading near record {number:,}…"
+                self._update_title()
+                self.seek(row)
+                return
         if source is None or row >= source.count:
             if source is not None and not source.complete:
                 self._pending_row = row
@@ -959,19 +1108,38 @@ class ResultsScreen(Screen):
 
 
 def open_group_results(app: App[object], snapshot: JobsSnapshot, group_id: str) -> None:
-    """Push the viewer of a group's results, every shard's records as one list."""
+    """Push the viewer of a group's results, every shard's records as one list. The shards
+    are read from the registry: the job list's snapshot holds only the rows it shows."""
     group = snapshot.groups.get(group_id)
     if group is None:
         return
-    shards = [job for job in snapshot.jobs.values() if job.group_id == group_id]
+    app.run_worker(
+        _push_group_results(app, snapshot, group), group="open-group-results", exclusive=True
+    )
+
+
+async def _push_group_results(app: App[object], snapshot: JobsSnapshot, group: JobGroup) -> None:
+    registry: AsyncRegistry | None = getattr(app, "registry", None)
+    known = list(snapshot.jobs.values())
+    try:
+        shards = await registry.group_jobs(group.id) if registry is not None else []
+        retried = [
+            child
+            for shard in shards
+            for child in (await registry.child_jobs(shard.id) if registry is not None else [])
+        ]
+    except BatchtuiError as exc:
+        app.notify(inert(str(exc), single_line=True), severity="error", markup=False)
+        return
+    shards = shards or [job for job in known if job.group_id == group.id]
     sent = [shard for shard in shards if shard.remote_id]
     if not sent:
-        app.notify(f"{group_id}: no shard was submitted, so no results", markup=False)
+        app.notify(f"{group.id}: no shard was submitted, so no results", markup=False)
         return
     waiting = [shard for shard in sent if not shard.status.may_have_results]
     if waiting:
         app.notify(
-            f"{group_id}: shard {waiting[0].shard_index} ({waiting[0].id}) is "
+            f"{group.id}: shard {waiting[0].shard_index} ({waiting[0].id}) is "
             f"{waiting[0].status.value}: no results yet",
             severity="warning",
             markup=False,
@@ -979,7 +1147,7 @@ def open_group_results(app: App[object], snapshot: JobsSnapshot, group_id: str) 
         return
     screen = ResultsScreen(group=group, shards=sent)
     shard_ids = {shard.id for shard in sent}
-    if any(job.parent_id in shard_ids for job in snapshot.jobs.values()):
+    if retried or any(job.parent_id in shard_ids for job in known):
         # Said, not hidden: `results GROUP` and `x` merge retries by custom_id; this list
         # is each shard's own records.
         screen.initial_note = "shards' own records, retries not merged (x exports them merged)"

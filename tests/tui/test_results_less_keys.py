@@ -158,6 +158,7 @@ async def test_copy_writes_osc52_wrapped_for_tmux(in_tmp, monkeypatch):  # noqa:
         bare = f"\x1b]52;c;{payload}\x07"
         wrapped = f"\x1bPtmux;\x1b\x1b]52;c;{payload}\x07\x1b\\"
         assert screen.last_clipboard_write == bare + wrapped
+        assert pilot.app.clipboard == answer  # the app's own paste has it too
         assert "copied the answer of req-00002" in status(screen)
         await pilot.press("j", "c")  # record 3 failed: `c` copies its error
         payload = re.match(r"\x1b\]52;c;([A-Za-z0-9+/=]*)\x07", screen.last_clipboard_write)

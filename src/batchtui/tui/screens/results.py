@@ -919,9 +919,9 @@ class ResultsScreen(Screen):
         self._update_title()
 
     def action_copy_answer(self) -> None:
-        """OSC 52, wrapped for tmux and screen: Textual's `copy_to_clipboard` writes it bare,
-        which GNU screen drops and tmux keeps to itself unless `set-clipboard` is on."""
-        from batchtui.core.terminal_osc import clipboard_payload, osc52_sequence
+        """OSC 52, wrapped for tmux and screen (see `tui.clipboard`)."""
+        from batchtui.core.terminal_osc import clipboard_payload
+        from batchtui.tui.clipboard import copy_text
 
         record = self.detail.record
         if record is None:
@@ -931,11 +931,7 @@ class ResultsScreen(Screen):
         if not text:
             self.notify("This record has no text to copy.", severity="warning", markup=False)
             return
-        sequence = osc52_sequence(text, os.environ)
-        self.last_clipboard_write = sequence
-        driver = self.app._driver
-        if driver is not None:
-            driver.write(sequence)
+        self.last_clipboard_write = copy_text(self.app, text)
         _data, cut = clipboard_payload(text)
         what = "answer" if record.ok else "error"
         note = f"copied the {what} of {record.custom_id or 'this record'} (OSC 52)"

@@ -75,3 +75,22 @@ def test_a_bad_file_loads_no_tui(tmp_path: Path) -> None:
     path = tmp_path / "out.jsonl"
     path.write_text("nope\n")
     assert loaded_after(["view", str(path)], TUI) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"key": "k1", "response": {"candidates": [{"content": {"parts": [{"text": "hi"}]}}]}},
+        {
+            "request": {"contents": [{"role": "user", "parts": [{"text": "q"}]}]},
+            "response": {"candidates": [{"content": {"parts": [{"text": "a"}]}}]},
+            "status": "",
+        },
+    ],
+    ids=["gemini-file", "vertex-row"],
+)
+def test_gemini_and_vertex_outputs_are_accepted(cli: CLI, tmp_path: Path, line: dict) -> None:
+    path = tmp_path / "predictions.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    result = cli("view", str(path))
+    assert result.code == 2 and "the viewer needs a terminal" in result.one_error_line()

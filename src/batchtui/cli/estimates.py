@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 from batchtui.core.terminal_text import inert
 
 if TYPE_CHECKING:
-    from batchtui.core.config import Config, Profile
+    from batchtui.core.config import Profile
     from batchtui.core.estimate import FileEstimate
     from batchtui.core.formats import Limits, ValidationReport
-    from batchtui.core.prices import Cost
+    from batchtui.core.prices import Cost, PriceTable
     from batchtui.core.quota import Headroom
     from batchtui.core.registry import Registry
     from batchtui.core.split import SplitPlan
@@ -101,7 +101,7 @@ def headroom_json(headroom: Headroom) -> dict[str, Any]:
 
 def estimate_view(
     report: ValidationReport,
-    config: Config,
+    prices: PriceTable,
     *,
     limits: Limits,
     profile: Profile | None = None,
@@ -117,9 +117,7 @@ def estimate_view(
     model = priced_model(report.model, profile.model if profile else None)
     cost = headroom = None
     if model is not None:
-        cost = config.price_table().estimate_cost(
-            model, estimate.input_tokens, estimate.max_output_tokens
-        )
+        cost = prices.estimate_cost(model, estimate.input_tokens, estimate.max_output_tokens)
         if profile is not None and registry is not None:
             from batchtui.core.quota import headroom_from_registry
 

@@ -11,7 +11,6 @@ import difflib
 import os
 import re
 import stat
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,6 +25,7 @@ from pydantic import (
     field_validator,
 )
 
+from batchtui.core.config_file import read_config_data
 from batchtui.core.errors import ConfigError
 from batchtui.core.paths import config_path
 from batchtui.core.prices import (
@@ -297,20 +297,9 @@ class Config(BaseModel):
 
 def load_config(path: Path | None = None) -> Config:
     path = path or config_path()
-    try:
-        raw_bytes = path.read_bytes()
-    except FileNotFoundError:
+    data = read_config_data(path)
+    if data is None:
         return Config(path=path)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(raw_bytes.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    except RecursionError:  # tomllib recurses once per level of `[[[...` or `{a = {...`
-        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
     return parse_config(data, path)
 
 

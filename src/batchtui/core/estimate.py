@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 # -- text --------------------------------------------------------------------------------
 
@@ -315,6 +315,16 @@ _CHAT_URL = "/v1/chat/completions"
 _MESSAGE_TOKENS = TOKENS_PER_MESSAGE + TOKENS_PER_ROLE
 
 
+class ChatBodyLike(Protocol):
+    """A decoded plain chat body: messages with string content, and its caps (ints when set)."""
+
+    messages: list[Any]
+    max_completion_tokens: object
+    max_tokens: object
+    max_output_tokens: object
+    n: object
+
+
 class FileEstimator:
     """Adds requests to a `FileEstimate` one after another, as the validator's pass reads them.
 
@@ -382,6 +392,49 @@ class FileEstimator:
             n=body.get("n", 1),
             line=line,
         )
+
+    def add_chat_body(self, body: ChatBodyLike, line: int | None) -> RequestSize:
+        """`add_chat_contents` of a decoded plain chat body (the validator's typed fast path):
+        the same numbers, with the per-message work inlined as it runs for every line."""
+        cache = self._cache
+        tokens = REPLY_PRIMING_TOKENS
+        for message in body.messages:
+            content = message.content
+            length = len(content)
+            if length > _SAMPLE_ABOVE and content.isascii():
+                middle = (length - _WINDOW) // 2
+                sample = content[:_WINDOW] + content[middle : middle + _WINDOW] + content[-_WINDOW:]
+                weighted = _ascii_weighted(sample.encode("ascii")) * length / len(sample)
+                tokens += _MESSAGE_TOKENS + max(1, round(weighted))
+            elif length > _CACHED_UP_TO:
+                tokens += _MESSAGE_TOKENS + text_tokens(content)
+            else:
+                cached = cache.get(content)
+                tokens += _MESSAGE_TOKENS + (self.text(content) if cached is None else cached)
+        cap = body.max_completion_tokens
+        if type(cap) is not int or cap < 0:
+            cap = body.max_tokens
+            if type(cap) is not int or cap < 0:
+                cap = body.max_output_tokens
+                if type(cap) is not int or cap < 0:
+                    cap = None
+        choices = body.n
+        if type(choices) is not int or choices <= 0:
+            choices = 1
+        totals = self.totals
+        totals.requests += 1
+        totals.input_tokens += tokens
+        if cap is None:
+            totals.max_output_tokens += self.default_max_output_tokens * choices
+            totals.uncapped_requests += 1
+        else:
+            totals.max_output_tokens += cap * choices
+        if tokens > totals.largest_input_tokens:
+            totals.largest_input_tokens = tokens
+            totals.largest_input_line = line
+        if totals.by_line is not None and line is not None:
+            totals.by_line[line] = tokens
+        return RequestSize(tokens, cap)
 
     def add_chat_contents(
         self,

@@ -33,7 +33,14 @@ from typing import Any, BinaryIO, Literal
 from batchtui.core.errors import InputFileError
 from batchtui.core.estimate import FileEstimate, FileEstimator, RequestSize
 from batchtui.core.formats.endpoints import ENDPOINTS
-from batchtui.core.formats.fast_chat import plain_chat_line
+from batchtui.core.formats.fast_chat import (
+    CHAT_URL,
+    MAX_COUNT,
+    NOT_DECODED,
+    decode_chat_line,
+    is_utf8,
+    plain_chat_line,
+)
 from batchtui.core.formats.limits import OPENAI_LIMITS, Limits
 from batchtui.core.units import format_bytes
 
@@ -54,7 +61,6 @@ JSON_WHITESPACE = " \t\r\n"
 # integer): a larger number is a mistake, and one past 10**308 would not even fit a float.
 # Lines with a larger count leave the fast path; the general path reports them.
 COUNT_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens", "n")
-MAX_COUNT = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,29 +383,27 @@ class _Validator:
             if not chunk:
                 break
             bytes_read += len(chunk)
-            pieces = chunk.split(b"\n")
-            tail = pieces.pop()
-            if pieces:
-                start = 0
-                if carry_bytes:
-                    start = 1
-                    line_no += 1
-                    length = carry_bytes + len(pieces[0])
-                    if carry_too_long or (max_line is not None and length > max_line):
-                        self._line_too_long(line_no, length)
-                    else:
-                        carry.append(pieces[0])
-                        check_line(b"".join(carry), line_no)
-                    carry = []
-                    carry_bytes = 0
-                    carry_too_long = False
-                for index in range(start, len(pieces)):
-                    raw = pieces[index]
-                    line_no += 1
-                    if max_line is not None and len(raw) > max_line:
-                        self._line_too_long(line_no, len(raw))
-                    else:
-                        check_line(raw, line_no)
+            first_end = chunk.find(b"\n")
+            if first_end >= 0:
+                # The line the previous chunks began (or this chunk's first line) ends here.
+                line_no += 1
+                length = carry_bytes + first_end
+                if carry_too_long or (max_line is not None and length > max_line):
+                    self._line_too_long(line_no, length)
+                elif carry_bytes:
+                    carry.append(chunk[:first_end])
+                    check_line(b"".join(carry), line_no)
+                else:
+                    check_line(chunk[:first_end], line_no)
+                carry = []
+                carry_bytes = 0
+                carry_too_long = False
+                last_end = chunk.rfind(b"\n")
+                if last_end > first_end:
+                    line_no = self._check_lines(chunk, first_end + 1, last_end, line_no)
+                tail = chunk[last_end + 1 :]
+            else:
+                tail = chunk
             if tail:
                 carry_bytes += len(tail)
                 if carry_too_long or (max_line is not None and carry_bytes > max_line):
@@ -416,6 +420,68 @@ class _Validator:
             else:
                 check_line(b"".join(carry), line_no)
         self.report.bytes = bytes_read
+
+    def _check_lines(self, data: bytes, pos: int, stop: int, line_no: int) -> int:
+        """Check the whole lines of `data[pos:stop]` (`stop` is the last one's newline);
+        returns the number of the last line checked."""
+        max_line = self.limits.max_line_bytes
+        fast = self.fast_path and (max_line is None or len(data) <= max_line)
+        # CRLF lines are counted as such on the general path.
+        fast = fast and b"\r" not in data
+        find = data.find
+        while pos <= stop:
+            if fast and self.endpoint == CHAT_URL and self.model is not None:
+                return self._fast_lines(data, pos, stop, line_no)
+            end = find(b"\n", pos)
+            line_no += 1
+            if max_line is not None and end - pos > max_line:
+                self._line_too_long(line_no, end - pos)
+            else:
+                self._check_line(data[pos:end], line_no)
+            pos = end + 1
+        return line_no
+
+    def _fast_lines(self, data: bytes, pos: int, stop: int, line_no: int) -> int:
+        """`_check_lines` once the file's url is the chat endpoint and its model is known:
+        each line is decoded by msgspec from a view of `data` (no copy) and decided here,
+        in one loop; a line it cannot decide goes to `_check_line` as any other."""
+        view = memoryview(data)
+        find = data.find
+        decode = decode_chat_line
+        model = self.model
+        ascii_only = data.isascii()
+        seen_first = self.seen_ids.setdefault
+        estimator = self.estimator
+        window = self._window() if estimator is not None else None
+        max_requests = self.limits.max_requests
+        while pos <= stop:
+            end = find(b"\n", pos)
+            line_no += 1
+            try:
+                line = decode(view[pos:end])
+            except NOT_DECODED:
+                line = None
+            if (
+                line is None
+                or line.body.model != model
+                or line.body.stream is True
+                or not (ascii_only or is_utf8(view[pos:end]))
+            ):
+                self._check_line(data[pos:end], line_no)
+                pos = end + 1
+                continue
+            pos = end + 1
+            self.requests += 1
+            if max_requests is not None and self.requests == max_requests + 1:
+                self.first_request_over_limit = line_no
+            custom_id = line.custom_id
+            if seen_first(custom_id, line_no) != line_no:
+                self._note_custom_id(custom_id, line_no)
+            if estimator is not None:
+                tokens, cap = estimator.add_chat_body(line.body, line_no)
+                if window is not None and tokens + (cap or 0) > window:
+                    self._check_window(RequestSize(tokens, cap), line_no)
+        return line_no
 
     # -- per line ------------------------------------------------------------------------
 
@@ -497,26 +563,17 @@ class _Validator:
     def _fast_chat(self, raw: bytes, line_no: int) -> bool:
         """Decide a plain chat request line on the typed fast path (`fast_chat`); False when
         the line needs the general path."""
-        line = plain_chat_line(raw, endpoint=self.endpoint, model=self.model, max_count=MAX_COUNT)
+        line = plain_chat_line(raw, endpoint=self.endpoint, model=self.model)
         if line is None:
             return False
         self._count_request(line_no)
         self._note_custom_id(line.custom_id, line_no)
         if self.estimator is not None:
-            body = line.body
-            size = self.estimator.add_chat_contents(
-                [message.content for message in body.messages],
-                max_completion_tokens=body.max_completion_tokens,
-                max_tokens=body.max_tokens,
-                max_output_tokens=body.max_output_tokens,
-                n=body.n,
-                line=line_no,
-            )
-            self._check_window(size, line_no)
+            self._check_window(self.estimator.add_chat_body(line.body, line_no), line_no)
         return True
 
-    def _check_window(self, size: RequestSize, line_no: int) -> None:
-        """A request whose input and output cap exceed its model's context window fails."""
+    def _window(self) -> int | None:
+        """The context window of the file's model (None when unknown: said once in a note)."""
         if self.model != self.window_model:
             self.window_model = self.model
             self.window = self.window_of(self.model) if type(self.model) is str else None
@@ -525,7 +582,11 @@ class _Validator:
                     f"no context window known for model {self.model!r}: request sizes not "
                     'checked (set [prices."MODEL"] context_window = N in config.toml)'
                 )
-        window = self.window
+        return self.window
+
+    def _check_window(self, size: RequestSize, line_no: int) -> None:
+        """A request whose input and output cap exceed its model's context window fails."""
+        window = self._window()
         if window is None:
             return
         needed = size.input_tokens + (size.output_cap or 0)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
+from itertools import chain, count, repeat
 from typing import Any, NamedTuple, Protocol
 
 # -- text --------------------------------------------------------------------------------
@@ -203,6 +204,62 @@ def text_tokens(text: str) -> int:
         sample = text[:_WINDOW] + text[middle : middle + _WINDOW] + text[-_WINDOW:]
         estimate = _weighted(sample) * length / len(sample)
     return max(1, round(estimate))
+
+
+_SAMPLE = 3 * _WINDOW
+_SAMPLE_SIZE_TERM = _SIZE_WEIGHT * _SAMPLE
+# Ends each sample in a batch; no translation below deletes it (it is not ASCII).
+_SAMPLE_END = "\xff"
+
+
+def sampled_ascii_tokens(texts: list[str]) -> list[int]:
+    """`text_tokens` of each of `texts`, all ASCII and longer than `_SAMPLE_ABOVE`, to the
+    token: the samples of a whole batch are classified by the same three deletions at once,
+    so the per-text work is a few calls in C rather than a dozen lines of Python."""
+    if not texts:
+        return []
+    window = _WINDOW
+    firsts = map(str.__getitem__, texts, repeat(slice(None, window)))
+    middles = [
+        text[(len(text) - window) // 2 : (len(text) - window) // 2 + window] for text in texts
+    ]
+    lasts = map(str.__getitem__, texts, repeat(slice(-window, None)))
+    samples = "".join(chain.from_iterable(zip(firsts, middles, lasts, repeat(_SAMPLE_END))))
+    data = samples.encode("latin-1")
+    rest = data.translate(None, _ASCII_LETTERS)
+    no_digits = rest.translate(None, _DIGITS)
+    whitespace = no_digits.translate(None, _PUNCTUATION)
+    end = _SAMPLE_END.encode("latin-1")
+    whitespaces = whitespace.split(end)
+    stride = _SAMPLE + 1
+    size_term = _SAMPLE_SIZE_TERM
+    return [
+        max(
+            1,
+            round(
+                (
+                    size_term
+                    + _NON_LETTER_WEIGHT * rest_length
+                    + _NON_DIGIT_WEIGHT * no_digits_length
+                    + _WHITESPACE_WEIGHT * len(spaces_etc)
+                    + _SPACE_WEIGHT * spaces
+                    # Where lines are short, `_ascii_weighted` also counts double spaces.
+                    if (len(spaces_etc) - spaces) * 80 <= _SAMPLE
+                    else _ascii_weighted(data[index * stride : index * stride + _SAMPLE])
+                )
+                * length
+                / _SAMPLE
+            ),
+        )
+        for index, length, rest_length, no_digits_length, spaces_etc, spaces in zip(
+            count(),
+            map(len, texts),
+            map(len, rest.split(end)),
+            map(len, no_digits.split(end)),
+            whitespaces,
+            map(bytes.count, whitespaces, repeat(b" ")),
+        )
+    ]
 
 
 # -- requests ----------------------------------------------------------------------------
@@ -393,24 +450,39 @@ class FileEstimator:
             line=line,
         )
 
-    def add_chat_body(self, body: ChatBodyLike, line: int | None) -> RequestSize:
-        """`add_chat_contents` of a decoded plain chat body (the validator's typed fast path):
-        the same numbers, with the per-message work inlined as it runs for every line."""
+    def chat_input_tokens(self, bodies: list[ChatBodyLike]) -> list[int]:
+        """Input tokens of each plain chat body, as `add_chat_body` counts them; long ASCII
+        messages (most of the text of a batch) go through `sampled_ascii_tokens` together."""
         cache = self._cache
-        tokens = REPLY_PRIMING_TOKENS
-        for message in body.messages:
-            content = message.content
-            length = len(content)
-            if length > _SAMPLE_ABOVE and content.isascii():
-                middle = (length - _WINDOW) // 2
-                sample = content[:_WINDOW] + content[middle : middle + _WINDOW] + content[-_WINDOW:]
-                weighted = _ascii_weighted(sample.encode("ascii")) * length / len(sample)
-                tokens += _MESSAGE_TOKENS + max(1, round(weighted))
-            elif length > _CACHED_UP_TO:
-                tokens += _MESSAGE_TOKENS + text_tokens(content)
-            else:
-                cached = cache.get(content)
-                tokens += _MESSAGE_TOKENS + (self.text(content) if cached is None else cached)
+        long_texts: list[str] = []
+        counted: list[int] = []
+        long_counts: list[int] = []
+        for body in bodies:
+            tokens = REPLY_PRIMING_TOKENS
+            longs = 0
+            for message in body.messages:
+                content = message.content
+                length = len(content)
+                if length > _SAMPLE_ABOVE and content.isascii():
+                    long_texts.append(content)
+                    longs += 1
+                    tokens += _MESSAGE_TOKENS
+                elif length > _CACHED_UP_TO:
+                    tokens += _MESSAGE_TOKENS + text_tokens(content)
+                else:
+                    cached = cache.get(content)
+                    tokens += _MESSAGE_TOKENS + (self.text(content) if cached is None else cached)
+            counted.append(tokens)
+            long_counts.append(longs)
+        if long_texts:
+            sampled = iter(sampled_ascii_tokens(long_texts))
+            for index, longs in enumerate(long_counts):
+                for _ in range(longs):
+                    counted[index] += next(sampled)
+        return counted
+
+    def add_counted_chat(self, body: ChatBodyLike, tokens: int, line: int | None) -> RequestSize:
+        """Add a plain chat body whose input `tokens` are known (`chat_input_tokens`)."""
         cap = body.max_completion_tokens
         if type(cap) is not int or cap < 0:
             cap = body.max_tokens
@@ -435,6 +507,10 @@ class FileEstimator:
         if totals.by_line is not None and line is not None:
             totals.by_line[line] = tokens
         return RequestSize(tokens, cap)
+
+    def add_chat_body(self, body: ChatBodyLike, line: int | None) -> RequestSize:
+        """`add_chat_contents` of a decoded plain chat body (the validator's typed fast path)."""
+        return self.add_counted_chat(body, self.chat_input_tokens([body])[0], line)
 
     def add_chat_contents(
         self,

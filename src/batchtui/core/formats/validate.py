@@ -37,6 +37,7 @@ from batchtui.core.formats.fast_chat import (
     CHAT_URL,
     MAX_COUNT,
     NOT_DECODED,
+    ChatLine,
     decode_chat_line,
     is_utf8,
     plain_chat_line,
@@ -442,35 +443,49 @@ class _Validator:
         return line_no
 
     def _fast_lines(self, data: bytes, pos: int, stop: int, line_no: int) -> int:
-        """`_check_lines` once the file's url is the chat endpoint and its model is known:
-        each line is decoded by msgspec from a view of `data` (no copy) and decided here,
-        in one loop; a line it cannot decide goes to `_check_line` as any other."""
+        """`_check_lines` once the file's url is the chat endpoint and its model is known.
+
+        Each line is decoded by msgspec from a view of `data` (no copy); the estimate of the
+        decoded lines is made for all of them at once (`FileEstimator.chat_input_tokens`);
+        then every line is decided in order, those msgspec could not decode by
+        `_check_line` as any other, so problems come in the same order as line by line.
+        """
         view = memoryview(data)
         find = data.find
         decode = decode_chat_line
         model = self.model
         ascii_only = data.isascii()
-        seen_first = self.seen_ids.setdefault
-        estimator = self.estimator
-        window = self._window() if estimator is not None else None
-        max_requests = self.limits.max_requests
+        starts: list[int] = []
+        decoded: list[ChatLine | None] = []
         while pos <= stop:
             end = find(b"\n", pos)
-            line_no += 1
             try:
-                line = decode(view[pos:end])
+                line: ChatLine | None = decode(view[pos:end])
             except NOT_DECODED:
                 line = None
-            if (
-                line is None
-                or line.body.model != model
+            if line is not None and (
+                line.body.model != model
                 or line.body.stream is True
                 or not (ascii_only or is_utf8(view[pos:end]))
             ):
-                self._check_line(data[pos:end], line_no)
-                pos = end + 1
-                continue
+                line = None
+            starts.append(pos)
+            decoded.append(line)
             pos = end + 1
+        view.release()
+        estimator = self.estimator
+        if estimator is not None:
+            counted = iter(
+                estimator.chat_input_tokens([line.body for line in decoded if line is not None])
+            )
+            window = self._window()
+        seen_first = self.seen_ids.setdefault
+        max_requests = self.limits.max_requests
+        for start, line in zip(starts, decoded, strict=True):
+            line_no += 1
+            if line is None:
+                self._check_line(data[start : find(b"\n", start)], line_no)
+                continue
             self.requests += 1
             if max_requests is not None and self.requests == max_requests + 1:
                 self.first_request_over_limit = line_no
@@ -478,9 +493,9 @@ class _Validator:
             if seen_first(custom_id, line_no) != line_no:
                 self._note_custom_id(custom_id, line_no)
             if estimator is not None:
-                tokens, cap = estimator.add_chat_body(line.body, line_no)
-                if window is not None and tokens + (cap or 0) > window:
-                    self._check_window(RequestSize(tokens, cap), line_no)
+                size = estimator.add_counted_chat(line.body, next(counted), line_no)
+                if window is not None and size.input_tokens + (size.output_cap or 0) > window:
+                    self._check_window(size, line_no)
         return line_no
 
     # -- per line ------------------------------------------------------------------------

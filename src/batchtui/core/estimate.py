@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
-from itertools import chain, count, repeat
+from itertools import chain, count, islice, repeat
 from typing import Any, NamedTuple, Protocol
 
 # -- text --------------------------------------------------------------------------------
@@ -382,6 +382,26 @@ class ChatBodyLike(Protocol):
     n: object
 
 
+def chat_cap(body: ChatBodyLike) -> int | None:
+    """A plain chat body's output cap: the first count set of `max_completion_tokens`,
+    `max_tokens`, `max_output_tokens`; None when it sets none."""
+    cap = body.max_completion_tokens
+    if type(cap) is int and cap >= 0:
+        return cap
+    cap = body.max_tokens
+    if type(cap) is int and cap >= 0:
+        return cap
+    cap = body.max_output_tokens
+    if type(cap) is int and cap >= 0:
+        return cap
+    return None
+
+
+def _choices(body: ChatBodyLike) -> int:
+    choices = body.n
+    return choices if type(choices) is int and choices > 0 else 1
+
+
 class FileEstimator:
     """Adds requests to a `FileEstimate` one after another, as the validator's pass reads them.
 
@@ -451,48 +471,70 @@ class FileEstimator:
         )
 
     def chat_input_tokens(self, bodies: list[ChatBodyLike]) -> list[int]:
-        """Input tokens of each plain chat body, as `add_chat_body` counts them; long ASCII
-        messages (most of the text of a batch) go through `sampled_ascii_tokens` together."""
-        cache = self._cache
-        long_texts: list[str] = []
-        counted: list[int] = []
-        long_counts: list[int] = []
-        for body in bodies:
-            tokens = REPLY_PRIMING_TOKENS
-            longs = 0
-            for message in body.messages:
-                content = message.content
-                length = len(content)
-                if length > _SAMPLE_ABOVE and content.isascii():
-                    long_texts.append(content)
-                    longs += 1
-                    tokens += _MESSAGE_TOKENS
-                elif length > _CACHED_UP_TO:
-                    tokens += _MESSAGE_TOKENS + text_tokens(content)
-                else:
-                    cached = cache.get(content)
-                    tokens += _MESSAGE_TOKENS + (self.text(content) if cached is None else cached)
-            counted.append(tokens)
-            long_counts.append(longs)
-        if long_texts:
-            sampled = iter(sampled_ascii_tokens(long_texts))
-            for index, longs in enumerate(long_counts):
-                for _ in range(longs):
-                    counted[index] += next(sampled)
-        return counted
+        """Input tokens of each plain chat body, as `add_chat_contents` counts them: the
+        messages of all bodies are looked up in the cache at once, and long ASCII ones (most
+        of the text of a batch) go through `sampled_ascii_tokens` together."""
+        message_lists = [body.messages for body in bodies]
+        contents = [message.content for messages in message_lists for message in messages]
+        cached = self._cache.get
+        # Only short texts are ever cached: hashing a long one would cost a pass over it.
+        counted: list[int | None] = [
+            cached(content) if len(content) <= _CACHED_UP_TO else None for content in contents
+        ]
+        missing = [index for index, tokens in enumerate(counted) if tokens is None]
+        long_indexes: list[int] = []
+        for index in missing:
+            content = contents[index]
+            if len(content) > _SAMPLE_ABOVE and content.isascii():
+                long_indexes.append(index)
+            else:
+                counted[index] = self.text(content)
+        if long_indexes:
+            sampled = sampled_ascii_tokens([contents[index] for index in long_indexes])
+            for index, tokens in zip(long_indexes, sampled, strict=True):
+                counted[index] = tokens
+        sizes = list(map(len, message_lists))
+        size = sizes[0] if sizes else 0
+        if sizes.count(size) == len(sizes):  # the usual batch: as many messages in each
+            sums = map(sum, zip(*[iter(counted)] * size, strict=True))
+        else:
+            parts = iter(counted)
+            sums = (sum(islice(parts, count)) for count in sizes)
+        return [
+            REPLY_PRIMING_TOKENS + _MESSAGE_TOKENS * count + total
+            for count, total in zip(sizes, sums, strict=True)
+        ]
+
+    def add_chats(
+        self,
+        bodies: list[ChatBodyLike],
+        tokens: list[int],
+        caps: list[int | None],
+        lines: list[int],
+    ) -> None:
+        """`add_counted_chat` of consecutive requests (nothing else added between them)."""
+        if not bodies:
+            return
+        totals = self.totals
+        default = self.default_max_output_tokens
+        totals.requests += len(bodies)
+        totals.input_tokens += sum(tokens)
+        totals.max_output_tokens += sum(
+            (default if cap is None else cap) * _choices(body)
+            for cap, body in zip(caps, bodies, strict=True)
+        )
+        totals.uncapped_requests += caps.count(None)
+        largest = max(tokens)
+        if largest > totals.largest_input_tokens:
+            totals.largest_input_tokens = largest
+            totals.largest_input_line = lines[tokens.index(largest)]
+        if totals.by_line is not None:
+            totals.by_line.update(zip(lines, tokens, strict=True))
 
     def add_counted_chat(self, body: ChatBodyLike, tokens: int, line: int | None) -> RequestSize:
         """Add a plain chat body whose input `tokens` are known (`chat_input_tokens`)."""
-        cap = body.max_completion_tokens
-        if type(cap) is not int or cap < 0:
-            cap = body.max_tokens
-            if type(cap) is not int or cap < 0:
-                cap = body.max_output_tokens
-                if type(cap) is not int or cap < 0:
-                    cap = None
-        choices = body.n
-        if type(choices) is not int or choices <= 0:
-            choices = 1
+        cap = chat_cap(body)
+        choices = _choices(body)
         totals = self.totals
         totals.requests += 1
         totals.input_tokens += tokens

@@ -12,7 +12,9 @@ long validation takes, never what it reports.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import functools
+from collections.abc import Callable
+from typing import Annotated, Literal, Protocol
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -36,30 +38,56 @@ class ChatMessage(msgspec.Struct, forbid_unknown_fields=True):
     content: str
 
 
-class ChatBody(msgspec.Struct):
+Messages = Annotated[list[ChatMessage], Meta(min_length=1)]
+# `stream: true` is an error the general path words.
+Stream = Literal[False] | UnsetType | None
+# The body's fields after `model`, which each file fixes (`chat_line_decoder`).
+_BODY_FIELDS = [
+    ("messages", Messages),
+    ("stream", Stream, UNSET),
+    ("max_tokens", Count, UNSET),
+    ("max_completion_tokens", Count, UNSET),
+    ("max_output_tokens", Count, UNSET),
+    ("n", Count, UNSET),
+    ("tools", Refused, UNSET),
+    ("functions", Refused, UNSET),
+    ("response_format", Refused, UNSET),
+]
+
+
+class ChatBody(Protocol):
     model: str
-    messages: Annotated[list[ChatMessage], Meta(min_length=1)]
-    stream: bool | UnsetType | None = UNSET
-    max_tokens: Count = UNSET
-    max_completion_tokens: Count = UNSET
-    max_output_tokens: Count = UNSET
-    n: Count = UNSET
-    tools: Refused = UNSET
-    functions: Refused = UNSET
-    response_format: Refused = UNSET
+    messages: list[ChatMessage]
+    max_tokens: int | UnsetType | None
+    max_completion_tokens: int | UnsetType | None
+    max_output_tokens: int | UnsetType | None
+    n: int | UnsetType | None
 
 
-class ChatLine(msgspec.Struct):
-    custom_id: NonEmpty
-    method: Literal["POST"]
-    url: Literal["/v1/chat/completions"]
+class ChatLine(Protocol):
+    custom_id: str
     body: ChatBody
 
 
-decode_chat_line = msgspec.json.Decoder(ChatLine).decode
 # What makes a line leave the fast path: msgspec skips the values of fields it does not
 # know without building them, and without its own nesting limit being Python's.
 NOT_DECODED = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
+
+
+@functools.lru_cache(maxsize=8)
+def chat_line_decoder(model: str) -> Callable[[bytes | memoryview], ChatLine]:
+    """Decodes a plain chat line to `model`: every rule, the model included, checked in C."""
+    body = msgspec.defstruct("ChatBody", [("model", Literal[model]), *_BODY_FIELDS])
+    line = msgspec.defstruct(
+        "ChatLine",
+        [
+            ("custom_id", NonEmpty),
+            ("method", Literal["POST"]),
+            ("url", Literal["/v1/chat/completions"]),
+            ("body", body),
+        ],
+    )
+    return msgspec.json.Decoder(line).decode
 
 
 def plain_chat_line(raw: bytes, *, endpoint: str | None, model: str | None) -> ChatLine | None:
@@ -68,10 +96,8 @@ def plain_chat_line(raw: bytes, *, endpoint: str | None, model: str | None) -> C
     if endpoint != CHAT_URL or model is None:
         return None
     try:
-        line = decode_chat_line(raw)
+        line = chat_line_decoder(model)(raw)
     except NOT_DECODED:
-        return None
-    if line.body.model != model or line.body.stream is True:
         return None
     if not raw.isascii() and not is_utf8(raw):
         # msgspec checks the text of the fields it reads, not of those it skips.

@@ -31,14 +31,14 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from batchtui.core.errors import InputFileError
-from batchtui.core.estimate import FileEstimate, FileEstimator, RequestSize
+from batchtui.core.estimate import FileEstimate, FileEstimator, RequestSize, chat_cap
 from batchtui.core.formats.endpoints import ENDPOINTS
 from batchtui.core.formats.fast_chat import (
     CHAT_URL,
     MAX_COUNT,
     NOT_DECODED,
     ChatLine,
-    decode_chat_line,
+    chat_line_decoder,
     is_utf8,
     plain_chat_line,
 )
@@ -445,50 +445,56 @@ class _Validator:
     def _fast_lines(self, data: bytes, pos: int, stop: int, line_no: int) -> int:
         """`_check_lines` once the file's url is the chat endpoint and its model is known.
 
-        Each line is decoded by msgspec from a view of `data` (no copy); the estimate of the
-        decoded lines is made for all of them at once (`FileEstimator.chat_input_tokens`);
-        then every line is decided in order, those msgspec could not decode by
-        `_check_line` as any other, so problems come in the same order as line by line.
+        Each line is decoded by msgspec from a view of `data` (no copy), every rule checked
+        in C (`fast_chat`); the estimate of the decoded lines is made for all of them at once.
+        When all decoded and nothing is wrong (the usual chunk), the chunk is counted in a
+        few bulk operations; otherwise line by line in order, those msgspec could not decode
+        by `_check_line`, so problems come in the same order, and under the same cap, as a
+        line-by-line pass gives them.
         """
+        assert self.model is not None
         view = memoryview(data)
         find = data.find
-        decode = decode_chat_line
-        model = self.model
-        ascii_only = data.isascii()
+        decode = chat_line_decoder(self.model)
         starts: list[int] = []
         decoded: list[ChatLine | None] = []
         while pos <= stop:
             end = find(b"\n", pos)
             try:
-                line: ChatLine | None = decode(view[pos:end])
+                decoded.append(decode(view[pos:end]))
             except NOT_DECODED:
-                line = None
-            if line is not None and (
-                line.body.model != model
-                or line.body.stream is True
-                or not (ascii_only or is_utf8(view[pos:end]))
-            ):
-                line = None
+                decoded.append(None)
             starts.append(pos)
-            decoded.append(line)
             pos = end + 1
+        if not data.isascii():
+            # msgspec checks the text of the fields it reads, not of those it skips.
+            for index, start in enumerate(starts):
+                if decoded[index] is not None and not is_utf8(view[start : find(b"\n", start)]):
+                    decoded[index] = None
         view.release()
+        first = line_no + 1
+        lines = list(range(first, first + len(starts)))
+        fast = [line for line in decoded if line is not None]
+        bodies = [line.body for line in fast]
         estimator = self.estimator
+        tokens: list[int] = []
+        caps: list[int | None] = []
+        window = None
         if estimator is not None:
-            counted = iter(
-                estimator.chat_input_tokens([line.body for line in decoded if line is not None])
-            )
+            tokens = estimator.chat_input_tokens(bodies)
+            caps = list(map(chat_cap, bodies))
             window = self._window()
+        if len(fast) == len(decoded) and self._count_chunk(fast, lines, tokens, caps, window):
+            if estimator is not None:
+                estimator.add_chats(bodies, tokens, caps, lines)
+            return lines[-1] if lines else line_no
+        counted = iter(tokens)
         seen_first = self.seen_ids.setdefault
-        max_requests = self.limits.max_requests
-        for start, line in zip(starts, decoded, strict=True):
-            line_no += 1
+        for start, line, line_no in zip(starts, decoded, lines, strict=True):
             if line is None:
                 self._check_line(data[start : find(b"\n", start)], line_no)
                 continue
-            self.requests += 1
-            if max_requests is not None and self.requests == max_requests + 1:
-                self.first_request_over_limit = line_no
+            self._count_request(line_no)
             custom_id = line.custom_id
             if seen_first(custom_id, line_no) != line_no:
                 self._note_custom_id(custom_id, line_no)
@@ -496,7 +502,32 @@ class _Validator:
                 size = estimator.add_counted_chat(line.body, next(counted), line_no)
                 if window is not None and size.input_tokens + (size.output_cap or 0) > window:
                     self._check_window(size, line_no)
-        return line_no
+        return lines[-1] if lines else line_no
+
+    def _count_chunk(
+        self,
+        decoded: list[ChatLine],
+        lines: list[int],
+        tokens: list[int],
+        caps: list[int | None],
+        window: int | None,
+    ) -> bool:
+        """Count a chunk of valid lines in bulk: True when done, False (nothing counted) when
+        one of them has a problem (a custom_id used before, a request past its window)."""
+        ids = [line.custom_id for line in decoded]
+        seen = self.seen_ids
+        if len(set(ids)) != len(ids) or not seen.keys().isdisjoint(ids):
+            return False
+        if window is not None and any(
+            size + (cap or 0) > window for size, cap in zip(tokens, caps, strict=True)
+        ):
+            return False
+        seen.update(zip(ids, lines, strict=True))
+        max_requests = self.limits.max_requests
+        if max_requests is not None and self.requests <= max_requests < self.requests + len(ids):
+            self.first_request_over_limit = lines[max_requests - self.requests]
+        self.requests += len(ids)
+        return True
 
     # -- per line ------------------------------------------------------------------------
 

@@ -53,14 +53,19 @@ def test_corpus_exports_as_the_csv_module_writes_it(tmp_path: Path) -> None:
     records = corpus_records()
     assert exported(records, "csv") == reference_csv(records)
     inputs = tmp_path / "in.jsonl"
+
+    def request(custom_id: str, n: int) -> str:
+        body = {"model": "m", "messages": [{"role": "user", "content": f'prompt, "{n}"\n'}]}
+        row = {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions"}
+        return json.dumps({**row, "body": body}) + "\n"
+
     inputs.write_text(
         "".join(
-            json.dumps({"custom_id": record.custom_id, "method": "POST", "url": "/v1/chat/completions",
-                        "body": {"model": "m", "messages": [{"role": "user",
-                                 "content": f"prompt, \"{n}\"\n"}]}}) + "\n"
-            for n, record in enumerate(records[::2]) if record.custom_id is not None
+            request(record.custom_id, n)
+            for n, record in enumerate(records[::2])
+            if record.custom_id is not None
         )
-    )  # fmt: skip
+    )
     index = RequestIndex.build(inputs)
     assert index is not None
     assert exported(records, "csv", index) == reference_csv(records, index)
@@ -84,7 +89,7 @@ fields = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(),
-    st.text(alphabet=st.sampled_from(list('ab ,"\n\r\t\'\\;é\u2028\x00')), max_size=12),
+    st.text(alphabet=st.sampled_from(list("ab ,\"\n\r\t'\\;é\u2028\x00")), max_size=12),
     st.text(max_size=8),
 )
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
-from itertools import chain, count, islice, repeat
+from itertools import chain, islice, repeat
+from operator import add, mul, sub, truediv
 from typing import Any, NamedTuple, Protocol
 
 # -- text --------------------------------------------------------------------------------
@@ -230,36 +231,29 @@ def sampled_ascii_tokens(texts: list[str]) -> list[int]:
     no_digits = rest.translate(None, _DIGITS)
     whitespace = no_digits.translate(None, _PUNCTUATION)
     end = _SAMPLE_END.encode("latin-1")
-    whitespaces = whitespace.split(end)
-    stride = _SAMPLE + 1
-    size_term = _SAMPLE_SIZE_TERM
-    return [
-        max(
-            1,
-            round(
-                (
-                    size_term
-                    + _NON_LETTER_WEIGHT * rest_length
-                    + _NON_DIGIT_WEIGHT * no_digits_length
-                    + _WHITESPACE_WEIGHT * len(spaces_etc)
-                    + _SPACE_WEIGHT * spaces
-                    # Where lines are short, `_ascii_weighted` also counts double spaces.
-                    if (len(spaces_etc) - spaces) * 80 <= _SAMPLE
-                    else _ascii_weighted(data[index * stride : index * stride + _SAMPLE])
-                )
-                * length
-                / _SAMPLE
-            ),
-        )
-        for index, length, rest_length, no_digits_length, spaces_etc, spaces in zip(
-            count(),
-            map(len, texts),
-            map(len, rest.split(end)),
-            map(len, no_digits.split(end)),
-            whitespaces,
-            map(bytes.count, whitespaces, repeat(b" ")),
-        )
-    ]
+    whitespaces = whitespace.split(end)[:-1]
+    lengths = list(map(len, texts))
+    space_counts = list(map(bytes.count, whitespaces, repeat(b" ")))
+    whitespace_lengths = list(map(len, whitespaces))
+    # `_ascii_weighted`'s sum term by term, in its order (so the float is the same), each
+    # term over all samples at once; then `* length / len(sample)`, rounded, at least 1.
+    weighted = map(add, repeat(_SAMPLE_SIZE_TERM), map(mul, repeat(_NON_LETTER_WEIGHT),
+                   map(len, rest.split(end)[:-1])))  # fmt: skip
+    weighted = map(add, weighted, map(mul, repeat(_NON_DIGIT_WEIGHT),
+                   map(len, no_digits.split(end)[:-1])))  # fmt: skip
+    weighted = map(add, weighted, map(mul, repeat(_WHITESPACE_WEIGHT), whitespace_lengths))
+    weighted = map(add, weighted, map(mul, repeat(_SPACE_WEIGHT), space_counts))
+    scaled = map(truediv, map(mul, weighted, lengths), repeat(_SAMPLE))
+    tokens = list(map(max, repeat(1), map(round, scaled)))
+    newlines = list(map(sub, whitespace_lengths, space_counts))
+    if max(newlines) * 80 > _SAMPLE:
+        # Where lines are short, `_ascii_weighted` also counts double spaces.
+        stride = _SAMPLE + 1
+        for index, count_of_newlines in enumerate(newlines):
+            if count_of_newlines * 80 > _SAMPLE:
+                sample = data[index * stride : index * stride + _SAMPLE]
+                tokens[index] = max(1, round(_ascii_weighted(sample) * lengths[index] / _SAMPLE))
+    return tokens
 
 
 # -- requests ----------------------------------------------------------------------------

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from batchtui.core.estimate import FileEstimator, sampled_ascii_tokens, text_tokens
+from batchtui.core.estimate import (
+    FileEstimate,
+    FileEstimator,
+    estimate_request,
+    sampled_ascii_tokens,
+    text_tokens,
+)
 
 # Prose, code (short lines, indentation: the double-space term) and digits.
 ascii_text = st.text(alphabet=st.sampled_from(list("ab XY 09 .,;{}\"\\\n\t  ")), min_size=769,
@@ -38,15 +44,13 @@ class Body:
 
 @settings(deadline=None, max_examples=50)
 @given(st.lists(st.lists(any_text, min_size=1, max_size=3), min_size=1, max_size=6))
-def test_chat_bodies_count_as_one_by_one(bodies_text: list[list[str]]) -> None:
+def test_chat_bodies_count_as_the_general_estimate(bodies_text: list[list[str]]) -> None:
     bodies = [Body([Message("user", text) for text in texts]) for texts in bodies_text]
-    batched = FileEstimator()
-    tokens = batched.chat_input_tokens(bodies)
-    batched.add_chats(bodies, tokens, [None] * len(bodies), list(range(1, len(bodies) + 1)))
-    one_by_one = FileEstimator()
+    estimator = FileEstimator()
+    tokens = estimator.chat_input_tokens(bodies)
+    estimator.add_chats(bodies, tokens, [None] * len(bodies), list(range(1, len(bodies) + 1)))
+    general = FileEstimate()
     for line, texts in enumerate(bodies_text, start=1):
-        one_by_one.add_chat_contents(
-            texts, max_completion_tokens=None, max_tokens=None, max_output_tokens=None, n=None,
-            line=line,
-        )  # fmt: skip
-    assert batched.totals == one_by_one.totals
+        body = {"messages": [{"role": "user", "content": text} for text in texts]}
+        general.add(estimate_request(body, "/v1/chat/completions"), line)
+    assert estimator.totals == general

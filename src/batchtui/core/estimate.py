@@ -489,7 +489,7 @@ class FileEstimator:
                 counted[index] = tokens
         sizes = list(map(len, message_lists))
         size = sizes[0] if sizes else 0
-        if sizes.count(size) == len(sizes):  # the usual batch: as many messages in each
+        if size and sizes.count(size) == len(sizes):  # the usual batch: as many messages in each
             sums = map(sum, zip(*[iter(counted)] * size, strict=True))
         else:
             parts = iter(counted)
@@ -558,49 +558,24 @@ class FileEstimator:
         n: object,
         line: int | None,
     ) -> RequestSize:
-        """Count a plain chat request from its messages' text and its output caps (the
-        validator's typed fast path calls this directly; `_add_plain_chat` for dicts)."""
-        cache = self._cache
-        tokens = REPLY_PRIMING_TOKENS
-        for content in contents:
-            length = len(content)
-            if length > _SAMPLE_ABOVE and content.isascii():
-                # text_tokens' sampled path, inlined: this is most of the time spent.
-                middle = (length - _WINDOW) // 2
-                sample = content[:_WINDOW] + content[middle : middle + _WINDOW] + content[-_WINDOW:]
-                weighted = _ascii_weighted(sample.encode("ascii")) * length / len(sample)
-                tokens += _MESSAGE_TOKENS + max(1, round(weighted))
-            elif length > _CACHED_UP_TO:
-                tokens += _MESSAGE_TOKENS + text_tokens(content)
-            else:
-                cached = cache.get(content)
-                tokens += _MESSAGE_TOKENS + (self.text(content) if cached is None else cached)
-        cap = max_completion_tokens
-        if type(cap) is not int or cap < 0:
-            cap = max_tokens
-            if type(cap) is not int or cap < 0:
-                cap = (
-                    max_output_tokens
-                    if type(max_output_tokens) is int and max_output_tokens >= 0
-                    else None
-                )
-        choices = n
-        if type(choices) is not int or choices <= 0:
-            choices = 1
-        totals = self.totals
-        totals.requests += 1
-        totals.input_tokens += tokens
-        if cap is None:
-            totals.max_output_tokens += self.default_max_output_tokens * choices
-            totals.uncapped_requests += 1
-        else:
-            totals.max_output_tokens += cap * choices
-        if tokens > totals.largest_input_tokens:
-            totals.largest_input_tokens = tokens
-            totals.largest_input_line = line
-        if totals.by_line is not None and line is not None:
-            totals.by_line[line] = tokens
-        return RequestSize(tokens, cap)
+        """Count a plain chat request from its messages' text and its output caps."""
+        messages = [_Text(content) for content in contents]
+        body = _PlainChat(messages, max_completion_tokens, max_tokens, max_output_tokens, n)
+        return self.add_chat_body(body, line)
+
+
+class _Text(NamedTuple):
+    content: str
+
+
+class _PlainChat(NamedTuple):
+    """A plain chat body as `add_chat_body` reads it."""
+
+    messages: list[_Text]
+    max_completion_tokens: object
+    max_tokens: object
+    max_output_tokens: object
+    n: object
 
 
 class _Counter:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import random
 import resource
 import shutil
@@ -194,6 +195,23 @@ def interleaved(runs: int, actions: dict[str, Callable[[], object]]) -> dict[str
             action()
             best[name] = min(best[name], time.perf_counter() - start)
     return best
+
+
+def in_child(action: Callable[[], object]) -> tuple[object, float]:
+    """`action()` run in a forked child: its result, and the child's own peak RSS in MB
+    (so repeated rounds over the whole file do not count in this process's peak)."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def child() -> None:
+        result = action()
+        send.send((result, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+    process = context.Process(target=child)
+    process.start()
+    result = receive.recv()
+    process.join()
+    return result
 
 
 def best_of(runs: int, action) -> float:
@@ -452,15 +470,17 @@ def main() -> int:
 
             return run
 
-        speeds = interleaved(
-            args.repeat,
-            {
-                "bare": lambda: bare_csv(output, work / "bare.csv"),
-                "export": export(False),
-                "usage": usage_and_cost,
-                "bare joined": lambda: bare_csv(output, work / "bare.csv", inputs),
-                "export joined": export(True),
-            },
+        speeds, rounds_rss = in_child(
+            lambda: interleaved(
+                args.repeat,
+                {
+                    "bare": lambda: bare_csv(output, work / "bare.csv"),
+                    "export": export(False),
+                    "usage": usage_and_cost,
+                    "bare joined": lambda: bare_csv(output, work / "bare.csv", inputs),
+                    "export joined": export(True),
+                },
+            )
         )
         bare, bare_joined = speeds["bare"], speeds["bare joined"]
         report("bare json.loads + csv.writer loop", f"{bare:.2f} s ({count / bare:,.0f} rows/s)")
@@ -477,6 +497,7 @@ def main() -> int:
                 took <= 1.5 * base,
             )
         report("  bare loop joined with the input", f"{bare_joined:.2f} s")
+        report("  peak RSS of those rounds (own process)", f"{rounds_rss:.0f} MB")
 
         requests = RequestIndex.build(inputs)
         assert requests is not None

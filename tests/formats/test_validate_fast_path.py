@@ -175,3 +175,18 @@ def test_hostile_skipped_fields_agree() -> None:
         b'"n":1.0,',
     ):
         assert_same(line("a", b"") + line("b", extra) + line("c", b""))
+
+
+@SAME
+@given(st.lists(lines(), min_size=1, max_size=8), st.integers(1, 400))
+def test_context_window_checks_agree(file_lines: list[bytes], window: int) -> None:
+    """Requests past a (small) window are failed alike, in bulk chunks and line by line."""
+    data = b"".join(file_lines)
+
+    def window_of(model: str) -> int:
+        return window
+
+    fast = validate_bytes(data, estimate=True, context_window=window_of)
+    general = validate_bytes(data, estimate=True, fast_path=False, context_window=window_of)
+    assert fast.to_json() == general.to_json()
+    assert fast.problems == general.problems

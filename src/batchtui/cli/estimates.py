@@ -109,7 +109,6 @@ def estimate_view(
 ) -> EstimateView | None:
     """The view of a report validated with `estimate=True` (None when it has no estimate)."""
     from batchtui.core.prices import priced_model
-    from batchtui.core.split import needs_split, plan_split
 
     estimate = report.estimate
     if estimate is None or estimate.requests == 0:
@@ -122,5 +121,9 @@ def estimate_view(
             from batchtui.core.quota import headroom_from_registry
 
             headroom = headroom_from_registry(registry, profile, model, estimate.input_tokens)
-    split = plan_split(report, limits) if needs_split(report) else None
+    split = None
+    if report.error_count:  # a file too big for one batch is an error; others need no plan
+        from batchtui.core.split import needs_split, plan_split
+
+        split = plan_split(report, limits) if needs_split(report) else None
     return EstimateView(estimate, model, cost, headroom, split, limits)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
-from itertools import chain, islice, repeat
-from operator import add, mul, sub, truediv
+from itertools import chain, compress, islice, repeat
+from operator import add, and_, mul, not_, sub, truediv
 from typing import Any, NamedTuple, Protocol
 
 # -- text --------------------------------------------------------------------------------
@@ -476,13 +476,17 @@ class FileEstimator:
             cached(content) if len(content) <= _CACHED_UP_TO else None for content in contents
         ]
         missing = [index for index, tokens in enumerate(counted) if tokens is None]
-        long_indexes: list[int] = []
-        for index in missing:
-            content = contents[index]
-            if len(content) > _SAMPLE_ABOVE and content.isascii():
-                long_indexes.append(index)
-            else:
-                counted[index] = self.text(content)
+        missing_contents = [contents[index] for index in missing]
+        is_long = list(
+            map(
+                and_,
+                map(_SAMPLE_ABOVE.__lt__, map(len, missing_contents)),
+                map(str.isascii, missing_contents),
+            )
+        )
+        long_indexes = list(compress(missing, is_long))
+        for index in compress(missing, map(not_, is_long)):
+            counted[index] = self.text(contents[index])
         if long_indexes:
             sampled = sampled_ascii_tokens([contents[index] for index in long_indexes])
             for index, tokens in zip(long_indexes, sampled, strict=True):

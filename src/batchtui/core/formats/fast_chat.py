@@ -3,11 +3,11 @@
 msgspec decodes such a line straight from its bytes into typed structs, checking JSON
 syntax, every type and every rule (custom_id and roles not empty, method POST, the chat
 url and the file's model, no `stream: true`, counts that fit 32 bits, no tools or schema)
-in C, in about a third of the time `json.loads` takes to build dicts. Only lines it fully recognises are decided here:
-anything else (a parse error, an unexpected type, tools, multimodal content, a named
-message, a new url or model, bytes that are not UTF-8) returns None and goes through the
-general path, which words every problem exactly as before. So the fast path changes how
-long validation takes, never what it reports.
+in C, in about a third of the time `json.loads` takes to build dicts. Only lines it fully
+recognises are decided here: anything else (a parse error, an unexpected type, tools,
+multimodal content, a named message, a new url or model, bytes that are not UTF-8) returns
+None and goes through the general path, which words every problem exactly as before. So
+the fast path changes how long validation takes, never what it reports.
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ from batchtui.core.prices import PriceTable, context_windows_from_config, prices
 from batchtui.core.terminal_text import inert
 
 
-def read_config_data(path: Path) -> dict[str, Any] | None:
-    """The parsed TOML of `path`, None when there is no such file."""
+def read_config_file(path: Path) -> tuple[dict[str, Any], str] | None:
+    """The parsed TOML of `path` and its text (to find a setting's line in), None when
+    there is no such file."""
     try:
         raw_bytes = path.read_bytes()
     except FileNotFoundError:
@@ -25,7 +26,8 @@ def read_config_data(path: Path) -> dict[str, Any] | None:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
     try:
-        return tomllib.loads(raw_bytes.decode("utf-8"))
+        text = raw_bytes.decode("utf-8")
+        return tomllib.loads(text), text
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
@@ -38,9 +40,10 @@ def load_price_table(path: Path | None = None) -> PriceTable:
     """The shipped prices and context windows under config.toml's `[prices."MODEL"]`, as
     `load_config(path).price_table()` gives them, read without the rest of the config."""
     path = path or config_path()
-    data = read_config_data(path)
-    if data is None:
+    read = read_config_file(path)
+    if read is None:
         return PriceTable({}, {})
+    data = read[0]
     try:
         return PriceTable(
             prices_from_config(data, where=str(path)),

@@ -31,13 +31,16 @@ def _import_every_module_with_bindings() -> None:
     import batchtui.tui.screens.jobs
     import batchtui.tui.screens.profile_form
     import batchtui.tui.screens.profiles
+    import batchtui.tui.screens.requests
     import batchtui.tui.screens.results
     import batchtui.tui.screens.validate
     import batchtui.tui.screens.welcome
+    import batchtui.tui.view_app
     import batchtui.tui.widgets.file_picker
     import batchtui.tui.widgets.job_table
     import batchtui.tui.widgets.line_viewer
-    import batchtui.tui.widgets.profile_form  # noqa: F401
+    import batchtui.tui.widgets.profile_form
+    import batchtui.tui.widgets.record_view  # noqa: F401
 
 
 @cache

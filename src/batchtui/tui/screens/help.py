@@ -52,6 +52,7 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
     from batchtui.tui.screens.validate import ValidateScreen
     from batchtui.tui.widgets.file_picker import FilePicker
     from batchtui.tui.widgets.job_table import JobTable
+    from batchtui.tui.widgets.line_viewer import CursorView
     from batchtui.tui.widgets.profile_form import ProfileForm
 
     return [
@@ -60,6 +61,7 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
         ("Job list: moving", JobTable),
         ("Job detail", DetailScreen),
         ("Results", ResultsScreen),
+        ("Results and file views: moving", CursorView),
         ("Validate", ValidateScreen),
         ("Compose", ComposeScreen),
         ("Compose: the preview (tab to it)", Preview),

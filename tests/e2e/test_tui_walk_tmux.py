@@ -61,7 +61,7 @@ def test_validate_submit_watch_results_search_export(
     tmux.wait_for("Validate a JSONL file")
     tmux.run("send-keys", "-t", tmux.session, "-l", str(requests))
     tmux.keys("Enter")
-    screen = tmux.wait_for("✔ valid")
+    screen = tmux.wait_for("✔ valid", timeout=30)
     assert "requests 3 of" in screen and "Validate for sim" in screen, screen
 
     # Submit from the validate screen: the plan is shown and asked for once.
@@ -69,7 +69,7 @@ def test_validate_submit_watch_results_search_export(
     screen = tmux.wait_for("Submit walk.jsonl to sim?")
     assert "3 requests · model gpt-4o-mini" in screen and "goes as one batch" in screen
     tmux.keys("y")
-    tmux.wait_for("Submitted walk.jsonl")
+    tmux.wait_for("Submitted walk.jsonl", timeout=30)
 
     # Watch: back on the job list, the job completes by itself.
     tmux.keys("Escape")
@@ -82,13 +82,14 @@ def test_validate_submit_watch_results_search_export(
 
     # Search: / and the text; the record holding it is the one shown.
     tmux.keys("/")
+    tmux.wait_for("search:")  # the prompt is open: the text goes into it
     tmux.run("send-keys", "-t", tmux.session, "-l", "Zanzibar")
     tmux.keys("Enter")
-    tmux.wait_for(MARKER)
+    tmux.wait_for(MARKER, timeout=30)
 
     # Export: one CSV row per request, into the configured download folder.
     tmux.keys("x")
-    tmux.wait_for("rows exported to")
+    tmux.wait_for("rows exported to", timeout=45)
     [exported] = list(out.glob("batchtui-*/export.csv"))
     with exported.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))

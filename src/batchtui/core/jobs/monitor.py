@@ -17,8 +17,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from batchtui.core.errors import BatchtuiError, ConfigError
-from batchtui.core.jobview import PollSchedule
+from batchtui.core.errors import BatchtuiError
+from batchtui.core.jobs.poll_errors import permanent_problem
+from batchtui.core.jobview import PollHealth, PollSchedule
 from batchtui.core.leases import lease_seconds, new_lease_holder
 from batchtui.core.terminal_text import inert
 
@@ -48,6 +49,8 @@ class JobsSnapshot:
     groups: dict[str, JobGroup] = field(default_factory=dict)
     # config.toml could not be read: the jobs still show, actions that need a profile wait.
     config_problem: str | None = None
+    # How this process's polls of each job went (the ETA extrapolates only what was seen).
+    polls: dict[str, PollHealth] = field(default_factory=dict)
 
 
 class MonitorEvents(Protocol):
@@ -282,25 +285,40 @@ class JobMonitor:
                 updated, _asked = await service.poll(
                     job, holder=self.lease_holder, lease_seconds=lease_seconds(interval)
                 )
-        except ConfigError as exc:
-            # A key variable not set, a profile gone: no retry can fix it, `r` after the fix.
+        except Exception as exc:
+            self._poll_failed(job, exc, interval)
+        else:
+            self.schedule.succeeded(job.id, self._clock(), interval)
+            self.reported_problems.pop(job.profile, None)
+            self._note_poll(job.id, ok=True)
+            self.merge_job(updated)
+        finally:
+            self.polling.discard(job.id)
+
+    def _poll_failed(self, job: Job, exc: Exception, interval: float) -> None:
+        profile = self.config.profiles.get(job.profile) if self.config is not None else None
+        permanent = permanent_problem(exc, job.profile, profile)
+        if permanent is not None:
+            # A key variable not set, a key refused: no retry can fix it, `r` after the fix.
             self.schedule.failed(job.id, self._clock(), self.schedule.cap)
-            self.report_problem(job.profile, f"{exc} (fix it, then press r)")
-        except BatchtuiError as exc:
+            self.report_problem(job.profile, f"{permanent} (fix it, then press r)")
+        elif isinstance(exc, BatchtuiError):
             wait = self.schedule.failed(job.id, self._clock(), interval)
             self.report_problem(job.profile, f"{exc}{RETRYING_MARK} in {wait:.0f}s)")
-        except Exception as exc:
-            log.exception("refresh of %s failed", job.id)
+        else:
+            log.error("refresh of %s failed", job.id, exc_info=exc)
             wait = self.schedule.failed(job.id, self._clock(), interval)
             self.report_problem(
                 job.profile, f"refresh {job.id}: {exc}{RETRYING_MARK} in {wait:.0f}s)"
             )
-        else:
-            self.schedule.succeeded(job.id, self._clock(), interval)
-            self.reported_problems.pop(job.profile, None)
-            self.merge_job(updated)
-        finally:
-            self.polling.discard(job.id)
+        self._note_poll(job.id, ok=False)
+        self.events.published(self.snapshot)
+
+    def _note_poll(self, job_id: str, *, ok: bool) -> None:
+        health = self.snapshot.polls.get(job_id, PollHealth())
+        polls = dict(self.snapshot.polls)
+        polls[job_id] = health.succeeded(self._now()) if ok else health.failed()
+        self.snapshot = replace(self.snapshot, polls=polls)
 
     async def reconcile_leftovers(self) -> None:
         """Settle jobs a killed submit left in `submitting` (as every CLI command does)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from batchtui.core.errors import BatchtuiError, ProviderError
 from batchtui.core.jobs.context import JobContext
+from batchtui.core.jobview import REFRESH_ERROR_PREFIX
 from batchtui.core.models import Job
 
 
@@ -20,7 +21,9 @@ async def refresh(ctx: JobContext, job: Job, *, force: bool = False) -> Job:
     try:
         batch = await provider.retrieve(job.remote_id)
     except ProviderError as error:
-        await ctx.in_thread(ctx.registry.update_job, job.id, last_error=f"refresh: {error}")
+        await ctx.in_thread(
+            ctx.registry.update_job, job.id, last_error=f"{REFRESH_ERROR_PREFIX}{error}"
+        )
         raise
     if job.last_error:
         await ctx.in_thread(ctx.registry.update_job, job.id, last_error=None)

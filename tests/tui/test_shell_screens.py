@@ -22,6 +22,7 @@ from batchtui.tui.screens.detail import DetailScreen
 from batchtui.tui.screens.help import HelpScreen
 from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.screens.welcome import WelcomeScreen
+from batchtui.tui.widgets.fields import VALUE_COLUMN
 
 
 def detail_text(app: BatchtuiApp) -> str:
@@ -250,6 +251,8 @@ async def test_detail_of_a_cluster_job_shows_its_script_and_log_tail(tmp_path: P
                 break
             await pilot.pause(0.05)
         text = detail_text(app)
-        assert "Cluster job" in text and str(folder / "job.sbatch") in text
+        # A path longer than the line continues under the value column.
+        unwrapped = text.replace("\n" + " " * VALUE_COLUMN, "")
+        assert "Cluster job" in text and str(folder / "job.sbatch") in unwrapped
         assert "Running batch 12/20" in text and "Running batch 5/20" in text
         assert "Running batch 4/20" not in text  # only the tail

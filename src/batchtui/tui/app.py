@@ -377,6 +377,13 @@ class BatchtuiApp(App[int]):
         if self.get_job(job_id) is not None:
             self.push_screen(DetailScreen(job_id))
 
+    def open_group(self, group_id: str) -> None:
+        """The group detail: shards, summed progress and cost, actions on every shard."""
+        from batchtui.tui.screens.group_detail import GroupDetailScreen
+
+        if group_id in self.snapshot.groups:
+            self.push_screen(GroupDetailScreen(group_id))
+
     def open_results(self, job_id: str | None = None, path: Path | None = None) -> None:
         job = self.get_job(job_id)
         if job_id is not None and job is None:
@@ -456,7 +463,13 @@ class BatchtuiApp(App[int]):
         self.push_screen(WelcomeScreen(form_only=True))
 
     def notify(self, message: str, *, title: str = "", **options: Any) -> None:  # type: ignore[override]
-        """Every toast passes the terminal rule: messages quote providers, files and configs."""
+        """Every toast passes the terminal rule: messages quote providers, files and configs.
+        A screen whose content toasts would cover (`NOTICES_ON_STATUS_LINE`) gets the
+        message on its status line instead."""
+        if getattr(self.screen, "NOTICES_ON_STATUS_LINE", False):
+            shown = f"{title}: {message}" if title else message
+            self.activity_signal.publish(inert(shown, single_line=True))
+            return
         super().notify(inert(message), title=inert(title, single_line=True), **options)
 
     async def action_quit(self) -> None:

@@ -15,6 +15,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from batchtui.core.jobview import progress_legend
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.dom import DOMNode
@@ -39,6 +41,7 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
     from batchtui.tui.screens.compose import ComposeScreen
     from batchtui.tui.screens.confirm import ConfirmScreen
     from batchtui.tui.screens.detail import DetailScreen
+    from batchtui.tui.screens.group_detail import GroupDetailScreen
     from batchtui.tui.screens.jobs import JobsScreen
     from batchtui.tui.screens.results import ResultsScreen
     from batchtui.tui.screens.validate import ValidateScreen
@@ -49,6 +52,7 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
         ("Job list", JobsScreen),
         ("Job list: moving", JobTable),
         ("Job detail", DetailScreen),
+        ("Group detail", GroupDetailScreen),
         ("Results", ResultsScreen),
         ("Validate", ValidateScreen),
         ("Compose", ComposeScreen),
@@ -94,7 +98,12 @@ class HelpScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Static("batchtui keys", id="help-heading")
-            sections = [*help_sections(self.app), ("Terminal", list(BUILTIN_KEYS))]
+            ascii_only = bool(getattr(self.app, "ascii_only", False))
+            sections = [
+                *help_sections(self.app),
+                ("Terminal", list(BUILTIN_KEYS)),
+                ("Reading progress and ETA", progress_legend(ascii_only=ascii_only)),
+            ]
             for title, rows in sections:
                 yield Static(title, classes="help-title")
                 yield Static(self._rows(rows), classes="help-rows")

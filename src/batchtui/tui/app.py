@@ -393,6 +393,11 @@ class BatchtuiApp(App[int]):
                 f"{job.id} is {job.status.value}: no results yet", severity="warning", markup=False
             )
             return
+        if job is not None and job.output_path is None and job.error_path is None:
+            from batchtui.core.downloads import found_on_disk
+
+            # Files a download left whole where the registry could not record them.
+            job = found_on_disk(job, self.actions.destination(job))
         from batchtui.tui.screens.results import ResultsScreen
 
         self.push_screen(ResultsScreen(job=job, path=path))

@@ -141,7 +141,8 @@ class DetailScreen(Screen[None]):
 
     def line_width(self) -> int:
         """Cells a body line may take: values wrap to this, so the terminal never does."""
-        width = self.query_one("#detail-body", VerticalScroll).scrollable_content_region.width
+        bodies = list(self.query("#detail-body").results(VerticalScroll))
+        width = bodies[0].scrollable_content_region.width if bodies else 0
         return width if width > VALUE_COLUMN else DEFAULT_LINE_WIDTH
 
     def _on_snapshot(self, snapshot: JobsSnapshot) -> None:
@@ -212,6 +213,8 @@ class DetailScreen(Screen[None]):
         self._render_job()
 
     def _render_job(self) -> None:
+        if not self.query("#detail-text"):
+            return  # dismissed before a late refresh ran
         job = self.job
         now = shell(self).now()
         key = (
@@ -292,7 +295,7 @@ class DetailScreen(Screen[None]):
             step_counts = change.request_counts
             counted = (
                 f"  {counts_text(step_counts, short=True, ascii_only=ascii_only)}"
-                if step_counts is not None
+                if step_counts is not None and step_counts.total
                 else ""
             )
             note = f"  {inert(change.note, single_line=True)}" if change.note else ""

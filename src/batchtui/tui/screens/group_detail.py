@@ -157,7 +157,8 @@ class GroupDetailScreen(Screen[None]):
         return sorted(shards, key=lambda shard: shard.shard_index or 0)
 
     def line_width(self) -> int:
-        width = self.query_one("#group-summary", Static).content_region.width
+        summaries = list(self.query("#group-summary").results(Static))
+        width = summaries[0].content_region.width if summaries else 0
         return width if width > VALUE_COLUMN else DEFAULT_LINE_WIDTH
 
     def _on_snapshot(self, snapshot: JobsSnapshot) -> None:
@@ -183,6 +184,8 @@ class GroupDetailScreen(Screen[None]):
         self._render_group()
 
     def _render_group(self) -> None:
+        if not self.query("#group-summary"):
+            return  # dismissed before a late refresh ran
         group, shards = self.group, self.shards()
         now = shell(self).now()
         polls = shell(self).snapshot.polls

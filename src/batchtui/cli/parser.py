@@ -42,6 +42,15 @@ def build_parser(*, kind_flags: bool = True) -> Parser:
     )
     parser.add_argument("--demo", action="store_true", help="open the TUI on made-up demo jobs")
     parser.add_argument(
+        "--glyphs",
+        metavar="WHEN",
+        choices=("auto", "always", "never"),
+        help=(
+            "status glyphs (✔ ◐ ✖) in output: auto (default; only on a terminal, so pipes "
+            "and files get plain words), always, never; also $BATCHTUI_GLYPHS"
+        ),
+    )
+    parser.add_argument(
         "--no-mouse", action="store_true", help="TUI without mouse, for terminal-native selection"
     )
     _handler(parser, "tui:run")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from batchtui import __version__
+from batchtui.cli.terminal import Glyphs, glyphs_for
 from batchtui.core.terminal_text import inert, supports_unicode
 
 if TYPE_CHECKING:
@@ -243,8 +244,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([asdict(finding) for finding in findings], indent=2))
         return 0
-    unicode = supports_unicode()
-    mark = "!" if not unicode else "⚠"
+    mark = {Glyphs.UNICODE: "⚠", Glyphs.ASCII: "!", Glyphs.NONE: "advice:"}[glyphs_for()]
     section = None
     for finding in findings:
         if finding.section != section:

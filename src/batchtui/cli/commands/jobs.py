@@ -21,11 +21,12 @@ from batchtui.cli.output import (
     render_table,
     status_label,
 )
+from batchtui.cli.terminal import Glyphs, glyphs_for
 from batchtui.core.errors import UsageError
 from batchtui.core.jobview import counts_text
 from batchtui.core.models import Job, JobGroup
 from batchtui.core.status import TERMINAL_STATUSES, JobStatus
-from batchtui.core.terminal_text import inert, supports_unicode
+from batchtui.core.terminal_text import inert
 
 STATUS_GROUPS = {
     "active": frozenset(JobStatus) - TERMINAL_STATUSES,
@@ -49,12 +50,12 @@ def parse_statuses(values: Sequence[str]) -> set[JobStatus] | None:
     return wanted or None
 
 
-def jobs_table(jobs: Sequence[Job], *, unicode: bool, plain: bool = False) -> str:
-    """The human table; `plain`: status words without glyphs, ASCII rules."""
+def jobs_table(jobs: Sequence[Job], *, glyphs: Glyphs) -> str:
+    """The human table; `Glyphs.NONE` (`--plain`, or not a terminal): status words only."""
     rows = [
         [
             job.id,
-            job.status.value if plain else status_label(job.status, unicode=unicode),
+            status_label(job.status, glyphs=glyphs),
             counts_text(job.request_counts),
             inert(job.name, single_line=True),
             job.profile,
@@ -63,7 +64,7 @@ def jobs_table(jobs: Sequence[Job], *, unicode: bool, plain: bool = False) -> st
         for job in jobs
     ]
     headers = ["ID", "STATUS", "DONE", "NAME", "PROFILE", "CREATED"]
-    return render_table(headers, rows, shrink_column=3, unicode=unicode and not plain)
+    return render_table(headers, rows, shrink_column=3, glyphs=glyphs)
 
 
 @dataclass
@@ -128,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
             )
             for entry in entries
         ]
-        print(jobs_table(rows, unicode=supports_unicode(), plain=args.plain))
+        print(jobs_table(rows, glyphs=Glyphs.NONE if args.plain else glyphs_for()))
     return 0
 
 

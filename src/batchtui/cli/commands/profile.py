@@ -9,8 +9,9 @@ from typing import Any
 
 from batchtui.cli.context import CommandContext, run_async
 from batchtui.cli.output import print_json, render_table
+from batchtui.cli.terminal import glyphs_for
 from batchtui.core.errors import ConfigError, UsageError
-from batchtui.core.terminal_text import inert, supports_unicode
+from batchtui.core.terminal_text import inert
 
 
 def parse_pairs(values: list[str], flag: str) -> list[tuple[str, str]]:
@@ -127,13 +128,12 @@ def list_profiles(args: argparse.Namespace) -> int:
             print(f"no profiles in {config.path}")
             print("add one with `batchtui profile add NAME --kind openai --base-url URL`")
             return 0
-        unicode = supports_unicode()
         rows = []
         for profile in config.profiles.values():
             rows.append([profile.name, profile.kind, _base_url(profile), _key_state(profile)])
         print(
             render_table(
-                ["NAME", "KIND", "BASE URL", "KEY"], rows, shrink_column=2, unicode=unicode
+                ["NAME", "KIND", "BASE URL", "KEY"], rows, shrink_column=2, glyphs=glyphs_for()
             )
         )
     return 0

@@ -22,10 +22,11 @@ from typing import Any
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
 from batchtui.cli.output import batch_error_text, json_text, ok_glyph
 from batchtui.cli.progress import TransferProgress
+from batchtui.cli.terminal import Glyphs, glyphs_for
 from batchtui.core.errors import BatchtuiError, InputFileError, UsageError
 from batchtui.core.localresults import NOT_RESULTS
 from batchtui.core.models import Job, JobGroup, ResultRecord
-from batchtui.core.terminal_text import inert, supports_unicode
+from batchtui.core.terminal_text import inert
 
 
 def record_json(record: ResultRecord) -> dict[str, Any]:
@@ -51,9 +52,9 @@ def record_json(record: ResultRecord) -> dict[str, Any]:
     }
 
 
-def record_text(record: ResultRecord, *, unicode: bool) -> str:
+def record_text(record: ResultRecord, *, glyphs: Glyphs) -> str:
     """`✔ custom_id: answer` (continuation lines indented) or `✖ custom_id: [code] message`."""
-    glyph = ok_glyph(record.ok, unicode=unicode)
+    glyph = ok_glyph(record.ok, glyphs=glyphs)
     custom_id = inert(record.custom_id or "(no custom_id)", single_line=True)
     if record.ok:
         body = inert(record.text or "").replace("\n", "\n  ")
@@ -106,7 +107,7 @@ class Printer:
         self.json = args.json
         self.head = args.head
         self.skip = skip
-        self.unicode = supports_unicode()
+        self.glyphs = glyphs_for()
         self.count = 0
         self.not_results = 0
         self.first_not_result = ""
@@ -132,7 +133,7 @@ class Printer:
         if self.json:
             sys.stdout.write(json_text(record_json(record)) + "\n")
         else:
-            sys.stdout.write(record_text(record, unicode=self.unicode) + "\n")
+            sys.stdout.write(record_text(record, glyphs=self.glyphs) + "\n")
         self.count += 1
 
 

@@ -133,3 +133,67 @@ def test_a_download_with_a_read_only_registry_says_both_and_is_found_on_disk(
     # And nothing is invented where no download finished.
     settings_dir = results_dir(Config(path=tmp_path / "c.toml").settings, job)
     assert local_result_paths(found_on_disk(job, tmp_path / "elsewhere" / settings_dir.name)) == []
+
+
+# Run in the namespace: the TUI's `d` on the job, then what its toasts said.
+TUI_CHILD = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[5])
+    from test_shell_fixtures import RecordingApp, settle
+    from batchtui.core.config import Config, Profile, Settings
+    from batchtui.core.registry import Registry
+
+    url, registry_path, job_id, downloads = sys.argv[1:5]
+
+    async def main() -> list[str]:
+        profile = Profile(name="sim", base_url=url, api_key="sk-readonly-0123456789")
+        config = Config(
+            path=Path(downloads) / "c.toml",
+            profiles={"sim": profile},
+            settings=Settings(download_dir=downloads),
+        )
+        app = RecordingApp(config=config, registry=Registry(Path(registry_path)), poll=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("d")
+            for _ in range(200):
+                await settle(pilot)
+                if any("could not record" in note for note in app.notes):
+                    break
+                await pilot.pause(0.05)
+        return app.notes
+
+    print(json.dumps(asyncio.run(main())))
+    """
+)
+
+
+def test_the_tui_download_toast_says_the_files_are_there_and_why_not_recorded(
+    start_simulator, tmp_path: Path
+) -> None:
+    simulator = start_simulator()
+    folder = tmp_path / "registry"
+    folder.mkdir()
+    registry_path = folder / "registry.sqlite3"
+    job_id = finished_job(simulator.url, tmp_path, registry_path)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    quoted = shlex.quote(str(folder))
+    script = (
+        f'mount --bind {quoted} {quoted} && mount -o remount,bind,ro {quoted} || exit 99; exec "$@"'
+    )
+    tui_tests = Path(__file__).parents[1] / "tui"
+    done = subprocess.run(
+        ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh",
+         sys.executable, "-c", TUI_CHILD, simulator.url, str(registry_path), job_id,
+         str(downloads), str(tui_tests)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    notes = json.loads(done.stdout.splitlines()[-1])
+    (said,) = [note for note in notes if "could not record" in note]
+    folder_of_job = downloads / f"batchtui-{job_id}"
+    assert f"downloaded 1 file to {folder_of_job}" in said and str(registry_path) in said
+    assert (folder_of_job / "output.jsonl").is_file()

@@ -71,6 +71,13 @@ async def test_the_group_keys_act_on_every_shard(tmp_path: Path) -> None:
         await settle(pilot)
         assert any("Downloading 1 shards" in note for note in app.notes)
 
+        await pilot.press("c")  # copy the group's id
+        assert any(note.startswith(f"Copied {GROUP_ID}") for note in app.notes)
+
+        await pilot.press("R")  # retry failed: plans the whole group (its provider is down)
+        await settle(pilot)
+        assert any(note.startswith(f"retry {GROUP_ID}:") for note in app.notes)
+
         await pilot.press("down", "enter")  # enter on a shard: its job detail
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen) and app.screen.job_id == "bt-shard2"

@@ -93,6 +93,9 @@ async def test_help_lists_every_screens_keys_and_closes(tmp_path: Path) -> None:
         )
         for expected in ("Job list", "Job detail", "Sort by status", "Cancel job", "Copy id", "^d"):
             assert expected in text
+        # The group detail's keys, and what the progress column's numbers mean.
+        for expected in ("Group detail", "Cancel all", "Reading progress and ETA", "95/100 ✖5"):
+            assert expected in text
         await pilot.press("j", "k", "question_mark")
         assert isinstance(app.screen, JobsScreen)
         await pilot.press("question_mark", "escape")

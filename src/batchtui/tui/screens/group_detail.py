@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from batchtui.core.groups import group_as_job
 from batchtui.core.jobview import (
+    PollHealth,
     counts_by_status,
     elapsed,
     eta_text,
@@ -35,7 +36,6 @@ from batchtui.tui.widgets.status_line import StatusLine
 if TYPE_CHECKING:
     from batchtui.core.config import Config
     from batchtui.core.jobs.monitor import JobsSnapshot
-    from batchtui.core.jobview import PollHealth
     from batchtui.core.models import Job, JobGroup
     from batchtui.core.registry import Registry
 
@@ -48,7 +48,7 @@ SHARD_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("progress", "Progress", 20),
     ("cost", "Cost", 9),
 )
-PROGRESS_WIDTH = dict((key, width) for key, _label, width in SHARD_COLUMNS)["progress"]
+PROGRESS_WIDTH = next(width for key, _label, width in SHARD_COLUMNS if key == "progress")
 
 
 class GroupDetailScreen(Screen[None]):
@@ -259,8 +259,6 @@ class GroupDetailScreen(Screen[None]):
         for shard in shards:
             health = polls.get(shard.id)
             if not shard.is_terminal and poll_failing(shard, health):
-                from batchtui.core.jobview import PollHealth
-
                 return health if health is not None else PollHealth(failures=1)
         return None
 

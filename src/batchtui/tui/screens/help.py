@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from batchtui.core.jobview import progress_legend
+from batchtui.tui.shell import shell
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -98,7 +99,7 @@ class HelpScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Static("batchtui keys", id="help-heading")
-            ascii_only = bool(getattr(self.app, "ascii_only", False))
+            ascii_only = shell(self).ascii_only
             sections = [
                 *help_sections(self.app),
                 ("Terminal", list(BUILTIN_KEYS)),

@@ -27,6 +27,10 @@ async def test_failed_polls_turn_the_eta_into_a_question_mark(tmp_path: Path) ->
         await settle(pilot)
         assert app.snapshot.polls[RUNNING].failures >= 1
         table = app.screen.query_one(JobTable)
+        for _ in range(100):  # the list redraws elapsed and ETA every 5 s
+            if table.get_cell(RUNNING, "eta").plain == "?":
+                break
+            await pilot.pause(0.1)
         assert table.get_cell(RUNNING, "eta").plain == "?"
 
         message = app.screen.query_one(StatusLine).message

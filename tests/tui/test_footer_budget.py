@@ -16,6 +16,8 @@ SCREENS = {
     "group_detail": "GroupDetailScreen",
     "help": "HelpScreen",
     "welcome": "WelcomeScreen",
+    "profiles": "ProfilesScreen",
+    "profile_form": "ProfileFormScreen",
     "confirm": "ConfirmScreen",
     "results": "ResultsScreen",
     "validate": "ValidateScreen",

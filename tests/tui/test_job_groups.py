@@ -99,12 +99,18 @@ async def test_a_group_is_one_row_that_expands_to_its_shards(tmp_path: Path) -> 
         await settle(pilot)
         assert "bt-shard1" not in table.job_ids()
         assert table.selected_job_id == GROUP_ID
-        await pilot.press("space")
+        await pilot.press("right")
         await settle(pilot)
         assert "bt-shard1" in table.job_ids()
+        await pilot.press("left")
+        await settle(pilot)
+        assert "bt-shard1" not in table.job_ids()
+        # space marks the group (as in k9s) and no longer folds or expands it
         await pilot.press("space")
         await settle(pilot)
         assert "bt-shard1" not in table.job_ids()
+        assert table.get_cell(GROUP_ID, "mark").plain == "●"
+        assert list(app.screen.marked) == [GROUP_ID]
 
 
 async def test_group_rows_update_in_place_when_a_shard_moves(tmp_path: Path) -> None:
@@ -125,13 +131,13 @@ async def test_group_rows_update_in_place_when_a_shard_moves(tmp_path: Path) -> 
         assert table.selected_job_id == GROUP_ID
 
 
-async def test_space_on_a_group_expands_and_keys_act_on_every_shard(tmp_path: Path) -> None:
+async def test_right_on_a_group_expands_and_keys_act_on_every_shard(tmp_path: Path) -> None:
     app = group_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         table = table_of(app)
         table.move_cursor(row=table.get_row_index(GROUP_ID))
-        await pilot.press("space")  # enter opens the group's detail (test_group_detail)
+        await pilot.press("right")  # enter opens the group's detail (test_group_detail)
         await settle(pilot)
         assert isinstance(app.screen, JobsScreen) and "bt-shard1" in table.job_ids()
 

@@ -185,6 +185,13 @@ def build_parser(*, kind_flags: bool = True) -> Parser:
         default=0,
         help="start at record N (0-based; with --head K: records N to N+K-1)",
     )
+    last = results.add_mutually_exclusive_group()
+    last.add_argument(
+        "--tail", metavar="N", type=int, help="only the last N records (read from the end)"
+    )
+    last.add_argument(
+        "--last", action="store_true", help="the last page: the last 20 records (--tail 20)"
+    )
     results.add_argument("--errors", action="store_true", help="only failed requests")
     results.add_argument("--json", action="store_true", help="JSON Lines, one record a line")
     _handler(results, "results:run")

@@ -82,24 +82,27 @@ class Entry:
 
 
 def list_entries(
-    context: CommandContext, profile: str | None, *, include_archived: bool = True
+    context: CommandContext,
+    profile: str | None,
+    *,
+    include_archived: bool = True,
+    limit: int | None = None,
 ) -> list[Entry]:
-    """Jobs of their own and groups, newest first."""
-    from batchtui.core.groups import group_as_job, split_by_group
+    """Jobs of their own and groups, newest first, at most `limit`: the registry's page of
+    the list, filtered and sorted by the same SQL as the TUI's job list."""
+    from batchtui.core.jobview import ArchivedScope, FilterTerm, JobFilter, SortOrder
 
-    registry = context.registry
-    listed = registry.list_jobs(profile=profile, include_archived=include_archived)
-    alone, grouped = split_by_group(listed)
-    entries = [Entry(job) for job in alone]
-    for group in registry.list_groups(profile=profile):
-        shards = grouped.pop(group.id, [])
-        if not shards and not include_archived:
-            continue  # every shard archived (or forgotten): the group goes with them
-        entries.append(Entry(group_as_job(group, shards), group, shards))
-    for orphans in grouped.values():  # a shard whose group row is missing: shown alone
-        entries += [Entry(job) for job in orphans]
-    entries.sort(key=lambda entry: (entry.row.created_at, entry.row.id), reverse=True)
-    return entries
+    terms = (FilterTerm(profile.lower(), field="profile"),) if profile else ()
+    scope = ArchivedScope.ALL if include_archived else ArchivedScope.HIDDEN
+    page = context.registry.job_page(
+        JobFilter(terms=terms), SortOrder(), scope, offset=0, limit=-1 if limit is None else limit
+    )
+    return [
+        Entry(row, page.groups[row.id], page.shards.get(row.id, []))
+        if row.id in page.groups
+        else Entry(row)
+        for row in page.rows
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,7 +112,9 @@ def run(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         if args.profile:
             context.config.profile(args.profile)
-        entries = list_entries(context, args.profile, include_archived=args.all)
+        # Without --status the registry cuts the list at --limit; with it, after filtering.
+        limit = args.limit if statuses is None else None
+        entries = list_entries(context, args.profile, include_archived=args.all, limit=limit)
     if statuses is not None:
         entries = [entry for entry in entries if entry.row.status in statuses]
     entries = entries[: args.limit] if args.limit is not None else entries

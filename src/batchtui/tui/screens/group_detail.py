@@ -108,6 +108,7 @@ class GroupDetailScreen(Screen[None]):
     def __init__(self, group_id: str) -> None:
         super().__init__()
         self.group_id = group_id
+        self._group: JobGroup | None = None
         # (label, value) rows of the summed usage and cost (read in a thread).
         self.usage: list[tuple[str, str]] = []
         self._shown: tuple[object, ...] | None = None
@@ -149,7 +150,12 @@ class GroupDetailScreen(Screen[None]):
 
     @property
     def group(self) -> JobGroup | None:
-        return shell(self).snapshot.groups.get(self.group_id)
+        """The group as last seen: the snapshot holds the groups of the list's page, and a
+        group's own fields never change once submitted."""
+        found = shell(self).snapshot.groups.get(self.group_id)
+        if found is not None:
+            self._group = found
+        return self._group
 
     def shards(self) -> list[Job]:
         jobs = shell(self).snapshot.jobs.values()

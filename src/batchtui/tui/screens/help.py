@@ -44,9 +44,11 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
     from batchtui.tui.screens.detail import DetailScreen
     from batchtui.tui.screens.group_detail import GroupDetailScreen
     from batchtui.tui.screens.jobs import JobsScreen
+    from batchtui.tui.screens.profiles import ProfilesScreen
     from batchtui.tui.screens.results import ResultsScreen
     from batchtui.tui.screens.validate import ValidateScreen
     from batchtui.tui.widgets.job_table import JobTable
+    from batchtui.tui.widgets.profile_form import ProfileForm
 
     return [
         ("Everywhere", BatchtuiApp),
@@ -57,6 +59,8 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
         ("Results", ResultsScreen),
         ("Validate", ValidateScreen),
         ("Compose", ComposeScreen),
+        ("Profiles", ProfilesScreen),
+        ("Profile form", ProfileForm),
         ("Confirm", ConfirmScreen),
     ]
 

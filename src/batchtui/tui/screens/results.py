@@ -3,11 +3,13 @@
 Downloaded (or local) files are read through a line-offset index built in a thread:
 the first rows show as soon as the first window is scanned, and the rest of the file
 is never held in memory. A job whose results are not downloaded is previewed from the
-provider, a page at a time, more as the cursor nears the end; `d` downloads it.
+provider, a page at a time, more as the cursor nears the end; `:N` and `G` past the pages
+read jump there with Range reads (numbered ≈ until downloaded); `d` downloads it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from array import array
 from pathlib import Path
 from typing import ClassVar
@@ -25,11 +27,13 @@ from batchtui.core.downloads import TransferMeter
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.models import Job, ResultRecord
 from batchtui.core.preview import RemotePreview
+from batchtui.core.remote_output import RangeNotHonoured, RemoteOutput
 from batchtui.core.resultfile import (
     LineIndex,
     RecordBuffer,
     RecordSource,
     ResultSet,
+    WindowBuffer,
     build_custom_id_map,
     request_prompt,
 )
@@ -136,6 +140,11 @@ class ResultsScreen(Screen):
         self._pending_row: int | None = None
         self._inputs: tuple[LineIndex, dict[str, int]] | None = None
         self._remote: RemotePreview | None = None
+        # Jumps in an output not downloaded (`:N`, `G`): read with Range, numbered ≈.
+        self._seeker: RemoteOutput | None = None
+        self._preview: RecordBuffer | None = None  # the pages read from the start
+        self._no_range = ""  # why the output cannot be read in parts, once found out
+        self._landing: int | None = None  # byte of the record to show once downloaded
         self._loading_more = False
         self._status_note = ""
         self.ascii_only = False
@@ -173,7 +182,7 @@ class ResultsScreen(Screen):
         if local:
             self.open_local(local)
         elif self.job is not None:
-            self.source = RecordBuffer(label=f"job {self.job.id}")
+            self.source = self._preview = RecordBuffer(label=f"job {self.job.id}")
             self.table.show(self.source)
             self._status_note = "remote preview: records load as you scroll (d downloads)"
             self.load_more()
@@ -250,6 +259,9 @@ class ResultsScreen(Screen):
         buffer = self.source
         if not isinstance(buffer, RecordBuffer) or buffer.exhausted or self._loading_more:
             return
+        if isinstance(buffer, WindowBuffer):
+            await self._window_more(buffer)
+            return
         assert self.job is not None
         service = shell(self).service
         if service is None:
@@ -282,6 +294,109 @@ class ResultsScreen(Screen):
             self._status_note = f"all {buffer.count:,} records loaded from the provider"
         self._rows_grew()
 
+    async def _window_more(self, buffer: WindowBuffer) -> None:
+        """The records after a window of the remote output, read with Range."""
+        if self._seeker is None:
+            return
+        self._loading_more = True
+        try:
+            buffer.add(await self._seeker.lines_after(buffer.window, PREVIEW_PAGE))
+        except BatchtuiError as exc:
+            buffer.exhausted = True
+            self._fail(str(exc))
+        finally:
+            self._loading_more = False
+        self._rows_grew()
+
+    async def _open_seeker(self) -> RemoteOutput | None:
+        """The job's output for ranged reads; None (and why, in the status line) where it
+        cannot be read in parts."""
+        if self._seeker is not None:
+            return self._seeker
+        service = shell(self).service
+        assert self.job is not None
+        if service is None:
+            return None
+        try:
+            self._seeker = await service.remote_output(self.job)
+        except RangeNotHonoured as exc:
+            self._no_range = str(exc)
+            return None
+        return self._seeker
+
+    @work(group="results-seek", exclusive=True)
+    async def seek(self, row: int | None) -> None:
+        """Show the output around record `row` (0-based), or its last page (None), read with
+        Range; where the output cannot be read in parts, stream to it and say so."""
+        seeker = None if self._no_range else await self._open_seeker()
+        try:
+            if seeker is not None:
+                if row is None:
+                    window = await seeker.last_lines(PREVIEW_PAGE)
+                else:
+                    window = await seeker.lines_near(row, PREVIEW_PAGE)
+                self._show_window(WindowBuffer(f"job {self.job.id}" if self.job else "", window))
+                return
+        except RangeNotHonoured as exc:
+            self._seeker = None
+            self._no_range = str(exc)
+        except BatchtuiError as exc:
+            self._fail(str(exc))
+            return
+        why = self._no_range or self._status_note
+        await self._stream_to(row)
+        self._status_note = why  # the page loads must not hide why this streamed
+        self._update_title()
+
+    def _show_window(self, window: WindowBuffer) -> None:
+        self.source = window
+        self.table.show(window)
+        wanted = window.count - 1
+        if not window.window.at_end:
+            wanted = 0
+        self.table.center_on(max(wanted, 0))
+        estimated = "" if window.exact else " (≈: placed by byte offset; d downloads for exact)"
+        self._status_note = f"records {window.number(0)}–{window.number(window.count - 1)}"
+        self._status_note += estimated
+        self._show_current()
+        self._update_title()
+
+    async def _stream_to(self, row: int | None) -> None:
+        """Read pages from the start until record `row` (or the end) has arrived."""
+        preview = self._preview
+        if preview is None:
+            return
+        if self.source is not preview:
+            self.source = preview
+            self.table.show(preview)
+        while not preview.exhausted and (row is None or preview.count <= row):
+            before = preview.count
+            await self.load_more().wait()
+            if not self.is_mounted:
+                return
+            if preview.count == before and not preview.exhausted:
+                await asyncio.sleep(0.05)  # a page already on its way
+        target = preview.count - 1 if row is None else min(row, preview.count - 1)
+        self.table.show_source_row(max(target, 0))
+        self._update_title()
+
+    @on(CursorView.EndRequested, "#results-table")
+    def _end_requested(self, message: CursorView.EndRequested) -> None:
+        """`G` on a remote output not all read: its last page, read from the end; `g` in a
+        window: back to the pages read from the start."""
+        preview = self._preview
+        if preview is None or not isinstance(self.source, RecordBuffer) or self._filtering:
+            return
+        if message.last:
+            if not self.source.complete:
+                self.seek(None)
+        elif self.source is not preview:
+            self.source = preview
+            self.table.show(preview)
+            self.table.cursor = 0
+            self._status_note = ""
+            self._update_title()
+
     @work(group="results-download", exclusive=True)
     async def download(self) -> None:
         assert self.job is not None
@@ -308,6 +423,10 @@ class ResultsScreen(Screen):
             self._fail(f"job {job.id}: no result files to download")
             return
         await self._close_preview()
+        source, row = self.source, self.table.current_source_row()
+        if isinstance(source, WindowBuffer) and row is not None:
+            self._landing = source.offset(row)  # found by byte: numbered exactly once indexed
+        self._seeker = self._preview = None
         self._status_note = f"downloaded to {paths[0].parent}"
         self.notify(self._status_note, title="Download", markup=False)
         self.open_local(paths)
@@ -366,6 +485,12 @@ class ResultsScreen(Screen):
     def on_results_screen_scan_done(self, message: ScanDone) -> None:
         self.progress.finish()
         self._rows_grew()
+        landing, self._landing = self._landing, None
+        if landing is not None and isinstance(self.source, ResultSet) and self.source.files:
+            line = self.source.files[0].index.line_at(landing)  # the output comes first
+            self.table.show_source_row(line)
+            self._status_note = f"{self._status_note}; the record shown is number {line + 1:,}"
+            self._update_title()
 
     def on_results_screen_filter_done(self, message: FilterDone) -> None:
         self.progress.finish()
@@ -427,7 +552,10 @@ class ResultsScreen(Screen):
         title = Text("Results · ")
         title.append(inert(self._label(), single_line=True))
         source = self.source
-        if source is not None:
+        if isinstance(source, WindowBuffer):
+            total = self._seeker.estimated_lines() if self._seeker is not None else None
+            title.append(f" · ≈{total:,} records" if total else "")
+        elif source is not None:
             more = "" if source.complete else "+"
             title.append(f" · {source.count:,}{more} records")
             if self._filtering:
@@ -560,6 +688,24 @@ class ResultsScreen(Screen):
             return
         source = self.source
         row = number - 1
+        preview = self._preview
+        seeking = self.job is not None and isinstance(source, RecordBuffer) and not self._filtering
+        if isinstance(source, WindowBuffer) and self._filtering:
+            self.notify("Clear the filter to go to a record by number.", markup=False)
+            return
+        if preview is not None and seeking:
+            if row < preview.count or preview.complete:
+                if source is not preview:  # back from a window to the pages from the start
+                    self.source = source = preview
+                    self.table.show(preview)
+            elif isinstance(source, WindowBuffer) and 0 <= row - source.first_line < source.count:
+                self.table.show_source_row(row - source.first_line)
+                return
+            else:
+                self._status_note = f"reading near record {number:,}…"
+                self._update_title()
+                self.seek(row)
+                return
         if source is None or row >= source.count:
             if source is not None and not source.complete:
                 self._pending_row = row

@@ -68,6 +68,19 @@ class CursorView(ScrollView, can_focus=True):
         def control(self) -> CursorView:
             return self.view
 
+    class EndRequested(Message):
+        """`g` or `G` was pressed: a view over rows not all loaded (a remote output) may
+        fetch that end of its source."""
+
+        def __init__(self, view: CursorView, *, last: bool) -> None:
+            super().__init__()
+            self.view = view
+            self.last = last
+
+        @property
+        def control(self) -> CursorView:
+            return self.view
+
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self._strips: LRUCache[tuple[int, int, bool], Strip] = LRUCache(1024)
@@ -183,9 +196,11 @@ class CursorView(ScrollView, can_focus=True):
 
     def action_first(self) -> None:
         self.cursor = 0
+        self.post_message(self.EndRequested(self, last=False))
 
     def action_last(self) -> None:
         self.cursor = self.row_count() - 1
+        self.post_message(self.EndRequested(self, last=True))
 
     def on_resize(self) -> None:
         self.rows_changed()

@@ -125,7 +125,9 @@ class RecordTable(CursorView):
         source_row = self.source_row(row)
         record = self.source.record(source_row)
         outcome_class = "record-table--ok" if record.ok else "record-table--error"
-        text = Text(f"{source_row + 1:>5} ", style=self.dim_style())
+        number = getattr(self.source, "number", None)  # a window of a remote output: ≈N
+        label = number(source_row) if number is not None else str(source_row + 1)
+        text = Text(f"{label:>5} ", style=self.dim_style())
         custom_id = inert(record.custom_id or "-", single_line=True)
         if len(custom_id) > ID_WIDTH:
             custom_id = custom_id[: ID_WIDTH - 1] + "…"

@@ -306,6 +306,14 @@ class PollHealth:
         return PollHealth(last_ok=self.last_ok, failures=self.failures + 1)
 
 
+def polls_after(
+    polls: dict[str, PollHealth], job_id: str, *, ok_at: datetime | None
+) -> dict[str, PollHealth]:
+    """`polls` after one more poll of `job_id`: answered at `ok_at`, or failed (None)."""
+    health = polls.get(job_id, PollHealth())
+    return {**polls, job_id: health.succeeded(ok_at) if ok_at else health.failed()}
+
+
 def estimate_eta(
     job: Job, now: datetime, *, observed_at: datetime | None = None
 ) -> timedelta | None:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from batchtui.core.errors import BatchtuiError
 from batchtui.core.jobs.listing import KeptJobs, PageRequest, read_list
-from batchtui.core.jobs.poll_errors import permanent_problem
-from batchtui.core.jobview import PollHealth, PollSchedule
+from batchtui.core.jobs.poll_errors import RETRYING_MARK, failed_poll
+from batchtui.core.jobview import PollHealth, PollSchedule, polls_after
 from batchtui.core.leases import lease_seconds, new_lease_holder
 from batchtui.core.terminal_text import inert
 
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("batchtui.monitor")
 
 DEFAULT_POLL_SECONDS = 30.0
-RETRYING_MARK = " (retrying"
 
 
 @dataclass(frozen=True)
@@ -328,39 +327,18 @@ class JobMonitor:
                     job, holder=self.lease_holder, lease_seconds=lease_seconds(interval)
                 )
         except Exception as exc:
-            self._poll_failed(job, exc, interval)
+            profile = self.config.profiles.get(job.profile) if self.config is not None else None
+            message = failed_poll(self.schedule, self._clock(), exc, job, profile, interval)
+            self.report_problem(job.profile, message)
+            self._publish(polls=polls_after(self.snapshot.polls, job.id, ok_at=None))
         else:
             self.schedule.succeeded(job.id, self._clock(), interval)
             self.reported_problems.pop(job.profile, None)
-            self._note_poll(job.id, ok=True)
+            polls = polls_after(self.snapshot.polls, job.id, ok_at=self._now())
+            self.snapshot = replace(self.snapshot, polls=polls)
             self.merge_job(updated)
         finally:
             self.polling.discard(job.id)
-
-    def _poll_failed(self, job: Job, exc: Exception, interval: float) -> None:
-        profile = self.config.profiles.get(job.profile) if self.config is not None else None
-        permanent = permanent_problem(exc, job.profile, profile)
-        if permanent is not None:
-            # A key variable not set, a key refused: no retry can fix it, `r` after the fix.
-            self.schedule.failed(job.id, self._clock(), self.schedule.cap)
-            self.report_problem(job.profile, f"{permanent} (fix it, then press r)")
-        elif isinstance(exc, BatchtuiError):
-            wait = self.schedule.failed(job.id, self._clock(), interval)
-            self.report_problem(job.profile, f"{exc}{RETRYING_MARK} in {wait:.0f}s)")
-        else:
-            log.error("refresh of %s failed", job.id, exc_info=exc)
-            wait = self.schedule.failed(job.id, self._clock(), interval)
-            self.report_problem(
-                job.profile, f"refresh {job.id}: {exc}{RETRYING_MARK} in {wait:.0f}s)"
-            )
-        self._note_poll(job.id, ok=False)
-        self.events.published(self.snapshot)
-
-    def _note_poll(self, job_id: str, *, ok: bool) -> None:
-        health = self.snapshot.polls.get(job_id, PollHealth())
-        polls = dict(self.snapshot.polls)
-        polls[job_id] = health.succeeded(self._now()) if ok else health.failed()
-        self.snapshot = replace(self.snapshot, polls=polls)
 
     async def reconcile_leftovers(self) -> None:
         """Settle jobs a killed submit left in `submitting` (as every CLI command does)."""

@@ -352,15 +352,17 @@ class BatchtuiApp(App[int]):
         self.monitor.adopt_config(config)
 
     def poll_due_jobs(self) -> None:
-        for job in self.monitor.take_due():
-            self.run_worker(partial(self.monitor.poll, job), group="poll", exit_on_error=False)
+        if due := self.monitor.take_due():
+            self.run_worker(partial(self.monitor.poll_many, due), group="poll", exit_on_error=False)
 
     def action_refresh(self) -> None:
         """Re-read the config and the registry, and ask the provider about every running job."""
         self.reload_config()
         self.reload_registry(force=True)
-        for job in self.monitor.take_due(force=True):
-            self.run_worker(partial(self.monitor.poll, job), group="poll", exit_on_error=False)
+        if due := self.monitor.take_due(force=True):
+            self.run_worker(
+                partial(self.monitor.poll_many, due, force=True), group="poll", exit_on_error=False
+            )
         self.activity_signal.publish("refreshing…" if not self.ascii_only else "refreshing...")
 
     # --- navigation -----------------------------------------------------------------------

@@ -229,6 +229,15 @@ class JobMonitor:
         self.snapshot = replace(self.snapshot, jobs=jobs, loading=False, updated_at=self._now())
         self.events.published(self.snapshot)
 
+    def merge_jobs(self, fresh: Iterable[Job]) -> None:
+        """Several jobs as a poll just returned them: one snapshot for all."""
+        fresh = list(fresh)
+        self._announce_transitions(fresh)
+        jobs = dict(self.snapshot.jobs)
+        jobs.update((job.id, job) for job in fresh)
+        self.snapshot = replace(self.snapshot, jobs=jobs, loading=False, updated_at=self._now())
+        self.events.published(self.snapshot)
+
     def _announce_transitions(self, jobs: Iterable[Job]) -> None:
         for job in jobs:
             before = self.snapshot.jobs.get(job.id)
@@ -301,6 +310,47 @@ class JobMonitor:
             self.merge_job(updated)
         finally:
             self.polling.discard(job.id)
+
+    async def poll_many(self, jobs: list[Job], *, force: bool = False) -> None:
+        """Ask the providers about `jobs` (taken by `take_due`) with as few requests as each
+        allows (a list page for many running jobs of one profile) and merge the answers.
+        Unless `force`, only the holder of a profile's list lease asks; the others read."""
+        service = self.service
+        try:
+            if service is None or not jobs:
+                return
+            interval = min(self.poll_interval(job) for job in jobs)
+            try:
+                outcome = await service.poll_many(
+                    jobs,
+                    holder=None if force else self.lease_holder,
+                    lease_seconds=lease_seconds(interval),
+                )
+            except Exception as exc:
+                log.exception("refresh of %d jobs failed", len(jobs))
+                for job in jobs:
+                    self.schedule.failed(job.id, self._clock(), self.poll_interval(job))
+                self.report_problem("refresh", f"refresh: {exc}")
+                return
+            now = self._clock()
+            for job in jobs:
+                error = outcome.errors.get(job.id)
+                if error is None:
+                    self.schedule.succeeded(job.id, now, self.poll_interval(job))
+                    continue
+                if isinstance(error, ConfigError):
+                    self.schedule.failed(job.id, now, self.schedule.cap)
+                    self.report_problem(job.profile, f"{error} (fix it, then press r)")
+                else:
+                    wait = self.schedule.failed(job.id, now, self.poll_interval(job))
+                    self.report_problem(job.profile, f"{error}{RETRYING_MARK} in {wait:.0f}s)")
+            for profile in {job.profile for job in jobs if job.id not in outcome.errors}:
+                self.reported_problems.pop(profile, None)
+            fresh = [outcome.jobs[job.id] for job in jobs if job.id in outcome.jobs]
+            if fresh:
+                self.merge_jobs(fresh)
+        finally:
+            self.polling.difference_update(job.id for job in jobs)
 
     async def reconcile_leftovers(self) -> None:
         """Settle jobs a killed submit left in `submitting` (as every CLI command does)."""

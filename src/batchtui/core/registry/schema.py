@@ -154,6 +154,20 @@ def _v8_unknown_request_counts(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE jobs ADD COLUMN requests_known INTEGER NOT NULL DEFAULT 1")
 
 
+def _v10_list_leases(conn: sqlite3.Connection) -> None:
+    # Which process lists a profile's batches to refresh its running jobs for everyone (a
+    # TUI and a `watch` beside it list once, not once each); as `poll_leases`, per profile.
+    conn.execute(
+        """
+        CREATE TABLE list_leases (
+            profile TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_jobs_and_history,
     _v2_change_counter,
@@ -163,6 +177,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v6_poll_leases,
     _v7_archived,
     _v8_unknown_request_counts,
+    _v10_list_leases,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The first version with the `meta` change counter.

@@ -13,7 +13,6 @@ jobs in async workers, each on its own backoff schedule. The actions screens sha
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -51,20 +50,17 @@ log = logging.getLogger("batchtui.tui")
 EXIT_AFTER_FIRST_PAINT_ENV = "BATCHTUI_EXIT_AFTER_FIRST_PAINT"
 DEBUG_LOG_NAME = "tui-debug.log"
 DEFAULT_EXECUTOR_THREADS = 64
-# What the job list needs beyond Textual: imported once the first screen is painted.
-AFTER_FIRST_PAINT_MODULES = (
-    "batchtui.tui.screens.jobs",
-    "batchtui.tui.controller",
-    "batchtui.core.jobs.monitor",
-    "batchtui.core.registry.store",
-    "batchtui.core.unattended",
-    "batchtui.core.providers.netpolicy",
-)
 
 
 def _import_for_the_job_list() -> None:
-    for name in AFTER_FIRST_PAINT_MODULES:
-        importlib.import_module(name)
+    """What the job list needs beyond Textual: imported (in a thread) once the first
+    screen is painted."""
+    import batchtui.core.jobs.monitor
+    import batchtui.core.providers.netpolicy
+    import batchtui.core.registry.store
+    import batchtui.core.unattended
+    import batchtui.tui.controller
+    import batchtui.tui.screens.jobs  # noqa: F401
 
 
 class DemoSession(Protocol):

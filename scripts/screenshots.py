@@ -182,6 +182,8 @@ def shots(inputs: Path, results: Path) -> dict[str, tuple[dict[str, Any], Step]]
         "help": ({}, keys("question_mark")),
         "confirm-cancel": ({}, keys("j", "ctrl+d")),
         "welcome": ({"jobs": [], "profiles": False}, keys()),
+        "profiles": ({}, keys("P")),
+        "profile-form": ({}, keys("P", "a")),
         "results": ({}, push("batchtui.tui.screens.results", "ResultsScreen", path=results)),
         "validate": ({}, push("batchtui.tui.screens.validate", "ValidateScreen", path=inputs)),
         "compose": ({}, push("batchtui.tui.screens.compose", "ComposeScreen")),
@@ -194,8 +196,9 @@ async def take(
 ) -> None:
     from test_shell_fixtures import make_app, settle
 
-    app_dir = work / name
-    app_dir.mkdir()
+    # Relative to the working folder (`work`): the profiles screen shows the config's path.
+    app_dir = Path(name)
+    (work / name).mkdir()
     app = make_app(app_dir, **options)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)

@@ -67,16 +67,25 @@ def test_default_download_dir_and_human_output(
     assert cli("download", job_id).code == 0
     assert (tmp_path / f"batchtui-{job_id}" / "output.jsonl").is_file()
 
-    human = cli("results", job_id)
+    human = cli("--glyphs", "always", "results", job_id)
     assert "✔ req-0: Simulated answer to: What is 2+2?" in human.stdout
     assert "✖ req-2: HTTP 400 [simulated_error]" in human.stdout
+    piped = cli("results", job_id)  # stdout is a pipe here: words, not glyphs
+    assert "ok req-0: Simulated answer to: What is 2+2?" in piped.stdout
+    assert "error req-2: HTTP 400 [simulated_error]" in piped.stdout
+    assert piped.stdout.isascii()
 
-    table = cli("jobs").stdout.splitlines()
+    table = cli("--glyphs", "always", "jobs").stdout.splitlines()
     assert table[0].split() == ["ID", "STATUS", "DONE", "NAME", "PROFILE", "CREATED"]
     assert "✔ completed" in table[1] and "3/3 (1 failed)" in table[1]
-    ascii_table = cli("jobs", env=cli_env(LC_ALL="C")).stdout
+    ascii_table = cli("jobs", env=cli_env(LC_ALL="C", BATCHTUI_GLYPHS="always")).stdout
     assert ascii_table.isascii() and "+ completed" in ascii_table
     assert all(len(line) <= 80 for line in table)
+    piped_table = cli("jobs").stdout.splitlines()
+    assert piped_table[1].split()[1] == "completed"  # `awk '{print $2}'` gets the status
+    never = cli("--glyphs", "never", "jobs", env=cli_env(BATCHTUI_GLYPHS="always")).stdout
+    assert never.splitlines()[1].split()[:2] == piped_table[1].split()[:2]  # the flag wins
+    assert never.isascii()
 
 
 def test_model_text_is_printed_inert(cli: CLI, sim_profile, simulator, tmp_path: Path) -> None:

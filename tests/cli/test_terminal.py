@@ -7,6 +7,7 @@ import io
 import pytest
 
 from batchtui.cli.output import json_text, status_label
+from batchtui.cli.terminal import Glyphs, ask_glyphs, glyphs_for
 from batchtui.core.terminal_text import inert, supports_unicode
 
 
@@ -67,8 +68,60 @@ def test_supports_unicode_follows_locale_and_stream(
     assert supports_unicode(FakeStream(encoding)) is expected
 
 
-def test_status_label_glyph_and_ascii_fallback() -> None:
-    assert status_label("completed", unicode=True) == "✔ completed"
-    assert status_label("completed", unicode=False) == "+ completed"
-    assert status_label("failed", unicode=False) == "x failed"
-    assert status_label("failed", unicode=False).isascii()
+def test_status_label_glyph_ascii_fallback_and_words() -> None:
+    assert status_label("completed", glyphs=Glyphs.UNICODE) == "✔ completed"
+    assert status_label("completed", glyphs=Glyphs.ASCII) == "+ completed"
+    assert status_label("failed", glyphs=Glyphs.ASCII) == "x failed"
+    assert status_label("failed", glyphs=Glyphs.ASCII).isascii()
+    assert status_label("failed", glyphs=Glyphs.NONE) == "failed"
+    assert status_label("not-a-status", glyphs=Glyphs.NONE) == "not-a-status"
+
+
+class TtyStream(FakeStream):
+    def __init__(self, encoding: str, *, tty: bool) -> None:
+        super().__init__(encoding)
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize(
+    ("tty", "asked", "environment", "expected"),
+    [
+        (True, None, None, Glyphs.UNICODE),
+        (False, None, None, Glyphs.NONE),  # a pipe or a file: words for scripts
+        (False, "always", None, Glyphs.UNICODE),
+        (False, None, "always", Glyphs.UNICODE),
+        (True, "never", None, Glyphs.NONE),
+        (True, None, "never", Glyphs.NONE),
+        (False, "auto", "always", Glyphs.NONE),  # the flag wins over the variable
+    ],
+)
+def test_glyphs_only_on_a_terminal_unless_asked(
+    monkeypatch: pytest.MonkeyPatch,
+    tty: bool,
+    asked: str | None,
+    environment: str | None,
+    expected: Glyphs,
+) -> None:
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_CTYPE", raising=False)
+    if environment is None:
+        monkeypatch.delenv("BATCHTUI_GLYPHS", raising=False)
+    else:
+        monkeypatch.setenv("BATCHTUI_GLYPHS", environment)
+    ask_glyphs(asked)
+    try:
+        assert glyphs_for(TtyStream("utf-8", tty=tty)) is expected
+    finally:
+        ask_glyphs(None)
+
+
+def test_glyphs_asked_on_an_ascii_locale_fall_back_to_ascii(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LC_ALL", "C")
+    monkeypatch.setenv("BATCHTUI_GLYPHS", "always")
+    assert glyphs_for(TtyStream("ascii", tty=False)) is Glyphs.ASCII

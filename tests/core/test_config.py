@@ -159,3 +159,18 @@ def test_a_broken_file_is_not_overwritten(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not changed"):
         save_profile(Profile(name="b"), path)
     assert path.read_text() == "[profiles.a\n"
+
+
+def test_ui_columns_choose_the_job_list_columns(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", '[ui]\ncolumns = ["name", "model"]\n')
+    assert load_config(path).ui.columns == ["name", "model"]
+    assert load_config(write(tmp_path / "none.toml", "")).ui.columns is None
+
+
+def test_an_unknown_ui_column_names_the_setting_and_the_columns(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", '[ui]\ncolumns = ["name", "colour"]\n')
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    message = str(raised.value)
+    assert "\n" not in message and str(path) in message
+    assert "ui.columns" in message and "'colour'" in message and "progress" in message

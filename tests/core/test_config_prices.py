@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,7 @@ def test_bad_prices_name_the_file_and_the_setting(text: str, message: str) -> No
     path = write_config(text)
     with pytest.raises(ConfigError) as caught:
         load_config()
-    assert str(caught.value).startswith(f"{path}: ")
+    # The file, and the line where it can be told (`, line N`).
+    assert re.match(rf"{re.escape(str(path))}(, line \d+)?: ", str(caught.value))
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)

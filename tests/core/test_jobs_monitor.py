@@ -270,3 +270,40 @@ async def test_a_key_variable_that_is_not_set_is_not_retried_on_a_timer(tmp_path
     assert monitor.schedule.next_wait(due.id) == monitor.schedule.cap
     await monitor.aclose()
     registry.close()
+
+
+async def test_the_snapshot_holds_the_page_the_running_jobs_and_pinned_ones(
+    tmp_path: Path,
+) -> None:
+    """Not every job: the window asked for, every job still running (they are polled),
+    and a job pinned by an open detail even once it is off the window."""
+    from datetime import timedelta
+
+    from batchtui.core.jobs.listing import PageRequest
+    from batchtui.core.models import RequestCounts
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    registry = Registry(tmp_path / "registry.sqlite3")
+    registry.add_jobs(
+        job(n, JobStatus.COMPLETED, created_at=start + timedelta(minutes=n)) for n in range(50)
+    )
+    registry.add_job(job(99, JobStatus.IN_PROGRESS, created_at=start))  # the oldest
+    await _guard_this_loop()
+    monitor = JobMonitor(Events(), registry=registry)
+    monitor.request = PageRequest(limit=5)
+    await monitor.load()
+    page = monitor.snapshot.page
+    assert page is not None and [row.id for row in page.rows] == [
+        f"bt-mon{n:03d}" for n in (49, 48, 47, 46, 45)
+    ]
+    assert set(monitor.snapshot.jobs) == {row.id for row in page.rows} | {"bt-mon099"}
+
+    monitor.pin("bt-mon047")
+    await monitor.reload_page(PageRequest(offset=10, limit=5))
+    assert "bt-mon047" in monitor.snapshot.jobs and "bt-mon048" not in monitor.snapshot.jobs
+    assert monitor.registry is not None
+    await monitor.registry.update_job("bt-mon047", request_counts=RequestCounts(total=9))
+    assert await monitor.reload()  # reads what changed since, not every job
+    assert monitor.snapshot.jobs["bt-mon047"].request_counts.total == 9
+    assert monitor.snapshot.page is not None and monitor.snapshot.page.offset == 10
+    monitor.registry.shutdown()

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
-import subprocess
 import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from batchtui.demo import SAMPLES
-from realparts.provision import ensure_apt
+from helpers.tmux import Tmux, tmux_server
 
 pytestmark = [
     pytest.mark.tmux,
@@ -30,60 +26,10 @@ pytestmark = [
 BATCHTUI = Path(sys.executable).with_name("batchtui")
 
 
-class Tmux:
-    def __init__(self, socket: str) -> None:
-        self.socket = socket
-        self.session = "bt"
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["tmux", "-L", self.socket, *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-
-    def start(
-        self, command: str, env: dict[str, str], *, width: int = 80, height: int = 24
-    ) -> None:
-        assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
-        # `; echo EXITED=$?; sleep 30` keeps the pane after exit so the exit code can be read.
-        shell = f"env {assignments} {command}; echo EXITED=$?; sleep 30"
-        done = self.run(
-            "new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height), shell
-        )
-        assert done.returncode == 0, done.stderr
-
-    def screen(self, *, escapes: bool = False) -> str:
-        args = ["capture-pane", "-p", "-t", self.session] + (["-e"] if escapes else [])
-        return self.run(*args).stdout
-
-    def keys(self, *keys: str) -> None:
-        for key in keys:
-            self.run("send-keys", "-t", self.session, key)
-            time.sleep(0.15)
-
-    def wait_for(self, predicate: Callable[[str], bool] | str, timeout: float = 15.0) -> str:
-        check = (lambda text: predicate in text) if isinstance(predicate, str) else predicate
-        deadline = time.monotonic() + timeout
-        text = ""
-        while time.monotonic() < deadline:
-            text = self.screen()
-            if check(text):
-                return text
-            time.sleep(0.2)
-        raise AssertionError(
-            f"timed out after {timeout}s waiting for {predicate!r}; screen:\n{text}"
-        )
-
-
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
-    ensure_apt(["tmux"], commands=["tmux"])
-    session = Tmux(f"batchtui-test-{uuid.uuid4().hex[:8]}")
-    yield session
-    session.run("kill-server")
+    with tmux_server() as session:
+        yield session
 
 
 def base_env() -> dict[str, str]:

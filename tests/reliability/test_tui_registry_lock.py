@@ -182,8 +182,8 @@ def screens(files: dict[str, Path]) -> dict[str, Callable[[BatchtuiApp], object]
     from batchtui.tui.screens.compose import ComposeScreen
     from batchtui.tui.screens.confirm import ConfirmScreen, PromptScreen
     from batchtui.tui.screens.jobs import JobsScreen
+    from batchtui.tui.screens.profile_form import ProfileFormScreen
     from batchtui.tui.screens.validate import ValidateScreen
-    from batchtui.tui.screens.welcome import WelcomeScreen
     from batchtui.tui.widgets.file_picker import FilePicker
 
     return {
@@ -195,7 +195,8 @@ def screens(files: dict[str, Path]) -> dict[str, Callable[[BatchtuiApp], object]
         "help": lambda app: app.action_help(),
         "confirm": lambda app: app.push_screen(ConfirmScreen("Sure?", "really")),
         "prompt": lambda app: app.push_screen(PromptScreen("Which?", placeholder="x")),
-        "profile form": lambda app: app.push_screen(WelcomeScreen(form_only=True)),
+        "profile form": lambda app: app.push_screen(ProfileFormScreen()),
+        "profiles": lambda app: app.action_profiles(),
         "file picker": lambda app: app.push_screen(FilePicker(files["input"])),
     }
 

@@ -23,6 +23,8 @@ class Relay:
         self.port = self._listener.getsockname()[1]
         self._sockets: list[socket.socket] = []
         self._closed = False
+        self._count_lock = threading.Lock()
+        self.to_client = 0  # bytes forwarded from the server to the client, headers included
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
@@ -47,6 +49,9 @@ class Relay:
                 if slowed and rate:
                     time.sleep(len(data) / rate)
                 sink.sendall(data)
+                if slowed:
+                    with self._count_lock:
+                        self.to_client += len(data)
         for end in (source, sink):
             with contextlib.suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from batchtui.cli.commands.results import record_json, record_text
 from batchtui.cli.output import json_text
+from batchtui.cli.terminal import Glyphs
 from batchtui.core.compose import ComposeError, ComposeSpec, compose_file
 from batchtui.core.formats import validate_bytes
 from batchtui.core.formats.results import parse_result_line
@@ -293,8 +294,8 @@ def test_results_printer_is_inert_for_any_record(
         }
     record = parse_result_line(json.dumps(row))
 
-    for unicode in (True, False):
-        assert_inert(record_text(record, unicode=unicode))
+    for glyphs in Glyphs:
+        assert_inert(record_text(record, glyphs=glyphs))
     assert_inert(json_text(record_json(record)))
 
 

@@ -168,6 +168,9 @@ def test_upload_converts_lines_and_silently_drops_unparseable_ones(client: httpx
     assert first["systemInstruction"] == {"parts": [{"text": "Be brief."}]}
     assert first["generationConfig"] == {"maxOutputTokens": 64, "temperature": 0.5}
     assert "model" not in first
+    # The gateway fetches the object with its own headers: a client's Range stays behind.
+    ranged = client.get(f"/files/{file['id']}/content", headers={"Range": "bytes=0-9"})
+    assert ranged.status_code == 200 and ranged.content == stored.content
 
 
 def test_without_a_file_name_the_object_is_a_uuid_and_filename_is_absent(client) -> None:

@@ -15,6 +15,8 @@ SCREENS = {
     "detail": "DetailScreen",
     "help": "HelpScreen",
     "welcome": "WelcomeScreen",
+    "profiles": "ProfilesScreen",
+    "profile_form": "ProfileFormScreen",
     "confirm": "ConfirmScreen",
     "results": "ResultsScreen",
     "validate": "ValidateScreen",

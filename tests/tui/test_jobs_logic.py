@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from test_shell_fixtures import NOW, ago, sample_jobs
 
+from batchtui.core.errors import ConfigError
 from batchtui.core.jobview import (
     JobFilter,
     PollSchedule,
@@ -23,9 +24,9 @@ from batchtui.core.jobview import (
     status_label,
 )
 from batchtui.core.models import RequestCounts
+from batchtui.core.profile_form import parse_headers
 from batchtui.core.status import JobStatus
 from batchtui.core.terminal_text import locale_is_utf8
-from batchtui.tui.screens.welcome import parse_headers
 from batchtui.tui.theme import ANSI_THEME, DEFAULT_THEME, choose_theme
 
 
@@ -223,7 +224,7 @@ def test_parse_headers() -> None:
         "x-portkey-vertex-region": "us-central1",
         "A": "b=c",
     }
-    with pytest.raises(ValueError, match="line 2"):
+    with pytest.raises(ConfigError, match="line 2"):
         parse_headers("ok=1\nnot a header")
 
 

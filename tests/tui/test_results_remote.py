@@ -93,9 +93,9 @@ async def test_preview_pages_then_download(service, tmp_path: Path, monkeypatch)
         await pilot.pause(0.2)
         assert screen.source.count == 4, "stops when the page is full"
         assert not screen.source.complete
-        await pilot.press("G")  # the end of the loaded page asks for the next one
+        await pilot.press("pagedown")  # the end of the loaded page asks for the next one
         await wait_for(pilot, lambda: screen.source.count == 8)
-        await pilot.press("G")
+        await pilot.press("pagedown")
         await wait_for(pilot, lambda: screen.source.complete)
         assert screen.source.count == 10
         records = [screen.source.record(row) for row in range(10)]
@@ -113,7 +113,7 @@ async def test_preview_pages_then_download(service, tmp_path: Path, monkeypatch)
         job = await asyncio.to_thread(service.registry.get_job, job.id)
         assert job.output_path is not None
         assert job.output_path.parent == results_dir(Settings(), job).resolve()
-        await pilot.press("e")
+        await pilot.press("E")
         await wait_for(pilot, lambda: screen.table.rows is not None)
         assert screen.table.row_count() == 1
         await pilot.press("d")

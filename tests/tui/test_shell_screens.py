@@ -125,15 +125,15 @@ async def test_welcome_form_saves_a_profile(tmp_path: Path) -> None:
         await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
         await pilot.press("ctrl+s")
-        assert "Name: required" in str(app.screen.query_one("#form-status", Static).render())
+        assert "name: required" in str(app.screen.query_one("#form-status", Static).render())
         app.screen.query_one("#name", Input).value = "gateway"
         app.screen.query_one("#base-url", Input).value = "https://gw.example/v1"
-        app.screen.query_one("#key-env", Input).value = "GW_KEY"
+        app.screen.query_one("#api-key-env", Input).value = "GW_KEY"
         app.screen.query_one("#headers", TextArea).text = "x-portkey-provider=vertex-ai"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, JobsScreen)
-        saved = load_config().profile("gateway")  # BATCHTUI_CONFIG points into tmp
+        saved = load_config(tmp_path / "config.toml").profile("gateway")
         assert saved.base_url == "https://gw.example/v1" and saved.api_key_env == "GW_KEY"
         assert saved.headers == {"x-portkey-provider": "vertex-ai"}
         assert app.config is not None and "gateway" in app.config.profiles
@@ -148,12 +148,12 @@ async def test_welcome_tests_the_connection_with_the_list_call(
         await settle(pilot)
         app.screen.query_one("#name", Input).value = "sim"
         app.screen.query_one("#base-url", Input).value = simulator.url
-        app.screen.query_one("#key-env", Input).value = "SIM_KEY"
+        app.screen.query_one("#api-key-env", Input).value = "SIM_KEY"
         await pilot.press("ctrl+t")
         await settle(pilot)
         status = str(app.screen.query_one("#form-status", Static).render())
         assert status.startswith("OK:") and simulator.url in status
-        app.screen.query_one("#key-env", Input).value = "UNSET_KEY_VARIABLE"
+        app.screen.query_one("#api-key-env", Input).value = "UNSET_KEY_VARIABLE"
         await pilot.press("ctrl+t")
         await settle(pilot)
         status = str(app.screen.query_one("#form-status", Static).render())

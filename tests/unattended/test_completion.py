@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers.cli import BATCHTUI, CLI
+from realparts.provision import ensure_apt
 
 BIN_DIR = str(Path(sys.executable).parent)
 
@@ -60,25 +60,44 @@ def test_bash_completes_commands_profiles_and_job_ids(
     assert "--until-first" in bash_complete("batchtui watch --un", env)
 
 
-def test_zsh_hook_loads_where_zsh_exists() -> None:
-    script = subprocess.run(
-        [str(BATCHTUI), "completion", "zsh"], capture_output=True, text=True, check=True
-    ).stdout
-    assert "batchtui" in script and "compdef" in script
+def test_fish_script_registers_the_hook() -> None:
     fish = subprocess.run(
         [str(BATCHTUI), "completion", "fish"], capture_output=True, text=True, check=True
     ).stdout
     assert "complete" in fish and "batchtui" in fish
-    if shutil.which("zsh"):
-        done = subprocess.run(
-            ["zsh", "-f", "-c", 'autoload -U compinit && compinit -u; eval "$(cat)"'],
-            input=script,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.tmux
+def test_zsh_completes_profiles_and_job_names_on_tab(
+    cli: CLI, profile: str, input_file: Path, tmp_path: Path
+) -> None:
+    """A real interactive zsh (installed if missing) in tmux: TAB after `--profile sec`
+    completes the profile, TAB after a job id prefix completes the id."""
+    from helpers.cli import add_profile
+    from helpers.tmux import tmux_server
+
+    ensure_apt(["zsh"], commands=["zsh"])
+    add_profile(cli, "http://127.0.0.1:9/v1", "second-site", "openai")
+    job_id = cli("submit", str(input_file), "--profile", "sim", "--json").json()["id"]
+    script = tmp_path / "batchtui.zsh"
+    script.write_text(
+        subprocess.run(
+            [str(BATCHTUI), "completion", "zsh"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    env = {name: value for name, value in os.environ.items() if name.startswith("BATCHTUI_")}
+    env.update(PATH=BIN_DIR + os.pathsep + os.environ.get("PATH", ""), TERM="screen")
+    env.update(HOME=str(tmp_path), LANG="C.UTF-8", PS1="zsh> ")
+    with tmux_server() as tmux:
+        tmux.start("zsh -f -i", env)
+        tmux.wait_for("zsh>")
+        tmux.keys(f"autoload -U compinit && compinit -u && source {script}", "Enter")
+        tmux.keys("clear", "Enter")
+        tmux.wait_for(lambda text: text.strip() == "zsh>")
+        tmux.keys("batchtui jobs --profile sec", "Tab")
+        tmux.wait_for("batchtui jobs --profile second-site")
+        tmux.keys("C-u", f"batchtui status {job_id[:6]}", "Tab")
+        tmux.wait_for(f"batchtui status {job_id}")
 
 
 @pytest.mark.parametrize("what", ["profiles", "jobs"])

@@ -72,11 +72,14 @@ class CommandContext:
 
     def profile_name(self, given: str | None) -> str:
         """`--profile`, else `settings.default_profile`, else the only profile configured."""
-        from batchtui.core.errors import UsageError
+        from batchtui.core.errors import ConfigError, UsageError
 
         meant = self.config.meant_profile(given)
         if meant is not None:
             return meant
+        problem = self.config.default_profile_problem()
+        if problem:
+            raise ConfigError(problem)
         known = ", ".join(sorted(self.config.profiles)) or "none configured"
         raise UsageError(
             f"no profile given: pass --profile P (known: {known}) "

@@ -104,7 +104,19 @@ def json_shapes() -> str:
     return "\n".join(lines)
 
 
+OUTPUT = """What batchtui prints, for scripts:
+
+  stdout to a terminal      status glyphs (ASCII ones outside a UTF-8 locale)
+  stdout to a pipe or file  words only: no glyphs, no escape sequences, no progress line
+  --glyphs always|never     decide yourself (also BATCHTUI_GLYPHS=always|never|auto)
+  --json                    every command that prints something (see `batchtui help json`)
+  jobs --format tsv|csv     a header row, then a row a job
+
+The redrawn progress line goes to stderr, and only while stderr is a terminal."""
+
+
 TOPICS: dict[str, tuple[str, Callable[[], str]]] = {
+    "output": ("plain output for scripts: glyphs, pipes, --json", lambda: OUTPUT),
     "exit-codes": ("what each exit code means", exit_codes),
     "config": ("every key of config.toml: type, default, meaning", config_keys),
     "providers": ("the provider kinds and their keys", providers),

@@ -22,6 +22,7 @@ EXIT_INTERRUPTED = 130
 
 HIDDEN_COMPLETE = "__complete"
 GLOBAL_FLAGS = frozenset({"--debug", "--demo", "--no-mouse"})
+GLOBAL_OPTIONS = frozenset({"--glyphs"})  # each takes one value
 
 
 def main(argv: list[str] | None = None, *, job_hooks: JobHooks | None = None) -> int:
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None, *, job_hooks: JobHooks | None = None) ->
     except SystemExit as exit_request:  # --help, --version, usage errors
         return _exit_code(exit_request)
     args.job_hooks = job_hooks
+    from batchtui.cli.terminal import ask_glyphs
+
+    ask_glyphs(args.glyphs)  # None (not given) also resets what an earlier call asked
     if args.debug and args.command is not None:  # the TUI keeps its own debug log file
         _enable_debug_logging()
     if args.command is None:  # the TUI draws the terminal itself, from inert text
@@ -64,10 +68,17 @@ def main(argv: list[str] | None = None, *, job_hooks: JobHooks | None = None) ->
 
 def _simulate_position(argv: list[str]) -> int | None:
     """Index of a `simulate` command: everything after it belongs to the simulator's parser."""
+    expect_value = False
     for index, token in enumerate(argv):
+        if expect_value:
+            expect_value = False
+            continue
         if token == "simulate":
             return index
-        if token not in GLOBAL_FLAGS:
+        if token in GLOBAL_OPTIONS:
+            expect_value = True
+            continue
+        if token not in GLOBAL_FLAGS and token.split("=", 1)[0] not in GLOBAL_OPTIONS:
             return None
     return None
 

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from batchtui.cli.terminal import Glyphs, glyphs_for
 from batchtui.core.jobjson import counts_json, iso_utc, job_summary
-from batchtui.core.terminal_text import inert, supports_unicode
+from batchtui.core.terminal_text import inert
 
 if TYPE_CHECKING:
     from batchtui.core.models import BatchError, Job, JobGroup, StatusChange
@@ -18,26 +19,31 @@ if TYPE_CHECKING:
 TABLE_WIDTH = 80
 
 
-def status_label(status: str, *, unicode: bool | None = None) -> str:
-    """`✔ completed`, or `+ completed` when the terminal cannot show the glyph: the TUI's
-    glyphs (`core.jobview`), so a status looks the same in both."""
+def status_label(status: str, *, glyphs: Glyphs | None = None) -> str:
+    """`✔ completed`, `+ completed` where the terminal cannot show the glyph (the TUI's
+    glyphs, `core.jobview`, so a status looks the same in both), `completed` for scripts."""
     from batchtui.core.jobview import status_label as glyph_and_word
     from batchtui.core.status import JobStatus
 
-    if unicode is None:
-        unicode = supports_unicode()
+    glyphs = glyphs or glyphs_for()
     try:
-        return glyph_and_word(JobStatus(status), ascii_only=not unicode)
+        known = JobStatus(status)
     except ValueError:  # a status this version does not know
-        return f"? {status}"
+        return status if glyphs is Glyphs.NONE else f"? {status}"
+    if glyphs is Glyphs.NONE:
+        return known.value
+    return glyph_and_word(known, ascii_only=glyphs is Glyphs.ASCII)
 
 
-def ok_glyph(ok: bool, *, unicode: bool) -> str:
-    """A record's mark: the glyph of a completed or a failed job."""
+def ok_glyph(ok: bool, *, glyphs: Glyphs) -> str:
+    """A record's mark: the glyph of a completed or a failed job; a word for scripts."""
     from batchtui.core.jobview import status_glyph
     from batchtui.core.status import JobStatus
 
-    return status_glyph(JobStatus.COMPLETED if ok else JobStatus.FAILED, ascii_only=not unicode)
+    if glyphs is Glyphs.NONE:
+        return "ok" if ok else "error"
+    status = JobStatus.COMPLETED if ok else JobStatus.FAILED
+    return status_glyph(status, ascii_only=glyphs is Glyphs.ASCII)
 
 
 # --- time -----------------------------------------------------------------------------
@@ -80,10 +86,10 @@ def cell_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
-def truncate(text: str, width: int, *, unicode: bool) -> str:
+def truncate(text: str, width: int, *, glyphs: Glyphs) -> str:
     if cell_width(text) <= width:
         return text
-    ellipsis = "…" if unicode else "~"
+    ellipsis = "…" if glyphs is Glyphs.UNICODE else "~"
     kept = ""
     for char in text:
         if cell_width(kept + char) > width - 1:
@@ -98,7 +104,7 @@ def render_table(
     *,
     shrink_column: int,
     width: int = TABLE_WIDTH,
-    unicode: bool = True,
+    glyphs: Glyphs = Glyphs.UNICODE,
 ) -> str:
     """Left-aligned columns two spaces apart; `shrink_column` is truncated to fit `width`."""
     # Cells hold names, ids and models a provider sent: one line each, inert.
@@ -116,7 +122,7 @@ def render_table(
     for row in [list(headers), *rows]:
         cells = []
         for index, cell in enumerate(row):
-            cell = truncate(cell, widths[index], unicode=unicode)
+            cell = truncate(cell, widths[index], glyphs=glyphs)
             last = index == len(row) - 1
             cells.append(cell if last else cell + " " * (widths[index] - cell_width(cell)))
         lines.append("  ".join(cells).rstrip())

@@ -42,6 +42,15 @@ def build_parser(*, kind_flags: bool = True) -> Parser:
     )
     parser.add_argument("--demo", action="store_true", help="open the TUI on made-up demo jobs")
     parser.add_argument(
+        "--glyphs",
+        metavar="WHEN",
+        choices=("auto", "always", "never"),
+        help=(
+            "status glyphs (✔ ◐ ✖) in output: auto (default; only on a terminal, so pipes "
+            "and files get plain words), always, never; also $BATCHTUI_GLYPHS"
+        ),
+    )
+    parser.add_argument(
         "--no-mouse", action="store_true", help="TUI without mouse, for terminal-native selection"
     )
     _handler(parser, "tui:run")
@@ -176,6 +185,13 @@ def build_parser(*, kind_flags: bool = True) -> Parser:
         default=0,
         help="start at record N (0-based; with --head K: records N to N+K-1)",
     )
+    last = results.add_mutually_exclusive_group()
+    last.add_argument(
+        "--tail", metavar="N", type=int, help="only the last N records (read from the end)"
+    )
+    last.add_argument(
+        "--last", action="store_true", help="the last page: the last 20 records (--tail 20)"
+    )
     results.add_argument("--errors", action="store_true", help="only failed requests")
     results.add_argument("--json", action="store_true", help="JSON Lines, one record a line")
     _handler(results, "results:run")
@@ -194,6 +210,11 @@ def build_parser(*, kind_flags: bool = True) -> Parser:
 
     _add_results_at_scale(commands)
     _add_housekeeping(commands)
+
+    view = commands.add_parser("view", help="open a local results file in the TUI's viewer")
+    view.add_argument("file", metavar="FILE")
+    view.add_argument("--input", metavar="REQUESTS", help="the requests, to show each prompt")
+    _handler(view, "view:run")
 
     help_command = commands.add_parser(
         "help", help="offline help: exit-codes, config, providers, filters, keys"
@@ -249,6 +270,7 @@ EXAMPLES: dict[str, str] = {
     "forget": "batchtui forget --older-than 90d --status completed --yes",
     "archive": "batchtui archive --older-than 30d",
     "logs": "batchtui logs eval-v2 --follow",
+    "view": "batchtui view output.jsonl --input prompts.jsonl   # / search, n next, y copy",
 }
 
 

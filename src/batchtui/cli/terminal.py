@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import sys
 from collections.abc import Callable
+from enum import Enum
 from typing import Any, BinaryIO, TextIO
 
-from batchtui.core.terminal_text import inert
+from batchtui.core.terminal_text import inert, supports_unicode
+
+GLYPHS_ENV = "BATCHTUI_GLYPHS"
+GLYPH_CHOICES = ("auto", "always", "never")
 
 
 def is_tty(stream: TextIO) -> bool:
@@ -17,6 +22,34 @@ def is_tty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+class Glyphs(Enum):
+    """How a status or a mark is drawn on one stream."""
+
+    UNICODE = "unicode"  # ✔ completed, ellipsis …
+    ASCII = "ascii"  # + completed, ellipsis ~
+    NONE = "none"  # completed: words only, for scripts that read the output
+
+
+_asked_glyphs: str | None = None
+
+
+def ask_glyphs(when: str | None) -> None:
+    """`--glyphs WHEN` from the command line; None leaves it to $BATCHTUI_GLYPHS."""
+    global _asked_glyphs
+    _asked_glyphs = when
+
+
+def glyphs_for(stream: TextIO | None = None) -> Glyphs:
+    """The one rule: no glyphs when `stream` (default stdout) is not a terminal unless
+    asked (`--glyphs always` or BATCHTUI_GLYPHS=always); on a terminal, glyphs unless
+    asked not to, in ASCII where the locale cannot show them."""
+    stream = stream or sys.stdout
+    when = _asked_glyphs or os.environ.get(GLYPHS_ENV, "auto").strip().lower()
+    if when == "never" or (when != "always" and not is_tty(stream)):
+        return Glyphs.NONE
+    return Glyphs.UNICODE if supports_unicode(stream) else Glyphs.ASCII
 
 
 class InertTextStream:

@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
 )
 
+from batchtui.core.config_file import read_config_file
 from batchtui.core.errors import ConfigError
 from batchtui.core.paths import config_path
 from batchtui.core.prices import (
@@ -256,16 +257,43 @@ class NotifySettings(BaseModel):
     exec: str | None = None
 
 
+class UiSettings(BaseModel):
+    """The optional `[ui]` table: how the TUI lays out what it shows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The job list's columns (of name, id, status, progress, eta, elapsed, created, profile,
+    # model, cost); None: all, those that fit the width. id and status always show.
+    columns: list[str] | None = None
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, columns: list[str] | None) -> list[str] | None:
+        from batchtui.core.jobview import JOB_LIST_COLUMNS
+
+        for name in columns or ():
+            if name not in JOB_LIST_COLUMNS:
+                raise ValueError(
+                    f"unknown column {name!r} (columns: {', '.join(JOB_LIST_COLUMNS)})"
+                )
+        return columns
+
+
 class Config(BaseModel):
     path: Path
     exists: bool = False
     profiles: dict[str, Profile] = Field(default_factory=dict)
     settings: Settings = Field(default_factory=Settings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
     # `[prices."MODEL"]` overrides of the shipped batch prices (US dollars per 1M tokens).
     prices: dict[str, Price] = Field(default_factory=dict)
     # `context_window = N` in the same tables: overrides of the shipped context windows.
     context_windows: dict[str, int] = Field(default_factory=dict)
+    # Problems that do not stop the file loading (a profile name from before the naming
+    # rule, an unknown theme, a default profile that is gone): one line each, naming the
+    # file and the setting, for the TUI's status line and `doctor`.
+    warnings: list[str] = Field(default_factory=list)
 
     def price_table(self) -> PriceTable:
         return PriceTable(self.prices, self.context_windows)
@@ -277,10 +305,27 @@ class Config(BaseModel):
             self.profile(given)  # unknown profile: ConfigError naming the known ones
             return given
         if self.settings.default_profile:
-            return self.settings.default_profile
+            # A default naming no profile means nothing (`default_profile_problem` says why);
+            # falling back to the only profile would hide that the setting is wrong.
+            if self.settings.default_profile in self.profiles:
+                return self.settings.default_profile
+            return None
         if len(self.profiles) == 1:
             return next(iter(self.profiles))
         return None
+
+    def default_profile_problem(self) -> str | None:
+        """One line naming the setting and the file when `default_profile` names no profile."""
+        name = self.settings.default_profile
+        if not name or name in self.profiles:
+            return None
+        known = ", ".join(sorted(self.profiles)) or "none configured"
+        hint = difflib.get_close_matches(name, list(self.profiles), n=1)
+        did_you_mean = f"; did you mean {hint[0]!r}?" if hint else ""
+        return (
+            f"{self.path}: settings.default_profile = {inert(name, single_line=True)!r} names "
+            f"no profile in [profiles] (known: {known}){did_you_mean}"
+        )
 
     def profile(self, name: str) -> Profile:
         try:
@@ -297,30 +342,72 @@ class Config(BaseModel):
 
 def load_config(path: Path | None = None) -> Config:
     path = path or config_path()
-    try:
-        raw_bytes = path.read_bytes()
-    except FileNotFoundError:
+    read = read_config_file(path)
+    if read is None:
         return Config(path=path)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+    data, text = read
     try:
-        data = tomllib.loads(raw_bytes.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    except RecursionError:  # tomllib recurses once per level of `[[[...` or `{a = {...`
-        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
-    return parse_config(data, path)
+        return parse_config(data, path)
+    except SettingError as exc:
+        line = line_of_setting(text, exc.setting)
+        if line is None or not exc.message.startswith(f"{path}: "):
+            raise
+        rest = exc.message[len(f"{path}: ") :]
+        raise SettingError(f"{path}, line {line}: {rest}", exc.setting) from None
 
 
-TOP_LEVEL_TABLES = ("profiles", "settings", "notify", "prices")
+class SettingError(ConfigError):
+    """A config.toml error about one setting (its key path), so its line can be named."""
+
+    def __init__(self, message: str, setting: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+_HEADER = re.compile(r"\s*\[\[?([^\]]+)\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"""\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+
+
+def _toml_keys(dotted: str) -> tuple[str, ...] | None:
+    try:
+        parsed = tomllib.loads(f"{dotted} = 0")
+    except tomllib.TOMLDecodeError:
+        return None
+    keys: list[str] = []
+    while isinstance(parsed, dict) and len(parsed) == 1:
+        key, parsed = next(iter(parsed.items()))
+        keys.append(key)
+    return tuple(keys)
+
+
+def line_of_setting(text: str, setting: tuple[str, ...]) -> int | None:
+    """The 1-based line of `setting` (table names then a key) in config.toml `text`: the
+    key's own line, else its table's header; None when neither can be told (dotted keys,
+    inline tables)."""
+    table: tuple[str, ...] = ()
+    table_line = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = _toml_keys(header.group(1)) or ()
+            if table_line is None and table and table in (setting, setting[:-1]):
+                table_line = number
+            continue
+        key = _KEY.match(line)
+        if key and (*table, *(_toml_keys(key.group(1)) or ())) == setting:
+            return number
+    return table_line
+
+
+TOP_LEVEL_TABLES = ("profiles", "settings", "notify", "ui", "prices")
 
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """The config in `data` (a parsed config.toml); raises `ConfigError`, one line naming `path`."""
     try:
         return _parse_config(data, path)
+    except SettingError as exc:
+        raise SettingError(inert(exc.message, single_line=True), exc.setting) from None
     except ConfigError as exc:
         raise ConfigError(inert(exc.message, single_line=True)) from None
     except RecursionError:  # a value nested deeper than pydantic can walk
@@ -331,7 +418,9 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
     unknown = set(data) - set(TOP_LEVEL_TABLES)
     if unknown:
         key = sorted(unknown)[0]
-        raise ConfigError(f"{path}: unknown table or key {key!r}{_suggest(key, TOP_LEVEL_TABLES)}")
+        raise SettingError(
+            f"{path}: unknown table or key {key!r}{_suggest(key, TOP_LEVEL_TABLES)}", (key,)
+        )
     profiles_data = data.get("profiles", {})
     if not isinstance(profiles_data, dict):
         raise ConfigError(f"{path}: `profiles` must be a table of [profiles.NAME] tables")
@@ -339,16 +428,19 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
     for name, table in profiles_data.items():
         where = f"profiles.{name}"
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [{where}] must be a table")
+            raise SettingError(f"{path}: [{where}] must be a table", ("profiles", name))
         for key in table:
             if key not in PROFILE_FIELDS:
-                raise ConfigError(
-                    f"{path}: [{where}] unknown setting {key!r}{_suggest(key, PROFILE_FIELDS)}"
+                raise SettingError(
+                    f"{path}: [{where}] unknown setting {key!r}{_suggest(key, PROFILE_FIELDS)}",
+                    ("profiles", name, key),
                 )
         try:
             profiles[name] = Profile(name=name, source=path, **table)
         except ValidationError as exc:
-            raise ConfigError(f"{path}: {_describe(exc, where)}") from None
+            raise SettingError(
+                f"{path}: {_describe(exc, where)}", ("profiles", name, *_first_loc(exc))
+            ) from None
         _check_kind(profiles[name], path)
     for profile in profiles.values():
         secret = "an api_key" if profile.api_key is not None else _secret_header_of(profile)
@@ -358,33 +450,71 @@ def _parse_config(data: dict[str, Any], path: Path) -> Config:
     try:
         settings = Settings(**data.get("settings", {}))
     except (ValidationError, TypeError) as exc:
-        detail = _describe(exc, "settings") if isinstance(exc, ValidationError) else str(exc)
-        raise ConfigError(f"{path}: {detail}") from None
+        if isinstance(exc, ValidationError):
+            raise SettingError(
+                f"{path}: {_describe(exc, 'settings')}", ("settings", *_first_loc(exc))
+            ) from None
+        raise ConfigError(f"{path}: {exc}") from None
     try:
         notify = NotifySettings(**data.get("notify", {}))
     except (ValidationError, TypeError) as exc:
-        detail = _describe(exc, "notify") if isinstance(exc, ValidationError) else str(exc)
-        raise ConfigError(f"{path}: {detail}") from None
+        if isinstance(exc, ValidationError):
+            raise SettingError(
+                f"{path}: {_describe(exc, 'notify')}", ("notify", *_first_loc(exc))
+            ) from None
+        raise ConfigError(f"{path}: {exc}") from None
+    try:
+        ui = UiSettings(**data.get("ui", {}))
+    except (ValidationError, TypeError) as exc:
+        if isinstance(exc, ValidationError):
+            raise SettingError(
+                f"{path}: {_describe(exc, 'ui')}", ("ui", *_first_loc(exc))
+            ) from None
+        raise ConfigError(f"{path}: {exc}") from None
     prices = prices_from_config(data, where=str(path))
     context_windows = context_windows_from_config(data, where=str(path))
-    return Config(
+    config = Config(
         path=path,
         exists=True,
         profiles=profiles,
         settings=settings,
         notify=notify,
+        ui=ui,
         prices=prices,
         context_windows=context_windows,
     )
+    config.warnings = _config_warnings(config, profiles_data)
+    return config
+
+
+def _config_warnings(config: Config, profiles_data: dict[str, Any]) -> list[str]:
+    from batchtui.core.profile_rules import profile_problems
+    from batchtui.core.themes import theme_problem
+
+    path = config.path
+    warnings = []
+    for name, table in profiles_data.items():
+        for problem in profile_problems({**table, "name": name}):
+            shown = inert(name if len(name) <= 64 else name[:64] + "…", single_line=True)
+            warnings.append(f"{path}: [profiles.{shown}] {problem}")
+    problem = config.default_profile_problem()
+    if problem:
+        warnings.append(problem)
+    if config.settings.theme:
+        problem = theme_problem(config.settings.theme, setting=f"{path}: settings.theme")
+        if problem:
+            warnings.append(problem)
+    return warnings
 
 
 def _check_kind(profile: Profile, path: Path) -> None:
     from batchtui.core.providers.kinds import PROVIDER_KINDS, provider_kinds
 
     if profile.kind not in PROVIDER_KINDS:
-        raise ConfigError(
+        raise SettingError(
             f"{path}: [profiles.{profile.name}] kind: unknown kind {profile.kind!r}"
-            f"{_suggest(profile.kind, PROVIDER_KINDS)} (known: {', '.join(provider_kinds())})"
+            f"{_suggest(profile.kind, PROVIDER_KINDS)} (known: {', '.join(provider_kinds())})",
+            ("profiles", profile.name, "kind"),
         )
 
 
@@ -412,6 +542,12 @@ def _suggest(key: str, choices: Any) -> str:
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
+def _first_loc(exc: ValidationError) -> tuple[str, ...]:
+    # The setting's own key: pydantic adds the type tried for a union (`int`, `dict[str,int]`).
+    loc = exc.errors()[0]["loc"]
+    return (str(loc[0]),) if loc else ()
+
+
 def _describe(exc: ValidationError, where: str) -> str:
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"])
@@ -429,17 +565,43 @@ def save_profile(profile: Profile, path: Path | None = None) -> Path:
     path = path or config_path()
     document = _read_document(path)
     profiles = document.setdefault("profiles", tomlkit.table(is_super_table=True))
-    table = tomlkit.table()
-    table["kind"] = profile.kind
-    values = profile.model_dump(exclude={"name", "source", "kind"}, exclude_defaults=True)
-    for key in PROFILE_FIELDS:
-        value = values.get(key)
-        if key == "api_key" and profile.api_key is not None:
-            value = profile.api_key.get_secret_value()
-        if value in (None, {}, []):
-            continue
-        table[key] = value
-    profiles[profile.name] = table
+    values = profile.model_dump(exclude={"name", "source"}, exclude_defaults=True)
+    values["kind"] = profile.kind
+    if profile.api_key is not None:
+        values["api_key"] = profile.api_key.get_secret_value()
+    wanted = {key: values[key] for key in PROFILE_FIELDS if values.get(key) not in (None, {}, [])}
+    existing = profiles.get(profile.name)
+    if existing is None:
+        table = tomlkit.table()
+        for key, value in wanted.items():
+            table[key] = value
+        profiles[profile.name] = table
+    else:
+        # Edit the table in place: the comments and layout around unchanged settings stay.
+        for key in [key for key in existing if key not in wanted]:
+            del existing[key]
+        for key, value in wanted.items():
+            if existing.get(key) != value:
+                existing[key] = value
+    _write_document(path, document)
+    return path
+
+
+def set_default_profile(name: str | None, path: Path | None = None) -> Path:
+    """Write `default_profile` in `[settings]` (None: remove it), keeping the rest as written."""
+    import tomlkit
+
+    path = path or config_path()
+    document = _read_document(path)
+    settings = document.get("settings")
+    if name is None:
+        if settings is not None and "default_profile" in settings:
+            del settings["default_profile"]
+    else:
+        if settings is None:
+            settings = tomlkit.table()
+            document["settings"] = settings
+        settings["default_profile"] = name
     _write_document(path, document)
     return path
 
@@ -453,6 +615,10 @@ def remove_profile(name: str, path: Path | None = None) -> bool:
     if not profiles or name not in profiles:
         return False
     del profiles[name]
+    # A default naming the removed profile would leave every command without a profile.
+    settings = document.get("settings")
+    if settings is not None and settings.get("default_profile") == name:
+        del settings["default_profile"]
     _write_document(path, document)
     return True
 

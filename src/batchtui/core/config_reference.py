@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from batchtui.core.config import NotifySettings, Profile, Settings
+from batchtui.core.config import NotifySettings, Profile, Settings, UiSettings
 
 MEANINGS: dict[str, str] = {
     # [profiles.NAME]
@@ -51,6 +51,9 @@ MEANINGS: dict[str, str] = {
     "notify.bell": "ring the terminal bell when a job ends",
     "notify.desktop": "desktop notification: osc9, osc777 or off",
     "notify.exec": "shell command run once per ended job (job JSON on stdin)",
+    # [ui]
+    "ui.columns": 'job list columns shown, e.g. ["name", "id", "status"] '
+    "(default: all that fit; id and status always)",
     # [prices."MODEL"]
     'prices."MODEL".input': "US dollars per 1M input tokens at batch rates",
     'prices."MODEL".output': "US dollars per 1M output tokens at batch rates",
@@ -65,6 +68,7 @@ TABLES: tuple[tuple[str, type[BaseModel]], ...] = (
     ("profiles.NAME", Profile),
     ("settings", Settings),
     ("notify", NotifySettings),
+    ("ui", UiSettings),
 )
 
 

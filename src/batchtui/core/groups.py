@@ -14,7 +14,7 @@ from batchtui.core.models import Job, JobGroup, RequestCounts
 from batchtui.core.status import JobStatus
 
 # When every shard has ended but not the same way, the group reads as the worst outcome.
-_ENDED_WORST_FIRST = (
+ENDED_WORST_FIRST = (
     JobStatus.FAILED,
     JobStatus.EXPIRED,
     JobStatus.NOT_SUBMITTED,
@@ -32,7 +32,7 @@ def group_status(shards: Sequence[Job]) -> JobStatus:
     if running:
         return min(running, key=lambda status: STATUS_RANK[status])
     ended = {shard.status for shard in shards}
-    return next(status for status in _ENDED_WORST_FIRST if status in ended)
+    return next(status for status in ENDED_WORST_FIRST if status in ended)
 
 
 def group_counts(shards: Iterable[Job]) -> RequestCounts:

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from batchtui.core.errors import UsageError
 from batchtui.core.models import Job
 from batchtui.core.status import TERMINAL_STATUSES, JobStatus
+
+if TYPE_CHECKING:
+    from batchtui.core.registry.store import Registry
 
 
 def older_than(
@@ -35,3 +39,30 @@ def refuse_running(jobs: Iterable[Job], verb: str) -> None:
             f"cannot {verb} {', '.join(running[:5])}: still running "
             f"(cancel first with `batchtui cancel JOB`, or wait for it to end)"
         )
+
+
+def archive_jobs(registry: Registry, jobs: Iterable[Job], *, when: datetime | None) -> list[str]:
+    """Mark `jobs` archived at `when` (None: unarchive them); returns their ids."""
+    done = []
+    for job in jobs:
+        registry.update_job(job.id, archived_at=when)
+        done.append(job.id)
+    return done
+
+
+def rows_to_jobs(registry: Registry, row_ids: Iterable[str]) -> list[Job]:
+    """The jobs a list's rows stand for: a job row its job, a group row every shard (rows
+    forgotten meanwhile are left out)."""
+    from batchtui.core.errors import JobNotFound
+    from batchtui.core.registry.ids import GROUP_ID_PREFIX
+
+    jobs: dict[str, Job] = {}
+    for row_id in row_ids:
+        if row_id.startswith(GROUP_ID_PREFIX):
+            jobs.update((shard.id, shard) for shard in registry.group_jobs(row_id))
+            continue
+        try:
+            jobs[row_id] = registry.get_job(row_id)
+        except JobNotFound:
+            continue
+    return list(jobs.values())

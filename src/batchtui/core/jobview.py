@@ -110,6 +110,16 @@ def counts_by_status(jobs: Iterable[Job]) -> list[tuple[JobStatus, int]]:
     return sorted(counts.items(), key=lambda item: STATUS_RANK[item[0]])
 
 
+# --- columns -----------------------------------------------------------------------------
+
+# The job list's columns, in the order they show; `[ui] columns` picks among them.
+JOB_LIST_COLUMNS = (
+    "name", "id", "status", "progress", "eta", "elapsed", "created", "profile", "model", "cost",
+)  # fmt: skip
+# Never dropped for width: at 80 columns a row still says which job and how it stands.
+ESSENTIAL_COLUMNS = frozenset({"id", "status"})
+
+
 # --- filter ------------------------------------------------------------------------------
 
 FILTER_FIELDS: dict[str, Callable[[Job], Iterable[str | None]]] = {
@@ -147,24 +157,39 @@ class FilterTerm:
         return found != self.negate
 
 
+class ArchivedScope(StrEnum):
+    """Which jobs a list shows by their archived mark (`batchtui archive`)."""
+
+    HIDDEN = "no"  # the default views: archived jobs are left out
+    ONLY = "yes"
+    ALL = "all"
+
+    def admits(self, archived: bool) -> bool:
+        return self is ArchivedScope.ALL or archived == (self is ArchivedScope.ONLY)
+
+
 @dataclass(frozen=True)
 class JobFilter:
     """Space-separated terms that must all match: `word`, `field:value`, `!term` negates.
 
     Fields: status, profile, name, model, id (local or remote), kind. A `field:` that is
     not one of them is searched as plain text, so `gpt-4o:mini` still works.
+    `archived:yes|all|no` chooses archived jobs rather than matching text (None: not said).
     """
 
     text: str = ""
     terms: tuple[FilterTerm, ...] = ()
     # Terms that can match no job whatever the jobs are (`status:bogus`), said in words.
     problems: tuple[str, ...] = ()
+    archived: ArchivedScope | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.terms)
+        return bool(self.terms) or self.archived is not None
 
     def matches(self, job: Job) -> bool:
+        if self.archived is not None and not self.archived.admits(job.archived_at is not None):
+            return False
         return all(term.matches(job) for term in self.terms)
 
     def apply(self, jobs: Iterable[Job]) -> list[Job]:
@@ -174,11 +199,18 @@ class JobFilter:
 def parse_filter(text: str) -> JobFilter:
     terms = []
     problems = []
+    archived: ArchivedScope | None = None
     for word in text.split():
         negate = word.startswith("!")
         if negate:
             word = word[1:]
         field_name, sep, value = word.partition(":")
+        if sep and field_name.lower() == "archived":
+            try:
+                archived = ArchivedScope(value.lower())
+            except ValueError:
+                problems.append(f"archived:{value} means nothing (archived:yes, all or no)")
+            continue
         if sep and field_name.lower() in FILTER_FIELDS:
             term = FilterTerm(value=value.lower(), field=field_name.lower(), negate=negate)
         else:
@@ -188,7 +220,7 @@ def parse_filter(text: str) -> JobFilter:
         if term.field == "status" and not any(s.value.startswith(term.value) for s in JobStatus):
             valid = ", ".join(status.value for status in JobStatus)
             problems.append(f"status:{term.value} is no status (statuses: {valid})")
-    return JobFilter(text=text, terms=tuple(terms), problems=tuple(problems))
+    return JobFilter(text=text, terms=tuple(terms), problems=tuple(problems), archived=archived)
 
 
 # --- sort --------------------------------------------------------------------------------

@@ -403,6 +403,16 @@ class LineIndex:
         start, end = self.bounds(line)
         return end - start
 
+    def line_at(self, offset: int) -> int:
+        """The number (0-based) of the line holding byte `offset` of the indexed part: a
+        place found by byte in the remote file, numbered exactly once downloaded."""
+        with self._lock:
+            k = max(bisect.bisect_right(self._cp_off, offset) - 1, 0)
+            line, start = self._cp_line[k], self._cp_off[k]
+        if offset <= start:
+            return line
+        return line + os.pread(self._fd, offset - start, start).count(b"\n")
+
     def span(self, line: int) -> tuple[int, int]:
         """Byte range of an indexed line, newline included."""
         at, start, end = self._block_of(line, line + 1)

@@ -28,6 +28,7 @@ from batchtui.core.lineindex import (
     ScanProgress,
 )
 from batchtui.core.models import ResultRecord
+from batchtui.core.remote_output import LineWindow
 
 __all__ = [
     "LRU",
@@ -39,6 +40,7 @@ __all__ = [
     "ResultFile",
     "ResultSet",
     "ScanProgress",
+    "WindowBuffer",
 ]
 
 RECORD_CACHE_BYTES = 32 << 20
@@ -399,6 +401,41 @@ class RecordBuffer:
             if line_matches(haystack, needles, errors_only, lambda record=record: record):
                 rows.append(row)
         return rows
+
+
+class WindowBuffer(RecordBuffer):
+    """Records read around a place in a remote output (a jump by number, its last page),
+    numbered from the window's first line: approximately (≈) unless `exact`."""
+
+    def __init__(self, label: str, window: LineWindow) -> None:
+        super().__init__(label)
+        self.window = window
+        self.first_line = window.first_line
+        self.exact = window.exact
+        self.offsets: list[int] = []
+        self.add(window)
+
+    def add(self, window: LineWindow) -> None:
+        """The lines of `window` (the one read after the last) as records."""
+        self.window = window
+        for line, offset in zip(window.lines, window.offsets, strict=True):
+            if line.strip():
+                self.records.append(parse_record(line))
+                self.offsets.append(offset)
+        self.exhausted = window.at_end
+
+    def offset(self, row: int) -> int:
+        """Where row `row`'s line starts in the remote file."""
+        return self.offsets[row]
+
+    def number(self, row: int) -> str:
+        """Row `row`'s record number (1-based) as shown: "≈15,003" when estimated."""
+        return f"{'' if self.exact else '≈'}{self.first_line + row + 1}"
+
+    def where(self, row: int) -> str:
+        if self.exact:
+            return f"{self.label} record {self.number(row)}"
+        return f"{self.label} record {self.number(row)} (placed by byte offset: approximate)"
 
 
 # --- joining results to their input ----------------------------------------------------------

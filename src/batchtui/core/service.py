@@ -39,6 +39,7 @@ from batchtui.core.registry import Registry
 if TYPE_CHECKING:
     from batchtui.core.downloads import DownloadReport
     from batchtui.core.formats import ValidationReport
+    from batchtui.core.remote_output import RemoteOutput
     from batchtui.core.sync import SyncReport
 
 __all__ = [
@@ -243,6 +244,9 @@ class JobService:
 
     def iter_results(self, job: Job, *, errors_only: bool = False) -> AsyncIterator[ResultRecord]:
         return results.iter_results(self.context, job, errors_only=errors_only)
+
+    async def remote_output(self, job: Job, kind: str = "output") -> RemoteOutput:
+        return await results.remote_output(self.context, job, kind)
 
     # --- job groups: every operation acts on each shard ---------------------------------
 

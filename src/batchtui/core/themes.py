@@ -14,6 +14,39 @@ ANSI_THEME = "ansi-dark"
 
 THEME_ENV = "BATCHTUI_THEME"
 
+# The themes Textual ships (textual.theme.BUILTIN_THEMES of the pinned version; a test keeps
+# the two equal): named here so `doctor` and config checks need not import Textual.
+KNOWN_THEMES = (
+    "ansi-dark",
+    "ansi-light",
+    "atom-one-dark",
+    "atom-one-light",
+    "catppuccin-frappe",
+    "catppuccin-latte",
+    "catppuccin-macchiato",
+    "catppuccin-mocha",
+    "dracula",
+    "flexoki",
+    "gruvbox",
+    "monokai",
+    "nord",
+    "rose-pine",
+    "rose-pine-dawn",
+    "rose-pine-moon",
+    "solarized-dark",
+    "solarized-light",
+    "textual-dark",
+    "textual-light",
+    "tokyo-night",
+)
+
+
+def theme_problem(name: str, *, setting: str) -> str | None:
+    """One line naming `setting` and the valid themes when `name` is none of them."""
+    if name in KNOWN_THEMES:
+        return None
+    return f"{setting}: unknown theme {name!r}; valid: {', '.join(KNOWN_THEMES)}"
+
 
 def terminal_has_256_colours(environ: Mapping[str, str]) -> bool:
     if environ.get("COLORTERM", "").lower() in ("truecolor", "24bit"):

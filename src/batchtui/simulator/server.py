@@ -458,9 +458,13 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
         suffix = int(last)
         if suffix == 0:
             return "unsatisfiable"
+        if size == 0:
+            return None  # RFC 9110 §14.1.1: satisfiable, but no byte range can say so
         return max(0, size - suffix), size - 1
     start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or (last and int(last) < start):
+    if last and int(last) < start:
+        return None  # an invalid range-spec is ignored (RFC 9110 §14.1.1): the whole file
+    if start >= size:
         return "unsatisfiable"
+    end = min(int(last), size - 1) if last else size - 1
     return start, end

@@ -36,6 +36,7 @@ from batchtui.tui.theme import THEME_ENV, choose_theme
 if TYPE_CHECKING:
     from batchtui.core.config import Config
     from batchtui.core.jobs.monitor import JobMonitor, JobsSnapshot
+    from batchtui.core.jobs.listing import PageRequest
     from batchtui.core.models import Job
     from batchtui.core.registry import Registry
     from batchtui.core.registry.async_registry import AsyncRegistry
@@ -135,6 +136,7 @@ class BatchtuiApp(App[int]):
         self.ascii_only = (not locale_is_utf8()) if ascii_only is None else ascii_only
         self._theme_given = theme is not None
         self._theme_problem: str | None = None
+        self._warned: list[str] = []  # the config warnings shown last (not repeated on reload)
         self._notifier_for: Config | None = None
         self._stop_notices: Callable[[], None] = lambda: None
         self._notifier_instance: Notifier | None = None
@@ -158,9 +160,10 @@ class BatchtuiApp(App[int]):
         if name in self.available_themes:
             self.theme = name
             return
-        fallback = choose_theme({**os.environ, THEME_ENV: ""})
-        self.theme = fallback
-        self._theme_problem = f"{setting}: unknown theme {name!r}, using {fallback}"
+        from batchtui.core.themes import theme_problem
+
+        self.theme = choose_theme({**os.environ, THEME_ENV: ""})
+        self._theme_problem = theme_problem(name, setting=setting)
 
     # --- the Shell contract ---------------------------------------------------------------
 
@@ -288,9 +291,16 @@ class BatchtuiApp(App[int]):
         configured_theme = config.settings.theme
         if configured_theme and not self._theme_given and THEME_ENV not in os.environ:
             self._use_theme(configured_theme, setting=f"{config.path}: settings.theme")
-        if self._theme_problem:
-            self.notify(self._theme_problem, severity="warning", markup=False)
-            self._theme_problem = None
+        warnings = [self._theme_problem] if self._theme_problem else []
+        self._theme_problem = None
+        warnings += [warning for warning in config.warnings if warning not in warnings]
+        if warnings and warnings != self._warned:
+            # The status line names the first; each gets a toast (`doctor` lists them too).
+            more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
+            self.activity_signal.publish(inert(warnings[0], single_line=True) + more)
+            for warning in warnings:
+                self.notify(warning, severity="warning", markup=False, timeout=10)
+        self._warned = warnings
 
     # --- start-up and refresh -------------------------------------------------------------
 
@@ -403,6 +413,14 @@ class BatchtuiApp(App[int]):
             exit_on_error=False,
         )
 
+    def request_page(self, request: PageRequest) -> None:
+        """Show this window of the job list (filter, sort or scroll position moved)."""
+        self.monitor.request = request
+        self.run_worker(
+            partial(self.monitor.reload_page, request), group="page", exclusive=True,
+            exit_on_error=False,
+        )  # fmt: skip
+
     def reload_config(self) -> None:
         """Read config.toml again (after `r`, or a profile saved): a broken one keeps the
         config in use and shows why in the header."""
@@ -438,6 +456,7 @@ class BatchtuiApp(App[int]):
         from batchtui.tui.screens.detail import DetailScreen
 
         if self.get_job(job_id) is not None:
+            self.monitor.pin(job_id)  # fresh while shown, even once off the list's page
             self.push_screen(DetailScreen(job_id))
 
     def open_results(self, job_id: str | None = None, path: Path | None = None) -> None:
@@ -509,6 +528,9 @@ class BatchtuiApp(App[int]):
         yield SystemCommand("Validate a file", "Check a JSONL batch file", self.action_validate)
         yield SystemCommand("All keys", "Every key of every screen (?)", self.action_help)
         yield SystemCommand(
+            "Profiles", "List, add, edit, test and remove profiles (P)", self.action_profiles
+        )
+        yield SystemCommand(
             "Add a profile", "Configure a provider connection", self._open_profile_form
         )
         if self.demo is None and self.demo_factory is not None:
@@ -517,9 +539,15 @@ class BatchtuiApp(App[int]):
             )
 
     def _open_profile_form(self) -> None:
-        from batchtui.tui.screens.welcome import WelcomeScreen
+        from batchtui.tui.screens.profile_form import ProfileFormScreen
 
-        self.push_screen(WelcomeScreen(form_only=True))
+        self.push_screen(ProfileFormScreen())
+
+    def action_profiles(self) -> None:
+        from batchtui.tui.screens.profiles import ProfilesScreen
+
+        if not isinstance(self.screen, ProfilesScreen):
+            self.push_screen(ProfilesScreen())
 
     def notify(self, message: str, *, title: str = "", **options: Any) -> None:  # type: ignore[override]
         """Every toast passes the terminal rule: messages quote providers, files and configs."""

@@ -378,7 +378,9 @@ class ShellActions:
 
     def copy_job_id(self, job_id: str) -> None:
         # OSC 52: reaches the local clipboard over SSH when the terminal (and tmux) allow it.
-        self.app.copy_to_clipboard(job_id)
+        from batchtui.tui.clipboard import copy_text
+
+        copy_text(self.app, job_id)  # wrapped for tmux and screen, as the viewer's `y`
         self.app.notify(f"Copied {job_id} (OSC 52; tmux needs set-clipboard on)", markup=False)
 
     def refresh_job(self, job_id: str) -> None:
@@ -400,4 +402,182 @@ class ShellActions:
         done = await self.attempt("demo submit", "demo", demo.submit_samples(service))
         if not isinstance(done, Failed):
             self._activity("demo jobs submitted")
+        self.app.reload_registry(force=True)
+
+    # --- several rows at once (the job list's marks) --------------------------------------
+
+    async def _jobs_of_rows(self, row_ids: list[str]) -> list[Job]:
+        """The jobs behind list rows (a group: its shards), read off the loop."""
+        from batchtui.core.housekeeping import rows_to_jobs
+
+        registry = self.app.registry
+        if registry is None:
+            return []
+        jobs = await self.attempt(
+            "read the marked jobs", "registry", registry.run(rows_to_jobs, row_ids)
+        )
+        return [] if isinstance(jobs, Failed) else jobs
+
+    def _ask(self, question: str, detail: str, then: Callable[[], None]) -> None:
+        from batchtui.tui.screens.confirm import ConfirmScreen
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(ConfirmScreen(question, detail), confirmed)
+
+    @staticmethod
+    def _listed(jobs: list[Job]) -> str:
+        shown = ", ".join(job.id for job in jobs[:5])
+        return shown + (f" and {len(jobs) - 5} more" if len(jobs) > 5 else "")
+
+    def cancel_rows(self, row_ids: list[str]) -> None:
+        """Cancel every running job the rows stand for, after one question."""
+        self.app.run_worker(self._cancel_rows(row_ids), group="cancel", exit_on_error=False)
+
+    async def _cancel_rows(self, row_ids: list[str]) -> None:
+        jobs = [
+            job
+            for job in await self._jobs_of_rows(row_ids)
+            if job.remote_id and not job.is_terminal
+        ]
+        if not jobs:
+            self.app.notify("No marked job is running", severity="warning", markup=False)
+            return
+        if self._service() is None:
+            return
+
+        def cancel() -> None:
+            for job in jobs:
+                self.app.run_worker(self._cancel(job), group="cancel", exit_on_error=False)
+
+        self._ask(
+            f"Cancel {len(jobs)} running jobs?",
+            f"{self._listed(jobs)}. Requests already done keep their results.",
+            cancel,
+        )
+
+    def download_rows(self, row_ids: list[str]) -> None:
+        """Download every job with results the rows stand for."""
+        self.app.run_worker(self._download_rows(row_ids), group="download", exit_on_error=False)
+
+    async def _download_rows(self, row_ids: list[str]) -> None:
+        jobs = [job for job in await self._jobs_of_rows(row_ids) if job.status.may_have_results]
+        if not jobs:
+            self.app.notify("No marked job has results yet", severity="warning", markup=False)
+            return
+        if self._service() is None:
+            return
+        self.app.notify(f"Downloading {len(jobs)} jobs", markup=False)
+        for job in jobs:
+            self.app.run_worker(
+                self._download(job, self.destination(job)),
+                group=f"download:{job.id}",
+                exclusive=True,
+            )
+
+    def housekeep_rows(
+        self, verb: str, row_ids: list[str], done: Callable[[list[str]], None]
+    ) -> None:
+        """`archive`, `forget` or `clean` the jobs the rows stand for, as the CLI does, after
+        one question; `done(row_ids)` once they are."""
+        self.app.run_worker(
+            self._housekeep_rows(verb, row_ids, done), group="housekeeping", exit_on_error=False
+        )
+
+    async def _housekeep_rows(
+        self, verb: str, row_ids: list[str], done: Callable[[list[str]], None]
+    ) -> None:
+        from batchtui.core.errors import UsageError
+        from batchtui.core.housekeeping import refuse_running
+
+        jobs = await self._jobs_of_rows(row_ids)
+        if not jobs:
+            return
+        try:
+            refuse_running(jobs, verb)
+        except UsageError as exc:
+            self.app.notify(str(exc), severity="warning", markup=False)
+            return
+        if verb == "clean" and self._service() is None:
+            return
+        details = {
+            "archive": "Hidden from the default list; `a` shows archived jobs.",
+            "forget": "Removed from the registry only: the provider keeps its batches.",
+            "clean": "Deletes their remote input, output and error files and local leftovers "
+            "(never your input file or downloaded results).",
+        }
+        work = {"archive": self._archive, "forget": self._forget, "clean": self._clean}[verb]
+
+        def go() -> None:
+            self.app.run_worker(
+                work(jobs, row_ids, done), group="housekeeping", exit_on_error=False
+            )
+
+        self._ask(
+            f"{verb.capitalize()} {len(jobs)} jobs?", f"{self._listed(jobs)}. {details[verb]}", go
+        )
+
+    async def _archive(
+        self, jobs: list[Job], row_ids: list[str], done: Callable[[list[str]], None]
+    ) -> None:
+        from batchtui.core.housekeeping import archive_jobs
+        from batchtui.core.models import utc_now
+
+        registry = self.app.registry
+        assert registry is not None
+        archived = await self.attempt(
+            "archive", "registry", registry.run(archive_jobs, jobs, when=utc_now())
+        )
+        if not isinstance(archived, Failed):
+            self._finish(f"archived {len(archived)} jobs", row_ids, done)
+
+    async def _forget(
+        self, jobs: list[Job], row_ids: list[str], done: Callable[[list[str]], None]
+    ) -> None:
+        registry = self.app.registry
+        assert registry is not None
+        ids = [job.id for job in jobs]
+        removed = await self.attempt(
+            "forget", "registry", registry.run(lambda reg: reg.forget_jobs(ids))
+        )
+        if not isinstance(removed, Failed):
+            self._finish(f"forgot {removed} jobs", row_ids, done)
+
+    async def _clean(
+        self, jobs: list[Job], row_ids: list[str], done: Callable[[list[str]], None]
+    ) -> None:
+        from batchtui.core.cleanup import clean_job
+
+        service, registry = self.app.service, self.app.registry
+        assert service is not None and registry is not None
+        failed = 0
+        for job in jobs:
+            self._activity(f"cleaning {job.id}…")
+
+            async def clean(job: Job = job) -> object:
+                return await clean_job(await service.provider(job.profile), job)
+
+            report = await self.attempt(f"clean {job.id}", job.profile, clean())
+            if isinstance(report, Failed):
+                failed += 1
+                continue
+            summary = ", ".join(f"{item.what} {item.outcome}" for item in report.files)  # type: ignore[attr-defined]
+            note = f"cleaned: {summary or 'nothing to delete'}"
+            await self.attempt(
+                f"clean {job.id}",
+                "registry",
+                registry.run(
+                    lambda store, job_id=job.id, note=note: store.update_job(job_id, note=note)
+                ),
+            )
+            failed += 0 if report.ok else 1  # type: ignore[attr-defined]
+        problems = f" ({failed} with problems: see each job's history)" if failed else ""
+        self._finish(f"cleaned {len(jobs)} jobs{problems}", row_ids, done)
+
+    def _finish(self, message: str, row_ids: list[str], done: Callable[[list[str]], None]) -> None:
+        self._activity(message)
+        self.app.notify(message[0].upper() + message[1:], markup=False)
+        done(row_ids)
         self.app.reload_registry(force=True)

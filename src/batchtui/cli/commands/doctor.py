@@ -3,7 +3,8 @@
 The terminal (TERM, colours, locale, the theme the TUI will pick), tmux's clipboard
 settings for OSC 52 copies, the proxy and certificate variables, and where batchtui keeps
 its config, registry, logs and downloads (and whether the registry sits on NFS). It reads
-and reports; it changes nothing and never prints a key.
+and reports; it changes nothing and never prints a key. It exits 2 (a config error) when
+config.toml cannot be read or used, after naming the file and line.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from batchtui import __version__
+from batchtui.cli.terminal import Glyphs, glyphs_for
 from batchtui.core.terminal_text import inert, supports_unicode
 
 if TYPE_CHECKING:
@@ -196,7 +198,7 @@ def _describe_path(path: Path) -> str:
 
 def profile_findings(config: Config | None, error: ConfigError | None) -> list[Finding]:
     if config is None:
-        return [Finding("profiles", "config", "unreadable", str(error))]
+        return [Finding("profiles", "profiles", "unknown: config.toml is unreadable")]
     if not config.profiles:
         return [Finding("profiles", "profiles", "none", "batchtui profile add NAME --kind openai")]
     from batchtui.core.providers.kinds import describe_credentials
@@ -218,33 +220,60 @@ def profile_findings(config: Config | None, error: ConfigError | None) -> list[F
     return findings
 
 
-def collect(environ: Mapping[str, str] | None = None) -> list[Finding]:
+def config_findings(config: Config | None, error: ConfigError | None) -> list[Finding]:
+    """The config file's problems: the one that stops it loading, or each warning."""
+    if config is None:
+        return [Finding("config", "config.toml", "unreadable", str(error))]
+    return [Finding("config", "warning", "config.toml", warning) for warning in config.warnings]
+
+
+def _usable_theme(config: Config | None) -> str | None:
+    from batchtui.core.themes import KNOWN_THEMES
+
+    theme = config.settings.theme if config else None
+    return theme if theme in KNOWN_THEMES else None  # the TUI ignores an unknown one too
+
+
+def load() -> tuple[Config | None, ConfigError | None]:
     from batchtui.core.config import load_config
     from batchtui.core.errors import ConfigError
 
-    env = os.environ if environ is None else environ
-    config, error = None, None
     try:
-        config = load_config()
+        return load_config(), None
     except ConfigError as exc:
-        error = exc
+        return None, exc
+
+
+def collect(
+    environ: Mapping[str, str] | None = None,
+    loaded: tuple[Config | None, ConfigError | None] | None = None,
+) -> list[Finding]:
+    env = os.environ if environ is None else environ
+    config, error = loaded or load()
     return [
         Finding("batchtui", "version", f"{__version__} on Python {sys.version.split()[0]}"),
-        *terminal_findings(env, config.settings.theme if config else None),
+        *terminal_findings(env, _usable_theme(config)),
         *tmux_findings(env),
         *network_findings(env),
         *path_findings(),
+        *config_findings(config, error),
         *profile_findings(config, error),
     ]
 
 
 def run(args: argparse.Namespace) -> int:
-    findings = collect()
+    """Every finding, then the config error's code (2) when config.toml cannot be used: every
+    other command would refuse it too, so a script's `batchtui doctor` check must fail."""
+    loaded = load()
+    findings = collect(loaded=loaded)
+    error = loaded[1]
+    status = error.exit_code if error is not None else 0
+    if error is not None:
+        print(f"batchtui: error: {inert(str(error), single_line=True)}", file=sys.stderr)
     if args.json:
         print(json.dumps([asdict(finding) for finding in findings], indent=2))
-        return 0
-    unicode = supports_unicode()
-    mark = "!" if not unicode else "⚠"
+        return status
+    mark = {Glyphs.UNICODE: "⚠", Glyphs.ASCII: "!", Glyphs.NONE: "advice:"}[glyphs_for()]
     section = None
     for finding in findings:
         if finding.section != section:
@@ -253,4 +282,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {finding.name:<18} {inert(finding.value, single_line=True)}")
         if finding.advice:
             print(f"  {'':<18} {mark} {inert(finding.advice, single_line=True)}")
-    return 0
+    return status

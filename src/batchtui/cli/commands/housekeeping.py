@@ -76,13 +76,12 @@ def forget(args: argparse.Namespace) -> int:
 
 
 def archive(args: argparse.Namespace) -> int:
+    from batchtui.core.housekeeping import archive_jobs
     from batchtui.core.models import utc_now
 
     with CommandContext(args) as context:
         jobs = _selected(context, args)
-        when = None if args.undo else utc_now()
-        for job in jobs:
-            context.registry.update_job(job.id, archived_at=when)
+        archive_jobs(context.registry, jobs, when=None if args.undo else utc_now())
     verb = "unarchived" if args.undo else "archived"
     return _report(args, [job.id for job in jobs], f"{verb} {len(jobs)} job(s)")
 

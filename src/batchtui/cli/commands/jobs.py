@@ -21,11 +21,12 @@ from batchtui.cli.output import (
     render_table,
     status_label,
 )
+from batchtui.cli.terminal import Glyphs, glyphs_for
 from batchtui.core.errors import UsageError
 from batchtui.core.jobview import counts_text
 from batchtui.core.models import Job, JobGroup
 from batchtui.core.status import TERMINAL_STATUSES, JobStatus
-from batchtui.core.terminal_text import inert, supports_unicode
+from batchtui.core.terminal_text import inert
 
 STATUS_GROUPS = {
     "active": frozenset(JobStatus) - TERMINAL_STATUSES,
@@ -49,12 +50,12 @@ def parse_statuses(values: Sequence[str]) -> set[JobStatus] | None:
     return wanted or None
 
 
-def jobs_table(jobs: Sequence[Job], *, unicode: bool, plain: bool = False) -> str:
-    """The human table; `plain`: status words without glyphs, ASCII rules."""
+def jobs_table(jobs: Sequence[Job], *, glyphs: Glyphs) -> str:
+    """The human table; `Glyphs.NONE` (`--plain`, or not a terminal): status words only."""
     rows = [
         [
             job.id,
-            job.status.value if plain else status_label(job.status, unicode=unicode),
+            status_label(job.status, glyphs=glyphs),
             counts_text(job.request_counts),
             inert(job.name, single_line=True),
             job.profile,
@@ -63,7 +64,7 @@ def jobs_table(jobs: Sequence[Job], *, unicode: bool, plain: bool = False) -> st
         for job in jobs
     ]
     headers = ["ID", "STATUS", "DONE", "NAME", "PROFILE", "CREATED"]
-    return render_table(headers, rows, shrink_column=3, unicode=unicode and not plain)
+    return render_table(headers, rows, shrink_column=3, glyphs=glyphs)
 
 
 @dataclass
@@ -81,24 +82,27 @@ class Entry:
 
 
 def list_entries(
-    context: CommandContext, profile: str | None, *, include_archived: bool = True
+    context: CommandContext,
+    profile: str | None,
+    *,
+    include_archived: bool = True,
+    limit: int | None = None,
 ) -> list[Entry]:
-    """Jobs of their own and groups, newest first."""
-    from batchtui.core.groups import group_as_job, split_by_group
+    """Jobs of their own and groups, newest first, at most `limit`: the registry's page of
+    the list, filtered and sorted by the same SQL as the TUI's job list."""
+    from batchtui.core.jobview import ArchivedScope, FilterTerm, JobFilter, SortOrder
 
-    registry = context.registry
-    listed = registry.list_jobs(profile=profile, include_archived=include_archived)
-    alone, grouped = split_by_group(listed)
-    entries = [Entry(job) for job in alone]
-    for group in registry.list_groups(profile=profile):
-        shards = grouped.pop(group.id, [])
-        if not shards and not include_archived:
-            continue  # every shard archived (or forgotten): the group goes with them
-        entries.append(Entry(group_as_job(group, shards), group, shards))
-    for orphans in grouped.values():  # a shard whose group row is missing: shown alone
-        entries += [Entry(job) for job in orphans]
-    entries.sort(key=lambda entry: (entry.row.created_at, entry.row.id), reverse=True)
-    return entries
+    terms = (FilterTerm(profile.lower(), field="profile"),) if profile else ()
+    scope = ArchivedScope.ALL if include_archived else ArchivedScope.HIDDEN
+    page = context.registry.job_page(
+        JobFilter(terms=terms), SortOrder(), scope, offset=0, limit=-1 if limit is None else limit
+    )
+    return [
+        Entry(row, page.groups[row.id], page.shards.get(row.id, []))
+        if row.id in page.groups
+        else Entry(row)
+        for row in page.rows
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,7 +112,9 @@ def run(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         if args.profile:
             context.config.profile(args.profile)
-        entries = list_entries(context, args.profile, include_archived=args.all)
+        # Without --status the registry cuts the list at --limit; with it, after filtering.
+        limit = args.limit if statuses is None else None
+        entries = list_entries(context, args.profile, include_archived=args.all, limit=limit)
     if statuses is not None:
         entries = [entry for entry in entries if entry.row.status in statuses]
     entries = entries[: args.limit] if args.limit is not None else entries
@@ -128,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             )
             for entry in entries
         ]
-        print(jobs_table(rows, unicode=supports_unicode(), plain=args.plain))
+        print(jobs_table(rows, glyphs=Glyphs.NONE if args.plain else glyphs_for()))
     return 0
 
 

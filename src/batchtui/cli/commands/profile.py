@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
 from batchtui.cli.context import CommandContext, run_async
 from batchtui.cli.output import print_json, render_table
+from batchtui.cli.terminal import glyphs_for
 from batchtui.core.errors import ConfigError, UsageError
-from batchtui.core.terminal_text import inert, supports_unicode
+from batchtui.core.terminal_text import inert
 
 
 def parse_pairs(values: list[str], flag: str) -> list[tuple[str, str]]:
@@ -52,6 +52,17 @@ def apply_kind_settings(args: argparse.Namespace, fields: dict[str, Any]) -> Non
             fields[target][key] = value
 
 
+def refuse_broken_rules(fields: dict[str, Any], *, saved_name: str | None = None) -> None:
+    """The profile rules the TUI's form checks too, each named by its flag."""
+    from batchtui.core.profile_rules import profile_problems
+
+    problems = profile_problems(fields, saved_name=saved_name)
+    if problems:
+        problem = problems[0]
+        where = "NAME" if problem.setting == "name" else "--" + problem.setting.replace("_", "-")
+        raise UsageError(f"profile add: {where}: {problem.rule}")
+
+
 def add(args: argparse.Namespace) -> int:
     from batchtui.core.config import Profile, save_profile
 
@@ -77,6 +88,8 @@ def add(args: argparse.Namespace) -> int:
         apply_kind_settings(args, fields)
         if args.timeout is not None:
             fields["timeout"] = args.timeout
+        # --replace of a profile named before the naming rule keeps its name.
+        refuse_broken_rules(fields, saved_name=args.name if args.name in config.profiles else None)
         from pydantic import ValidationError
 
         try:
@@ -127,13 +140,12 @@ def list_profiles(args: argparse.Namespace) -> int:
             print(f"no profiles in {config.path}")
             print("add one with `batchtui profile add NAME --kind openai --base-url URL`")
             return 0
-        unicode = supports_unicode()
         rows = []
         for profile in config.profiles.values():
             rows.append([profile.name, profile.kind, _base_url(profile), _key_state(profile)])
         print(
             render_table(
-                ["NAME", "KIND", "BASE URL", "KEY"], rows, shrink_column=2, unicode=unicode
+                ["NAME", "KIND", "BASE URL", "KEY"], rows, shrink_column=2, glyphs=glyphs_for()
             )
         )
     return 0
@@ -221,17 +233,9 @@ def _base_url(profile: Any) -> str:
 
 
 def _key_state(profile: Any) -> str:
-    from batchtui.core.providers.kinds import describe_credentials
+    from batchtui.core.providers.kinds import describe_access
 
-    credentials = describe_credentials(profile)
-    if credentials is not None:
-        return credentials
-    for name in profile.key_env_names:
-        if os.environ.get(name):
-            return f"${name} (set)"
-    if profile.api_key is not None:
-        return "in config file"
-    return " or ".join(f"${name}" for name in profile.key_env_names) + " (unset)"
+    return describe_access(profile)
 
 
 def _redacted_header(name: str, value: str) -> str:

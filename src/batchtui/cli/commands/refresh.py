@@ -15,9 +15,9 @@ from batchtui.cli.commands.jobs import jobs_table
 from batchtui.cli.commands.watch import jobs_to_poll, make_notifier
 from batchtui.cli.context import CommandContext, run_async, warn
 from batchtui.cli.output import job_summary, print_json
+from batchtui.cli.terminal import glyphs_for
 from batchtui.core.errors import UsageError
 from batchtui.core.models import Job
-from batchtui.core.terminal_text import supports_unicode
 from batchtui.core.unattended import EXIT_ENDED_BADLY, outcome_code
 
 
@@ -51,6 +51,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json([job_summary(job) for job in jobs])
     elif jobs and not args.quiet:
-        print(jobs_table(jobs, unicode=supports_unicode()))
+        print(jobs_table(jobs, glyphs=glyphs_for()))
     code = outcome_code(jobs)
     return EXIT_ENDED_BADLY if failed else code

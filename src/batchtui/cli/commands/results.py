@@ -1,11 +1,13 @@
-"""`batchtui results JOB|GROUP|FILE [--from N] [--head K] [--errors] [--json]`.
+"""`batchtui results JOB|GROUP|FILE [--from N] [--head K] [--tail N|--last] [--errors] [--json]`.
 
 Local files (FILE, or a job's downloaded files) are read through a line index saved
-beside them: `--from N --head K` prints records N to N+K-1 (0-based) of a GB at once.
-A job with retries prints one record per request, merged (the latest success wins).
+beside them: `--from N --head K` prints records N to N+K-1 (0-based) of a GB at once,
+`--tail N` the last N read from the end. A job with retries prints one record per
+request, merged (the latest success wins).
 
-A job's results come from its downloaded files, or are streamed from the provider
-when not downloaded; a group's are all its shards' records, in shard order, read as one
+A job's results come from its downloaded files, or are read from the provider when not
+downloaded: `--tail` and a deep `--from` seek in the output with Range (`seek`), the rest
+is streamed; a group's are all its shards' records, in shard order, read as one
 (custom_ids are unique across the group). FILE is a local results JSONL. Model text is
 printed inert.
 """
@@ -22,10 +24,11 @@ from typing import Any
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
 from batchtui.cli.output import batch_error_text, json_text, ok_glyph
 from batchtui.cli.progress import TransferProgress
+from batchtui.cli.terminal import Glyphs, glyphs_for
 from batchtui.core.errors import BatchtuiError, InputFileError, UsageError
 from batchtui.core.localresults import NOT_RESULTS
 from batchtui.core.models import Job, JobGroup, ResultRecord
-from batchtui.core.terminal_text import inert, supports_unicode
+from batchtui.core.terminal_text import inert
 
 
 def record_json(record: ResultRecord) -> dict[str, Any]:
@@ -51,9 +54,9 @@ def record_json(record: ResultRecord) -> dict[str, Any]:
     }
 
 
-def record_text(record: ResultRecord, *, unicode: bool) -> str:
+def record_text(record: ResultRecord, *, glyphs: Glyphs) -> str:
     """`✔ custom_id: answer` (continuation lines indented) or `✖ custom_id: [code] message`."""
-    glyph = ok_glyph(record.ok, unicode=unicode)
+    glyph = ok_glyph(record.ok, glyphs=glyphs)
     custom_id = inert(record.custom_id or "(no custom_id)", single_line=True)
     if record.ok:
         body = inert(record.text or "").replace("\n", "\n  ")
@@ -103,10 +106,19 @@ class Printer:
     """Prints records; with `skip`, the first ones offered are passed over (`--from`)."""
 
     def __init__(self, args: argparse.Namespace, *, skip: int = 0) -> None:
+        from collections import deque
+
+        from batchtui.cli.commands.seek import tail_count
+
         self.json = args.json
         self.head = args.head
         self.skip = skip
-        self.unicode = supports_unicode()
+        # --tail N where nothing can be read from the end: keep the last N, print at the end.
+        self.tail = tail_count(args)
+        self.kept: deque[ResultRecord] | None = None
+        if self.tail is not None:
+            self.kept = deque(maxlen=self.tail)
+        self.glyphs = glyphs_for()
         self.count = 0
         self.not_results = 0
         self.first_not_result = ""
@@ -115,6 +127,7 @@ class Printer:
         self.tally = RecordTally()
         # Every record of the job passes through: its counts can be taken from them.
         self.reads_all = args.head is None and not args.start and not args.errors
+        self.reads_all = self.reads_all and self.tail is None
 
     @property
     def full(self) -> bool:
@@ -124,6 +137,18 @@ class Printer:
         if self.skip:
             self.skip -= 1
             return
+        if self.kept is not None:
+            self.kept.append(record)
+            return
+        self.write(record)
+
+    def flush(self) -> None:
+        """Print the records kept for --tail."""
+        kept, self.kept = self.kept, None
+        for record in kept or ():
+            self.write(record)
+
+    def write(self, record: ResultRecord) -> None:
         if not record.ok and record.error_code in NOT_RESULTS:
             self.not_results += 1
             if self.not_results == 1:
@@ -132,7 +157,7 @@ class Printer:
         if self.json:
             sys.stdout.write(json_text(record_json(record)) + "\n")
         else:
-            sys.stdout.write(record_text(record, unicode=self.unicode) + "\n")
+            sys.stdout.write(record_text(record, glyphs=self.glyphs) + "\n")
         self.count += 1
 
 
@@ -191,6 +216,18 @@ async def _print_job_results(
         )
 
 
+def _seek(context: CommandContext, job: Job, args: argparse.Namespace, printer: Printer) -> bool:
+    """Print by seeking in the job's remote output (records chosen there are printed as
+    they come); False where it cannot be read in parts."""
+    from batchtui.cli.commands.seek import print_remote
+
+    kept, printer.kept = printer.kept, None
+    if run_async(print_remote(context, job, args, printer, printer.tail)):
+        return True
+    printer.kept = kept
+    return False
+
+
 def _page(args: argparse.Namespace) -> dict[str, Any]:
     return {"start": args.start, "head": args.head, "errors_only": args.errors}
 
@@ -211,13 +248,25 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--head {args.head}: must be 0 or more")
     if args.start < 0:
         raise UsageError(f"--from {args.start}: must be 0 or more")
+    from batchtui.cli.commands.seek import local_tail, tail_count
+
+    tail = tail_count(args)
+    if tail is not None and tail < 0:
+        raise UsageError(f"--tail {tail}: must be 0 or more")
+    if tail is not None and (args.start or args.head is not None):
+        raise UsageError("--tail and --last take no --from or --head")
     path = Path(args.source)
     if not path.is_file() and (path.suffix in (".jsonl", ".json") or "/" in args.source):
         raise InputFileError(f"{path}: no such results file")
     if path.is_file():
         refuse_request_file(path)
         printer = Printer(args)
-        _print_all(page_of_files([path], **_page(args)), printer)
+        if tail is not None and not args.errors:
+            printer.kept = None
+            _print_all(iter(local_tail([path], tail)), printer)
+        else:
+            _print_all(page_of_files([path], **_page(args)), printer)
+            printer.flush()
         if printer.not_results:
             warn(
                 f"{printer.not_results:,} line(s) of {path} are not result lines "
@@ -228,14 +277,22 @@ def run(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         target = find_job_or_group(context, args.source)
         if has_retries(context.registry, target):
-            run_async(_print_merged(context, target, Printer(args, skip=args.start), args.errors))
+            printer = Printer(args, skip=args.start)
+            run_async(_print_merged(context, target, printer, args.errors))
+            printer.flush()
             return 0
         printer = Printer(args)
+        seekable = not args.errors and (tail is not None or args.start > 0)
         if isinstance(target, Job) and results_on_disk(target):
-            _print_all(page_of_files(local_result_paths(target), **_page(args)), printer)
-        else:
+            if seekable and tail is not None:
+                printer.kept = None
+                _print_all(iter(local_tail(local_result_paths(target), tail)), printer)
+            else:
+                _print_all(page_of_files(local_result_paths(target), **_page(args)), printer)
+        elif not (isinstance(target, Job) and seekable and _seek(context, target, args, printer)):
             printer.skip = args.start
             run_async(_print_job_results(context, target, args, printer))
+        printer.flush()
         if isinstance(target, Job) and printer.reads_all:
             from batchtui.core.result_counts import keep_counts
 

@@ -18,10 +18,11 @@ from batchtui.cli.output import (
     status_label,
 )
 from batchtui.cli.targets import find_job_or_group
+from batchtui.cli.terminal import Glyphs, glyphs_for
 from batchtui.core.jobview import counts_text
 from batchtui.core.models import Job, JobGroup, StatusChange
 from batchtui.core.status import JobStatus
-from batchtui.core.terminal_text import inert, supports_unicode
+from batchtui.core.terminal_text import inert
 
 
 async def _refresh(context: CommandContext, job: Job, *, force: bool) -> Job:
@@ -58,7 +59,7 @@ def job_details(
     job: Job,
     history: list[StatusChange],
     *,
-    unicode: bool,
+    glyphs: Glyphs,
     extra: list[tuple[str, str]] | None = None,
 ) -> str:
     rows = [
@@ -81,7 +82,7 @@ def job_details(
     if job.last_error:
         rows.append(("last error", inert(job.last_error, single_line=True)))
     rows += extra or []
-    lines = [f"{job.id}  {status_label(job.status, unicode=unicode)}"]
+    lines = [f"{job.id}  {status_label(job.status, glyphs=glyphs)}"]
     lines += [f"  {label:<10}  {inert(value, single_line=True)}" for label, value in rows]
     if job.errors:
         lines.append("  batch errors:")
@@ -91,7 +92,7 @@ def job_details(
         for change in history:
             note = f"  {inert(change.note, single_line=True)}" if change.note else ""
             counts = f"  {counts_text(change.request_counts)}" if change.request_counts else ""
-            label = status_label(change.status, unicode=unicode)
+            label = status_label(change.status, glyphs=glyphs)
             lines.append(f"    {both_times(change.at)}  {label}{counts}{note}")
     return "\n".join(lines)
 
@@ -105,7 +106,7 @@ def group_details(
     group: JobGroup,
     shards: list[Job],
     *,
-    unicode: bool,
+    glyphs: Glyphs,
     extra: list[tuple[str, str]] | None = None,
 ) -> str:
     from batchtui.core.groups import group_counts, group_status
@@ -122,7 +123,7 @@ def group_details(
     if group.estimated_input_tokens is not None:
         rows.insert(3, ("tokens", f"~{group.estimated_input_tokens:,} input (estimated)"))
     rows += extra or []
-    lines = [f"{group.id}  {status_label(group_status(shards), unicode=unicode)}  (job group)"]
+    lines = [f"{group.id}  {status_label(group_status(shards), glyphs=glyphs)}  (job group)"]
     lines += [f"  {label:<10}  {inert(value, single_line=True)}" for label, value in rows]
     table = render_table(
         ["SHARD", "ID", "STATUS", "DONE", "REMOTE ID"],
@@ -130,7 +131,7 @@ def group_details(
             [
                 f"{shard.shard_index}/{group.shard_count}",
                 shard.id,
-                status_label(shard.status, unicode=unicode),
+                status_label(shard.status, glyphs=glyphs),
                 counts_text(shard.request_counts),
                 shard.remote_id or "-",
             ]
@@ -138,7 +139,7 @@ def group_details(
         ],
         shrink_column=4,
         width=76,
-        unicode=unicode,
+        glyphs=glyphs,
     )
     lines += ["  " + line for line in table.splitlines()]
     for shard in shards:
@@ -162,7 +163,7 @@ def _run_group(context: CommandContext, args: argparse.Namespace, group: JobGrou
         summary["usage"] = usage_json(context, members)
         print_json(summary)
     else:
-        print(group_details(group, shards, unicode=supports_unicode(), extra=usage))
+        print(group_details(group, shards, glyphs=glyphs_for(), extra=usage))
     return 0
 
 
@@ -202,5 +203,5 @@ def run(args: argparse.Namespace) -> int:
             print_json(summary)
         else:
             extra = family_rows(context, job)
-            print(job_details(job, history, unicode=supports_unicode(), extra=extra))
+            print(job_details(job, history, glyphs=glyphs_for(), extra=extra))
     return 0

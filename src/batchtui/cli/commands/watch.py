@@ -20,13 +20,13 @@ from batchtui.cli.commands.jobs import jobs_table
 from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async, warn
 from batchtui.cli.output import job_summary, print_json, status_label
 from batchtui.cli.progress import StatusLine
+from batchtui.cli.terminal import glyphs_for
 from batchtui.core.errors import BatchtuiError, ProviderError, ProviderUnreachable, UsageError
 from batchtui.core.jobview import counts_text
 from batchtui.core.leases import lease_seconds, new_lease_holder
 from batchtui.core.models import Job
 from batchtui.core.service import JobService
 from batchtui.core.status import TERMINAL_STATUSES, JobStatus
-from batchtui.core.terminal_text import supports_unicode
 from batchtui.core.unattended import Notifier, outcome_code
 
 # Polls of one job that may fail in a row (provider unreachable, 5xx) before watch gives up.
@@ -53,7 +53,7 @@ class Watcher:
         self.jobs = {job.id: job for job in jobs}
         self.interval = interval
         self.failed_polls = {job.id: 0 for job in jobs}
-        self.unicode = supports_unicode(sys.stderr)
+        self.glyphs = glyphs_for(sys.stderr)
         self.live = StatusLine(enabled=False) if quiet else StatusLine()
         self.quiet = quiet
         self.notifier = notifier
@@ -68,7 +68,7 @@ class Watcher:
             return
         self.live.clear()
         counts = counts_text(job.request_counts)
-        label = status_label(job.status, unicode=self.unicode)
+        label = status_label(job.status, glyphs=self.glyphs)
         sys.stderr.write(f"{job.id}  {label}  {counts}\n")
         sys.stderr.flush()
 
@@ -220,5 +220,5 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print("no unfinished jobs to watch")
     elif not args.quiet:
-        print(jobs_table(jobs, unicode=supports_unicode()))
+        print(jobs_table(jobs, glyphs=glyphs_for()))
     return outcome_code(jobs)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from batchtui.core.errors import BatchtuiError, ConfigError
+from batchtui.core.jobs.listing import KeptJobs, PageRequest, read_list
 from batchtui.core.jobview import PollSchedule
 from batchtui.core.leases import lease_seconds, new_lease_holder
 from batchtui.core.terminal_text import inert
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from batchtui.core.config import Config
     from batchtui.core.models import Job, JobGroup
     from batchtui.core.registry.async_registry import AsyncRegistry
+    from batchtui.core.registry.pages import JobPage
     from batchtui.core.registry.store import Registry
     from batchtui.core.service import JobService
 
@@ -48,6 +50,9 @@ class JobsSnapshot:
     groups: dict[str, JobGroup] = field(default_factory=dict)
     # config.toml could not be read: the jobs still show, actions that need a profile wait.
     config_problem: str | None = None
+    # The window of the job list asked for by `JobMonitor.request`, with its counts (None
+    # before the first read). `jobs` holds its jobs and every job still running.
+    page: JobPage | None = None
 
 
 class MonitorEvents(Protocol):
@@ -97,6 +102,9 @@ class JobMonitor:
         # Who this process is in the registry's poll leases (host:pid:random).
         self.lease_holder = new_lease_holder()
         self.data_version: int | None = None
+        # What the list view shows, and the jobs kept whole besides its page.
+        self.request = PageRequest()
+        self.kept = KeptJobs()
         self.polling: set[str] = set()
         self.reported_problems: dict[str, str] = {}
         # (mtime_ns, size) of config.toml when last read: saving the file reloads it.
@@ -183,7 +191,11 @@ class JobMonitor:
     # --- the registry ---------------------------------------------------------------------
 
     async def reload(self, *, force: bool = False, announce: bool = True) -> bool:
-        """Re-read the registry when another writer changed it (or `force`); True if read."""
+        """Re-read the registry when another writer changed it (or `force`); True if read.
+
+        Reads the rows written since the last read and the page of the list `request`
+        asks for (see `listing`), never every job.
+        """
         registry = self.registry
         if registry is None:
             return False
@@ -191,42 +203,72 @@ class JobMonitor:
             version = await registry.data_version()
             if not force and version == self.data_version:
                 return False
-            jobs = await registry.list_jobs()
-            groups = await registry.list_groups()
+            since = None if force else self.data_version
+            version, page = await read_list(registry, lambda: self.request, self.kept, since)
         except Exception as exc:
-            if not isinstance(exc, BatchtuiError):
-                log.exception("registry read failed")
-            self.report_problem("registry", f"registry: {exc}")
-            if self.snapshot.loading:
-                self._publish(problem=inert(str(exc), single_line=True), loading=False)
-            return False
+            return self._read_failed(exc)
         self.data_version = version
         self.reported_problems.pop("registry", None)
-        self.replace_jobs(jobs, groups, announce=announce)
+        self.show_page(page, announce=announce)
         return True
 
-    def replace_jobs(
-        self, jobs: Iterable[Job], groups: Iterable[JobGroup] = (), *, announce: bool = True
-    ) -> None:
-        new = {job.id: job for job in jobs}
+    async def reload_page(self, request: PageRequest) -> bool:
+        """Read the window `request` asks for (the filter, sort or scroll position moved)."""
+        self.request = request
+        registry = self.registry
+        if registry is None:
+            return False
+        try:
+            page = await registry.job_page(request)
+        except Exception as exc:
+            return self._read_failed(exc)
+        if request != self.request:
+            return False  # asked again meanwhile: that answer is the one to show
+        self.show_page(page, announce=False)
+        return True
+
+    def _read_failed(self, exc: Exception) -> bool:
+        if not isinstance(exc, BatchtuiError):
+            log.exception("registry read failed")
+        self.report_problem("registry", f"registry: {exc}")
+        if self.snapshot.loading:
+            self._publish(problem=inert(str(exc), single_line=True), loading=False)
+        return False
+
+    def pin(self, job_id: str) -> None:
+        """Keep `job_id` fresh in `snapshot.jobs` even off the page (a detail shows it)."""
+        self.kept.pinned.add(job_id)
+        if (job := self.snapshot.jobs.get(job_id)) is not None:
+            self.kept.jobs[job_id] = job
+
+    def show_page(self, page: JobPage, *, announce: bool = True) -> None:
+        """Adopt a page of the list, with the jobs kept whole (running and pinned ones)."""
+        jobs = {**self.kept.jobs, **{job.id: job for job in page.jobs}}
         if announce:
-            self._announce_transitions(new.values())
+            self._announce_transitions(jobs.values())
         self.snapshot = replace(
             self.snapshot,
-            jobs=new,
+            jobs=jobs,
             loading=False,
             updated_at=self.snapshot.updated_at or self._now(),
             problem=None,
-            groups={group.id: group for group in groups},
+            groups=dict(page.groups),
+            page=page,
         )
         self.events.published(self.snapshot)
+        self.kept.settle()
 
     def merge_job(self, job: Job) -> None:
         """One job as a poll or an action just returned it."""
         self._announce_transitions([job])
         jobs = dict(self.snapshot.jobs)
         jobs[job.id] = job
-        self.snapshot = replace(self.snapshot, jobs=jobs, loading=False, updated_at=self._now())
+        if not job.is_terminal or job.id in self.kept.pinned:
+            self.kept.jobs[job.id] = job
+        page = self.snapshot.page.with_job(job) if self.snapshot.page is not None else None
+        self.snapshot = replace(
+            self.snapshot, jobs=jobs, loading=False, updated_at=self._now(), page=page
+        )
         self.events.published(self.snapshot)
 
     def merge_jobs(self, fresh: Iterable[Job]) -> None:

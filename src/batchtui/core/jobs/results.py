@@ -23,6 +23,7 @@ from batchtui.core.status import JobStatus
 
 if TYPE_CHECKING:
     from batchtui.core.downloads import DownloadReport
+    from batchtui.core.remote_output import RemoteOutput
 
 # Called with (kind, destination) before each result file is downloaded.
 FileStartCallback = Callable[[str, Path], None]
@@ -141,6 +142,28 @@ async def iter_results(
             if errors_only and record.ok:
                 continue
             yield record
+
+
+async def remote_output(ctx: JobContext, job: Job, kind: str = "output") -> RemoteOutput:
+    """The job's `kind` result file, read in parts where it lies (no download).
+
+    Raises `RangeNotHonoured` where the provider cannot read a part of it (inline answers,
+    a folder of shards): callers stream from the start instead and say so.
+    """
+    from batchtui.core.remote_output import RangeNotHonoured, RemoteOutput
+
+    job = await refreshed_with_results(ctx, job)
+    file_id = dict(result_file_ids(job)).get(kind)
+    if file_id is None:
+        raise BatchtuiError(f"job {job.id} has no {kind} file")
+    provider = await ctx.provider(job.profile)
+    source = await provider.byte_source(file_id)
+    if source is None:
+        raise RangeNotHonoured(
+            f"profile {job.profile!r}: this provider's {kind} cannot be read in parts "
+            "(inline answers, shards of unknown size): streaming from the start instead"
+        )
+    return RemoteOutput(source)
 
 
 def _watched(ctx: JobContext, progress: ProgressCallback | None) -> ProgressCallback | None:

@@ -11,11 +11,14 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from batchtui.core.errors import BatchtuiError, ProviderError, ProviderUnreachable
 from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile, ResultFile
 from batchtui.core.providers.listrefresh import find_in_pages, listing_pays
+
+if TYPE_CHECKING:
+    from batchtui.core.remote_output import ByteSource
 
 # Called with (bytes done, bytes expected or None when unknown).
 ProgressCallback = Callable[[int, int | None], None]
@@ -147,6 +150,12 @@ class BatchProvider(ABC):
     async def file_info(self, file_id: str) -> RemoteFile | None:
         """The file as the backend describes it (its size in `bytes`), where it has such a
         description; None where it has not (a results route, a folder of shards)."""
+        return None
+
+    async def byte_source(self, file_id: str) -> ByteSource | None:
+        """Ranged reads of a result file (to seek in it without downloading), where the
+        backend serves one file at a route; None where not (inline answers, folders of
+        shards, local files)."""
         return None
 
     @abstractmethod

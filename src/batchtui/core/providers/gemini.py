@@ -65,6 +65,7 @@ from batchtui.core.providers.google_wire import (
 from batchtui.core.providers.http import RetryPolicy
 from batchtui.core.providers.netpolicy import NetworkPolicy
 from batchtui.core.providers.openai_wire import WireFormatError
+from batchtui.core.remote_output import ByteSource
 from batchtui.core.status import JobStatus
 
 API_VERSION = "v1beta"
@@ -438,6 +439,14 @@ class GeminiProvider(BatchProvider):
             raise wrong_answer(self.http, call, "the batch has no inline responses")
         for line in iter_jsonl(responses):
             yield line
+
+    async def byte_source(self, file_id: str) -> ByteSource | None:
+        if batch_of_inline_results(file_id) is not None:
+            return None  # the answers are inside the batch object
+        from batchtui.core.providers.ranged import HttpByteSource
+
+        route = self._download_route(file_id)
+        return HttpByteSource(self.http, route, label=f"{self.label}: GET {route}")
 
     def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
         batch_id = batch_of_inline_results(file_id)

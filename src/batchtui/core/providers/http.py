@@ -67,6 +67,7 @@ from batchtui.core.providers.bodies import (
     UnsupportedEncoding,
 )
 from batchtui.core.providers.netpolicy import NetworkPolicy, announce
+from batchtui.core.remote_output import RangeAnswer
 
 LOGGER = logging.getLogger("batchtui.http")
 
@@ -948,6 +949,106 @@ class ApiClient:
             LongerThanAnnounced, call, f"the server sent more than the file's {limit:,} bytes"
         )
 
+    async def read_range(
+        self,
+        path: str,
+        *,
+        start: int | None,
+        end: int,
+        call: str | None = None,
+        retry: bool = True,
+    ) -> RangeAnswer:
+        """One window of a remote file: bytes `start` to `end - 1`, or with `start=None`
+        the last `end` bytes (`bytes=-N`). Head and body within the call's deadline, the
+        body read no further than the range asked.
+
+        A 200 (the server ignored Range) is closed unread: `ranged` is False. A 416 is an
+        empty window at the end of a file whose size the answer gives. A 206 whose
+        Content-Range is not the range asked, or whose body is longer or shorter than it
+        says, is a one-line error.
+        """
+        asked = f"bytes={end_text(start, end)}"
+        call = call or f"GET {path} ({asked})"
+
+        async def attempt(clock: CallClock) -> RangeAnswer:
+            headers = {"Accept-Encoding": "identity", "Range": asked}
+            request = self.client.build_request("GET", path, headers=headers)
+            try:
+                response = await self._send(request, stream=True, call=call, clock=clock)
+            except httpx.HTTPError as exc:
+                raise self.transport_error(exc, call) from None
+            try:
+                async with clock.bound():
+                    return await self._range_answer(response, start, end, asked, call)
+            except TimeoutError:
+                detail = f"no complete answer within the call's {self.deadline:g}s deadline"
+                raise self.error(ProviderUnreachable, call, detail, retryable=True) from None
+            except httpx.HTTPError as exc:
+                raise self.transport_error(exc, call) from None
+            finally:
+                await response.aclose()
+
+        return await self._run(attempt, retry=retry)
+
+    async def _range_answer(
+        self, response: httpx.Response, start: int | None, end: int, asked: str, call: str
+    ) -> RangeAnswer:
+        status = response.status_code
+        content_range = response.headers.get("Content-Range")
+        first, last, total = _content_range(content_range)
+        if status == 416:
+            if total is None:
+                raise self.error(
+                    ProviderError, call, f"HTTP 416 without the file's size for {asked}"
+                )
+            return RangeAnswer(b"", start if start is not None else total, total)
+        if status == 200:
+            length = _int_or_none(response.headers.get("Content-Length"))
+            return RangeAnswer(b"", 0, length, ranged=False)
+        if status != 206:
+            body = await self._read_decoded(
+                response, call, limit=_ERROR_BODY_LIMIT, limit_name="", truncate=True
+            )
+            raise self.status_error(response, call, body)
+
+        def hostile(detail: str) -> ProviderError:
+            return self.error(
+                ProviderError, call, f"HTTP 206 for {asked} {detail}", status_code=206
+            )
+
+        if first is None or last is None or last < first:
+            raise hostile(f"with an unusable Content-Range {content_range!r}")
+        if total is not None and last >= total:
+            raise hostile(f"with Content-Range {content_range!r} past the file's end")
+        if start is None:
+            expected_first = None if total is None else max(0, total - end)
+            wrong = expected_first is not None and (first != expected_first or last != total - 1)
+        else:
+            wrong = first != start or last > end - 1
+        if wrong:
+            raise hostile(f"answered {content_range!r}, another range")
+        if response.headers.get("Content-Encoding", "identity").lower() != "identity":
+            raise hostile("compressed: its bytes are not the file's")
+        length = last - first + 1
+        announced = _int_or_none(response.headers.get("Content-Length"))
+        if announced is not None and announced != length:
+            raise hostile(f"with Content-Length {announced} for {content_range!r}")
+        parts: list[bytes] = []
+        received = 0
+        async for piece in response.aiter_raw():
+            received += len(piece)
+            if received > length:
+                raise hostile(f"with more than the {length:,} bytes of {content_range!r}")
+            parts.append(piece)
+        if received < length:
+            raise self.error(
+                ProviderUnreachable,
+                call,
+                f"the answer stopped after {received:,} of {length:,} bytes",
+                retryable=True,
+            )
+        return RangeAnswer(b"".join(parts), first, total)
+
     async def iter_lines(
         self,
         path: str,
@@ -1030,6 +1131,11 @@ class ApiClient:
             progress(size_now, size_now)
         os.replace(part, dest)
         return dest
+
+
+def end_text(start: int | None, end: int) -> str:
+    """The Range spec of bytes `start` to `end - 1`, or of the last `end` bytes."""
+    return f"-{end}" if start is None else f"{start}-{end - 1}"
 
 
 def _smallest(*values: int | None) -> int | None:

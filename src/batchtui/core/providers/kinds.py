@@ -15,7 +15,8 @@ Adding a kind (say `slurm`):
    and metavar, the form's label, its type; `into=("headers", NAME)` for a shortcut that is
    stored as a header or body field), `default_base_url` (None: the profile must give one),
    `default_key_envs` (empty: no API key, then give `credentials` to describe what signs in),
-   and `limits` ("module:NAME" of its `formats.limits.Limits`, OpenAI's by default).
+   `required` (the settings it cannot work without) and `limits` ("module:NAME" of its
+   `formats.limits.Limits`, OpenAI's by default).
 Nothing else changes: `profile add --<setting>` flags, `Profile.<setting>`, the welcome
 form's rows and `profile show` follow from the row.
 
@@ -116,7 +117,10 @@ class ProviderKind:
         "help_group",
         "limits",
         "name",
+        "required",
         "settings",
+        "takes_api_key",
+        "takes_base_url",
     )
 
     def __init__(
@@ -131,6 +135,9 @@ class ProviderKind:
         limits: str = OPENAI_LIMITS_REF,
         credentials: Callable[[Profile], str] | None = None,
         help_group: str = "",
+        required: tuple[str, ...] = (),
+        takes_api_key: bool | None = None,
+        takes_base_url: bool = True,
     ) -> None:
         self.name = name
         self.description = description
@@ -144,6 +151,15 @@ class ProviderKind:
         # For kinds that sign in without an API key: a one-line description of what they use.
         self.credentials = credentials
         self.help_group = help_group  # the title of its flags in `profile add --help`
+        # Profile settings this kind cannot work without (checked by `core.profile_rules`
+        # when a profile is added or edited); `base_url` is required when the kind has no
+        # default URL.
+        self.required = required
+        # Whether its profiles name a key variable (and send headers): by default when it has
+        # default key variables; a server that may or may not want a key says so.
+        self.takes_api_key = bool(default_key_envs) if takes_api_key is None else takes_api_key
+        # False for kinds that reach no HTTP server (their form shows no URL row).
+        self.takes_base_url = takes_base_url
         self._by_name = {setting.name: setting for setting in settings}
 
     def __repr__(self) -> str:
@@ -293,6 +309,7 @@ KINDS: tuple[ProviderKind, ...] = (
         default_base_url=None,
         limits="batchtui.core.providers.direct.urls:DIRECT_LIMITS",
         credentials=_direct_credentials,
+        takes_api_key=True,
         help_group="direct (client-side runner)",
         settings=(
             # Not in the TUI's form: the defaults serve, `profile add` sets them.
@@ -340,6 +357,7 @@ KINDS: tuple[ProviderKind, ...] = (
         limits="batchtui.core.formats.limits:VERTEX_LIMITS",
         credentials=_google_credentials,
         help_group="vertex (Google Cloud)",
+        required=("bucket",),
         settings=(
             KindSetting(
                 "project",
@@ -372,6 +390,8 @@ KINDS: tuple[ProviderKind, ...] = (
         default_base_url=_slurm_location,
         limits="batchtui.core.providers.slurm.settings:SLURM_LIMITS",
         credentials=_slurm_access,
+        required=("work_dir", "model"),
+        takes_base_url=False,
         help_group="slurm (vLLM run-batch in SLURM jobs)",
         settings=(
             KindSetting(
@@ -508,6 +528,21 @@ def describe_credentials(profile: Profile) -> str | None:
     """What a kind that signs in without an API key uses, or None for API-key kinds."""
     describe = get_kind(profile.kind, profile_name=profile.name).credentials
     return describe(profile) if describe else None
+
+
+def describe_access(profile: Profile) -> str:
+    """How a profile signs in, without the key: `$NAME (set)`, a key file, or what is unset."""
+    import os
+
+    credentials = describe_credentials(profile)
+    if credentials is not None:
+        return credentials
+    for name in profile.key_env_names:
+        if os.environ.get(name):
+            return f"${name} (set)"
+    if profile.api_key is not None:
+        return "in config file"
+    return " or ".join(f"${name}" for name in profile.key_env_names) + " (unset)"
 
 
 def _load(reference: str) -> Any:

@@ -55,6 +55,7 @@ from batchtui.core.providers.vertex_gateway import (
     is_vertex_batch_object,
     vertex_status,
 )
+from batchtui.core.remote_output import ByteSource
 
 if TYPE_CHECKING:
     from batchtui.core.providers.vertex import VertexProvider
@@ -196,6 +197,14 @@ class LiteLLMProvider(OpenAIProvider):
         if self.cloud_storage is not None:
             return self._storage(uri).iter_lines(folder_of(uri))
         return self._proxy_lines(file_id, uri)
+
+    async def byte_source(self, file_id: str) -> ByteSource | None:
+        uri = cloud_storage_uri(file_id)
+        if uri is None:
+            return await super().byte_source(file_id)
+        if self.cloud_storage is not None:
+            return await self._storage(uri).byte_source(folder_of(uri))
+        return None  # content the proxy reads from Cloud Storage and may convert
 
     async def _proxy_lines(self, file_id: str, uri: str) -> AsyncIterator[bytes]:
         try:

@@ -26,6 +26,7 @@ from batchtui.core.providers.openai_wire import (
     parse_file,
     parse_list_page,
 )
+from batchtui.core.remote_output import ByteSource
 from batchtui.core.status import JobStatus, normalize_openai_status
 
 # The largest page GET /batches serves.
@@ -146,6 +147,12 @@ class OpenAIProvider(BatchProvider):
         async with aclosing(self.http.iter_lines(self._content_route(file_id), size=size)) as lines:
             async for line in lines:
                 yield line
+
+    async def byte_source(self, file_id: str) -> ByteSource | None:
+        from batchtui.core.providers.ranged import HttpByteSource
+
+        route = self._content_route(file_id)
+        return HttpByteSource(self.http, route, label=f"{self.label}: GET {route}")
 
     async def announced_size(self, file_id: str) -> int | None:
         """The file's size from its file object; None when the provider cannot tell."""

@@ -24,6 +24,7 @@ from batchtui.core.models import (
     RequestCounts,
 )
 from batchtui.core.status import JobStatus, normalize_openai_status
+from batchtui.core.terminal_text import inert
 from batchtui.core.wire_numbers import wire_count
 
 # Required by the spec's Batch schema; everything else may be missing or null.
@@ -182,7 +183,8 @@ def parse_batch(
         raise WireFormatError("batch object has no usable 'id'")
     raw_status = obj.get("status")
     if raw_status is not None and not isinstance(raw_status, str):
-        raise WireFormatError(f"batch {batch_id}: 'status' is {_describe_type(raw_status)}")
+        shown_id = inert(str(batch_id)[:80], single_line=True)  # the id is foreign text too
+        raise WireFormatError(f"batch {shown_id}: 'status' is {_describe_type(raw_status)}")
     usage = obj.get("usage")
     notes: list[str] = []
     counts = parse_request_counts(obj.get("request_counts"), notes)

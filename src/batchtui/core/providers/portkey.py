@@ -51,6 +51,7 @@ from batchtui.core.providers.vertex_gateway import (
     is_vertex_batch_object,
     vertex_status,
 )
+from batchtui.core.remote_output import ByteSource
 
 # Any one of these tells Portkey which provider to forward to.
 PROVIDER_HEADERS = ("x-portkey-provider", "x-portkey-config", "x-portkey-virtual-key")
@@ -263,6 +264,11 @@ class PortkeyProvider(OpenAIProvider):
         if output_file_id is None:  # Vertex behind Portkey: the route is the only way
             raise error
         return output_file_id
+
+    async def byte_source(self, file_id: str) -> ByteSource | None:
+        if batch_of_output_route(file_id) is not None:
+            return None  # a route with fallbacks of its own, read as a stream
+        return await super().byte_source(file_id)
 
     def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
         batch_id = batch_of_output_route(file_id)

@@ -50,6 +50,7 @@ from batchtui.core.providers.kinds import DEFAULT_VERTEX_LOCATION
 from batchtui.core.providers.listrefresh import CREATED_AT_SLACK
 from batchtui.core.providers.netpolicy import NetworkPolicy
 from batchtui.core.providers.openai_wire import WireFormatError
+from batchtui.core.remote_output import ByteSource
 from batchtui.core.status import JobStatus
 
 API_VERSION = "v1"
@@ -414,6 +415,26 @@ class VertexProvider(BatchProvider):
 
     def iter_lines(self, file_id: str) -> AsyncIterator[bytes]:
         return self._folder_lines(file_id)
+
+    async def byte_source(self, file_id: str) -> ByteSource | None:
+        from batchtui.core.providers.ranged import ConcatenatedByteSource, HttpByteSource
+
+        objects = await self.result_objects(file_id)
+        sources = [
+            (
+                HttpByteSource(
+                    self.storage, target.media_route, label=f"{self.label}: {target.uri}"
+                ),
+                size,
+            )
+            for target, size in objects
+        ]
+        if len(sources) == 1:
+            return sources[0][0]
+        sized = [(source, size) for source, size in sources if size is not None]
+        if len(sized) != len(sources):
+            return None  # shards of unknown size: no byte offset can be placed
+        return ConcatenatedByteSource(sized, label=f"{self.label}: {file_id}")
 
     async def download(
         self, file_id: str, dest: Path, *, progress: ProgressCallback | None = None

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
+    from batchtui.core.jobs.listing import PageRequest
     from batchtui.core.models import Job, JobGroup, StatusChange
+    from batchtui.core.registry.pages import JobPage
     from batchtui.core.registry.store import Registry
     from batchtui.core.status import JobStatus
 
@@ -73,6 +75,23 @@ class AsyncRegistry:
         return await self.run(
             lambda registry: registry.list_jobs(profile=profile, statuses=statuses, limit=limit)
         )
+
+    async def job_page(self, request: PageRequest) -> JobPage:
+        return await self.run(
+            lambda registry: registry.job_page(
+                request.job_filter,
+                request.order,
+                request.scope,
+                offset=request.offset,
+                limit=request.limit,
+            )
+        )
+
+    async def changed_since(self, revision: int) -> tuple[int, list[Job]]:
+        return await self.run(lambda registry: registry.changed_since(revision))
+
+    async def active_jobs(self) -> list[Job]:
+        return await self.run(lambda registry: registry.active_jobs())
 
     async def list_groups(self, *, profile: str | None = None) -> list[JobGroup]:
         return await self.run(lambda registry: registry.list_groups(profile=profile))

@@ -154,6 +154,26 @@ def _v8_unknown_request_counts(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE jobs ADD COLUMN requests_known INTEGER NOT NULL DEFAULT 1")
 
 
+def _v9_job_list_pages(conn: sqlite3.Connection) -> None:
+    # The job list reads pages and "what changed since": each job row carries the change
+    # counter value of the write that last touched it, set by triggers so every writer
+    # (every process and version) keeps it; the counter is bumped at the end of the same
+    # transaction, so the row's revision equals the `data_version` readers then see.
+    conn.execute("ALTER TABLE jobs ADD COLUMN revision INTEGER NOT NULL DEFAULT 0")
+    conn.execute("CREATE INDEX jobs_revision ON jobs (revision)")
+    for event in ("INSERT", "UPDATE"):
+        guard = " WHEN NEW.revision IS OLD.revision" if event == "UPDATE" else ""
+        conn.execute(
+            f"CREATE TRIGGER jobs_revision_{event.lower()} AFTER {event} ON jobs{guard} "
+            "BEGIN UPDATE jobs SET revision = "
+            f"(SELECT value FROM meta WHERE key = '{CHANGE_COUNTER_KEY}') + 1 "
+            "WHERE id = NEW.id; END"
+        )
+    # Top-level rows (no group) in the default scope, newest first, and their status counts.
+    conn.execute("CREATE INDEX jobs_top_age ON jobs (group_id, archived_at, created_at, id)")
+    conn.execute("CREATE INDEX jobs_top_status ON jobs (group_id, archived_at, status)")
+
+
 def _v10_list_leases(conn: sqlite3.Connection) -> None:
     # Which process lists a profile's batches to refresh its running jobs for everyone (a
     # TUI and a `watch` beside it list once, not once each); as `poll_leases`, per profile.
@@ -177,6 +197,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v6_poll_leases,
     _v7_archived,
     _v8_unknown_request_counts,
+    _v9_job_list_pages,
     _v10_list_leases,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,11 +11,12 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from batchtui.core import paths
 from batchtui.core.errors import JobNotFound, RegistryError, UsageError
 from batchtui.core.models import Job, JobGroup, RemoteBatch, StatusChange, utc_now
-from batchtui.core.registry import codec
+from batchtui.core.registry import codec, pages
 from batchtui.core.registry.database import Database
 from batchtui.core.registry.ids import (
     GROUP_ID_PREFIX,
@@ -24,7 +25,10 @@ from batchtui.core.registry.ids import (
     random_job_id,
 )
 from batchtui.core.registry.merge import merge_remote, needs_history_row, status_changed
-from batchtui.core.status import JobStatus
+from batchtui.core.status import TERMINAL_STATUSES, JobStatus
+
+if TYPE_CHECKING:
+    from batchtui.core.jobview import ArchivedScope, JobFilter, SortOrder
 
 _JOB_SELECT = f"SELECT {', '.join(codec.JOB_COLUMNS)} FROM jobs"
 _JOB_INSERT = (
@@ -47,6 +51,9 @@ _HISTORY_INSERT = (
 
 # `update_job` may change these; `id` is the key and `updated_at` is set by the registry.
 UPDATABLE_FIELDS = frozenset(Job.model_fields) - {"id", "updated_at"}
+
+# Decoded jobs kept for reuse past which a page read drops those off its page.
+_DECODED_KEPT = 5_000
 
 # How many candidates an ambiguous `find_job` names before "and N more".
 _AMBIGUOUS_SHOWN = 5
@@ -107,6 +114,19 @@ class Registry:
 
         self._db.write(insert)
         return job
+
+    def add_jobs(self, jobs: Iterable[Job], *, note: str | None = None) -> int:
+        """Insert many jobs (each with its first history row) in one transaction: an
+        import, or a benchmark's registry of 100,000 jobs. Returns how many."""
+        capped = [codec.cap_job(job, self.limits) for job in jobs]
+
+        def insert(conn: sqlite3.Connection) -> int:
+            conn.executemany(_JOB_INSERT, [codec.job_to_row(job) for job in capped])
+            for job in capped:
+                self._add_history(conn, job, note)
+            return len(capped)
+
+        return self._db.write(insert)
 
     # --- job groups -------------------------------------------------------------------
 
@@ -284,6 +304,88 @@ class Registry:
         query += " GROUP BY status"
         rows = self._db.read(lambda conn: conn.execute(query, params).fetchall())
         return {JobStatus(status): count for status, count in rows}
+
+    def job_page(
+        self,
+        job_filter: JobFilter,
+        order: SortOrder,
+        scope: ArchivedScope,
+        *,
+        offset: int,
+        limit: int,
+    ) -> pages.JobPage:
+        """`limit` top-level rows from `offset` of the list `job_filter` and `order` make,
+        with the counts a header shows; every query of it sees one state of the file.
+
+        Reads the page's rows (and its groups' shards), never the whole registry: SQLite
+        filters, counts and sorts (see `pages`).
+        """
+
+        def read(conn: sqlite3.Connection) -> pages.JobPage:
+            counts: dict[JobStatus, int] = {}
+            for query in pages.status_counts_sql(scope):
+                for status, count in conn.execute(query.text, query.params):
+                    counts[JobStatus(status)] = counts.get(JobStatus(status), 0) + count
+            if job_filter.terms:
+                shown_sql = pages.count_sql(job_filter, scope)
+                [(shown,)] = conn.execute(shown_sql.text, shown_sql.params).fetchall()
+            else:
+                shown = sum(counts.values())
+            page_sql = pages.page_sql(job_filter, order, scope, max(offset, 0), limit)
+            keys = conn.execute(page_sql.text, page_sql.params).fetchall()
+            job_ids = [key for key, is_group in keys if not is_group]
+            group_ids = [key for key, is_group in keys if is_group]
+            jobs = {job.id: job for job in self._jobs_where(conn, "id", job_ids)}
+            groups = {
+                group.id: group
+                for group in (
+                    self._decode_group(row)
+                    for row in self._rows_where(conn, _GROUP_SELECT, "id", group_ids)
+                )
+            }
+            shards: dict[str, list[Job]] = {group_id: [] for group_id in group_ids}
+            for shard in self._jobs_where(conn, "group_id", group_ids):
+                shards[shard.group_id or ""].append(shard)
+            page = pages.JobPage.assemble(
+                keys, jobs, groups, shards, offset=max(offset, 0), shown=shown, counts=counts
+            )
+            if len(self._decoded) > _DECODED_KEPT:  # scrolling a long list: keep the page's
+                held = {job.id for job in page.jobs}
+                self._decoded = {key: value for key, value in self._decoded.items() if key in held}
+            return page
+
+        return self._db.read(read)
+
+    def changed_since(self, revision: int) -> tuple[int, list[Job]]:
+        """(`data_version` now, the jobs written after `revision`, a `data_version` read
+        before): a refresh reads what changed, not every job. Forgotten jobs are not said."""
+
+        def read(conn: sqlite3.Connection) -> tuple[int, list[Job]]:
+            [(version,)] = conn.execute("SELECT value FROM meta WHERE key = 'changes'").fetchall()
+            rows = conn.execute(_JOB_SELECT + " WHERE revision > ?", (revision,)).fetchall()
+            return version, [self._decode_cached(row) for row in rows]
+
+        return self._db.read(read)
+
+    def active_jobs(self) -> list[Job]:
+        """Jobs not yet ended (the ones worth polling), newest first."""
+        active = [status for status in JobStatus if status not in TERMINAL_STATUSES]
+        return self.list_jobs(statuses=active)
+
+    def _rows_where(
+        self, conn: sqlite3.Connection, select: str, column: str, values: list[str]
+    ) -> list[codec.JobRow]:
+        rows: list[codec.JobRow] = []
+        for start in range(0, len(values), 500):  # SQLite's parameter limit
+            chunk = values[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows += conn.execute(f"{select} WHERE {column} IN ({marks})", chunk).fetchall()
+        return rows
+
+    def _jobs_where(self, conn: sqlite3.Connection, column: str, values: list[str]) -> list[Job]:
+        rows = self._rows_where(conn, _JOB_SELECT, column, values)
+        jobs = [self._decode_cached(row) for row in rows]
+        return sorted(jobs, key=lambda job: job.shard_index or 0)
 
     def update_job(self, job_id: str, *, note: str | None = None, **fields: object) -> Job:
         """Change fields of a job atomically; a status change adds a history row.

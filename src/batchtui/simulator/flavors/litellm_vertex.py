@@ -350,7 +350,8 @@ def file_content(engine: SimulatorEngine, request: IncomingRequest, match: re.Ma
     except VertexError:
         return proxy_error(500, f"Failed to download file from GCS: {uri}")
     if not jobs.options.litellm_convert_output:
-        return FileAnswer(path)
+        # The proxy streams what `afile_content` fetched, whatever Range the client sent.
+        return FileAnswer(path, honour_range=False)
     content = path.read_bytes()
     return RawAnswer(200, "application/octet-stream", converted_output(content, uri))
 

@@ -311,7 +311,9 @@ def get_file(engine: SimulatorEngine, request: IncomingRequest, match: re.Match[
 
 def file_content(engine: SimulatorEngine, request: IncomingRequest, match: re.Match[str]) -> Answer:
     try:
-        return FileAnswer(vertex(engine).object_path(_split_gs(match.group("id"))))
+        # The gateway asks Cloud Storage with its own headers: a client's Range stays behind.
+        path = vertex(engine).object_path(_split_gs(match.group("id")))
+        return FileAnswer(path, honour_range=False)
     except VertexError:
         return RawAnswer(404, "application/xml; charset=UTF-8", GCS_NO_SUCH_KEY)
 
@@ -387,7 +389,8 @@ def batch_output(engine: SimulatorEngine, request: IncomingRequest, match: re.Ma
     output_dir = (job.get("outputInfo") or {}).get("gcsOutputDirectory")
     if not output_dir:
         return _thrown("Failed to retrieve batch details")
-    return FileAnswer(_converted_output(jobs, batch_id, f"{output_dir}/predictions.jsonl"))
+    converted = _converted_output(jobs, batch_id, f"{output_dir}/predictions.jsonl")
+    return FileAnswer(converted, honour_range=False)  # rows converted as they stream
 
 
 def _converted_output(jobs: VertexEngine, batch_id: str, predictions_uri: str) -> Path:

@@ -40,9 +40,12 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
     from batchtui.tui.screens.confirm import ConfirmScreen
     from batchtui.tui.screens.detail import DetailScreen
     from batchtui.tui.screens.jobs import JobsScreen
+    from batchtui.tui.screens.profiles import ProfilesScreen
     from batchtui.tui.screens.results import ResultsScreen
     from batchtui.tui.screens.validate import ValidateScreen
     from batchtui.tui.widgets.job_table import JobTable
+    from batchtui.tui.widgets.line_viewer import CursorView
+    from batchtui.tui.widgets.profile_form import ProfileForm
 
     return [
         ("Everywhere", BatchtuiApp),
@@ -50,8 +53,11 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
         ("Job list: moving", JobTable),
         ("Job detail", DetailScreen),
         ("Results", ResultsScreen),
+        ("Results and file views: moving", CursorView),
         ("Validate", ValidateScreen),
         ("Compose", ComposeScreen),
+        ("Profiles", ProfilesScreen),
+        ("Profile form", ProfileForm),
         ("Confirm", ConfirmScreen),
     ]
 

@@ -28,6 +28,8 @@ class HeaderState:
     problem: str | None = None
     # config.toml is unreadable: the jobs still show, the problem says which line.
     config_problem: str | None = None
+    # Archived jobs are in the list (hidden by default): "archived shown" / "archived only".
+    archived: str = ""
 
 
 def _tone(status: JobStatus) -> str:
@@ -84,6 +86,8 @@ class AppHeader(Static):
             )
         if not state.counts and not state.loading:
             second.append(("no jobs", "dim"))
+        if state.archived:
+            second += [sep, (state.archived, "bold $warning")]
         if state.filter_text:
             second += [
                 sep,

@@ -52,6 +52,8 @@ class CursorView(ScrollView, can_focus=True):
         Binding("up,k", "cursor_up", "Up", show=False),
         Binding("pagedown,ctrl+f", "page_down", "Page down", show=False),
         Binding("pageup,ctrl+b", "page_up", "Page up", show=False),
+        Binding("ctrl+d", "half_page_down", "Half page down", show=False),
+        Binding("ctrl+u", "half_page_up", "Half page up", show=False),
         Binding("g,home,ctrl+home", "first", "First", show=False),
         Binding("G,end,ctrl+end", "last", "Last", show=False),
     ]
@@ -63,6 +65,19 @@ class CursorView(ScrollView, can_focus=True):
             super().__init__()
             self.view = view
             self.row = row
+
+        @property
+        def control(self) -> CursorView:
+            return self.view
+
+    class EndRequested(Message):
+        """`g` or `G` was pressed: a view over rows not all loaded (a remote output) may
+        fetch that end of its source."""
+
+        def __init__(self, view: CursorView, *, last: bool) -> None:
+            super().__init__()
+            self.view = view
+            self.last = last
 
         @property
         def control(self) -> CursorView:
@@ -181,11 +196,27 @@ class CursorView(ScrollView, can_focus=True):
     def action_page_up(self) -> None:
         self.cursor -= self._page()
 
+    def action_half_page_down(self) -> None:
+        self._move_half_page(+1)
+
+    def action_half_page_up(self) -> None:
+        self._move_half_page(-1)
+
+    def _move_half_page(self, direction: int) -> None:
+        """As in less and vim: the view and the cursor move together by half a screen."""
+        half = max(1, self.scrollable_content_region.height // 2)
+        self.cursor += direction * half
+        top = max(0, min(self.scroll_offset.y + direction * half, self.max_scroll_y))
+        self.scroll_to(y=top, animate=False, immediate=True)
+        self.scroll_to_cursor()
+
     def action_first(self) -> None:
         self.cursor = 0
+        self.post_message(self.EndRequested(self, last=False))
 
     def action_last(self) -> None:
         self.cursor = self.row_count() - 1
+        self.post_message(self.EndRequested(self, last=True))
 
     def on_resize(self) -> None:
         self.rows_changed()

@@ -35,8 +35,8 @@ from batchtui.tui.theme import THEME_ENV, choose_theme
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
-    from batchtui.core.jobs.monitor import JobMonitor, JobsSnapshot
     from batchtui.core.jobs.listing import PageRequest
+    from batchtui.core.jobs.monitor import JobMonitor, JobsSnapshot
     from batchtui.core.models import Job
     from batchtui.core.registry import Registry
     from batchtui.core.registry.async_registry import AsyncRegistry

@@ -276,8 +276,16 @@ class JobMonitor:
         fresh = list(fresh)
         self._announce_transitions(fresh)
         jobs = dict(self.snapshot.jobs)
-        jobs.update((job.id, job) for job in fresh)
-        self.snapshot = replace(self.snapshot, jobs=jobs, loading=False, updated_at=self._now())
+        page = self.snapshot.page
+        for job in fresh:
+            jobs[job.id] = job
+            if not job.is_terminal or job.id in self.kept.pinned:
+                self.kept.jobs[job.id] = job
+            if page is not None:
+                page = page.with_job(job)
+        self.snapshot = replace(
+            self.snapshot, jobs=jobs, loading=False, updated_at=self._now(), page=page
+        )
         self.events.published(self.snapshot)
 
     def _announce_transitions(self, jobs: Iterable[Job]) -> None:

@@ -404,3 +404,27 @@ async def test_vertex_lists_only_jobs_as_new_as_the_oldest_running_one(
         assert counts["list"] == 3 and counts["retrieve"] == 0, counts
         assert not outcome.errors and len(outcome.jobs) == 250
         assert {job.raw_status for job in outcome.jobs.values()} == {"JOB_STATE_PENDING"}
+
+
+def test_a_watch_process_beside_the_lease_holder_reads_instead_of_listing(
+    simulator: SimulatorHandle, cli: Any, add_profile: Any
+) -> None:
+    """A TUI (here: this test, holding the profile's list lease) and `batchtui watch` in a
+    process of its own: watch asks the provider nothing until the holder lets go."""
+    add_profile(simulator.url)
+    ids = seed_openai_batches(simulator, "r" * 3)
+    registry = Registry.open_default()
+    try:
+        register(registry, "sim", "openai", ids, "rrr")
+        assert registry.acquire_list_lease("sim", "login1:4242:tui", 600)
+        counter = counting(simulator)
+        held = cli("watch", "--timeout", "1.5", "--interval", "0.3")
+        assert held.code == 3, held.stderr  # still running when the timeout came
+        assert counter.counts == {}, counter.counts
+        registry.release_poll_leases("login1:4242:tui")
+        free = cli("watch", "--timeout", "0.5", "--interval", "0.3")
+        assert free.code == 3, free.stderr
+        assert counter.counts["list"] >= 1 and counter.counts["retrieve"] == 0, counter.counts
+        assert registry.list_lease_holder("sim") is None  # watch gave it up on leaving
+    finally:
+        registry.close()

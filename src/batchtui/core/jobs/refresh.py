@@ -3,6 +3,7 @@ poll many running jobs with a list call per page, and cancel."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -82,7 +83,8 @@ async def poll_many(
                 result.errors[job.id] = error
         else:
             by_profile.setdefault(job.profile, []).append(job)
-    for profile, active in by_profile.items():
+
+    async def poll_profile(profile: str, active: list[Job]) -> None:
         if holder is not None:
             leased = await ctx.in_thread(
                 ctx.registry.acquire_list_lease, profile, holder, lease_seconds
@@ -91,8 +93,11 @@ async def poll_many(
                 result.left_to_others.add(profile)
                 for job in active:
                     result.jobs[job.id] = await ctx.in_thread(ctx.registry.get_job, job.id)
-                continue
+                return
         await _refresh_profile(ctx, profile, active, result)
+
+    # Profiles at once: a slow provider does not hold the others' answers back.
+    await asyncio.gather(*(poll_profile(profile, active) for profile, active in by_profile.items()))
     return result
 
 

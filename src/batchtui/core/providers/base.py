@@ -7,6 +7,7 @@ same methods without a URL in sight.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 
 # Called with (bytes done, bytes expected or None when unknown).
 ProgressCallback = Callable[[int, int | None], None]
+
+# GETs `refresh_many` has in flight at once for the batches no list page showed.
+PARALLEL_RETRIEVES = 8
 
 # Metadata key carrying the job's UUID tag, so a batch can be found again after a crash.
 TAG_METADATA_KEY = "batchtui_tag"
@@ -83,12 +87,18 @@ class BatchProvider(ABC):
                 if isinstance(error, ProviderUnreachable) or error.retryable:
                     raise  # the service is down: asking for each would fail the same way
                 # A list this backend refuses: the batches are still there to ask for.
-        for batch_id in ids:
-            if batch_id not in answers:
+        # The rest one GET each, a few at a time (as the TUI's per-job polls ran).
+        slots = asyncio.Semaphore(PARALLEL_RETRIEVES)
+
+        async def ask(batch_id: str) -> tuple[str, RemoteBatch | ProviderError]:
+            async with slots:
                 try:
-                    answers[batch_id] = await self.retrieve(batch_id)
+                    return batch_id, await self.retrieve(batch_id)
                 except ProviderError as error:
-                    answers[batch_id] = error
+                    return batch_id, error
+
+        missing = [batch_id for batch_id in ids if batch_id not in answers]
+        answers.update(await asyncio.gather(*(ask(batch_id) for batch_id in missing)))
         return answers
 
     # Batches per page when `refresh_many` lists them; None: this kind cannot page through

@@ -13,7 +13,10 @@ its input file, then measures in one process, printing figures and ratios:
 - any record by number once indexed (1,000 random records, cold caches);
 - reopening with the saved index, and `batchtui results FILE --from N --head 10` as a
   whole process; "errors only" and a text search over the file;
-- export joined with the input, the retry input, usage; a short-line file's index;
+- export as CSV (alone and joined with the input) and usage with cost, each against a
+  bare loop that `json.loads` each line and writes one `csv.writer` row (joined: through
+  a dict of the input built in the same loop), best of `--repeat` interleaved runs;
+- the retry input; a short-line file's index;
 - peak RSS of the whole run (`ru_maxrss`; the generator streams in bounded memory);
 - then, streamed from a local HTTP server through the provider client as `results JOB`
   reads a job's results (lines, each parsed as a record): one `--line-size` MB line
@@ -22,14 +25,17 @@ its input file, then measures in one process, printing figures and ratios:
   fresh memory (page faults, slow on some VMs), weighs more against a very fast read.
 
 Targets: first page <= 0.3 s, last page <= 0.1 s more, a record <= 50 ms, index
-<= 2x `wc -l`, peak RSS < 150 MB, the long line <= 1.5x the short ones. `--check` exits
+<= 2x `wc -l`, peak RSS < 150 MB, the long line <= 1.5x the short ones, export and
+usage <= 1.5x their bare loop. `--check` exits
 1 when one is missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import multiprocessing
 import random
 import resource
 import shutil
@@ -39,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from batchtui.core.export import export_records
@@ -150,6 +157,61 @@ def generate(output: Path, inputs: Path, size: int, seed: int = 11) -> int:
         out.write(b"".join(batch_out))
         requests.write(b"".join(batch_in))
     return count
+
+
+def bare_csv(output: Path, out: Path, inputs: Path | None = None) -> None:
+    """The baseline export: `json.loads` each line and write one `csv.writer` row (with
+    `inputs`, joined to its prompt through a dict of the input built in the same loop)."""
+    prompts: dict[str, object] = {}
+    if inputs is not None:
+        with inputs.open("rb") as lines:
+            for line in lines:
+                request = json.loads(line)
+                prompts[request["custom_id"]] = request["body"]["messages"][-1]["content"]
+    with output.open("rb") as lines, out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        for line in lines:
+            data = json.loads(line)
+            response = data.get("response") or {}
+            body = response.get("body") or {}
+            choice = (body.get("choices") or [{}])[0]
+            row = [
+                data.get("custom_id"),
+                response.get("status_code"),
+                (choice.get("message") or {}).get("content"),
+                (body.get("usage") or {}).get("total_tokens"),
+            ]
+            if inputs is not None:
+                row.append(prompts.get(data.get("custom_id")))
+            writer.writerow(row)
+
+
+def interleaved(runs: int, actions: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Best seconds of each action over `runs` rounds, the actions alternating."""
+    best = dict.fromkeys(actions, float("inf"))
+    for _ in range(runs):
+        for name, action in actions.items():
+            start = time.perf_counter()
+            action()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def in_child(action: Callable[[], object]) -> tuple[object, float]:
+    """`action()` run in a forked child: its result, and the child's own peak RSS in MB
+    (so repeated rounds over the whole file do not count in this process's peak)."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def child() -> None:
+        result = action()
+        send.send((result, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+    process = context.Process(target=child)
+    process.start()
+    result = receive.recv()
+    process.join()
+    return result
 
 
 def best_of(runs: int, action) -> float:
@@ -286,6 +348,9 @@ def main() -> int:
     parser.add_argument(
         "--line-size", type=int, default=200, help="the streamed long line's size in MB"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="interleaved runs of export, usage and baseline"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bt-results-", dir=args.dir))
@@ -379,26 +444,63 @@ def main() -> int:
         took = time.perf_counter() - begin
         report("text search over the file", f"{took:.2f} s ({len(found or ()):,} rows)")
 
-        begin = time.perf_counter()
-        usage = sum_usage(results.records())
-        took = time.perf_counter() - begin
-        cost = job_usage("bench", usage, "gpt-4o-mini").cost
-        report(
-            "usage and cost (parses every record)",
-            f"{took:.2f} s ({usage.total_tokens:,} tok, ${cost.total_usd:,.2f})"
-            if cost
-            else f"{took:.2f} s",
-        )
+        def usage_and_cost() -> None:
+            counted = ResultSet([output])
+            try:
+                job_usage("bench", sum_usage(counted.records()), "gpt-4o-mini")
+            finally:
+                counted.close()
 
-        begin = time.perf_counter()
+        def export(joined: bool) -> Callable[[], object]:
+            """As `batchtui export`: merged with the input (for requests without a result);
+            its prompts in the rows only when `joined`."""
+
+            def run() -> object:
+                exported = ResultSet([output])
+                try:
+                    exported.scan()
+                    requests = RequestIndex.build(inputs)
+                    merged = merge_result_sets([exported], requests)
+                    assert merged is not None
+                    return export_records(
+                        merged.records(), work / "export.csv", "csv", requests if joined else None
+                    )
+                finally:
+                    exported.close()
+
+            return run
+
+        speeds, rounds_rss = in_child(
+            lambda: interleaved(
+                args.repeat,
+                {
+                    "bare": lambda: bare_csv(output, work / "bare.csv"),
+                    "export": export(False),
+                    "usage": usage_and_cost,
+                    "bare joined": lambda: bare_csv(output, work / "bare.csv", inputs),
+                    "export joined": export(True),
+                },
+            )
+        )
+        bare, bare_joined = speeds["bare"], speeds["bare joined"]
+        report("bare json.loads + csv.writer loop", f"{bare:.2f} s ({count / bare:,.0f} rows/s)")
+        for name, base, label in (
+            ("export", bare, "export csv"),
+            ("usage", bare, "usage and cost (every record)"),
+            ("export joined", bare_joined, "export csv joined with the input"),
+        ):
+            took = speeds[name]
+            report(
+                label,
+                f"{took:.2f} s = {took / base:.2f}x ({count / took:,.0f} rows/s)",
+                "<= 1.5x",
+                took <= 1.5 * base,
+            )
+        report("  bare loop joined with the input", f"{bare_joined:.2f} s")
+        report("  peak RSS of those rounds (own process)", f"{rounds_rss:.0f} MB")
+
         requests = RequestIndex.build(inputs)
         assert requests is not None
-        merged = merge_result_sets([results], requests)
-        assert merged is not None
-        summary = export_records(merged.records(), work / "export.csv", "csv", requests)
-        took = time.perf_counter() - begin
-        report("export csv joined with the input", f"{took:.2f} s ({summary.rows:,} rows)")
-
         begin = time.perf_counter()
         retry = build_retry_input(requests, [results], work / "retry.jsonl")
         took = time.perf_counter() - begin

@@ -105,12 +105,13 @@ def test_plain_httpx_does_load_rich_when_click_is_importable() -> None:
 
 
 def test_validate_loads_neither_tui_nor_http(tmp_path) -> None:
+    """Nor pydantic without a profile: only the prices are read from the config."""
     sample = tmp_path / "in.jsonl"
     sample.write_text(
         '{"custom_id":"a","method":"POST","url":"/v1/chat/completions",'
         '"body":{"model":"m","messages":[{"role":"user","content":"hi"}]}}\n'
     )
-    assert loaded_after(["validate", str(sample)], (*TUI, "httpx")) == []
+    assert loaded_after(["validate", str(sample)], (*TUI, "httpx", "pydantic")) == []
 
 
 def test_core_modules_never_import_textual_or_rich() -> None:

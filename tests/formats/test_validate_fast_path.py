@@ -3,6 +3,7 @@ gives the same problems, counts and token estimate with it as without it."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batchtui.core.formats import validate_bytes
+from batchtui.core.formats import validate_bytes, validate_stream
 from batchtui.core.formats.validate import ValidationReport
 
 FIXTURES = Path(__file__).parent / "fixtures" / "input"
@@ -90,23 +91,102 @@ def test_fixture_corpus_agrees() -> None:
 
 
 def test_a_plain_file_really_takes_the_fast_path(monkeypatch) -> None:
-    """Guards the speed-up itself: plain lines after the first are decided by msgspec."""
-    from batchtui.core.formats import fast_chat
+    """Guards the speed-up itself: plain lines after the first never reach the general
+    path's parser, whatever the chunk size."""
+    from batchtui.core.formats import validate
 
-    seen: list[int] = []
-    real = fast_chat.plain_chat_line
+    parsed: list[str] = []
+    real = validate._loads
 
-    def counting(raw: bytes, **kwargs: Any) -> Any:
-        line = real(raw, **kwargs)
-        seen.append(line is not None)
-        return line
+    def counting(text: str) -> Any:
+        parsed.append(text)
+        return real(text)
 
-    monkeypatch.setattr("batchtui.core.formats.validate.plain_chat_line", counting)
+    monkeypatch.setattr(validate, "_loads", counting)
     rows = [
         {"custom_id": f"r{n}", "method": "POST", "url": "/v1/chat/completions",
          "body": {"model": "m", "messages": [{"role": "user", "content": f"q{n}"}]}}
         for n in range(50)
     ]  # fmt: skip
-    report = validate_bytes("".join(json.dumps(row) + "\n" for row in rows).encode(), estimate=True)
-    assert report.ok and report.lines == 50
-    assert seen == [True] * 49
+    data = "".join(json.dumps(row) + "\n" for row in rows).encode()
+    for chunk_bytes in (1 << 20, 301):
+        parsed.clear()
+        report = validate.validate_stream(io.BytesIO(data), chunk_bytes=chunk_bytes, estimate=True)
+        assert report.ok and report.lines == 50
+        assert len(parsed) == 1
+
+
+# Lines whose bytes the fast path must look at itself: text that is not ASCII, written
+# raw, and bytes that are not UTF-8 in a field msgspec skips without reading.
+odd_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=30) | st.text(
+    min_size=780, max_size=820
+)
+
+
+@st.composite
+def raw_lines(draw: st.DrawFn) -> bytes:
+    row: dict[str, Any] = {
+        "custom_id": draw(st.sampled_from(["a", "b", "c", "d"])),
+        "method": "POST",
+        "url": "/v1/chat/completions",
+        "body": {
+            "model": draw(st.sampled_from(["gpt-4o-mini"] * 5 + ["other"])),
+            "messages": [{"role": "user", "content": draw(odd_text)}],
+            "metadata": "@",
+        },
+    }
+    text = json.dumps(row, ensure_ascii=draw(st.booleans()))
+    filler = draw(st.sampled_from([b"ok", b"\xff", "é".encode(), b"\xc3"]))
+    line = text.encode().replace(b"@", filler)
+    return line + draw(st.sampled_from([b"\n", b"\n", b"\r\n", b"\n\n"]))
+
+
+@SAME
+@given(st.lists(raw_lines(), min_size=1, max_size=12), st.integers(40, 5000))
+def test_raw_bytes_and_chunk_edges_agree(file_lines: list[bytes], chunk_bytes: int) -> None:
+    data = b"".join(file_lines)
+    fast = validate_stream(io.BytesIO(data), chunk_bytes=chunk_bytes, estimate=True)
+    general = validate_stream(
+        io.BytesIO(data), chunk_bytes=chunk_bytes, estimate=True, fast_path=False
+    )
+    assert fast.to_json() == general.to_json()
+    assert fast.problems == general.problems
+    assert fast.to_json() == validate_bytes(data, estimate=True, fast_path=False).to_json()
+
+
+def test_hostile_skipped_fields_agree() -> None:
+    """What msgspec skips without building it: too deep for Python, not UTF-8, huge."""
+
+    def line(custom_id: str, extra: bytes) -> bytes:
+        return (
+            b'{"custom_id":"' + custom_id.encode() + b'","method":"POST",'
+            b'"url":"/v1/chat/completions","body":{"model":"m",' + extra + b'"messages":'
+            b'[{"role":"user","content":"hi"}]}}\n'
+        )
+
+    for extra in (
+        b'"x":' + b"[" * 3000 + b"]" * 3000 + b",",
+        b'"x":"\xff",',
+        b'"x":1e999,',
+        b'"x":NaN,',
+        b'"model":"zz",',
+        b'"tools":null,',
+        b'"max_tokens":2147483648,',
+        b'"n":1.0,',
+    ):
+        assert_same(line("a", b"") + line("b", extra) + line("c", b""))
+
+
+@SAME
+@given(st.lists(lines(), min_size=1, max_size=8), st.integers(1, 400))
+def test_context_window_checks_agree(file_lines: list[bytes], window: int) -> None:
+    """Requests past a (small) window are failed alike, in bulk chunks and line by line."""
+    data = b"".join(file_lines)
+
+    def window_of(model: str) -> int:
+        return window
+
+    fast = validate_bytes(data, estimate=True, context_window=window_of)
+    general = validate_bytes(data, estimate=True, fast_path=False, context_window=window_of)
+    assert fast.to_json() == general.to_json()
+    assert fast.problems == general.problems

@@ -117,7 +117,7 @@ async def test_result_viewer_rows_and_detail_in_every_mode(tmp_path: Path) -> No
         await wait_until(pilot, lambda: screen.source is not None and screen.source.complete)
         shown = assert_screen_inert(app)
         assert "pwned" in shown  # the text is there, only its control bytes are gone
-        for keys in (["m"], ["J"], ["J"], ["j"], ["J"], ["j"], ["j"], ["e"], ["e"]):
+        for keys in (["m"], ["J"], ["J"], ["j"], ["J"], ["j"], ["j"], ["E"], ["E"]):
             await pilot.press(*keys)
             await pilot.pause(0.05)
             assert_screen_inert(app)

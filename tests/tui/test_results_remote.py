@@ -113,7 +113,7 @@ async def test_preview_pages_then_download(service, tmp_path: Path, monkeypatch)
         job = await asyncio.to_thread(service.registry.get_job, job.id)
         assert job.output_path is not None
         assert job.output_path.parent == results_dir(Settings(), job).resolve()
-        await pilot.press("e")
+        await pilot.press("E")
         await wait_for(pilot, lambda: screen.table.rows is not None)
         assert screen.table.row_count() == 1
         await pilot.press("d")

@@ -77,7 +77,7 @@ def test_snapshot_errors_only_raw_json(snap_compare, in_tmp, theme: str):
 
     async def run_before(pilot) -> None:
         screen = await ready(pilot)
-        await pilot.press("e")
+        await pilot.press("E")
         await wait_for(pilot, lambda: screen.table.rows is not None)
         await pilot.press("J")
 
@@ -114,21 +114,21 @@ async def test_movement_keys(in_tmp):
         assert table.cursor == 0
 
 
-async def test_errors_only_and_search(in_tmp):
+async def test_errors_only_and_filter(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
         table = screen.table
-        await pilot.press("e")
+        await pilot.press("E")
         await wait_for(pilot, lambda: table.rows is not None)
         assert [table.source_row(r) + 1 for r in range(table.row_count())] == ERROR_NUMBERS
         assert "errors only" in str(screen.query_one("#results-status", Static).render())
-        await pilot.press("e")
+        await pilot.press("E")
         await wait_for(pilot, lambda: table.rows is None)
         assert table.row_count() == 60
 
-        await pilot.press("slash")
-        search = screen.query_one("#search-input", Input)
+        await pilot.press("ampersand")
+        search = screen.query_one("#filter-input", Input)
         assert search.has_focus
         await pilot.press(*"CITY 36", "enter")
         await wait_for(pilot, lambda: table.rows is not None)
@@ -137,9 +137,9 @@ async def test_errors_only_and_search(in_tmp):
         assert table.has_focus
 
         # Both filters together: nothing fails and mentions city 36.
-        await pilot.press("e")
+        await pilot.press("E")
         await wait_for(pilot, lambda: table.rows is not None and table.row_count() == 0)
-        await pilot.press("e", "slash")
+        await pilot.press("E", "ampersand")
         await pilot.press("ctrl+a", "ctrl+k", "enter")  # an empty search clears the filter
         await wait_for(pilot, lambda: table.rows is None)
         assert table.row_count() == 60
@@ -171,7 +171,7 @@ async def test_go_to_record(in_tmp):
         await pilot.pause()
         assert screen.table.current_source_row() == 6
         assert any("60 records" in str(n.message) for n in pilot.app._notifications)
-        await pilot.press("e")
+        await pilot.press("E")
         await wait_for(pilot, lambda: screen.table.rows is not None)
         await pilot.press("colon", *"5", "enter")
         assert any("hidden by the filter" in str(n.message) for n in pilot.app._notifications)

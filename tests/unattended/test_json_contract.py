@@ -11,6 +11,7 @@ WITHOUT_JSON = {
     "simulate": "a server: its first line is the URL, then a request log",
     "completion": "prints a shell script for the shell to source",
     "help": "prints documentation for people (the man page with --man)",
+    "view": "opens the result viewer in the terminal; `results FILE --json` prints records",
 }
 
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 from batchtui.core.terminal_text import inert
 
 if TYPE_CHECKING:
-    from batchtui.core.config import Config, Profile
+    from batchtui.core.config import Profile
     from batchtui.core.estimate import FileEstimate
     from batchtui.core.formats import Limits, ValidationReport
-    from batchtui.core.prices import Cost
+    from batchtui.core.prices import Cost, PriceTable
     from batchtui.core.quota import Headroom
     from batchtui.core.registry import Registry
     from batchtui.core.split import SplitPlan
@@ -101,7 +101,7 @@ def headroom_json(headroom: Headroom) -> dict[str, Any]:
 
 def estimate_view(
     report: ValidationReport,
-    config: Config,
+    prices: PriceTable,
     *,
     limits: Limits,
     profile: Profile | None = None,
@@ -109,7 +109,6 @@ def estimate_view(
 ) -> EstimateView | None:
     """The view of a report validated with `estimate=True` (None when it has no estimate)."""
     from batchtui.core.prices import priced_model
-    from batchtui.core.split import needs_split, plan_split
 
     estimate = report.estimate
     if estimate is None or estimate.requests == 0:
@@ -117,12 +116,14 @@ def estimate_view(
     model = priced_model(report.model, profile.model if profile else None)
     cost = headroom = None
     if model is not None:
-        cost = config.price_table().estimate_cost(
-            model, estimate.input_tokens, estimate.max_output_tokens
-        )
+        cost = prices.estimate_cost(model, estimate.input_tokens, estimate.max_output_tokens)
         if profile is not None and registry is not None:
             from batchtui.core.quota import headroom_from_registry
 
             headroom = headroom_from_registry(registry, profile, model, estimate.input_tokens)
-    split = plan_split(report, limits) if needs_split(report) else None
+    split = None
+    if report.error_count:  # a file too big for one batch is an error; others need no plan
+        from batchtui.core.split import needs_split, plan_split
+
+        split = plan_split(report, limits) if needs_split(report) else None
     return EstimateView(estimate, model, cost, headroom, split, limits)

@@ -211,6 +211,11 @@ def build_parser(*, kind_flags: bool = True) -> Parser:
     _add_results_at_scale(commands)
     _add_housekeeping(commands)
 
+    view = commands.add_parser("view", help="open a local results file in the TUI's viewer")
+    view.add_argument("file", metavar="FILE")
+    view.add_argument("--input", metavar="REQUESTS", help="the requests, to show each prompt")
+    _handler(view, "view:run")
+
     help_command = commands.add_parser(
         "help", help="offline help: exit-codes, config, providers, filters, keys"
     )
@@ -265,6 +270,7 @@ EXAMPLES: dict[str, str] = {
     "forget": "batchtui forget --older-than 90d --status completed --yes",
     "archive": "batchtui archive --older-than 30d",
     "logs": "batchtui logs eval-v2 --follow",
+    "view": "batchtui view output.jsonl --input prompts.jsonl   # / search, n next, y copy",
 }
 
 

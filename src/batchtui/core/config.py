@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
 )
 
+from batchtui.core.config_file import read_config_file
 from batchtui.core.errors import ConfigError
 from batchtui.core.paths import config_path
 from batchtui.core.prices import (
@@ -343,24 +344,14 @@ class Config(BaseModel):
 
 def load_config(path: Path | None = None) -> Config:
     path = path or config_path()
-    try:
-        raw_bytes = path.read_bytes()
-    except FileNotFoundError:
+    read = read_config_file(path)
+    if read is None:
         return Config(path=path)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(raw_bytes.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    except RecursionError:  # tomllib recurses once per level of `[[[...` or `{a = {...`
-        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
+    data, text = read
     try:
         return parse_config(data, path)
     except SettingError as exc:
-        line = line_of_setting(raw_bytes.decode("utf-8"), exc.setting)
+        line = line_of_setting(text, exc.setting)
         if line is None or not exc.message.startswith(f"{path}: "):
             raise
         rest = exc.message[len(f"{path}: ") :]

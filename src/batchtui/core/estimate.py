@@ -19,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from itertools import chain, compress, islice, repeat
+from operator import add, and_, mul, not_, sub, truediv
+from typing import Any, NamedTuple, Protocol
 
 # -- text --------------------------------------------------------------------------------
 
@@ -205,6 +207,55 @@ def text_tokens(text: str) -> int:
     return max(1, round(estimate))
 
 
+_SAMPLE = 3 * _WINDOW
+_SAMPLE_SIZE_TERM = _SIZE_WEIGHT * _SAMPLE
+# Ends each sample in a batch; no translation below deletes it (it is not ASCII).
+_SAMPLE_END = "\xff"
+
+
+def sampled_ascii_tokens(texts: list[str]) -> list[int]:
+    """`text_tokens` of each of `texts`, all ASCII and longer than `_SAMPLE_ABOVE`, to the
+    token: the samples of a whole batch are classified by the same three deletions at once,
+    so the per-text work is a few calls in C rather than a dozen lines of Python."""
+    if not texts:
+        return []
+    window = _WINDOW
+    firsts = map(str.__getitem__, texts, repeat(slice(None, window)))
+    middles = [
+        text[(len(text) - window) // 2 : (len(text) - window) // 2 + window] for text in texts
+    ]
+    lasts = map(str.__getitem__, texts, repeat(slice(-window, None)))
+    samples = "".join(chain.from_iterable(zip(firsts, middles, lasts, repeat(_SAMPLE_END))))
+    data = samples.encode("latin-1")
+    rest = data.translate(None, _ASCII_LETTERS)
+    no_digits = rest.translate(None, _DIGITS)
+    whitespace = no_digits.translate(None, _PUNCTUATION)
+    end = _SAMPLE_END.encode("latin-1")
+    whitespaces = whitespace.split(end)[:-1]
+    lengths = list(map(len, texts))
+    space_counts = list(map(bytes.count, whitespaces, repeat(b" ")))
+    whitespace_lengths = list(map(len, whitespaces))
+    # `_ascii_weighted`'s sum term by term, in its order (so the float is the same), each
+    # term over all samples at once; then `* length / len(sample)`, rounded, at least 1.
+    weighted = map(add, repeat(_SAMPLE_SIZE_TERM), map(mul, repeat(_NON_LETTER_WEIGHT),
+                   map(len, rest.split(end)[:-1])))  # fmt: skip
+    weighted = map(add, weighted, map(mul, repeat(_NON_DIGIT_WEIGHT),
+                   map(len, no_digits.split(end)[:-1])))  # fmt: skip
+    weighted = map(add, weighted, map(mul, repeat(_WHITESPACE_WEIGHT), whitespace_lengths))
+    weighted = map(add, weighted, map(mul, repeat(_SPACE_WEIGHT), space_counts))
+    scaled = map(truediv, map(mul, weighted, lengths), repeat(_SAMPLE))
+    tokens = list(map(max, repeat(1), map(round, scaled)))
+    newlines = list(map(sub, whitespace_lengths, space_counts))
+    if max(newlines) * 80 > _SAMPLE:
+        # Where lines are short, `_ascii_weighted` also counts double spaces.
+        stride = _SAMPLE + 1
+        for index, count_of_newlines in enumerate(newlines):
+            if count_of_newlines * 80 > _SAMPLE:
+                sample = data[index * stride : index * stride + _SAMPLE]
+                tokens[index] = max(1, round(_ascii_weighted(sample) * lengths[index] / _SAMPLE))
+    return tokens
+
+
 # -- requests ----------------------------------------------------------------------------
 
 # OpenAI's cookbook count for chat models: 3 per message, 1 per role (and per name), 3 to
@@ -315,6 +366,36 @@ _CHAT_URL = "/v1/chat/completions"
 _MESSAGE_TOKENS = TOKENS_PER_MESSAGE + TOKENS_PER_ROLE
 
 
+class ChatBodyLike(Protocol):
+    """A decoded plain chat body: messages with string content, and its caps (ints when set)."""
+
+    messages: list[Any]
+    max_completion_tokens: object
+    max_tokens: object
+    max_output_tokens: object
+    n: object
+
+
+def chat_cap(body: ChatBodyLike) -> int | None:
+    """A plain chat body's output cap: the first count set of `max_completion_tokens`,
+    `max_tokens`, `max_output_tokens`; None when it sets none."""
+    cap = body.max_completion_tokens
+    if type(cap) is int and cap >= 0:
+        return cap
+    cap = body.max_tokens
+    if type(cap) is int and cap >= 0:
+        return cap
+    cap = body.max_output_tokens
+    if type(cap) is int and cap >= 0:
+        return cap
+    return None
+
+
+def _choices(body: ChatBodyLike) -> int:
+    choices = body.n
+    return choices if type(choices) is int and choices > 0 else 1
+
+
 class FileEstimator:
     """Adds requests to a `FileEstimate` one after another, as the validator's pass reads them.
 
@@ -383,45 +464,75 @@ class FileEstimator:
             line=line,
         )
 
-    def add_chat_contents(
+    def chat_input_tokens(self, bodies: list[ChatBodyLike]) -> list[int]:
+        """Input tokens of each plain chat body, as `add_chat_contents` counts them: the
+        messages of all bodies are looked up in the cache at once, and long ASCII ones (most
+        of the text of a batch) go through `sampled_ascii_tokens` together."""
+        message_lists = [body.messages for body in bodies]
+        contents = [message.content for messages in message_lists for message in messages]
+        cached = self._cache.get
+        # Only short texts are ever cached: hashing a long one would cost a pass over it.
+        counted: list[int | None] = [
+            cached(content) if len(content) <= _CACHED_UP_TO else None for content in contents
+        ]
+        missing = [index for index, tokens in enumerate(counted) if tokens is None]
+        missing_contents = [contents[index] for index in missing]
+        is_long = list(
+            map(
+                and_,
+                map(_SAMPLE_ABOVE.__lt__, map(len, missing_contents)),
+                map(str.isascii, missing_contents),
+            )
+        )
+        long_indexes = list(compress(missing, is_long))
+        for index in compress(missing, map(not_, is_long)):
+            counted[index] = self.text(contents[index])
+        if long_indexes:
+            sampled = sampled_ascii_tokens([contents[index] for index in long_indexes])
+            for index, tokens in zip(long_indexes, sampled, strict=True):
+                counted[index] = tokens
+        sizes = list(map(len, message_lists))
+        size = sizes[0] if sizes else 0
+        if size and sizes.count(size) == len(sizes):  # the usual batch: as many messages in each
+            sums = map(sum, zip(*[iter(counted)] * size, strict=True))
+        else:
+            parts = iter(counted)
+            sums = (sum(islice(parts, count)) for count in sizes)
+        return [
+            REPLY_PRIMING_TOKENS + _MESSAGE_TOKENS * count + total
+            for count, total in zip(sizes, sums, strict=True)
+        ]
+
+    def add_chats(
         self,
-        contents: list[str],
-        *,
-        max_completion_tokens: object,
-        max_tokens: object,
-        max_output_tokens: object,
-        n: object,
-        line: int | None,
-    ) -> RequestSize:
-        """Count a plain chat request from its messages' text and its output caps (the
-        validator's typed fast path calls this directly; `_add_plain_chat` for dicts)."""
-        cache = self._cache
-        tokens = REPLY_PRIMING_TOKENS
-        for content in contents:
-            length = len(content)
-            if length > _SAMPLE_ABOVE and content.isascii():
-                # text_tokens' sampled path, inlined: this is most of the time spent.
-                middle = (length - _WINDOW) // 2
-                sample = content[:_WINDOW] + content[middle : middle + _WINDOW] + content[-_WINDOW:]
-                weighted = _ascii_weighted(sample.encode("ascii")) * length / len(sample)
-                tokens += _MESSAGE_TOKENS + max(1, round(weighted))
-            elif length > _CACHED_UP_TO:
-                tokens += _MESSAGE_TOKENS + text_tokens(content)
-            else:
-                cached = cache.get(content)
-                tokens += _MESSAGE_TOKENS + (self.text(content) if cached is None else cached)
-        cap = max_completion_tokens
-        if type(cap) is not int or cap < 0:
-            cap = max_tokens
-            if type(cap) is not int or cap < 0:
-                cap = (
-                    max_output_tokens
-                    if type(max_output_tokens) is int and max_output_tokens >= 0
-                    else None
-                )
-        choices = n
-        if type(choices) is not int or choices <= 0:
-            choices = 1
+        bodies: list[ChatBodyLike],
+        tokens: list[int],
+        caps: list[int | None],
+        lines: list[int],
+    ) -> None:
+        """`add_counted_chat` of consecutive requests (nothing else added between them)."""
+        if not bodies:
+            return
+        totals = self.totals
+        default = self.default_max_output_tokens
+        totals.requests += len(bodies)
+        totals.input_tokens += sum(tokens)
+        totals.max_output_tokens += sum(
+            (default if cap is None else cap) * _choices(body)
+            for cap, body in zip(caps, bodies, strict=True)
+        )
+        totals.uncapped_requests += caps.count(None)
+        largest = max(tokens)
+        if largest > totals.largest_input_tokens:
+            totals.largest_input_tokens = largest
+            totals.largest_input_line = lines[tokens.index(largest)]
+        if totals.by_line is not None:
+            totals.by_line.update(zip(lines, tokens, strict=True))
+
+    def add_counted_chat(self, body: ChatBodyLike, tokens: int, line: int | None) -> RequestSize:
+        """Add a plain chat body whose input `tokens` are known (`chat_input_tokens`)."""
+        cap = chat_cap(body)
+        choices = _choices(body)
         totals = self.totals
         totals.requests += 1
         totals.input_tokens += tokens
@@ -436,6 +547,39 @@ class FileEstimator:
         if totals.by_line is not None and line is not None:
             totals.by_line[line] = tokens
         return RequestSize(tokens, cap)
+
+    def add_chat_body(self, body: ChatBodyLike, line: int | None) -> RequestSize:
+        """`add_chat_contents` of a decoded plain chat body (the validator's typed fast path)."""
+        return self.add_counted_chat(body, self.chat_input_tokens([body])[0], line)
+
+    def add_chat_contents(
+        self,
+        contents: list[str],
+        *,
+        max_completion_tokens: object,
+        max_tokens: object,
+        max_output_tokens: object,
+        n: object,
+        line: int | None,
+    ) -> RequestSize:
+        """Count a plain chat request from its messages' text and its output caps."""
+        messages = [_Text(content) for content in contents]
+        body = _PlainChat(messages, max_completion_tokens, max_tokens, max_output_tokens, n)
+        return self.add_chat_body(body, line)
+
+
+class _Text(NamedTuple):
+    content: str
+
+
+class _PlainChat(NamedTuple):
+    """A plain chat body as `add_chat_body` reads it."""
+
+    messages: list[_Text]
+    max_completion_tokens: object
+    max_tokens: object
+    max_output_tokens: object
+    n: object
 
 
 class _Counter:

@@ -37,6 +37,7 @@ COLUMNS = (
     "response",
 )
 PROMPT_COLUMN = "prompt"
+_WRITE_CHARS = 1 << 20
 
 
 @dataclass
@@ -64,6 +65,33 @@ def export_row(record: ResultRecord, prompt: str | None = None) -> dict[str, obj
     if prompt is not None:
         row[PROMPT_COLUMN] = prompt
     return row
+
+
+def _csv_line(fields: Iterable[object]) -> str:
+    """One row exactly as `csv.writer(lineterminator="\\n")` writes it (the tests hold the
+    two to the same output), in a fraction of its time: the csv module looks at every
+    character of every field in turn, while this needs a few `in` scans per field."""
+    return ",".join(map(_csv_field, fields)) + "\n"
+
+
+def _quoting_characters() -> tuple[str, ...]:
+    """The characters that make the csv module quote a field: `,` `"` and the line end,
+    and `\\r` where this Python's csv quotes it too (versions differ)."""
+    probe = io.StringIO()
+    csv.writer(probe, lineterminator="\n").writerow(["\r", ""])
+    return (",", '"', "\n", "\r") if probe.getvalue().startswith('"') else (",", '"', "\n")
+
+
+_QUOTE_IF = _quoting_characters()
+
+
+def _csv_field(value: object) -> str:
+    if type(value) is not str:
+        return "" if value is None else str(value)
+    for character in _QUOTE_IF:
+        if character in value:
+            return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def export_records(
@@ -94,35 +122,39 @@ def _write(
     input_index: RequestIndex | None,
 ) -> ExportSummary:
     summary = ExportSummary()
-    text = io.TextIOWrapper(handle, encoding="utf-8", newline="", write_through=False)
     columns = COLUMNS + ((PROMPT_COLUMN,) if input_index is not None else ())
-    writer = csv.DictWriter(text, columns, lineterminator="\n") if format == "csv" else None
-    if writer is not None:
-        writer.writeheader()
-    try:
-        for record in records:
-            prompt = None
-            if input_index is not None:
-                request = (
-                    input_index.request(record.custom_id) if record.custom_id is not None else None
-                )
-                if request is None:
-                    summary.prompts_missing += 1
-                    prompt = ""
-                else:
-                    prompt = request_prompt(request)
-            row = export_row(record, prompt)
-            if writer is not None:
-                writer.writerow(row)
+    as_csv = format == "csv"
+    write = handle.write
+    if as_csv:
+        write(_csv_line(columns).encode("utf-8"))
+    # Rows are gathered and written about 1 MB at a time, as a buffered text stream would.
+    pending: list[str] = []
+    pending_chars = 0
+    for record in records:
+        prompt = None
+        if input_index is not None:
+            request = (
+                input_index.request(record.custom_id) if record.custom_id is not None else None
+            )
+            if request is None:
+                summary.prompts_missing += 1
+                prompt = ""
             else:
-                text.write(json.dumps(row, ensure_ascii=False))
-                text.write("\n")
-            summary.rows += 1
-            if record.ok:
-                summary.succeeded += 1
-            else:
-                summary.failed += 1
-        text.flush()
-    finally:
-        text.detach()  # the caller owns the stream
+                prompt = request_prompt(request)
+        row = export_row(record, prompt)
+        line = _csv_line(row.values()) if as_csv else json.dumps(row, ensure_ascii=False) + "\n"
+        pending.append(line)
+        pending_chars += len(line)
+        if pending_chars >= _WRITE_CHARS:
+            write("".join(pending).encode("utf-8"))
+            pending.clear()
+            pending_chars = 0
+        summary.rows += 1
+        if record.ok:
+            summary.succeeded += 1
+        else:
+            summary.failed += 1
+    if pending:
+        write("".join(pending).encode("utf-8"))
+    handle.flush()
     return summary

@@ -17,14 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from batchtui.core.terminal_osc import BEL, ESC, multiplexer_of, wrap_for
 from batchtui.core.terminal_text import inert
 
-ESC = "\x1b"
-BEL = "\x07"
-ST = ESC + "\\"
-
 Desktop = Literal["osc9", "osc777", "off"]
-Multiplexer = Literal["tmux", "screen", "none"]
 
 # OSC 9 text that starts with digits and ';' is a ConEmu/Windows Terminal command
 # (e.g. `9;4;...` sets a progress bar): the message always starts with this word instead.
@@ -57,23 +53,6 @@ def osc_sequence(notice: Notice, desktop: Desktop) -> str:
     if desktop == "osc777":
         return f"{ESC}]777;notify;batchtui;{notice.message()}{BEL}"
     return ""
-
-
-def multiplexer_of(environ: Mapping[str, str]) -> Multiplexer:
-    if environ.get("TMUX"):
-        return "tmux"
-    if environ.get("STY"):
-        return "screen"
-    return "none"
-
-
-def wrap_for(sequence: str, multiplexer: Multiplexer) -> str:
-    """Pass `sequence` through tmux (ESCs doubled) or screen to the outer terminal."""
-    if not sequence or multiplexer == "none":
-        return sequence
-    if multiplexer == "tmux":
-        return f"{ESC}Ptmux;{sequence.replace(ESC, ESC + ESC)}{ST}"
-    return f"{ESC}P{sequence}{ST}"
 
 
 def terminal_bytes(

@@ -378,7 +378,9 @@ class ShellActions:
 
     def copy_job_id(self, job_id: str) -> None:
         # OSC 52: reaches the local clipboard over SSH when the terminal (and tmux) allow it.
-        self.app.copy_to_clipboard(job_id)
+        from batchtui.tui.clipboard import copy_text
+
+        copy_text(self.app, job_id)  # wrapped for tmux and screen, as the viewer's `y`
         self.app.notify(f"Copied {job_id} (OSC 52; tmux needs set-clipboard on)", markup=False)
 
     def refresh_job(self, job_id: str) -> None:

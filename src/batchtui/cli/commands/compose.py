@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             estimate=True,
             context_window=context.config.price_table().context_window,
         )
-        view = estimate_view(report, context.config, limits=limits, profile=profile)
+        view = estimate_view(report, context.config.price_table(), limits=limits, profile=profile)
     if args.json:
         print_json(
             {

@@ -32,21 +32,24 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     with CommandContext(args) as context:
-        profile = context.config.profile(args.profile) if args.profile else None
+        if args.profile:
+            profile = context.config.profile(args.profile)
+            prices = context.config.price_table()
+        else:
+            # Only the prices: the whole config (and pydantic) would double the start-up.
+            from batchtui.core.config_file import load_price_table
+
+            profile = None
+            prices = load_price_table()
         limits = limits_for_kind(profile.kind if profile else None)
         report = validate_file(
-            path,
-            limits=limits,
-            estimate=True,
-            context_window=context.config.price_table().context_window,
+            path, limits=limits, estimate=True, context_window=prices.context_window
         )
         if not args.json:
             _print_problems(path, report)
             sys.stdout.flush()
         registry = context.registry if profile is not None else None
-        view = estimate_view(
-            report, context.config, limits=limits, profile=profile, registry=registry
-        )
+        view = estimate_view(report, prices, limits=limits, profile=profile, registry=registry)
     if args.json:
         data = report.to_json()
         if view is not None:

@@ -31,9 +31,17 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from batchtui.core.errors import InputFileError
-from batchtui.core.estimate import FileEstimate, FileEstimator, RequestSize
+from batchtui.core.estimate import FileEstimate, FileEstimator, RequestSize, chat_cap
 from batchtui.core.formats.endpoints import ENDPOINTS
-from batchtui.core.formats.fast_chat import plain_chat_line
+from batchtui.core.formats.fast_chat import (
+    CHAT_URL,
+    MAX_COUNT,
+    NOT_DECODED,
+    ChatLine,
+    chat_line_decoder,
+    is_utf8,
+    plain_chat_line,
+)
 from batchtui.core.formats.limits import OPENAI_LIMITS, Limits
 from batchtui.core.units import format_bytes
 
@@ -54,7 +62,6 @@ JSON_WHITESPACE = " \t\r\n"
 # integer): a larger number is a mistake, and one past 10**308 would not even fit a float.
 # Lines with a larger count leave the fast path; the general path reports them.
 COUNT_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens", "n")
-MAX_COUNT = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,29 +387,27 @@ class _Validator:
             if not chunk:
                 break
             bytes_read += len(chunk)
-            pieces = chunk.split(b"\n")
-            tail = pieces.pop()
-            if pieces:
-                start = 0
-                if carry_bytes:
-                    start = 1
-                    line_no += 1
-                    length = carry_bytes + len(pieces[0])
-                    if carry_too_long or (max_line is not None and length > max_line):
-                        self._line_too_long(line_no, length)
-                    else:
-                        carry.append(pieces[0])
-                        check_line(b"".join(carry), line_no)
-                    carry = []
-                    carry_bytes = 0
-                    carry_too_long = False
-                for index in range(start, len(pieces)):
-                    raw = pieces[index]
-                    line_no += 1
-                    if max_line is not None and len(raw) > max_line:
-                        self._line_too_long(line_no, len(raw))
-                    else:
-                        check_line(raw, line_no)
+            first_end = chunk.find(b"\n")
+            if first_end >= 0:
+                # The line the previous chunks began (or this chunk's first line) ends here.
+                line_no += 1
+                length = carry_bytes + first_end
+                if carry_too_long or (max_line is not None and length > max_line):
+                    self._line_too_long(line_no, length)
+                elif carry_bytes:
+                    carry.append(chunk[:first_end])
+                    check_line(b"".join(carry), line_no)
+                else:
+                    check_line(chunk[:first_end], line_no)
+                carry = []
+                carry_bytes = 0
+                carry_too_long = False
+                last_end = chunk.rfind(b"\n")
+                if last_end > first_end:
+                    line_no = self._check_lines(chunk, first_end + 1, last_end, line_no)
+                tail = chunk[last_end + 1 :]
+            else:
+                tail = chunk
             if tail:
                 carry_bytes += len(tail)
                 if carry_too_long or (max_line is not None and carry_bytes > max_line):
@@ -419,6 +424,116 @@ class _Validator:
             else:
                 check_line(b"".join(carry), line_no)
         self.report.bytes = bytes_read
+
+    def _check_lines(self, data: bytes, pos: int, stop: int, line_no: int) -> int:
+        """Check the whole lines of `data[pos:stop]` (`stop` is the last one's newline);
+        returns the number of the last line checked."""
+        max_line = self.limits.max_line_bytes
+        fast = self.fast_path and (max_line is None or len(data) <= max_line)
+        # CRLF lines are counted as such on the general path.
+        fast = fast and b"\r" not in data
+        find = data.find
+        while pos <= stop:
+            if fast and self.endpoint == CHAT_URL and self.model is not None:
+                return self._fast_lines(data, pos, stop, line_no)
+            end = find(b"\n", pos)
+            line_no += 1
+            if max_line is not None and end - pos > max_line:
+                self._line_too_long(line_no, end - pos)
+            else:
+                self._check_line(data[pos:end], line_no)
+            pos = end + 1
+        return line_no
+
+    def _fast_lines(self, data: bytes, pos: int, stop: int, line_no: int) -> int:
+        """`_check_lines` once the file's url is the chat endpoint and its model is known.
+
+        Each line is decoded by msgspec from a view of `data` (no copy), every rule checked
+        in C (`fast_chat`); the estimate of the decoded lines is made for all of them at once.
+        When all decoded and nothing is wrong (the usual chunk), the chunk is counted in a
+        few bulk operations; otherwise line by line in order, those msgspec could not decode
+        by `_check_line`, so problems come in the same order, and under the same cap, as a
+        line-by-line pass gives them.
+        """
+        assert self.model is not None
+        view = memoryview(data)
+        find = data.find
+        decode = chat_line_decoder(self.model)
+        starts: list[int] = []
+        decoded: list[ChatLine | None] = []
+        while pos <= stop:
+            end = find(b"\n", pos)
+            try:
+                decoded.append(decode(view[pos:end]))
+            except NOT_DECODED:
+                decoded.append(None)
+            starts.append(pos)
+            pos = end + 1
+        if not data.isascii():
+            # msgspec checks the text of the fields it reads, not of those it skips.
+            for index, start in enumerate(starts):
+                if decoded[index] is not None and not is_utf8(view[start : find(b"\n", start)]):
+                    decoded[index] = None
+        view.release()
+        first = line_no + 1
+        lines = list(range(first, first + len(starts)))
+        fast = [line for line in decoded if line is not None]
+        bodies = [line.body for line in fast]
+        estimator = self.estimator
+        tokens: list[int] = []
+        caps: list[int | None] = []
+        window = None
+        if estimator is not None:
+            tokens = estimator.chat_input_tokens(bodies)
+            caps = list(map(chat_cap, bodies))
+            window = self._window()
+        if len(fast) == len(decoded) and self._count_chunk(fast, lines, tokens, caps, window):
+            if estimator is not None:
+                estimator.add_chats(bodies, tokens, caps, lines)
+            return lines[-1] if lines else line_no
+        counted = iter(tokens)
+        seen_first = self.seen_ids.setdefault
+        for start, line, line_no in zip(starts, decoded, lines, strict=True):
+            if line is None:
+                self._check_line(data[start : find(b"\n", start)], line_no)
+                continue
+            self._count_request(line_no)
+            custom_id = line.custom_id
+            if seen_first(custom_id, line_no) != line_no:
+                self._note_custom_id(custom_id, line_no)
+            if estimator is not None:
+                size = estimator.add_counted_chat(line.body, next(counted), line_no)
+                if window is not None and size.input_tokens + (size.output_cap or 0) > window:
+                    self._check_window(size, line_no)
+        return lines[-1] if lines else line_no
+
+    def _count_chunk(
+        self,
+        decoded: list[ChatLine],
+        lines: list[int],
+        tokens: list[int],
+        caps: list[int | None],
+        window: int | None,
+    ) -> bool:
+        """Count a chunk of valid lines in bulk: True when done, False (nothing counted) when
+        one of them has a problem (a custom_id used before, a request past its window)."""
+        ids = [line.custom_id for line in decoded]
+        seen = self.seen_ids
+        if len(set(ids)) != len(ids) or not seen.keys().isdisjoint(ids):
+            return False
+        if (
+            window is not None
+            # The largest input with the largest cap bounds every request: one sum, usually.
+            and max(tokens) + max(filter(None, caps), default=0) > window
+            and any(size + (cap or 0) > window for size, cap in zip(tokens, caps, strict=True))
+        ):
+            return False
+        seen.update(zip(ids, lines, strict=True))
+        max_requests = self.limits.max_requests
+        if max_requests is not None and self.requests <= max_requests < self.requests + len(ids):
+            self.first_request_over_limit = lines[max_requests - self.requests]
+        self.requests += len(ids)
+        return True
 
     # -- per line ------------------------------------------------------------------------
 
@@ -500,26 +615,17 @@ class _Validator:
     def _fast_chat(self, raw: bytes, line_no: int) -> bool:
         """Decide a plain chat request line on the typed fast path (`fast_chat`); False when
         the line needs the general path."""
-        line = plain_chat_line(raw, endpoint=self.endpoint, model=self.model, max_count=MAX_COUNT)
+        line = plain_chat_line(raw, endpoint=self.endpoint, model=self.model)
         if line is None:
             return False
         self._count_request(line_no)
         self._note_custom_id(line.custom_id, line_no)
         if self.estimator is not None:
-            body = line.body
-            size = self.estimator.add_chat_contents(
-                [message.content for message in body.messages],
-                max_completion_tokens=body.max_completion_tokens,
-                max_tokens=body.max_tokens,
-                max_output_tokens=body.max_output_tokens,
-                n=body.n,
-                line=line_no,
-            )
-            self._check_window(size, line_no)
+            self._check_window(self.estimator.add_chat_body(line.body, line_no), line_no)
         return True
 
-    def _check_window(self, size: RequestSize, line_no: int) -> None:
-        """A request whose input and output cap exceed its model's context window fails."""
+    def _window(self) -> int | None:
+        """The context window of the file's model (None when unknown: said once in a note)."""
         if self.model != self.window_model:
             self.window_model = self.model
             self.window = self.window_of(self.model) if type(self.model) is str else None
@@ -528,7 +634,11 @@ class _Validator:
                     f"no context window known for model {self.model!r}: request sizes not "
                     'checked (set [prices."MODEL"] context_window = N in config.toml)'
                 )
-        window = self.window
+        return self.window
+
+    def _check_window(self, size: RequestSize, line_no: int) -> None:
+        """A request whose input and output cap exceed its model's context window fails."""
+        window = self._window()
         if window is None:
             return
         needed = size.input_tokens + (size.output_cap or 0)

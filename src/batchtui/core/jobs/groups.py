@@ -202,7 +202,9 @@ async def iter_group_results(
     custom_ids are unique across the group: the file was validated whole before it
     was split. Shards that were never sent have no records.
     """
-    sent = [shard for shard in shards(ctx, group) if shard.remote_id is not None]
+    # In a thread: the TUI reads a group's results on its event loop.
+    listed = await asyncio.to_thread(shards, ctx, group)
+    sent = [shard for shard in listed if shard.remote_id is not None]
     if not sent:
         raise BatchtuiError(f"group {group.id}: no shard was submitted, so no results")
     for shard in sent:

@@ -273,6 +273,23 @@ class JobMonitor:
         )
         self.events.published(self.snapshot)
 
+    def merge_jobs(self, fresh: Iterable[Job]) -> None:
+        """Several jobs as a poll just returned them: one snapshot for all."""
+        fresh = list(fresh)
+        self._announce_transitions(fresh)
+        jobs = dict(self.snapshot.jobs)
+        page = self.snapshot.page
+        for job in fresh:
+            jobs[job.id] = job
+            if not job.is_terminal or job.id in self.kept.pinned:
+                self.kept.jobs[job.id] = job
+            if page is not None:
+                page = page.with_job(job)
+        self.snapshot = replace(
+            self.snapshot, jobs=jobs, loading=False, updated_at=self._now(), page=page
+        )
+        self.events.published(self.snapshot)
+
     def _announce_transitions(self, jobs: Iterable[Job]) -> None:
         for job in jobs:
             before = self.snapshot.jobs.get(job.id)
@@ -339,6 +356,52 @@ class JobMonitor:
             self.merge_job(updated)
         finally:
             self.polling.discard(job.id)
+
+    async def poll_many(self, jobs: list[Job], *, force: bool = False) -> None:
+        """Ask the providers about `jobs` (taken by `take_due`) with as few requests as each
+        allows (a list page for many running jobs of one profile) and merge the answers.
+        Unless `force`, only the holder of a profile's list lease asks; the others read."""
+        service = self.service
+        try:
+            if service is None or not jobs:
+                return
+            interval = min(self.poll_interval(job) for job in jobs)
+            try:
+                outcome = await service.poll_many(
+                    jobs,
+                    holder=None if force else self.lease_holder,
+                    lease_seconds=lease_seconds(interval),
+                )
+            except Exception as exc:
+                log.exception("refresh of %d jobs failed", len(jobs))
+                polls = self.snapshot.polls
+                for job in jobs:
+                    self.schedule.failed(job.id, self._clock(), self.poll_interval(job))
+                    polls = polls_after(polls, job.id, ok_at=None)
+                self.report_problem("refresh", f"refresh: {exc}")
+                self._publish(polls=polls)
+                return
+            now, polls = self._clock(), self.snapshot.polls
+            for job in jobs:
+                error = outcome.errors.get(job.id)
+                polls = polls_after(polls, job.id, ok_at=None if error else self._now())
+                if error is None:
+                    self.schedule.succeeded(job.id, now, self.poll_interval(job))
+                    continue
+                profile = self.config.profiles.get(job.profile) if self.config else None
+                interval = self.poll_interval(job)
+                message = failed_poll(self.schedule, now, error, job, profile, interval)
+                self.report_problem(job.profile, message)
+            self.snapshot = replace(self.snapshot, polls=polls)
+            for profile in {job.profile for job in jobs if job.id not in outcome.errors}:
+                self.reported_problems.pop(profile, None)
+            fresh = [outcome.jobs[job.id] for job in jobs if job.id in outcome.jobs]
+            if fresh:
+                self.merge_jobs(fresh)
+            else:
+                self.events.published(self.snapshot)
+        finally:
+            self.polling.difference_update(job.id for job in jobs)
 
     async def reconcile_leftovers(self) -> None:
         """Settle jobs a killed submit left in `submitting` (as every CLI command does)."""

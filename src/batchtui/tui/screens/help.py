@@ -48,6 +48,7 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
     from batchtui.tui.screens.results import ResultsScreen
     from batchtui.tui.screens.validate import ValidateScreen
     from batchtui.tui.widgets.job_table import JobTable
+    from batchtui.tui.widgets.line_viewer import CursorView
     from batchtui.tui.widgets.profile_form import ProfileForm
 
     return [
@@ -57,6 +58,7 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
         ("Job detail", DetailScreen),
         ("Group detail", GroupDetailScreen),
         ("Results", ResultsScreen),
+        ("Results and file views: moving", CursorView),
         ("Validate", ValidateScreen),
         ("Compose", ComposeScreen),
         ("Profiles", ProfilesScreen),

@@ -412,11 +412,9 @@ class JobsScreen(Screen[None]):
     def action_results(self) -> None:
         job_id = self._selected()
         if job_id and self._is_group(job_id):
-            self.app.notify(
-                f"{job_id} is a group: open a shard's results (right shows them), or read them "
-                f"all with `batchtui results {job_id}`",
-                markup=False,
-            )
+            from batchtui.tui.screens.results import open_group_results
+
+            open_group_results(self.app, shell(self).snapshot, job_id)
         elif job_id:
             shell(self).open_results(job_id)
 

@@ -52,6 +52,8 @@ class CursorView(ScrollView, can_focus=True):
         Binding("up,k", "cursor_up", "Up", show=False),
         Binding("pagedown,ctrl+f", "page_down", "Page down", show=False),
         Binding("pageup,ctrl+b", "page_up", "Page up", show=False),
+        Binding("ctrl+d", "half_page_down", "Half page down", show=False),
+        Binding("ctrl+u", "half_page_up", "Half page up", show=False),
         Binding("g,home,ctrl+home", "first", "First", show=False),
         Binding("G,end,ctrl+end", "last", "Last", show=False),
     ]
@@ -193,6 +195,20 @@ class CursorView(ScrollView, can_focus=True):
 
     def action_page_up(self) -> None:
         self.cursor -= self._page()
+
+    def action_half_page_down(self) -> None:
+        self._move_half_page(+1)
+
+    def action_half_page_up(self) -> None:
+        self._move_half_page(-1)
+
+    def _move_half_page(self, direction: int) -> None:
+        """As in less and vim: the view and the cursor move together by half a screen."""
+        half = max(1, self.scrollable_content_region.height // 2)
+        self.cursor += direction * half
+        top = max(0, min(self.scroll_offset.y + direction * half, self.max_scroll_y))
+        self.scroll_to(y=top, animate=False, immediate=True)
+        self.scroll_to_cursor()
 
     def action_first(self) -> None:
         self.cursor = 0

@@ -14,12 +14,15 @@ from array import array
 from typing import ClassVar, Literal
 
 from rich.highlighter import JSONHighlighter
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from batchtui.core.models import ResultRecord
+from batchtui.core.result_search import SearchPattern
 from batchtui.core.resultfile import (
     RecordSource,
     record_gist,
@@ -33,6 +36,9 @@ DetailMode = Literal["text", "markdown", "json"]
 
 # Pretty-printing a huge line would stall the screen; beyond this the raw line is cut.
 MAX_DETAIL_CHARS = 200_000
+
+# A search match: reversed, so it stands out at any colour depth and on the cursor row.
+MATCH_STYLE = Style(reverse=True, bold=True)
 
 ID_WIDTH = 16
 OUTCOME_WIDTH = 8
@@ -63,6 +69,18 @@ class RecordTable(CursorView):
         self.rows: array | None = None
         self.ascii_only = ascii_only
         self.follow_end = False
+        self._highlight: SearchPattern | None = None
+
+    @property
+    def highlight(self) -> SearchPattern | None:
+        """The search pattern whose matches are shown reversed in each row's answer."""
+        return self._highlight
+
+    @highlight.setter
+    def highlight(self, pattern: SearchPattern | None) -> None:
+        self._highlight = pattern
+        self._strips.clear()
+        self.refresh()
 
     def show(self, source: RecordSource | None, rows: array | None = None) -> None:
         self.source = source
@@ -97,6 +115,15 @@ class RecordTable(CursorView):
 
     def current_source_row(self) -> int | None:
         return self.source_row(self.cursor) if self.row_count() else None
+
+    def has_source_row(self, source_row: int) -> bool:
+        """Whether the filter (if any) shows the source row."""
+        if self.rows is None:
+            return 0 <= source_row < self.row_count()
+        import bisect
+
+        position = bisect.bisect_left(self.rows, source_row)
+        return position < len(self.rows) and self.rows[position] == source_row
 
     def show_source_row(self, source_row: int) -> bool:
         """Move the cursor to a source row; False when the filter hides it."""
@@ -138,12 +165,22 @@ class RecordTable(CursorView):
         )
         finish = inert(record.finish_reason or "", single_line=True)[:FINISH_WIDTH]
         text.append(f" {finish:<{FINISH_WIDTH}} {record_tokens(record):>{TOKENS_WIDTH}} ")
-        text.append(inert(record_gist(record)[: width * 2], single_line=True))
+        gist = Text(inert(record_gist(record)[: width * 2], single_line=True))
+        text.append_text(highlight_matches(gist, self._highlight))
         return text
 
 
 class RecordDetail(VerticalScroll, can_focus=True):
     """The record under the cursor: header, its prompt when known, the answer or the raw JSON."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("g,home", "scroll_home", "Top", show=False),
+        Binding("G,end", "scroll_end", "Bottom", show=False),
+        Binding("ctrl+d", "half_page_down", "Half page down", show=False),
+        Binding("ctrl+u", "half_page_up", "Half page up", show=False),
+        Binding("j", "scroll_down", "Down", show=False),
+        Binding("k", "scroll_up", "Up", show=False),
+    ]
 
     DEFAULT_CSS = """
     RecordDetail {
@@ -163,6 +200,7 @@ class RecordDetail(VerticalScroll, can_focus=True):
         self._record: ResultRecord | None = None
         self._where = ""
         self._prompt: str | None = None
+        self._highlight: SearchPattern | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-head")
@@ -176,10 +214,12 @@ class RecordDetail(VerticalScroll, can_focus=True):
         where: str = "",
         prompt: str | None = None,
         mode: DetailMode | None = None,
+        highlight: SearchPattern | None = None,
     ) -> None:
         self._record = record
         self._where = where
         self._prompt = prompt
+        self._highlight = highlight
         if mode is not None:
             self.mode = mode
         self._refresh_content()
@@ -187,6 +227,12 @@ class RecordDetail(VerticalScroll, can_focus=True):
     @property
     def record(self) -> ResultRecord | None:
         return self._record
+
+    def action_half_page_down(self) -> None:
+        self.scroll_to(y=self.scroll_y + self.scrollable_content_region.height // 2, animate=False)
+
+    def action_half_page_up(self) -> None:
+        self.scroll_to(y=self.scroll_y - self.scrollable_content_region.height // 2, animate=False)
 
     def set_mode(self, mode: DetailMode) -> None:
         self.mode = mode
@@ -206,7 +252,8 @@ class RecordDetail(VerticalScroll, can_focus=True):
         head.update(self._head_text(record))
         prompt_widget.set_class(self._prompt is None or self.mode == "json", "-hidden")
         if self._prompt is not None:
-            prompt_widget.update(Text("Prompt\n", style="bold") + capped_text(self._prompt))
+            prompt = highlight_matches(capped_text(self._prompt), self._highlight)
+            prompt_widget.update(Text("Prompt\n", style="bold") + prompt)
         if self.mode == "json":
             body.set_class(False, "-hidden")
             body.update(pretty_json(record.raw))
@@ -216,7 +263,7 @@ class RecordDetail(VerticalScroll, can_focus=True):
             self._show_markdown(inert(record.text[:MAX_DETAIL_CHARS]))
         else:
             body.set_class(False, "-hidden")
-            body.update(self._body_text(record))
+            body.update(self._body_text(record, self._highlight))
             self._show_markdown(None)
         self.scroll_home(animate=False)
 
@@ -237,11 +284,17 @@ class RecordDetail(VerticalScroll, can_focus=True):
         return text
 
     @staticmethod
-    def _body_text(record: ResultRecord) -> Text:
+    def _body_text(record: ResultRecord, highlight: SearchPattern | None = None) -> Text:
         if record.ok:
-            return capped_text(record.text or "(empty answer)")
+            if not record.text:
+                return Text("(empty answer)")
+            return highlight_matches(capped_text(record.text), highlight)
         text = Text("Error\n", style="bold")
-        text.append(capped_text(record_gist(record) or "(no error message)"))
+        gist = record_gist(record)
+        if not gist:
+            text.append("(no error message)")
+        else:
+            text.append_text(highlight_matches(capped_text(gist), highlight))
         return text
 
     def _show_markdown(self, markdown: str | None) -> None:
@@ -255,6 +308,14 @@ class RecordDetail(VerticalScroll, can_focus=True):
             existing.first(Markdown).update(markdown)
         else:
             self.mount(Markdown(markdown, id="detail-markdown"))
+
+
+def highlight_matches(text: Text, pattern: SearchPattern | None) -> Text:
+    """`text` with every match of `pattern` (in what is shown) reversed."""
+    if pattern is not None:
+        for start, end in pattern.spans(text.plain):
+            text.stylize(MATCH_STYLE, start, end)
+    return text
 
 
 def capped_text(value: str) -> Text:

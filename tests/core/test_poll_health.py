@@ -149,11 +149,22 @@ async def _monitor(tmp_path: Path, profile: Profile, job: Job) -> tuple[JobMonit
     return monitor, events
 
 
-async def test_an_unreachable_provider_turns_the_eta_into_a_question_mark(tmp_path: Path) -> None:
+async def poll_once(monitor: JobMonitor, job: Job, batched: bool) -> None:
+    """One poll as the TUI does it (a batch of due jobs), or of one job (`r` on a detail)."""
+    if batched:
+        await monitor.poll_many([job])
+    else:
+        await monitor.poll(job)
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "single"])
+async def test_an_unreachable_provider_turns_the_eta_into_a_question_mark(
+    tmp_path: Path, batched: bool
+) -> None:
     profile = Profile(name="sim", base_url="http://127.0.0.1:9/v1", api_key="sk-unreach-0123456789")
     monitor, events = await _monitor(tmp_path, profile, running())
     (due,) = monitor.take_due()
-    await monitor.poll(due)
+    await poll_once(monitor, due, batched)
     health = monitor.snapshot.polls[due.id]
     assert health.failures == 1 and health.last_ok is None
     assert events.snapshots[-1].polls[due.id] == health  # the screens hear of it
@@ -163,15 +174,16 @@ async def test_an_unreachable_provider_turns_the_eta_into_a_question_mark(tmp_pa
     await monitor.aclose()
 
 
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "single"])
 async def test_a_refused_key_is_reported_once_as_a_fix_not_retried(
-    start_simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    start_simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batched: bool
 ) -> None:
     simulator = start_simulator(api_key="sk-sim-right-0123456789abcdef")
     monkeypatch.setenv(KEY_ENV, "sk-sim-wrong-fedcba9876543210")
     profile = Profile(name="sim", base_url=simulator.url, api_key_env=KEY_ENV)
     monitor, events = await _monitor(tmp_path, profile, running())
     (due,) = monitor.take_due()
-    await monitor.poll(due)
+    await poll_once(monitor, due, batched)
     ((source, message, first),) = events.problems
     assert source == "sim" and first
     assert KEY_ENV in message and "'sim'" in message and "401" in message

@@ -6,6 +6,7 @@ import asyncio
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -212,6 +213,42 @@ async def test_a_poll_takes_the_lease_and_release_gives_it_back(
     assert await monitor.registry.poll_lease_holder(running.id) == monitor.lease_holder
     await monitor.release_leases()
     assert await monitor.registry.poll_lease_holder(running.id) is None
+    await monitor.aclose()
+    registry.close()
+
+
+async def test_due_jobs_of_a_profile_are_polled_together_under_its_list_lease(
+    start_simulator, tmp_path: Path
+) -> None:
+    from batchtui.core.service import JobService
+
+    simulator = start_simulator(phase_seconds=30)
+    profile = Profile(name="sim", base_url=simulator.url, api_key="sk-lease-0123456789")
+    config = Config(path=tmp_path / "c.toml", profiles={"sim": profile})
+    registry = Registry(tmp_path / "registry.sqlite3")
+    source = tmp_path / "input.jsonl"
+    source.write_text(
+        '{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", '
+        '"body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}}\n'
+    )
+    async with JobService(config, registry) as service:
+        submitted = [await service.submit(source, "sim", name=f"job {n}") for n in range(3)]
+    await _guard_this_loop()
+    events = Events()
+    monitor = JobMonitor(events, config=config, registry=registry)
+    await monitor.load()
+    due = monitor.take_due()
+    assert {job.id for job in due} == {job.id for job in submitted}
+    published = len(events.snapshots)
+    await monitor.poll_many(due)
+    assert monitor.polling == set()
+    assert len(events.snapshots) == published + 1  # one snapshot for the three answers
+    assert all(monitor.schedule.next_wait(job.id) == profile.poll_interval for job in due)
+    assert all(monitor.snapshot.jobs[job.id].timestamps.get("created_at") for job in due)
+    holder = partial(asyncio.to_thread, registry.list_lease_holder, "sim")
+    assert await holder() == monitor.lease_holder
+    await monitor.release_leases()
+    assert await holder() is None
     await monitor.aclose()
     registry.close()
 

@@ -170,9 +170,7 @@ def test_messages_name_what_is_wrong_and_where() -> None:
     assert by_code["model_mismatch"].message.startswith("body.model 'other' differs from 'm'")
     assert "column" in by_code["invalid_json_line"].message
     problem = by_code["duplicate_custom_id"]
-    assert problem.describe("in.jsonl") == (
-        "in.jsonl:5: custom_id: custom_id 'a' already used on line 1"
-    )
+    assert problem.describe("in.jsonl") == "in.jsonl:5: custom_id 'a' already used on line 1"
 
 
 def test_invalid_json_names_the_column() -> None:

@@ -115,6 +115,28 @@ def test_sync_adopts_a_batch_made_elsewhere(
     assert remote_id in {job["remote_id"] for job in adopted}
 
 
+def test_watch_lists_the_running_jobs_through_the_proxy_instead_of_a_get_each(
+    litellm_gateway: LiteLLMProxy, gateway_cli: CLI, tmp_path: Path
+) -> None:
+    """Four running jobs of one profile: `watch` asks GET /v1/batches (one page answers for
+    all four), and GET /v1/batches/ID only for the last one left running; the upstream's
+    request log is the witness."""
+    cli = gateway_cli
+    add_litellm_profile(cli, litellm_gateway, "proxy", "openai")
+    jobs = [submit(cli, write_input(tmp_path / f"in{n}.jsonl", PROMPTS), "proxy") for n in range(4)]
+    log = litellm_gateway.upstream.log_file
+    before = log.stat().st_size
+    watched = cli("watch", *jobs, "--interval", "0.3")
+    assert watched.code == 0, watched.stderr
+    with log.open("rb") as lines:
+        lines.seek(before)
+        requests = lines.read().decode(errors="replace").splitlines()
+    batch_calls = [line.split('"')[1] for line in requests if '"GET /v1/batches' in line]
+    assert batch_calls and batch_calls[0].startswith("GET /v1/batches?"), batch_calls
+    # A GET of one batch only once it runs alone (a list page would not be cheaper).
+    assert len({call for call in batch_calls if "?" not in call}) <= 1, batch_calls
+
+
 def test_a_batch_that_fails_validation(
     litellm_gateway: LiteLLMProxy, gateway_cli: CLI, tmp_path: Path
 ) -> None:

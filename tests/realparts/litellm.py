@@ -186,7 +186,8 @@ def _environment(
 def litellm_proxy(directory: Path, *simulate_flags: str) -> Iterator[LiteLLMProxy]:
     """The real proxy in front of a fresh `batchtui simulate` (given `simulate_flags`)."""
     venv = litellm_venv()
-    flags = ("--quiet", "--phase-seconds", "0.2", "--speed", "1000", *simulate_flags)
+    # The upstream's request log (its log_file) witnesses which calls the proxy passed on.
+    flags = ("--phase-seconds", "0.2", "--speed", "1000", *simulate_flags)
     with (
         running_simulator(directory / "simulator", *flags) as upstream,
         google_front(directory / "ca", upstream.port) as (ca, front),

@@ -212,7 +212,8 @@ async def test_a_tui_whose_jobs_another_tui_polls_reads_instead_of_asking(
     registry = Registry.open_default()
     job = await running_batch_job(simulator, registry, tmp_path)
     other = "login2:4242:cafe"
-    assert registry.acquire_poll_lease(job.id, other, 600)
+    # The TUI polls a profile's running jobs together, under the profile's list lease.
+    assert registry.acquire_list_lease(job.profile, other, 600)
     app = BatchtuiApp(
         config=config_for(simulator, tmp_path), registry=registry, refresh_seconds=0.1
     )
@@ -236,7 +237,7 @@ async def test_a_tui_whose_jobs_another_tui_polls_reads_instead_of_asking(
         while counting.retrieves == 0:
             assert time.monotonic() < deadline, "nobody took the lease over"
             await pilot.pause(0.1)
-        assert registry.poll_lease_holder(job.id) == app.lease_holder
+        assert registry.list_lease_holder(job.profile) == app.lease_holder
         await app.action_quit()
-    assert registry.poll_lease_holder(job.id) is None  # quitting gave the lease up
+    assert registry.list_lease_holder(job.profile) is None  # quitting gave the lease up
     registry.close()

@@ -71,7 +71,7 @@ async def test_keys_answer_while_another_process_holds_the_registry_locked(
 
     async with app.run_test() as pilot:
         await pilot.press("question_mark", "escape")  # the help screen's first build, untimed
-        while registry.poll_lease_holder(job.id) != app.lease_holder:
+        while registry.list_lease_holder(job.profile) != app.lease_holder:
             await pilot.pause(0.05)  # the first poll is done
         holder = subprocess.Popen(
             [sys.executable, "-c", HOLD_LOCK, str(registry.path), str(LOCK_SECONDS)],

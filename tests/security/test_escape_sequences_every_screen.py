@@ -24,6 +24,7 @@ from textual.screen import Screen
 import batchtui.tui.screens
 import batchtui.tui.widgets
 from batchtui.core.config import Config, Profile
+from batchtui.core.models import JobGroup
 from batchtui.core.registry import Registry
 from batchtui.core.status import JobStatus
 from batchtui.tui.app import BatchtuiApp
@@ -76,6 +77,20 @@ class World:
         ]
         for job in self.jobs:
             self.registry.add_job(job, note=hostile("note"))
+        self.group = JobGroup(
+            id="bg-evil1",
+            name=hostile("group"),
+            profile="hostile",
+            input_path=self.input_file,
+            shard_count=2,
+        )
+        self.registry.add_group(
+            self.group,
+            [
+                hostile_job(10 + index, status, self.folder, group_id="bg-evil1", shard_index=index)
+                for index, status in ((1, JobStatus.COMPLETED), (2, JobStatus.IN_PROGRESS))
+            ],
+        )
         profile = Profile(name="hostile", base_url=url, api_key_env=KEY_ENV, timeout=5)
         self.config = Config(
             path=tmp_path / "config.toml", exists=True, profiles={"hostile": profile}
@@ -85,6 +100,8 @@ class World:
         name = parameter.name
         if name == "job_id":
             return self.jobs[0].id
+        if name == "group_id":
+            return self.group.id
         if name == "job":
             return self.registry.get_job(self.jobs[0].id)
         if name in ("path", "start"):

@@ -162,6 +162,24 @@ def test_list_pages_filters_and_keeps_to_its_location(google_sim):
     google_error(sim.vertex.get(f"{elsewhere}/{number}"), 404, "NOT_FOUND")
 
 
+def test_list_filters_on_create_time_as_vertex_documents(google_sim):
+    sim = google_sim()
+    name = _prepare(sim, [vertex_line("a", "x")])
+    jobs = [create_vertex_job(sim.vertex, name, f"j{i}") for i in range(3)]
+    middle = jobs[1]["createTime"]
+
+    def listed(text: str) -> list[str]:
+        answer = sim.vertex.get(JOBS, params={"filter": text}).json()
+        return [job["displayName"] for job in answer.get("batchPredictionJobs", [])]
+
+    assert listed(f'create_time>="{middle}"') == ["j2", "j1"]
+    assert listed(f"create_time<{middle}") == ["j0"]
+    assert listed(f'create_time>="{middle}" AND state="JOB_STATE_FAILED"') == []
+    assert listed('create_time>="2000-01-01T00:00:00Z"') == ["j2", "j1", "j0"]
+    bad_time = sim.vertex.get(JOBS, params={"filter": 'create_time>="yesterday"'})
+    google_error(bad_time, 400, "INVALID_ARGUMENT")
+
+
 def test_create_refusals_name_the_problem(google_sim):
     sim = google_sim(models=MODEL)
     name = _prepare(sim, [vertex_line("a", "x")])

@@ -13,6 +13,7 @@ FOOTER_LIMIT = 7
 SCREENS = {
     "jobs": "JobsScreen",
     "detail": "DetailScreen",
+    "group_detail": "GroupDetailScreen",
     "help": "HelpScreen",
     "welcome": "WelcomeScreen",
     "profiles": "ProfilesScreen",

@@ -74,7 +74,7 @@ async def test_a_group_is_one_row_that_expands_to_its_shards(tmp_path: Path) -> 
         assert GROUP_ID in ids and not any(row.startswith("bt-shard") for row in ids)
         assert len(ids) == len(sample_jobs()) + 1
         assert name_cell(table, GROUP_ID) == "▸ reviews"
-        assert table.get_cell(GROUP_ID, "progress").plain.startswith("50000/0/120000")
+        assert table.get_cell(GROUP_ID, "progress").plain.startswith("50000/120000 ")
         assert "in_progress" in table.get_cell(GROUP_ID, "status").plain
 
         table.move_cursor(row=table.get_row_index(GROUP_ID))
@@ -85,7 +85,7 @@ async def test_a_group_is_one_row_that_expands_to_its_shards(tmp_path: Path) -> 
         assert ids[position : position + 4] == [GROUP_ID, "bt-shard1", "bt-shard2", "bt-shard3"]
         assert name_cell(table, GROUP_ID) == "▾ reviews"
         assert name_cell(table, "bt-shard3") == " └ shard 3/3"
-        assert table.get_cell("bt-shard2", "progress").plain.startswith("10000/0/40000")
+        assert table.get_cell("bt-shard2", "progress").plain.startswith("10000/40000 ")
 
         await pilot.press("down", "down")  # on shard 2: enter opens its detail
         assert table.selected_job_id == "bt-shard2"
@@ -127,17 +127,17 @@ async def test_group_rows_update_in_place_when_a_shard_moves(tmp_path: Path) -> 
         )
         app.reload_registry(force=True)
         await settle(pilot)
-        assert table.get_cell(GROUP_ID, "progress").plain.startswith("55000/0/120000")
+        assert table.get_cell(GROUP_ID, "progress").plain.startswith("55000/120000 ")
         assert table.selected_job_id == GROUP_ID
 
 
-async def test_enter_on_a_group_expands_and_keys_act_on_every_shard(tmp_path: Path) -> None:
+async def test_right_on_a_group_expands_and_keys_act_on_every_shard(tmp_path: Path) -> None:
     app = group_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         table = table_of(app)
         table.move_cursor(row=table.get_row_index(GROUP_ID))
-        await pilot.press("enter")
+        await pilot.press("right")  # enter opens the group's detail (test_group_detail)
         await settle(pilot)
         assert isinstance(app.screen, JobsScreen) and "bt-shard1" in table.job_ids()
 

@@ -158,7 +158,8 @@ def test_progress_bar_and_text() -> None:
     assert progress_bar(half, 4) == "██··"
     assert progress_bar(RequestCounts(), 4, ascii_only=True) == "...."
     assert progress_bar(RequestCounts(total=3, completed=3), 5) == "█████"
-    assert progress_text(half, width=13, ascii_only=True) == "4/1/10 ###..."
+    assert progress_text(half, width=13, ascii_only=True) == "5/10 x1 ##..."
+    assert progress_text(half, width=13) == "5/10 ✖1 ██▌··"
     # Large counts never squeeze the bar below three cells.
     assert progress_text(RequestCounts(total=50000, completed=1), width=10).endswith(" ···")
 

@@ -22,6 +22,7 @@ from batchtui.tui.screens.detail import DetailScreen
 from batchtui.tui.screens.help import HelpScreen
 from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.screens.welcome import WelcomeScreen
+from batchtui.tui.widgets.fields import VALUE_COLUMN
 
 
 def detail_text(app: BatchtuiApp) -> str:
@@ -91,6 +92,9 @@ async def test_help_lists_every_screens_keys_and_closes(tmp_path: Path) -> None:
             for y in range(part.size.height)
         )
         for expected in ("Job list", "Job detail", "Sort by status", "Cancel job", "Copy id", "^d"):
+            assert expected in text
+        # The group detail's keys, and what the progress column's numbers mean.
+        for expected in ("Group detail", "Cancel all", "Reading progress and ETA", "95/100 ✖5"):
             assert expected in text
         await pilot.press("j", "k", "question_mark")
         assert isinstance(app.screen, JobsScreen)
@@ -250,6 +254,8 @@ async def test_detail_of_a_cluster_job_shows_its_script_and_log_tail(tmp_path: P
                 break
             await pilot.pause(0.05)
         text = detail_text(app)
-        assert "Cluster job" in text and str(folder / "job.sbatch") in text
+        # A path longer than the line continues under the value column.
+        unwrapped = text.replace("\n" + " " * VALUE_COLUMN, "")
+        assert "Cluster job" in text and str(folder / "job.sbatch") in unwrapped
         assert "Running batch 12/20" in text and "Running batch 5/20" in text
         assert "Running batch 4/20" not in text  # only the tail

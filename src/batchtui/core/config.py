@@ -185,8 +185,10 @@ class ProfileBase(BaseModel):
             return None
         names = " or ".join(self.key_env_names)
         where = f" in {self.source}" if self.source else ""
+        empty = any(os.environ.get(name) == "" for name in self.key_env_names)
         raise ConfigError(
-            f"profile {self.name!r}: environment variable {names} is not set "
+            f"profile {self.name!r}: environment variable {names} is "
+            f"{'empty' if empty else 'not set'} "
             f"(export it, or set api_key_env in [profiles.{self.name}]{where})"
         )
 

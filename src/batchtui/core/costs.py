@@ -13,7 +13,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from batchtui.core.models import Job
+from batchtui.core.models import Job, JobGroup
 from batchtui.core.prices import PriceTable, format_usd
 from batchtui.core.usage import GroupUsage, JobUsage, Usage, group_usage, job_usage
 
@@ -141,8 +141,9 @@ def cost_text(total: GroupUsage | None) -> str:
     return format_usd(total.cost_usd) + ("+" if total.unpriced else "")
 
 
-def usage_lines(total: GroupUsage | None, *, jobs: int = 1) -> list[tuple[str, str]]:
-    """(label, value) rows for a detail view."""
+def usage_lines(total: GroupUsage | None, *, scope: str | None = None) -> list[tuple[str, str]]:
+    """(label, value) rows for a detail view; `scope` says which jobs the cost sums, e.g.
+    `3 shards, 1 retry` (see `scope_text`)."""
     if total is None:
         return [("usage", "not reported yet (download the results to count it)")]
     usage = total.total
@@ -157,8 +158,8 @@ def usage_lines(total: GroupUsage | None, *, jobs: int = 1) -> list[tuple[str, s
             )
         )
     cost = format_usd(total.cost_usd) + " at batch prices"
-    if jobs > 1:
-        cost += f" ({jobs} jobs with retries)"
+    if scope:
+        cost += f" ({scope})"
     if total.unpriced:
         cost += f"; no price for {', '.join(total.unpriced)}"
     rows.append(("cost", cost))
@@ -179,7 +180,33 @@ def job_usage_rows(
         total = jobs_cost(family, prices, count=registry)
         rows += [
             (f"{label} (all)", value)
-            for label, value in usage_lines(total, jobs=len(family))
+            for label, value in usage_lines(total, scope=scope_text(retries=len(family) - 1))
             if label != "of which"
         ]
     return rows
+
+
+def scope_text(*, shards: int = 0, retries: int = 0) -> str:
+    """What a summed cost covers, in words: `this job and 2 retries`, `3 shards`, `3 shards
+    and 1 retry`; never "retries" where there are none."""
+    retried = f"{retries} {'retry' if retries == 1 else 'retries'}"
+    if shards:
+        covered = f"{shards} {'shard' if shards == 1 else 'shards'}"
+        return f"{covered} and {retried}" if retries else covered
+    return f"this job and {retried}" if retries else "this job"
+
+
+def group_usage_rows(
+    registry: Registry, group: JobGroup, prices: PriceTable
+) -> list[tuple[str, str]]:
+    """(label, value) rows of a group's usage and cost: its shards and their retries, the
+    providers' own usage, else counted once from the downloaded files and saved (worker
+    threads only). The CLI's `status GROUP` and the TUI's group detail show these rows."""
+    from batchtui.core.families import Family, family_of
+
+    shards = [shard for shard in registry.group_jobs(group.id) if shard.remote_id]
+    families: list[Family] = [family_of(registry, shard) for shard in shards]
+    members = [job for family in families for job in family.members]
+    retries = sum(len(family.retries) for family in families)
+    total = jobs_cost(members, prices, count=registry) if members else None
+    return usage_lines(total, scope=scope_text(shards=len(shards), retries=retries))

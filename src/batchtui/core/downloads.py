@@ -51,6 +51,20 @@ class DiskSpaceError(BatchtuiError):
     """Not enough room for a download, before it starts or when the disk filled up."""
 
 
+class NotRecordedError(BatchtuiError):
+    """The files were downloaded whole, but the registry could not record where: both are
+    said, and the next download or open finds the files on disk (`found_on_disk`)."""
+
+    def __init__(self, paths: list[Path], directory: Path, cause: BatchtuiError) -> None:
+        count = f"{len(paths)} file" + ("" if len(paths) == 1 else "s")
+        reason = str(cause).removeprefix("registry ")
+        super().__init__(
+            f"downloaded {count} to {directory}; could not record it in the registry ({reason})"
+        )
+        self.paths = paths
+        self.directory = directory
+
+
 # --- where --------------------------------------------------------------------------------
 
 
@@ -309,6 +323,35 @@ async def _announced_size(provider: BatchProvider, file_id: str) -> int | None:
     except ProviderError:
         return None  # a gateway without the files route: the transfer still checks lengths
     return info.bytes if info is not None else None
+
+
+def left_whole(dest: Path) -> bool:
+    """A download finished `dest`: it is renamed into place only once whole, after its
+    checksum was written beside it."""
+    return dest.is_file() and checksum_path(dest).is_file()
+
+
+async def whole_on_disk(provider: BatchProvider, file_id: str, dest: Path) -> bool:
+    """An earlier download left `file_id` whole at `dest` (with the provider's size), even if
+    the registry could not record it: no need to fetch it again."""
+    if not left_whole(dest):
+        return False
+    expected = await _announced_size(provider, file_id)
+    return expected is None or dest.stat().st_size == expected
+
+
+def found_on_disk(job: Job, directory: Path) -> Job:
+    """`job` with the result files a download left whole in `directory` (its `results_dir`)
+    where the registry knows of none (its write failed): opened from disk, not fetched."""
+    from batchtui.core.localresults import RESULT_FILE_NAMES, result_file_ids
+
+    updates: dict[str, Path] = {}
+    for kind, _file_id in result_file_ids(job):
+        field_name = "output_path" if kind == "output" else "error_path"
+        candidate = directory / RESULT_FILE_NAMES[kind]
+        if getattr(job, field_name) is None and left_whole(candidate):
+            updates[field_name] = candidate.absolute()
+    return job.model_copy(update=updates) if updates else job
 
 
 def _remove_empty_dir(path: Path) -> None:

@@ -285,11 +285,45 @@ def elapsed(job: Job, now: datetime) -> timedelta:
     return max(end - started_at(job), timedelta(0))
 
 
-def estimate_eta(job: Job, now: datetime) -> timedelta | None:
+# `refresh` records a failed poll on the job as `last_error`, under this prefix.
+REFRESH_ERROR_PREFIX = "refresh: "
+# Past this an extrapolation says nothing (a job stuck at 1 of 50,000 would read "20d").
+MAX_ETA = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class PollHealth:
+    """How this process's polls of one job went: the moment of the last one that got an
+    answer, and how many failed since. The ETA extrapolates only what was observed."""
+
+    last_ok: datetime | None = None
+    failures: int = 0
+
+    def succeeded(self, now: datetime) -> PollHealth:
+        return PollHealth(last_ok=now)
+
+    def failed(self) -> PollHealth:
+        return PollHealth(last_ok=self.last_ok, failures=self.failures + 1)
+
+
+def polls_after(
+    polls: dict[str, PollHealth], job_id: str, *, ok_at: datetime | None
+) -> dict[str, PollHealth]:
+    """`polls` after one more poll of `job_id`: answered at `ok_at`, or failed (None)."""
+    health = polls.get(job_id, PollHealth())
+    return {**polls, job_id: health.succeeded(ok_at) if ok_at else health.failed()}
+
+
+def estimate_eta(
+    job: Job, now: datetime, *, observed_at: datetime | None = None
+) -> timedelta | None:
     """Time left for a running job at its average rate since it started running.
 
-    None when there is nothing to extrapolate from: not running, no request done yet,
-    no total, or every request done (finalizing has no per-request progress).
+    `observed_at`: when the counts were last read from the provider; the rate is measured
+    up to then and the time since is counted down, so the estimate never grows while
+    nothing is heard. None when there is nothing to extrapolate from: not running, no
+    request done yet, no total, or every request done (finalizing has no per-request
+    progress).
     """
     if job.status != JobStatus.IN_PROGRESS:
         return None
@@ -297,11 +331,43 @@ def estimate_eta(job: Job, now: datetime) -> timedelta | None:
     if counts.total <= 0 or counts.done <= 0 or counts.done >= counts.total:
         return None
     start = job.timestamps.get("in_progress_at") or started_at(job)
-    seconds = (now - start).total_seconds()
+    seen = min(observed_at, now) if observed_at is not None else now
+    seconds = (seen - start).total_seconds()
     if seconds <= 0:
         return None
     rate = counts.done / seconds
-    return timedelta(seconds=(counts.total - counts.done) / rate)
+    left = timedelta(seconds=(counts.total - counts.done) / rate) - (now - seen)
+    return max(left, timedelta(0))
+
+
+def poll_failing(job: Job, health: PollHealth | None) -> bool:
+    """The provider's last answer about `job` is not current: this process's polls fail,
+    or the one polling for every process (the lease holder) recorded a failed refresh."""
+    if health is not None and health.failures:
+        return True
+    return bool(job.last_error and job.last_error.startswith(REFRESH_ERROR_PREFIX))
+
+
+def eta_text(
+    job: Job, now: datetime, health: PollHealth | None = None, *, short: bool = True
+) -> str:
+    """The ETA as the job list (`short`) and the detail show it: `-` when there is none,
+    `?` (detail: `? stale: no answer for 5m`) while polls fail, `>2d` past `MAX_ETA`."""
+    if job.status != JobStatus.IN_PROGRESS:
+        return "-"
+    if poll_failing(job, health):
+        if short:
+            return "?"
+        last_ok = health.last_ok if health is not None else None
+        since = f"no answer for {format_duration(now - last_ok)}" if last_ok else "no answer yet"
+        return f"? stale: {since} (the provider is not answering)"
+    observed = health.last_ok if health is not None else None
+    eta = estimate_eta(job, now, observed_at=observed)
+    if eta is None:
+        return "-"
+    if eta > MAX_ETA:
+        return f">{format_duration(MAX_ETA)}"
+    return format_duration(eta)
 
 
 def format_duration(span: timedelta | None) -> str:
@@ -331,25 +397,39 @@ def format_age(moment: datetime | None, now: datetime) -> str:
     return f"{format_duration(now - moment)} ago"
 
 
-def counts_text(counts: RequestCounts) -> str:
-    """`95/100` plus `(5 failed)` when any failed; `-` before the provider has counted;
-    `unknown` where it counts nothing and the results have not been read yet."""
+def counts_text(counts: RequestCounts, *, short: bool = False, ascii_only: bool = False) -> str:
+    """Progress in numbers, the one form the CLI and the TUI share: `done/total` (done:
+    completed or failed), then the failures, `(5 failed)` (`short`: `✖5`, the failed
+    status glyph); `-` before the provider has counted; `unknown` (`short`: `?`) where it
+    counts nothing and the results have not been read yet. Help's legend explains it."""
     if not counts.known:
-        return "unknown"
+        return "?" if short else "unknown"
     if not counts.total:
         return "-"
     text = f"{counts.done}/{counts.total}"
     if counts.failed:
-        text += f" ({counts.failed} failed)"
+        failed_glyph = status_glyph(JobStatus.FAILED, ascii_only=ascii_only)
+        text += f" {failed_glyph}{counts.failed}" if short else f" ({counts.failed} failed)"
     return text
 
 
 def progress_text(counts: RequestCounts, *, width: int, ascii_only: bool = False) -> str:
-    """`completed/failed/total` and a bar filling what is left of `width` (at least 3 cells);
-    `?/?/?` where the counts are unknown."""
-    numbers = f"{counts.completed}/{counts.failed}/{counts.total}" if counts.known else "?/?/?"
+    """`counts_text` (short) and a bar filling what is left of `width` (at least 3 cells)."""
+    numbers = counts_text(counts, short=True, ascii_only=ascii_only)
     bar_width = max(width - len(numbers) - 1, 3)
     return f"{numbers} {progress_bar(counts, bar_width, ascii_only=ascii_only)}"
+
+
+def progress_legend(*, ascii_only: bool = False) -> list[tuple[str, str]]:
+    """(sample, meaning) rows explaining progress and ETA, for help."""
+    failed = status_glyph(JobStatus.FAILED, ascii_only=ascii_only)
+    return [
+        ("95/100", "requests done (completed or failed) of the total"),
+        (f"95/100 {failed}5", "of which 5 failed (the CLI: 95/100 (5 failed))"),
+        ("?", "progress: the provider counts nothing until the results are read"),
+        ("ETA ?", "the provider has not answered the last polls: no estimate"),
+        (f"ETA >{format_duration(MAX_ETA)}", "longer than that at the rate seen so far"),
+    ]
 
 
 def progress_bar(counts: RequestCounts, width: int, *, ascii_only: bool = False) -> str:

@@ -196,6 +196,13 @@ class JobService:
     async def poll(self, job: Job, *, holder: str, lease_seconds: float) -> tuple[Job, bool]:
         return await refresh.poll(self.context, job, holder=holder, lease_seconds=lease_seconds)
 
+    async def poll_many(
+        self, jobs: Iterable[Job], *, holder: str | None = None, lease_seconds: float = 0.0
+    ) -> refresh.PollResult:
+        return await refresh.poll_many(
+            self.context, jobs, holder=holder, lease_seconds=lease_seconds
+        )
+
     async def cancel(self, job: Job) -> Job:
         return await refresh.cancel(self.context, job)
 

@@ -66,7 +66,7 @@ class SplitPlan:
     def describe(self, limits: Limits) -> str:
         return (
             f"{self.shard_count} shards of about {self.per_shard:,} requests "
-            f"(each within {limits.name}'s limits, {round(SAFETY_MARGIN * 100)}% margin)"
+            f"(each within {limits.name}'s limits, {round((1 - SAFETY_MARGIN) * 100)}% margin)"
         )
 
 

@@ -1,10 +1,13 @@
 """The batchtui app: navigation, theme, bindings and the command palette.
 
-First paint comes before any file or network work: the job monitor (config, registry,
-polls; Textual-free, in `core.jobs.monitor`) loads after the first screen is on the
-terminal, then re-reads the registry every couple of seconds (only when it changed) and
-polls running jobs in async workers, each on its own backoff schedule. The actions
-screens share live in `tui.controller`; screens see the app through `tui.shell.Shell`.
+First paint comes before any file or network work, and before most imports: on a terminal
+the first screen is `StartScreen` (Textual alone); the job list, the job monitor and what
+they need (pydantic models, the config, the provider kinds) are imported in a thread once
+it is painted, then the job list covers it (tests, headless, get the job list at once).
+The job monitor (config, registry, polls; Textual-free, in `core.jobs.monitor`) loads next,
+then re-reads the registry every couple of seconds (only when it changed) and polls running
+jobs in async workers, each on its own backoff schedule. The actions screens share live in
+`tui.controller`; screens see the app through `tui.shell.Shell`.
 """
 
 from __future__ import annotations
@@ -24,34 +27,41 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.signal import Signal
 
-from batchtui.core.jobjson import job_summary
-from batchtui.core.jobs.monitor import JobMonitor, JobsSnapshot
-from batchtui.core.jobview import status_label
-from batchtui.core.providers.netpolicy import add_notice_listener
 from batchtui.core.registry import loop_guard
-from batchtui.core.status import JobStatus
 from batchtui.core.terminal_text import inert, locale_is_utf8
-from batchtui.core.unattended import Notifier
-from batchtui.tui.controller import ShellActions
-from batchtui.tui.screens.jobs import JobsScreen
+from batchtui.tui.screens.start import StartScreen
 from batchtui.tui.shell import Transfer
 from batchtui.tui.theme import THEME_ENV, choose_theme
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
     from batchtui.core.jobs.listing import PageRequest
+    from batchtui.core.jobs.monitor import JobMonitor, JobsSnapshot
     from batchtui.core.models import Job
     from batchtui.core.registry import Registry
     from batchtui.core.registry.async_registry import AsyncRegistry
     from batchtui.core.service import JobService
+    from batchtui.core.unattended import Notifier
+    from batchtui.tui.controller import ShellActions
 
-__all__ = ["BatchtuiApp", "DemoSession", "JobsSnapshot", "Transfer", "run_app", "run_tui"]
+__all__ = ["BatchtuiApp", "DemoSession", "Transfer", "run_app", "run_tui"]
 
 log = logging.getLogger("batchtui.tui")
 
 EXIT_AFTER_FIRST_PAINT_ENV = "BATCHTUI_EXIT_AFTER_FIRST_PAINT"
 DEBUG_LOG_NAME = "tui-debug.log"
 DEFAULT_EXECUTOR_THREADS = 64
+
+
+def _import_for_the_job_list() -> None:
+    """What the job list needs beyond Textual: imported (in a thread) once the first
+    screen is painted."""
+    import batchtui.core.jobs.monitor
+    import batchtui.core.providers.netpolicy
+    import batchtui.core.registry.store
+    import batchtui.core.unattended
+    import batchtui.tui.controller
+    import batchtui.tui.screens.jobs  # noqa: F401
 
 
 class DemoSession(Protocol):
@@ -162,8 +172,10 @@ class BatchtuiApp(App[int]):
         # Downloads in progress: bytes, total and rate, for the screens' progress bars.
         self.transfer_signal: Signal[Transfer] = Signal(self, "transfer")
         self._given = (config, registry)
-        self.monitor = JobMonitor(self, config=config, registry=registry, debug=debug, now=now)
-        self._actions = ShellActions(self)
+        # Made on first use (the job list's first read, a test): importing them is most of
+        # the start-up time, which on a terminal comes after the first paint.
+        self._monitor: JobMonitor | None = None
+        self._actions: ShellActions | None = None
         self._timers_started = False
         # `[keys]` of config.toml as applied (checked entries only), and what was said about it.
         self.key_remaps: dict[str, str] = {}
@@ -179,6 +191,21 @@ class BatchtuiApp(App[int]):
         self._theme_problem = theme_problem(name, setting=setting)
 
     # --- the Shell contract ---------------------------------------------------------------
+
+    @property
+    def monitor(self) -> JobMonitor:
+        if self._monitor is None:
+            from batchtui.core.jobs.monitor import JobMonitor
+
+            config, registry = self._given
+            self._monitor = JobMonitor(
+                self, config=config, registry=registry, debug=self.debug_enabled, now=self._now
+            )
+        return self._monitor
+
+    @monitor.setter
+    def monitor(self, monitor: JobMonitor) -> None:
+        self._monitor = monitor
 
     @property
     def config(self) -> Config | None:
@@ -198,6 +225,10 @@ class BatchtuiApp(App[int]):
 
     @property
     def actions(self) -> ShellActions:
+        if self._actions is None:
+            from batchtui.tui.controller import ShellActions
+
+            self._actions = ShellActions(self)
         return self._actions
 
     @property
@@ -229,6 +260,9 @@ class BatchtuiApp(App[int]):
         self.jobs_signal.publish(snapshot)
 
     def finished(self, job: Job) -> None:
+        from batchtui.core.jobview import status_label
+        from batchtui.core.status import JobStatus
+
         label = status_label(job.status, ascii_only=self.ascii_only)
         severity = "information" if job.status == JobStatus.COMPLETED else "warning"
         name = inert(job.name, single_line=True)
@@ -256,6 +290,9 @@ class BatchtuiApp(App[int]):
         if config is None:
             return None
         if self._notifier_for is not config:
+            from batchtui.core.jobjson import job_summary
+            from batchtui.core.unattended import Notifier
+
             self._notifier_for = config
             # Textual rings the bell itself (`bell`); the notifier writes the rest.
             self._notifier_instance = Notifier(
@@ -307,6 +344,10 @@ class BatchtuiApp(App[int]):
     # --- start-up and refresh -------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:
+        if not self.is_headless:
+            return StartScreen(ascii_only=self.ascii_only)
+        from batchtui.tui.screens.jobs import JobsScreen
+
         return JobsScreen()
 
     def on_mount(self) -> None:
@@ -319,8 +360,13 @@ class BatchtuiApp(App[int]):
             ThreadPoolExecutor(max_workers=DEFAULT_EXECUTOR_THREADS, thread_name_prefix="tui")
         )
         self.call_after_refresh(self._after_first_paint)
-        # A long Retry-After wait is announced on the status line, as the CLI prints it;
-        # HTTP calls may run in threads, so the notice hops onto the loop.
+
+    def _listen_to_notices(self) -> None:
+        """A long Retry-After wait is announced on the status line, as the CLI prints it;
+        HTTP calls may run in threads, so the notice hops onto the loop."""
+        from batchtui.core.providers.netpolicy import add_notice_listener
+
+        loop = asyncio.get_running_loop()
         self._stop_notices = add_notice_listener(
             lambda message: loop.call_soon_threadsafe(
                 self.activity_signal.publish, inert(message, single_line=True)
@@ -335,6 +381,21 @@ class BatchtuiApp(App[int]):
         if os.environ.get(EXIT_AFTER_FIRST_PAINT_ENV):
             self.exit(0)
             return
+        if isinstance(self.screen, StartScreen):
+            self.run_worker(self._show_the_job_list, group="start", exit_on_error=False)
+            return
+        self._listen_to_notices()
+        self.load()
+
+    async def _show_the_job_list(self) -> None:
+        """Import what the job list needs (in a thread: the first screen keeps answering
+        `q`), show it over the first screen (which stays under it, never shown again: the
+        job list is never popped), then load the jobs."""
+        await asyncio.to_thread(_import_for_the_job_list)
+        from batchtui.tui.screens.jobs import JobsScreen
+
+        await self.push_screen(JobsScreen())
+        self._listen_to_notices()
         self.load()
 
     def load(self) -> None:
@@ -409,15 +470,17 @@ class BatchtuiApp(App[int]):
         self.monitor.adopt_config(config)
 
     def poll_due_jobs(self) -> None:
-        for job in self.monitor.take_due():
-            self.run_worker(partial(self.monitor.poll, job), group="poll", exit_on_error=False)
+        if due := self.monitor.take_due():
+            self.run_worker(partial(self.monitor.poll_many, due), group="poll", exit_on_error=False)
 
     def action_refresh(self) -> None:
         """Re-read the config and the registry, and ask the provider about every running job."""
         self.reload_config()
         self.reload_registry(force=True)
-        for job in self.monitor.take_due(force=True):
-            self.run_worker(partial(self.monitor.poll, job), group="poll", exit_on_error=False)
+        if due := self.monitor.take_due(force=True):
+            self.run_worker(
+                partial(self.monitor.poll_many, due, force=True), group="poll", exit_on_error=False
+            )
         self.activity_signal.publish("refreshing…" if not self.ascii_only else "refreshing...")
 
     # --- navigation -----------------------------------------------------------------------
@@ -435,6 +498,15 @@ class BatchtuiApp(App[int]):
             self.monitor.pin(job_id)  # fresh while shown, even once off the list's page
             self.push_screen(DetailScreen(job_id))
 
+    def open_group(self, group_id: str) -> None:
+        """The group detail: shards, summed progress and cost, actions on every shard."""
+        from batchtui.tui.screens.group_detail import GroupDetailScreen
+
+        if group_id in self.snapshot.groups:
+            for shard in self.actions.group_shards(group_id):
+                self.monitor.pin(shard.id)  # fresh while shown, even once off the page
+            self.push_screen(GroupDetailScreen(group_id))
+
     def open_results(self, job_id: str | None = None, path: Path | None = None) -> None:
         job = self.get_job(job_id)
         if job_id is not None and job is None:
@@ -444,6 +516,11 @@ class BatchtuiApp(App[int]):
                 f"{job.id} is {job.status.value}: no results yet", severity="warning", markup=False
             )
             return
+        if job is not None and job.output_path is None and job.error_path is None:
+            from batchtui.core.downloads import found_on_disk
+
+            # Files a download left whole where the registry could not record them.
+            job = found_on_disk(job, self.actions.destination(job))
         from batchtui.tui.screens.results import ResultsScreen
 
         self.push_screen(ResultsScreen(job=job, path=path))
@@ -486,6 +563,9 @@ class BatchtuiApp(App[int]):
         """From the welcome screen: switch this session to the demo (temporary files)."""
         if self.demo is not None or self.demo_factory is None:
             return
+        from batchtui.core.jobs.monitor import JobMonitor
+        from batchtui.tui.screens.jobs import JobsScreen
+
         self.demo = self.demo_factory()
         self.monitor = JobMonitor(self, debug=self.debug_enabled, now=self._now)
         self.jobs_signal.publish(self.monitor.snapshot)
@@ -537,12 +617,19 @@ class BatchtuiApp(App[int]):
             self.push_screen(ProfilesScreen())
 
     def notify(self, message: str, *, title: str = "", **options: Any) -> None:  # type: ignore[override]
-        """Every toast passes the terminal rule: messages quote providers, files and configs."""
+        """Every toast passes the terminal rule: messages quote providers, files and configs.
+        A screen whose content toasts would cover (`NOTICES_ON_STATUS_LINE`) gets the
+        message on its status line instead."""
+        if getattr(self.screen, "NOTICES_ON_STATUS_LINE", False):
+            shown = f"{title}: {message}" if title else message
+            self.activity_signal.publish(inert(shown, single_line=True))
+            return
         super().notify(inert(message), title=inert(title, single_line=True), **options)
 
     async def action_quit(self) -> None:
-        await self.monitor.release_leases()
-        await self.monitor.aclose()
+        if self._monitor is not None:  # quitting from the first screen: nothing to release
+            await self._monitor.release_leases()
+            await self._monitor.aclose()
         self.exit(0)
 
 

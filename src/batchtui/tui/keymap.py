@@ -27,12 +27,14 @@ def _import_every_module_with_bindings() -> None:
     import batchtui.tui.screens.compose
     import batchtui.tui.screens.confirm
     import batchtui.tui.screens.detail
+    import batchtui.tui.screens.group_detail
     import batchtui.tui.screens.help
     import batchtui.tui.screens.jobs
     import batchtui.tui.screens.profile_form
     import batchtui.tui.screens.profiles
     import batchtui.tui.screens.requests
     import batchtui.tui.screens.results
+    import batchtui.tui.screens.start
     import batchtui.tui.screens.validate
     import batchtui.tui.screens.welcome
     import batchtui.tui.view_app

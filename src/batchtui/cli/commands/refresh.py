@@ -1,7 +1,8 @@
 """`batchtui refresh [JOB...] [--all]`: poll once and exit, for crontab or scrontab.
 
-Asks the provider for each named job (a group: every shard), or with `--all` for every
-unfinished job, stores what it says, announces the jobs that ended in this poll
+Asks the provider about each named job (a group: every shard), or with `--all` about every
+unfinished job (a profile's running jobs together: a list page answers for many), stores
+what it says, announces the jobs that ended in this poll
 (`--notify`, `--exec`, `[notify]`), and exits like `watch`: 0 when every job completed,
 1 when any ended otherwise, 3 when some still run and none ended badly.
 """
@@ -15,7 +16,7 @@ from batchtui.cli.commands.watch import jobs_to_poll, make_notifier
 from batchtui.cli.context import CommandContext, run_async, warn
 from batchtui.cli.output import job_summary, print_json
 from batchtui.cli.terminal import glyphs_for
-from batchtui.core.errors import BatchtuiError, UsageError
+from batchtui.core.errors import UsageError
 from batchtui.core.models import Job
 from batchtui.core.unattended import EXIT_ENDED_BADLY, outcome_code
 
@@ -26,14 +27,16 @@ async def _refresh(context: CommandContext, args: argparse.Namespace) -> tuple[l
     failed = False
     async with context.service() as service:
         jobs = await jobs_to_poll(context, service, args.jobs)
+        # Running jobs of one profile are asked about together (a list page answers for
+        # many); each one's error is its own.
+        outcome = await service.poll_many(jobs)
         fresh_jobs = []
         for job in jobs:
-            try:
-                fresh = await service.refresh(job)
-            except BatchtuiError as error:
+            error = outcome.errors.get(job.id)
+            if error is not None:
                 warn(f"{job.id}: {error}")
                 failed = True
-                fresh = job
+            fresh = outcome.jobs.get(job.id, job)
             if fresh.is_terminal and not job.is_terminal and notifier is not None:
                 notifier.job_ended(fresh)
             fresh_jobs.append(fresh)

@@ -30,15 +30,6 @@ async def _refresh(context: CommandContext, job: Job, *, force: bool) -> Job:
         return await service.refresh(job, force=force)
 
 
-def group_usage_rows(context: CommandContext, members: list[Job]) -> list[tuple[str, str]]:
-    """Tokens and cost of a group's shards and retries: the providers' own usage, else
-    counted once from the downloaded files and saved."""
-    from batchtui.core.costs import jobs_cost, usage_lines
-
-    total = jobs_cost(members, context.config.price_table(), count=context.registry)
-    return usage_lines(total, jobs=len(members))
-
-
 def family_rows(context: CommandContext, job: Job) -> list[tuple[str, str]]:
     from batchtui.core.families import family_of
 
@@ -154,10 +145,11 @@ def _run_group(context: CommandContext, args: argparse.Namespace, group: JobGrou
     shards = context.registry.group_jobs(group.id)
     if args.refresh or any(shard.status is JobStatus.SUBMITTING for shard in shards):
         shards = run_async(_refresh_group(context, group, force=args.refresh))
+    from batchtui.core.costs import group_usage_rows
     from batchtui.core.families import families_of
 
     members = [job for family in families_of(context.registry, group) for job in family.members]
-    usage = group_usage_rows(context, members)
+    usage = group_usage_rows(context.registry, group, context.config.price_table())
     if args.json:
         summary = group_summary(group, shards)
         summary["usage"] = usage_json(context, members)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from batchtui.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from batchtui.tui.app import DemoSession
 
 
 def run(args: argparse.Namespace) -> int:
@@ -14,9 +18,15 @@ def run(args: argparse.Namespace) -> int:
             "the TUI needs a terminal (stdin and stdout are not both one); "
             "for scripts use the commands listed by `batchtui --help`"
         )
-    # The entry point is the only importer of the demo: the app gets a factory.
-    from batchtui.demo import DemoRun
+    # The entry point is the only importer of the demo: the app gets a factory, and the
+    # demo module is imported only when one starts (not on the way to the first paint).
     from batchtui.tui.app import run_tui
 
-    demo = DemoRun() if args.demo else None
-    return run_tui(demo=demo, demo_factory=DemoRun, no_mouse=args.no_mouse, debug=args.debug)
+    demo = new_demo() if args.demo else None
+    return run_tui(demo=demo, demo_factory=new_demo, no_mouse=args.no_mouse, debug=args.debug)
+
+
+def new_demo() -> DemoSession:
+    from batchtui.demo import DemoRun
+
+    return DemoRun()

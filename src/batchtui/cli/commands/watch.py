@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import time
 
@@ -20,8 +21,9 @@ from batchtui.cli.context import CommandContext, reconcile_leftovers, run_async,
 from batchtui.cli.output import job_summary, print_json, status_label
 from batchtui.cli.progress import StatusLine
 from batchtui.cli.terminal import glyphs_for
-from batchtui.core.errors import ProviderError, ProviderUnreachable, UsageError
+from batchtui.core.errors import BatchtuiError, ProviderError, ProviderUnreachable, UsageError
 from batchtui.core.jobview import counts_text
+from batchtui.core.leases import lease_seconds, new_lease_holder
 from batchtui.core.models import Job
 from batchtui.core.service import JobService
 from batchtui.core.status import TERMINAL_STATUSES, JobStatus
@@ -58,6 +60,8 @@ class Watcher:
         self.deadline = deadline
         self.until_first = until_first
         self.ended_here = False
+        # Who this process is in the registry's list leases (see `core.leases`).
+        self.lease_holder = new_lease_holder()
 
     def report_change(self, job: Job) -> None:
         if self.quiet:
@@ -73,16 +77,30 @@ class Watcher:
         parts = [f"{job.id} {job.status} {counts_text(job.request_counts)}" for job in running]
         self.live.show(f"watching {len(running)}: " + ", ".join(parts), force=True)
 
-    async def poll(self, job: Job) -> Job:
-        try:
-            fresh = await self.service.refresh(job)
-        except ProviderError as error:
-            self.failed_polls[job.id] += 1
-            if not _is_transient(error) or self.failed_polls[job.id] >= MAX_FAILED_POLLS:
-                raise
-            self.live.clear()
-            warn(f"{job.id}: {error} (retrying in {self.interval:g} s)")
-            return job
+    async def poll_running(self) -> None:
+        """Ask about every running job at once (a list page answers for many); a profile
+        another process (a TUI) lists already is read from the registry instead."""
+        running = [job for job in self.jobs.values() if not job.is_terminal]
+        outcome = await self.service.poll_many(
+            running, holder=self.lease_holder, lease_seconds=lease_seconds(self.interval)
+        )
+        for job in running:
+            error = outcome.errors.get(job.id)
+            if error is not None:
+                self.jobs[job.id] = self.failed(job, error)
+            elif job.id in outcome.jobs:
+                self.jobs[job.id] = self.seen(job, outcome.jobs[job.id])
+
+    def failed(self, job: Job, error: BatchtuiError) -> Job:
+        self.failed_polls[job.id] += 1
+        transient = isinstance(error, ProviderError) and _is_transient(error)
+        if not transient or self.failed_polls[job.id] >= MAX_FAILED_POLLS:
+            raise error
+        self.live.clear()
+        warn(f"{job.id}: {error} (retrying in {self.interval:g} s)")
+        return job
+
+    def seen(self, job: Job, fresh: Job) -> Job:
         self.failed_polls[job.id] = 0
         if fresh.status != job.status:
             self.report_change(fresh)
@@ -106,8 +124,7 @@ class Watcher:
             return list(self.jobs.values())
         try:
             while True:
-                for job in [job for job in self.jobs.values() if not job.is_terminal]:
-                    self.jobs[job.id] = await self.poll(job)
+                await self.poll_running()
                 if self._should_stop():
                     return list(self.jobs.values())
                 self.show_progress()
@@ -117,6 +134,10 @@ class Watcher:
                 await asyncio.sleep(pause)
         finally:
             self.live.clear()
+            # A TUI beside this watch takes over listing at once, not when the lease expires
+            # (a registry locked now leaves it to expire).
+            with contextlib.suppress(BatchtuiError):
+                self.service.registry.release_poll_leases(self.lease_holder)
 
 
 def expand_refs(context: CommandContext, refs: list[str]) -> list[Job]:

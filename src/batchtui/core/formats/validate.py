@@ -75,13 +75,16 @@ class Problem:
     severity: Severity = "error"
 
     def describe(self, path: str | os.PathLike[str] | None = None) -> str:
-        """One line for a terminal: `in.jsonl:3: custom_id: custom_id 'x' already used...`."""
+        """One line for a terminal: `in.jsonl:3: custom_id 'x' already used on line 1`, or
+        `in.jsonl:4: body: ...` where the message does not start with the field's name."""
         where = str(path) if path is not None else ""
         if self.line is not None:
             where = f"{where}:{self.line}" if where else f"line {self.line}"
         prefix = f"{where}: " if where else ""
         label = "warning: " if self.severity == "warning" else ""
-        about = f"{self.field}: " if self.field else ""
+        # "custom_id: custom_id 'x' already used" says the field twice: once is enough.
+        named = self.field is not None and self.message.startswith(self.field)
+        about = f"{self.field}: " if self.field and not named else ""
         return f"{prefix}{label}{about}{self.message}"
 
     def to_json(self) -> dict[str, Any]:
@@ -707,7 +710,8 @@ class _Validator:
             return
         self._count_request(line_no)
         if isinstance(error, json.JSONDecodeError):
-            detail = f"{error.msg} at column {error.colno}"
+            # json's own messages may end in "at" ("Unterminated string starting at").
+            detail = f"{error.msg.removesuffix(' at')} at column {error.colno}"
         elif isinstance(error, RecursionError):
             detail = "nested too deeply"
         else:

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from batchtui.core.errors import BatchtuiError, ConfigError
+from batchtui.core.errors import BatchtuiError
 from batchtui.core.jobs.listing import KeptJobs, PageRequest, read_list
-from batchtui.core.jobview import PollSchedule
-from batchtui.core.leases import lease_seconds, new_lease_holder
+from batchtui.core.jobs.monitor_polls import MonitorPolls
+from batchtui.core.jobs.poll_errors import RETRYING_MARK
+from batchtui.core.jobview import PollHealth, PollSchedule
+from batchtui.core.leases import new_lease_holder
 from batchtui.core.terminal_text import inert
 
 if TYPE_CHECKING:
@@ -32,9 +34,6 @@ if TYPE_CHECKING:
     from batchtui.core.service import JobService
 
 log = logging.getLogger("batchtui.monitor")
-
-DEFAULT_POLL_SECONDS = 30.0
-RETRYING_MARK = " (retrying"
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,8 @@ class JobsSnapshot:
     # The window of the job list asked for by `JobMonitor.request`, with its counts (None
     # before the first read). `jobs` holds its jobs and every job still running.
     page: JobPage | None = None
+    # How this process's polls of each job went (the ETA extrapolates only what was seen).
+    polls: dict[str, PollHealth] = field(default_factory=dict)
 
 
 class MonitorEvents(Protocol):
@@ -71,7 +72,7 @@ class MonitorEvents(Protocol):
         """A (re-)read config was adopted."""
 
 
-class JobMonitor:
+class JobMonitor(MonitorPolls):
     """Config, registry and provider state of every job, kept fresh.
 
     `config`/`registry` given: used as they are (tests, the CLI handing its own); else read
@@ -271,6 +272,23 @@ class JobMonitor:
         )
         self.events.published(self.snapshot)
 
+    def merge_jobs(self, fresh: Iterable[Job]) -> None:
+        """Several jobs as a poll just returned them: one snapshot for all."""
+        fresh = list(fresh)
+        self._announce_transitions(fresh)
+        jobs = dict(self.snapshot.jobs)
+        page = self.snapshot.page
+        for job in fresh:
+            jobs[job.id] = job
+            if not job.is_terminal or job.id in self.kept.pinned:
+                self.kept.jobs[job.id] = job
+            if page is not None:
+                page = page.with_job(job)
+        self.snapshot = replace(
+            self.snapshot, jobs=jobs, loading=False, updated_at=self._now(), page=page
+        )
+        self.events.published(self.snapshot)
+
     def _announce_transitions(self, jobs: Iterable[Job]) -> None:
         for job in jobs:
             before = self.snapshot.jobs.get(job.id)
@@ -280,69 +298,6 @@ class JobMonitor:
     def _publish(self, **changes: object) -> None:
         self.snapshot = replace(self.snapshot, **changes)  # type: ignore[arg-type]
         self.events.published(self.snapshot)
-
-    # --- provider polling -----------------------------------------------------------------
-
-    def poll_interval(self, job: Job) -> float:
-        if self.config is not None and job.profile in self.config.profiles:
-            return self.config.profiles[job.profile].poll_interval
-        return DEFAULT_POLL_SECONDS
-
-    def take_due(self, *, force: bool = False) -> list[Job]:
-        """Running jobs whose next poll is due and not already under way (now marked so)."""
-        if self.service is None:
-            return []
-        if force:
-            self.schedule.force()
-        due = [
-            job
-            for job in self.schedule.due(list(self.snapshot.jobs.values()), self._clock())
-            if job.id not in self.polling
-        ]
-        self.polling.update(job.id for job in due)
-        return due
-
-    def take_one(self, job_id: str) -> Job | None:
-        """A job to poll now whatever its schedule (a user asked), unless already polling."""
-        job = self.snapshot.jobs.get(job_id)
-        if job is None or self.service is None or job.remote_id is None or job_id in self.polling:
-            return None
-        self.polling.add(job_id)
-        return job
-
-    async def poll(self, job: Job, *, force: bool = False) -> None:
-        """Ask the provider about `job` (taken by `take_due`/`take_one`) and merge the answer."""
-        service = self.service
-        interval = self.poll_interval(job)
-        try:
-            if service is None:
-                return
-            if force:
-                updated = await service.refresh(job, force=True)
-            else:
-                # Another TUI (another login node) may hold the lease: it polls, we read.
-                updated, _asked = await service.poll(
-                    job, holder=self.lease_holder, lease_seconds=lease_seconds(interval)
-                )
-        except ConfigError as exc:
-            # A key variable not set, a profile gone: no retry can fix it, `r` after the fix.
-            self.schedule.failed(job.id, self._clock(), self.schedule.cap)
-            self.report_problem(job.profile, f"{exc} (fix it, then press r)")
-        except BatchtuiError as exc:
-            wait = self.schedule.failed(job.id, self._clock(), interval)
-            self.report_problem(job.profile, f"{exc}{RETRYING_MARK} in {wait:.0f}s)")
-        except Exception as exc:
-            log.exception("refresh of %s failed", job.id)
-            wait = self.schedule.failed(job.id, self._clock(), interval)
-            self.report_problem(
-                job.profile, f"refresh {job.id}: {exc}{RETRYING_MARK} in {wait:.0f}s)"
-            )
-        else:
-            self.schedule.succeeded(job.id, self._clock(), interval)
-            self.reported_problems.pop(job.profile, None)
-            self.merge_job(updated)
-        finally:
-            self.polling.discard(job.id)
 
     async def reconcile_leftovers(self) -> None:
         """Settle jobs a killed submit left in `submitting` (as every CLI command does)."""

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from batchtui.core.errors import BatchtuiError, InputFileError, ProviderError
+from batchtui.core.errors import BatchtuiError, InputFileError, ProviderError, RegistryError
 from batchtui.core.jobs.context import JobContext
 from batchtui.core.jobs.hooks import NO_HOOKS
 from batchtui.core.jobs.refresh import refresh
@@ -60,7 +60,13 @@ async def download_report(
     against the provider's file object, a `.sha256` beside it, a `.part` resumed), then
     the job's request counts against the lines; records the paths on the job.
     """
-    from batchtui.core.downloads import DownloadReport, counts_warning, fetch_file
+    from batchtui.core.downloads import (
+        DownloadReport,
+        NotRecordedError,
+        counts_warning,
+        fetch_file,
+        whole_on_disk,
+    )
 
     job = await refreshed_with_results(ctx, job)
     provider = await ctx.provider(job.profile)
@@ -77,7 +83,9 @@ async def download_report(
         kind = result_file.kind
         dest = dest_dir / RESULT_FILE_NAMES[kind]
         recorded = local_path(job, kind)
-        if recorded is not None and recorded.resolve() == dest.resolve() and dest.is_file():
+        known = recorded is not None and recorded.resolve() == dest.resolve() and dest.is_file()
+        # Not recorded (the registry could not be written last time): the disk tells.
+        if known or (recorded is None and await whole_on_disk(provider, result_file.file_id, dest)):
             written[kind] = dest  # whole files are only ever renamed into place
             report.kept.append(dest)
             continue
@@ -90,12 +98,15 @@ async def download_report(
         report.files.append(fetched)
     report.paths = list(written.values())
     if written:
-        job = await ctx.in_thread(
-            ctx.registry.update_job,
-            job.id,
-            output_path=_absolute(written.get("output")) or job.output_path,
-            error_path=_absolute(written.get("error")) or job.error_path,
-        )
+        try:
+            job = await ctx.in_thread(
+                ctx.registry.update_job,
+                job.id,
+                output_path=_absolute(written.get("output")) or job.output_path,
+                error_path=_absolute(written.get("error")) or job.error_path,
+            )
+        except RegistryError as error:
+            raise NotRecordedError(report.paths, dest_dir, error) from error
     if job.status is JobStatus.COMPLETED and report.files and not report.kept:
         warning = counts_warning(job.id, job.request_counts.total, report.files)
         if warning:

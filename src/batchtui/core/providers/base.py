@@ -7,19 +7,25 @@ same methods without a URL in sight.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from batchtui.core.errors import BatchtuiError
+from batchtui.core.errors import BatchtuiError, ProviderError, ProviderUnreachable
 from batchtui.core.models import BatchSpec, RemoteBatch, RemoteFile, ResultFile
+from batchtui.core.providers.listrefresh import find_in_pages, listing_pays
 
 if TYPE_CHECKING:
     from batchtui.core.remote_output import ByteSource
 
 # Called with (bytes done, bytes expected or None when unknown).
 ProgressCallback = Callable[[int, int | None], None]
+
+# GETs `refresh_many` has in flight at once for the batches no list page showed.
+PARALLEL_RETRIEVES = 8
 
 # Metadata key carrying the job's UUID tag, so a batch can be found again after a crash.
 TAG_METADATA_KEY = "batchtui_tag"
@@ -54,10 +60,57 @@ class BatchProvider(ABC):
     @abstractmethod
     async def retrieve(self, batch_id: str) -> RemoteBatch: ...
 
-    async def refresh_many(self, batch_ids: Iterable[str]) -> dict[str, RemoteBatch]:
-        """Several batches at once, by id: one `retrieve` each here; a backend that can
-        answer for all in one call (SLURM's squeue, a list endpoint) overrides this."""
-        return {batch_id: await self.retrieve(batch_id) for batch_id in dict.fromkeys(batch_ids)}
+    async def refresh_many(
+        self,
+        batch_ids: Iterable[str],
+        *,
+        since: datetime | None = None,
+        expected: int | None = None,
+    ) -> Mapping[str, RemoteBatch | ProviderError]:
+        """Several batches at once, by id, each answered with the batch or the error that
+        asking for it met (one batch gone must not hide the others).
+
+        A kind with `list_page_size` lists its batches (newest first) when that takes
+        fewer requests than one `retrieve` each: `since` is when the oldest of them was
+        created and `expected` how many batches are at least that new (the caller's own
+        count); see `listrefresh`. The rest are asked for one by one. A backend that
+        answers for all in one call (SLURM's squeue) overrides this.
+        """
+        ids = list(dict.fromkeys(batch_ids))
+        answers: dict[str, RemoteBatch | ProviderError] = {}
+        if listing_pays(len(ids), expected, self.list_page_size):
+            try:
+                pages = self.list_pages(since=since)
+                found = await find_in_pages(pages, ids, since=since)
+                answers.update(found)
+            except ProviderError as error:
+                if isinstance(error, ProviderUnreachable) or error.retryable:
+                    raise  # the service is down: asking for each would fail the same way
+                # A list this backend refuses: the batches are still there to ask for.
+        # The rest one GET each, a few at a time (as the TUI's per-job polls ran).
+        slots = asyncio.Semaphore(PARALLEL_RETRIEVES)
+
+        async def ask(batch_id: str) -> tuple[str, RemoteBatch | ProviderError]:
+            async with slots:
+                try:
+                    return batch_id, await self.retrieve(batch_id)
+                except ProviderError as error:
+                    return batch_id, error
+
+        missing = [batch_id for batch_id in ids if batch_id not in answers]
+        answers.update(await asyncio.gather(*(ask(batch_id) for batch_id in missing)))
+        return answers
+
+    # Batches per page when `refresh_many` lists them; None: this kind cannot page through
+    # its batches (a gateway that drops the page token), so it asks for each one.
+    list_page_size: ClassVar[int | None] = None
+
+    def list_pages(self, *, since: datetime | None = None) -> AsyncIterator[list[RemoteBatch]]:
+        """Pages of `list_page_size` batches, newest first, for `refresh_many`: from the
+        newest back to `since` where the backend can filter on creation time (else the
+        caller stops reading); unreadable batches are left out, a page cap and a repeated
+        cursor end the list as in `list_batches`."""
+        raise NotImplementedError(f"{self.kind}: no paged batch list")
 
     @abstractmethod
     def list_batches(self, *, limit: int | None = None) -> AsyncIterator[RemoteBatch]:

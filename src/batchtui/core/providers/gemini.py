@@ -27,6 +27,8 @@ import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import aclosing
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -48,8 +50,10 @@ from batchtui.core.providers.google_common import (
     GoogleApiClient,
     file_chunks,
     google_list,
+    google_pages,
     iter_jsonl,
     prepared_input,
+    readable_batches,
     wrong_answer,
 )
 from batchtui.core.providers.google_wire import (
@@ -378,6 +382,24 @@ class GeminiProvider(BatchProvider):
             self.http, route, "operations", limit=limit, page_size=self.page_size, call=call
         ):
             yield self._parse(operation, call)
+
+    @property
+    def list_page_size(self) -> int | None:  # type: ignore[override]
+        """`refresh_many` lists the batches `page_size` at a time."""
+        return self.page_size
+
+    async def list_pages(
+        self, *, since: datetime | None = None
+    ) -> AsyncIterator[list[RemoteBatch]]:
+        # The batches list takes no filter: the caller stops reading at `since`.
+        route = f"/{API_VERSION}/batches"
+        call = f"GET {route}"
+        pages = google_pages(
+            self.http, route, "operations", limit=None, page_size=self.page_size, call=call
+        )
+        async with aclosing(pages):
+            async for operations in pages:
+                yield readable_batches(operations, self._parse, call, self.unreadable_batches)
 
     async def cancel(self, batch_id: str) -> RemoteBatch:
         route = f"/{API_VERSION}/batches/{resource_id(batch_id, 'batches')}:cancel"

@@ -14,6 +14,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import httpx
 
 from batchtui.core.errors import InputFileError, ProviderError
 from batchtui.core.formats.convert import Format, convert_file, detect_line_format
+from batchtui.core.models import RemoteBatch
 from batchtui.core.providers.base import ProgressCallback
 from batchtui.core.providers.http import ApiClient, CallClock
 from batchtui.core.providers.netpolicy import announce, list_cut_short
@@ -181,6 +183,23 @@ def iter_jsonl(items: list[Any]) -> Iterator[bytes]:
         yield json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def readable_batches(
+    items: list[Any],
+    parse: Callable[[Any, str], RemoteBatch],
+    call: str,
+    unreadable: list[str],
+) -> list[RemoteBatch]:
+    """The list items `parse` can read; each one it cannot is noted in `unreadable` (one
+    unreadable batch must not hide the others)."""
+    batches = []
+    for item in items:
+        try:
+            batches.append(parse(item, call))
+        except ProviderError as exc:
+            unreadable.append(exc.message)
+    return batches
+
+
 def wrong_answer(http: ApiClient, call: str, detail: str) -> ProviderError:
     return http.error(ProviderError, call, f"unexpected answer: {detail}")
 
@@ -199,28 +218,52 @@ async def google_list(
     A token seen before, or more pages than the profile's `max_list_pages`, ends the list
     with a notice: a server that always has more would otherwise never let a sync finish.
     """
+    remaining = limit
+    pages = google_pages(api, route, items_key, limit=limit, page_size=page_size, call=call)
+    async with aclosing(pages):
+        async for items in pages:
+            for item in items:
+                yield item
+                if remaining is not None:
+                    remaining -= 1
+                    if remaining == 0:
+                        return
+
+
+async def google_pages(
+    api: ApiClient,
+    route: str,
+    items_key: str,
+    *,
+    limit: int | None,
+    page_size: int,
+    call: str | None = None,
+    params: dict[str, str] | None = None,
+) -> AsyncIterator[list[Any]]:
+    """The pages of a Google list call (`params` such as a `filter` sent with each), as
+    `google_list` follows them."""
     call = call or f"GET {route}"
     token: str | None = None
     seen: set[str] = set()
     remaining = limit
     pages = 0
     while remaining is None or remaining > 0:
-        params: dict[str, Any] = {"pageSize": min(remaining or page_size, page_size)}
+        query: dict[str, Any] = {
+            **(params or {}),
+            "pageSize": min(remaining or page_size, page_size),
+        }
         if token:
-            params["pageToken"] = token
-        answer = await api.request_json("GET", route, idempotent=True, params=params, call=call)
+            query["pageToken"] = token
+        answer = await api.request_json("GET", route, idempotent=True, params=query, call=call)
         pages += 1
         if not isinstance(answer, dict):
             raise wrong_answer(api, call, "the list is not an object")
         items = answer.get(items_key) or []
         if not isinstance(items, list):
             raise wrong_answer(api, call, f"{items_key!r} is not an array")
-        for item in items:
-            yield item
-            if remaining is not None:
-                remaining -= 1
-                if remaining == 0:
-                    return
+        yield items
+        if remaining is not None:
+            remaining -= len(items)
         next_token = answer.get("nextPageToken")
         if not items or not isinstance(next_token, str) or not next_token:
             return

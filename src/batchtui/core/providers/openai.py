@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import aclosing
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 from urllib.parse import quote
@@ -239,6 +240,28 @@ class OpenAIProvider(BatchProvider):
     async def list_batches(self, *, limit: int | None = None) -> AsyncIterator[RemoteBatch]:
         """Newest first, page by page; a cursor seen before, or more pages than the
         profile's `max_list_pages`, ends the list with a notice."""
+        remaining = limit
+        async with aclosing(self._pages(limit)) as pages:
+            async for page in pages:
+                for batch in page:
+                    yield batch
+                    if remaining is not None:
+                        remaining -= 1
+                        if remaining == 0:
+                            return
+
+    @property
+    def list_page_size(self) -> int | None:  # type: ignore[override]
+        """`refresh_many` lists GET /batches pages of `page_size` batches."""
+        return self.page_size
+
+    def list_pages(self, *, since: datetime | None = None) -> AsyncIterator[list[RemoteBatch]]:
+        # GET /batches has no filter on creation time: the caller stops reading at `since`.
+        return self._pages(None)
+
+    async def _pages(self, limit: int | None) -> AsyncIterator[list[RemoteBatch]]:
+        """GET /batches page by page (at most `limit` batches asked for in all); an
+        unreadable batch is noted in `unreadable_batches` and left out of its page."""
         call = f"GET {self.batches_route}"
         after: str | None = None
         seen: set[str] = set()
@@ -253,18 +276,16 @@ class OpenAIProvider(BatchProvider):
             )
             pages += 1
             page = self._parse(parse_list_page, answer, call)
+            batches = []
             for item in page.items:
                 try:
-                    batch = self.parse_batch(item, call)
+                    batches.append(self.parse_batch(item, call))
                 except ProviderError as exc:
                     # One unreadable batch must not hide the others from a scan.
                     self.unreadable_batches.append(exc.message)
-                    continue
-                yield batch
-                if remaining is not None:
-                    remaining -= 1
-                    if remaining == 0:
-                        return
+            yield batches
+            if remaining is not None:
+                remaining -= len(page.items)
             if not page.has_more or not page.items or page.next_after is None:
                 return
             if page.next_after in seen or page.next_after == after:

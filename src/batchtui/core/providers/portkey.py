@@ -132,6 +132,9 @@ def errors_instead_of_rows(first_line: bytes) -> str | None:
 
 class PortkeyProvider(OpenAIProvider):
     kind: ClassVar[str] = "portkey"
+    # Portkey cannot page past the first list page (it drops Vertex's page token): running
+    # jobs are refreshed with one GET each.
+    list_page_size: ClassVar[int | None] = None  # type: ignore[assignment]
 
     @classmethod
     def from_profile(

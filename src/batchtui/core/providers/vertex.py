@@ -22,7 +22,9 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -37,12 +39,15 @@ from batchtui.core.providers.google_common import (
     GoogleApiClient,
     file_chunks,
     google_list,
+    google_pages,
     prepared_input,
+    readable_batches,
     wrong_answer,
 )
 from batchtui.core.providers.google_wire import display_name, parse_vertex_job
 from batchtui.core.providers.http import RetryPolicy
 from batchtui.core.providers.kinds import DEFAULT_VERTEX_LOCATION
+from batchtui.core.providers.listrefresh import CREATED_AT_SLACK
 from batchtui.core.providers.netpolicy import NetworkPolicy
 from batchtui.core.providers.openai_wire import WireFormatError
 from batchtui.core.remote_output import ByteSource
@@ -293,6 +298,34 @@ class VertexProvider(BatchProvider):
             self.api, route, "batchPredictionJobs", limit=limit, page_size=self.page_size, call=call
         ):
             yield self._parse(job, call)
+
+    @property
+    def list_page_size(self) -> int | None:  # type: ignore[override]
+        """`refresh_many` lists the jobs `page_size` at a time."""
+        return self.page_size
+
+    async def list_pages(
+        self, *, since: datetime | None = None
+    ) -> AsyncIterator[list[RemoteBatch]]:
+        route = await self._jobs_route()
+        call = f"GET {route}"
+        params = {}
+        if since is not None:
+            # Only jobs as new as the oldest one asked about, whatever order Vertex lists in.
+            start = since - CREATED_AT_SLACK
+            params["filter"] = f'create_time>="{start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"'
+        pages = google_pages(
+            self.api,
+            route,
+            "batchPredictionJobs",
+            limit=None,
+            page_size=self.page_size,
+            call=call,
+            params=params,
+        )
+        async with aclosing(pages):
+            async for jobs in pages:
+                yield readable_batches(jobs, self._parse, call, self.unreadable_batches)
 
     async def cancel(self, batch_id: str) -> RemoteBatch:
         route = f"{await self._job_route(batch_id)}:cancel"

@@ -174,6 +174,20 @@ def _v9_job_list_pages(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX jobs_top_status ON jobs (group_id, archived_at, status)")
 
 
+def _v10_list_leases(conn: sqlite3.Connection) -> None:
+    # Which process lists a profile's batches to refresh its running jobs for everyone (a
+    # TUI and a `watch` beside it list once, not once each); as `poll_leases`, per profile.
+    conn.execute(
+        """
+        CREATE TABLE list_leases (
+            profile TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        )
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_jobs_and_history,
     _v2_change_counter,
@@ -184,6 +198,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v7_archived,
     _v8_unknown_request_counts,
     _v9_job_list_pages,
+    _v10_list_leases,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The first version with the `meta` change counter.

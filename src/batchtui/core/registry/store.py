@@ -544,12 +544,73 @@ class Registry:
         return self._db.read(read)
 
     def release_poll_leases(self, holder: str) -> int:
-        """Give up every lease `holder` holds (a TUI quitting); returns how many."""
-        return self._db.write(
-            lambda conn: (
-                conn.execute("DELETE FROM poll_leases WHERE holder = ?", (holder,)).rowcount
-            ),
-            count_change=False,
+        """Give up every lease `holder` holds, poll and list leases (a TUI quitting);
+        returns how many."""
+
+        def release(conn: sqlite3.Connection) -> int:
+            polls = conn.execute("DELETE FROM poll_leases WHERE holder = ?", (holder,)).rowcount
+            lists = conn.execute("DELETE FROM list_leases WHERE holder = ?", (holder,)).rowcount
+            return polls + lists
+
+        return self._db.write(release, count_change=False)
+
+    def acquire_list_lease(self, profile: str, holder: str, seconds: float) -> bool:
+        """Whether `holder` may list the profile's batches to refresh its running jobs for
+        the next `seconds`: as `acquire_poll_lease`, one holder per profile."""
+
+        def acquire(conn: sqlite3.Connection) -> bool:
+            now = self._clock().timestamp()
+            conn.execute(
+                "INSERT OR IGNORE INTO list_leases (profile, holder, expires_at) VALUES (?, ?, 0)",
+                (profile, holder),
+            )
+            taken = conn.execute(
+                "UPDATE list_leases SET holder = ?, expires_at = ? "
+                "WHERE profile = ? AND (expires_at <= ? OR holder = ?)",
+                (holder, now + seconds, profile, now, holder),
+            )
+            return taken.rowcount == 1
+
+        return self._db.write(acquire, count_change=False)
+
+    def list_lease_holder(self, profile: str) -> str | None:
+        """Who holds the profile's list lease now (None: nobody, or it has expired)."""
+        rows = self._db.read(
+            lambda conn: conn.execute(
+                "SELECT holder FROM list_leases WHERE profile = ? AND expires_at > ?",
+                (profile, self._clock().timestamp()),
+            ).fetchall()
+        )
+        return rows[0][0] if rows else None
+
+    def apply_remote_many(
+        self, reports: Iterable[tuple[str, RemoteBatch]]
+    ) -> list[tuple[Job, bool]]:
+        """`apply_remote` for many jobs in one transaction (a list page answered for them):
+        a poll of 500 running jobs is one write, not 500. Jobs forgotten meanwhile are
+        left out of the answer."""
+        reports = list(reports)
+
+        def apply(conn: sqlite3.Connection) -> list[tuple[Job, bool]]:
+            applied = []
+            for job_id, batch in reports:
+                try:
+                    applied.append(self._apply_remote(conn, job_id, batch))
+                except JobNotFound:
+                    continue
+            return applied
+
+        return self._db.write(apply) if reports else []
+
+    def count_jobs_since(self, profile: str, since: datetime) -> int:
+        """Jobs of `profile` created at or after `since`: what a list of its batches back
+        to `since` holds at least, to weigh listing against asking for each."""
+        stamp = codec.encode_datetime(since)
+        return self._db.read(
+            lambda conn: conn.execute(
+                "SELECT COUNT(*) FROM jobs WHERE profile = ? AND created_at >= ?",
+                (profile, stamp),
+            ).fetchall()[0][0]
         )
 
     # Helpers below run inside a transaction opened by `Database.read`/`write`.

@@ -19,7 +19,10 @@ subclass adds what a client talking to Vertex directly sees and the gateways hid
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from batchtui.simulator import lifecycle
@@ -36,7 +39,20 @@ from batchtui.simulator.responder import short_hash
 
 PAUSE_MARKER = "[sim:pause]"
 MODEL_NAME = re.compile(r"(?:projects/[^/]+/locations/[^/]+/)?publishers/google/models/([^/@]+)")
-STATE_FILTER = re.compile(r'\s*state\s*=\s*"?(JOB_STATE_[A-Z_]+)"?\s*')
+# The filter terms the simulator understands (of AIP-160's grammar, as Vertex documents
+# for this list): `state="JOB_STATE_..."`, and `create_time` compared with an RFC 3339
+# time by = != < <= > >=; terms joined by AND.
+FILTER_TERM = re.compile(
+    r'\s*(?P<field>state|create_time)\s*(?P<op><=|>=|!=|=|<|>)\s*"?(?P<value>[^"\s]+)"?\s*'
+)
+COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 TERMINAL_STATES = frozenset(
     {
         "JOB_STATE_SUCCEEDED",
@@ -115,14 +131,14 @@ class NativeVertexEngine(VertexEngine):
         return record
 
     def list_in(
-        self, location: str, page_size: int, page_token: str | None, state_filter: str | None
+        self, location: str, page_size: int, page_token: str | None, text_filter: str | None
     ) -> JobPage:
-        wanted = _parse_filter(state_filter)
+        terms = _parse_filter(text_filter)
 
         def keep(record: dict[str, Any]) -> bool:
             if record.get("deleted") or record.get("location", LOCATION) != location:
                 return False
-            return wanted is None or self.job_resource(record)["state"] == wanted
+            return all(term(self, record) for term in terms)
 
         return self.list_jobs(page_size, page_token, keep)
 
@@ -243,10 +259,32 @@ def _output_prefix(config: Any) -> str:
     return prefix
 
 
-def _parse_filter(text: str | None) -> str | None:
-    if not text:
-        return None
-    match = STATE_FILTER.fullmatch(text)
-    if match is None:
-        raise GoogleError(400, f'Unsupported filter {text!r}: the simulator takes state="...".')
-    return match.group(1)
+def _parse_filter(text: str | None) -> list[Callable[[NativeVertexEngine, dict[str, Any]], bool]]:
+    """The filter's terms as tests of a job record (all must hold)."""
+    if not text or not text.strip():
+        return []
+    terms = []
+    for part in re.split(r"\s+AND\s+", text.strip()):
+        match = FILTER_TERM.fullmatch(part)
+        if match is None:
+            raise GoogleError(
+                400,
+                f'Unsupported filter {text!r}: the simulator takes state="..." and '
+                "create_time comparisons, joined by AND.",
+            )
+        terms.append(_filter_term(match["field"], COMPARISONS[match["op"]], match["value"]))
+    return terms
+
+
+def _filter_term(
+    field: str, compare: Callable[[Any, Any], bool], value: str
+) -> Callable[[NativeVertexEngine, dict[str, Any]], bool]:
+    if field == "state":
+        if not re.fullmatch(r"JOB_STATE_[A-Z_]+", value):
+            raise GoogleError(400, f"Invalid state in filter: {value!r}.")
+        return lambda engine, record: compare(engine.job_resource(record)["state"], value)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise GoogleError(400, f"create_time must be in RFC 3339 format, got {value!r}.") from None
+    return lambda _engine, record: compare(record["created_at"], moment)

@@ -15,8 +15,9 @@ from textual.widgets import Footer, Static
 
 from batchtui.core.jobview import (
     STATUS_TONES,
+    counts_text,
     elapsed,
-    estimate_eta,
+    eta_text,
     format_duration,
     progress_bar,
     status_label,
@@ -24,6 +25,14 @@ from batchtui.core.jobview import (
 from batchtui.core.models import TIMESTAMP_FIELDS
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
+from batchtui.tui.widgets.fields import (
+    LABEL_INDENT,
+    VALUE_COLUMN,
+    Part,
+    field_parts,
+    fit_label,
+    indented_parts,
+)
 from batchtui.tui.widgets.progress import WorkProgress, show_transfer
 from batchtui.tui.widgets.status import TONE_VARIABLES
 from batchtui.tui.widgets.status_line import StatusLine
@@ -35,8 +44,8 @@ if TYPE_CHECKING:
     from batchtui.core.registry import Registry
     from batchtui.core.status import JobStatus
 
-Part = Content | tuple[str, str] | str
-LABEL_WIDTH = 16
+# Width to wrap to before the screen has been laid out.
+DEFAULT_LINE_WIDTH = 76
 # Lines of a cluster job's log shown under "Cluster job".
 LOG_TAIL_LINES = 8
 
@@ -57,6 +66,10 @@ def _size(count: int | None) -> str:
 
 
 class DetailScreen(Screen[None]):
+    # Toasts would cover the right of the fields at 80 columns: messages go to the status
+    # line, which grows to three lines and takes its room from the body, hiding nothing.
+    NOTICES_ON_STATUS_LINE: ClassVar[bool] = True
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="detail.back", tooltip="Back to the job list"),
         Binding("o", "results", "Results", id="detail.results", tooltip="Read the answers"),
@@ -124,13 +137,23 @@ class DetailScreen(Screen[None]):
         )
         self.set_interval(5.0, self._render_job, name="clock")
         self._render_job()
+        self.call_after_refresh(self._render_job)  # again at the laid-out width
         self.load_history()
         self.load_usage()
         self.load_logs()
 
+    def on_resize(self) -> None:
+        self._render_job()
+
     @property
     def job(self) -> Job | None:
         return shell(self).get_job(self.job_id)
+
+    def line_width(self) -> int:
+        """Cells a body line may take: values wrap to this, so the terminal never does."""
+        bodies = list(self.query("#detail-body").results(VerticalScroll))
+        width = bodies[0].scrollable_content_region.width if bodies else 0
+        return width if width > VALUE_COLUMN else DEFAULT_LINE_WIDTH
 
     def _on_snapshot(self, snapshot: JobsSnapshot) -> None:
         job = snapshot.jobs.get(self.job_id)
@@ -200,6 +223,8 @@ class DetailScreen(Screen[None]):
         self._render_job()
 
     def _render_job(self) -> None:
+        if not self.query("#detail-text"):
+            return  # dismissed before a late refresh ran
         job = self.job
         now = shell(self).now()
         key = (
@@ -208,6 +233,8 @@ class DetailScreen(Screen[None]):
             now.replace(microsecond=0),
             tuple(self.usage),
             self.logs is not None and len(self.logs[1]),
+            self.line_width(),
+            shell(self).snapshot.polls.get(self.job_id),
         )
         if key == self._shown:
             return
@@ -226,9 +253,9 @@ class DetailScreen(Screen[None]):
                 _status_part(job.status, ascii_only),
             )
         )
-        body.update(Content.assemble(*self._body(job, now, ascii_only)))
+        body.update(Content.assemble(*self._body(job, now, ascii_only, self.line_width())))
 
-    def _body(self, job: Job, now: datetime, ascii_only: bool) -> list[Part]:
+    def _body(self, job: Job, now: datetime, ascii_only: bool, width: int) -> list[Part]:
         parts: list[Part] = []
 
         def section(title: str) -> None:
@@ -237,13 +264,16 @@ class DetailScreen(Screen[None]):
         def field(label: str, value: str | None, style: str = "") -> None:
             # Ids, endpoint, window, tag and paths come from a provider or a file.
             shown = inert(value, single_line=True) or "-"
-            parts.extend([(f"  {label:<{LABEL_WIDTH}}", "dim"), (shown, style), "\n"])
+            parts.extend(field_parts(label, shown, width, style=style, ascii_only=ascii_only))
 
         counts = job.request_counts
-        eta = estimate_eta(job, now)
+        health = shell(self).snapshot.polls.get(job.id)
         section("Status")
         parts.extend(
-            [(f"  {'status':<{LABEL_WIDTH}}", "dim"), _status_part(job.status, ascii_only)]
+            [
+                (f"{' ' * LABEL_INDENT}{fit_label('status')} ", "dim"),
+                _status_part(job.status, ascii_only),
+            ]
         )
         if job.raw_status and job.raw_status != job.status.value:
             parts.append(f"  (provider: {inert(job.raw_status, single_line=True)})")
@@ -256,7 +286,7 @@ class DetailScreen(Screen[None]):
         )
         field("progress", progress_bar(counts, 30, ascii_only=ascii_only))
         field("elapsed", format_duration(elapsed(job, now)))
-        field("eta", format_duration(eta) if eta is not None else "-")
+        field("eta", eta_text(job, now, health, short=False))
         if job.last_error:
             field("last error", inert(job.last_error, single_line=True), "$error")
 
@@ -265,12 +295,8 @@ class DetailScreen(Screen[None]):
             for error in job.errors:
                 where = f"line {error.line}" if error.line is not None else "job"
                 code = f"[{inert(error.code, single_line=True)}] " if error.code else ""
-                parts.extend(
-                    [
-                        (f"  {where:<{LABEL_WIDTH}}", "$error"),
-                        f"{code}{inert(error.message, single_line=True)}\n",
-                    ]
-                )
+                message = f"{code}{inert(error.message, single_line=True)}"
+                parts.extend(field_parts(where, message, width, label_style="$error"))
 
         section("Timeline")
         if not self.history:
@@ -278,8 +304,8 @@ class DetailScreen(Screen[None]):
         for change in self.history:
             step_counts = change.request_counts
             counted = (
-                f"  {step_counts.completed}/{step_counts.failed}/{step_counts.total}"
-                if step_counts is not None
+                f"  {counts_text(step_counts, short=True, ascii_only=ascii_only)}"
+                if step_counts is not None and step_counts.total
                 else ""
             )
             note = f"  {inert(change.note, single_line=True)}" if change.note else ""
@@ -302,7 +328,7 @@ class DetailScreen(Screen[None]):
         field("window", job.completion_window)
         field("tag", job.tag)
         for key, value in sorted(job.metadata.items()):
-            field(f"meta {inert(key, single_line=True)[:11]}", inert(value, single_line=True))
+            field(f"meta {inert(key, single_line=True)}", inert(value, single_line=True))
 
         section("Files")
         field("input", str(job.input_path) if job.input_path else None)
@@ -345,7 +371,9 @@ class DetailScreen(Screen[None]):
             for path, lines in logs:
                 field("log", inert(path, single_line=True))
                 for line in lines:
-                    parts.extend(["    ", (inert(line, single_line=True), "dim"), "\n"])
+                    parts.extend(
+                        indented_parts(inert(line, single_line=True), 4, width, style="dim")
+                    )
         return parts
 
     # --- actions ----------------------------------------------------------------------

@@ -15,7 +15,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from batchtui.core.jobview import progress_legend
 from batchtui.tui.scrolling import half_page
+from batchtui.tui.shell import shell
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -46,6 +48,7 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
     from batchtui.tui.screens.compose import ComposeScreen, Preview
     from batchtui.tui.screens.confirm import ConfirmScreen
     from batchtui.tui.screens.detail import DetailScreen
+    from batchtui.tui.screens.group_detail import GroupDetailScreen
     from batchtui.tui.screens.jobs import JobsScreen
     from batchtui.tui.screens.profiles import ProfilesScreen
     from batchtui.tui.screens.results import ResultsScreen
@@ -60,6 +63,7 @@ def sections() -> list[tuple[str, type[DOMNode]]]:
         ("Job list", JobsScreen),
         ("Job list: moving", JobTable),
         ("Job detail", DetailScreen),
+        ("Group detail", GroupDetailScreen),
         ("Results", ResultsScreen),
         ("Results and file views: moving", CursorView),
         ("Validate", ValidateScreen),
@@ -117,7 +121,12 @@ class HelpScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Static("batchtui keys", id="help-heading")
-            sections = [*help_sections(self.app), ("Terminal", list(BUILTIN_KEYS))]
+            ascii_only = shell(self).ascii_only
+            sections = [
+                *help_sections(self.app),
+                ("Terminal", list(BUILTIN_KEYS)),
+                ("Reading progress and ETA", progress_legend(ascii_only=ascii_only)),
+            ]
             for title, rows in sections:
                 yield Static(title, classes="help-title")
                 yield Static(self._rows(rows), classes="help-rows")

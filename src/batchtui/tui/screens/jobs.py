@@ -404,8 +404,8 @@ class JobsScreen(Screen[None]):
         row_id = row_id or self._selected()
         if row_id is None:
             return
-        if self._is_group(row_id):  # a group has no detail of its own: its shards do
-            self.post_message(JobTable.GroupToggled(row_id, None))
+        if self._is_group(row_id):
+            shell(self).open_group(row_id)
         else:
             shell(self).open_detail(row_id)
 

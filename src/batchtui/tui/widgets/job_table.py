@@ -26,7 +26,7 @@ from batchtui.core.jobview import (
     SortOrder,
     display_model,
     elapsed,
-    estimate_eta,
+    eta_text,
     format_age,
     format_duration,
     progress_text,
@@ -304,7 +304,6 @@ class JobTable(DataTable[Text]):
             COLUMN_WIDTHS["model"],
             ellipsis,
         )
-        eta = estimate_eta(job, now)
         return {
             "name": Text(name),
             "status": status_text(self.app, job.status, ascii_only=self.ascii_only),
@@ -313,7 +312,7 @@ class JobTable(DataTable[Text]):
                     job.request_counts, width=COLUMN_WIDTHS["progress"], ascii_only=self.ascii_only
                 )
             ),
-            "eta": Text(format_duration(eta) if eta is not None else "-"),
+            "eta": Text(eta_text(job, now, shell(self).snapshot.polls.get(job.id))),
             "elapsed": Text(format_duration(elapsed(job, now))),
             "created": Text(format_age(job.created_at, now), style=muted),
             "profile": Text(_clip(job.profile, COLUMN_WIDTHS["profile"], ellipsis)),

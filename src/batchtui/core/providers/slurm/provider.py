@@ -227,8 +227,15 @@ class SlurmProvider(BatchProvider):
     async def retrieve(self, batch_id: str) -> RemoteBatch:
         return (await self.refresh_many([batch_id]))[batch_id]
 
-    async def refresh_many(self, batch_ids: Iterable[str]) -> dict[str, RemoteBatch]:
-        """Every job's state from one squeue; the ones that left it from sacct or scontrol."""
+    async def refresh_many(
+        self,
+        batch_ids: Iterable[str],
+        *,
+        since: datetime | None = None,
+        expected: int | None = None,
+    ) -> dict[str, RemoteBatch]:
+        """Every job's state from one squeue; the ones that left it from sacct or scontrol
+        (`since` and `expected` weigh a list against GETs: one squeue beats both)."""
         ids = list(dict.fromkeys(batch_ids))
         folders: dict[str, JobFolder] = {}
         for batch_id in ids:

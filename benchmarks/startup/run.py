@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -63,6 +64,10 @@ def first_output_seconds(argv: list[str], env: dict[str, str]) -> float:
 def first_paint_seconds(command: str, marker: str, env: dict[str, str]) -> float:
     """Seconds from starting `command` in a fresh 80x24 tmux session until `marker` shows."""
     session = f"bench-{time.monotonic_ns()}"
+    # A pane's command gets the tmux server's environment, not ours: pass the test's paths.
+    ours = {name: value for name, value in env.items() if name.startswith("BATCHTUI_")}
+    assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in ours.items())
+    command = f"env TERM={shlex.quote(env['TERM'])} {assignments} {command}"
     start = time.perf_counter()
     subprocess.run(
         [*TMUX, "new-session", "-d", "-s", session, "-x", "80", "-y", "24", command],
@@ -151,6 +156,10 @@ def main() -> int:
                 f"{python} {app}", "minimal row 19", env), None, None),
             ("batchtui TUI first paint", lambda: first_paint_seconds(batchtui, "batchtui", env),
              "minimal Textual app paint", 1.2),
+            # The first paint is the header and footer; the job list follows once its modules
+            # are imported in a thread. Shown for the record, no budget of its own.
+            ("batchtui job list shown", lambda: first_paint_seconds(
+                batchtui, "No jobs yet", env), "minimal Textual app paint", None),
         ]  # fmt: skip
     else:
         print("tmux not found: TUI first paint not measured", file=sys.stderr)
@@ -172,7 +181,8 @@ def main() -> int:
         over = budget is not None and ratio > budget
         failed |= over
         flag = "  OVER" if over else ""
-        print(f"{name:<44} {seconds:>8.3f} {ratio:>6.2f} {budget:>6.1f}x{flag}")
+        shown_budget = f"{budget:>6.1f}x" if budget is not None else f"{'-':>7}"
+        print(f"{name:<44} {seconds:>8.3f} {ratio:>6.2f} {shown_budget}{flag}")
     return 1 if failed else 0
 
 

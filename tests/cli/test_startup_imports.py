@@ -47,3 +47,12 @@ def test_profile_add_help_still_lists_every_kind_flag() -> None:
         timeout=60,
     )
     assert "--bucket" in done.stdout and "--custom-llm-provider" in done.stdout
+
+
+def test_listing_jobs_reads_no_config_and_no_retry_or_event_loop_machinery() -> None:
+    """`jobs` stores nothing: no config models for storage caps, and tenacity (which
+    imports asyncio) only once the registry is found locked."""
+    loaded = loaded_by(["jobs"])
+    assert "batchtui.core.registry.store" in loaded  # it did read the registry
+    for heavy in ("batchtui.core.config", "tenacity", "asyncio", "httpx", "textual"):
+        assert heavy not in loaded, heavy

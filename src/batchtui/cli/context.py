@@ -20,8 +20,12 @@ T = TypeVar("T")
 
 
 class CommandContext:
-    def __init__(self, args: argparse.Namespace) -> None:
+    """`reads_only`: the command stores no job, so the registry opens without reading
+    config.toml for the caps on stored provider text (a listing starts sooner)."""
+
+    def __init__(self, args: argparse.Namespace, *, reads_only: bool = False) -> None:
         self.args = args
+        self.reads_only = reads_only
         self.debug: bool = bool(getattr(args, "debug", False))
         self._config: Config | None = None
         self._registry: Registry | None = None
@@ -47,7 +51,8 @@ class CommandContext:
         if self._registry is None:
             from batchtui.core.registry import Registry
 
-            self._registry = Registry.open_default(limits=self._storage_limits())
+            limits = None if self.reads_only else self._storage_limits()
+            self._registry = Registry.open_default(limits=limits)
         return self._registry
 
     def _storage_limits(self) -> StorageLimits | None:

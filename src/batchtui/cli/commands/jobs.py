@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     statuses = parse_statuses(args.status)
     if args.limit is not None and args.limit < 0:
         raise UsageError(f"--limit {args.limit}: must be 0 or more")
-    with CommandContext(args) as context:
+    with CommandContext(args, reads_only=True) as context:
         if args.profile:
             context.config.profile(args.profile)
         # Without --status the registry cuts the list at --limit; with it, after filtering.

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from tenacity import (
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 from batchtui.core.errors import RegistryError
 from batchtui.core.paths import ensure_private_dir
@@ -156,14 +154,13 @@ class Database:
     def _call(self, operation: Callable[[], T]) -> T:
         """Retry `operation` while the file is locked; turn SQLite errors into RegistryError."""
         loop_guard.check(f"registry {self.path}")
-        retrying = Retrying(
-            retry=retry_if_exception(is_locked_error),
-            stop=stop_after_attempt(LOCKED_ATTEMPTS),
-            wait=wait_random_exponential(multiplier=0.05, max=1.0),
-            reraise=True,
-        )
         try:
-            return retrying(operation)
+            try:
+                return operation()
+            except sqlite3.Error as exc:
+                if not is_locked_error(exc):
+                    raise
+            return _retry_while_locked(operation)
         except sqlite3.Error as exc:
             raise self._registry_error(exc) from exc
 
@@ -177,3 +174,24 @@ class Database:
         if isinstance(exc, sqlite3.DatabaseError) and "not a database" in detail:
             return RegistryError(f"registry {self.path} is not an SQLite database ({detail})")
         return RegistryError(f"registry {self.path}: {detail}")
+
+
+def _retry_while_locked(operation: Callable[[], T]) -> T:
+    """The attempts after a first one found the file locked, with jittered backoff.
+    tenacity (and the asyncio it imports) loads only here: most commands never wait."""
+    from tenacity import Retrying, retry_if_exception, stop_after_attempt
+    from tenacity import wait_random_exponential as jittered
+
+    retrying = Retrying(
+        retry=retry_if_exception(is_locked_error),
+        stop=stop_after_attempt(LOCKED_ATTEMPTS - 1),
+        wait=jittered(multiplier=0.05, max=1.0),
+        before=_wait_before_first_retry,
+        reraise=True,
+    )
+    return retrying(operation)
+
+
+def _wait_before_first_retry(state: RetryCallState) -> None:
+    if state.attempt_number == 1:  # tenacity waits between its own attempts only
+        time.sleep(random.uniform(0, 0.05))

@@ -7,10 +7,14 @@ this guard makes a forgotten blocking call fail loudly while the TUI's tests run
 
 from __future__ import annotations
 
-import asyncio
+import sys
 import threading
 import traceback
 import weakref
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # asyncio costs a CLI command ~35 ms; a loop to guard has imported it
+    import asyncio
 
 _enabled = False
 _guarded: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
@@ -44,10 +48,10 @@ def unguard(loop: asyncio.AbstractEventLoop) -> None:
 
 def check(what: str) -> None:
     """Raise `BlockingRegistryCall` when `what` would block a guarded event loop."""
-    if not _enabled:
+    if not _enabled or "asyncio" not in sys.modules:
         return
     try:
-        loop = asyncio.get_running_loop()
+        loop = sys.modules["asyncio"].get_running_loop()
     except RuntimeError:
         return  # a worker thread: blocking there is the point
     with _lock:

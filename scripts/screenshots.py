@@ -153,6 +153,30 @@ async def _expanded_group(app: Any, pilot: Any) -> None:
     await pilot.press("right")
 
 
+async def _group_detail(app: Any, pilot: Any) -> None:
+    await _expanded_group(app, pilot)
+    await pilot.press("left", "enter")
+
+
+async def _submit_confirmation(app: Any, pilot: Any) -> None:
+    from batchtui.tui.screens.validate import ValidateScreen
+
+    app.push_screen(ValidateScreen(path=Path("requests.jsonl")))
+    await settle_later(pilot)
+    await pilot.press("s")  # asks which profile first: there are several
+    await settle_later(pilot)
+    await pilot.press("enter")
+    await settle_later(pilot)
+
+
+async def settle_later(pilot: Any) -> None:
+    from test_shell_fixtures import settle
+
+    await settle(pilot)
+    await pilot.pause(0.5)
+    await settle(pilot)
+
+
 def shots(inputs: Path, results: Path) -> dict[str, tuple[dict[str, Any], Step]]:
     """Screenshot name -> (make_app options, steps after the job list is loaded)."""
 
@@ -178,6 +202,8 @@ def shots(inputs: Path, results: Path) -> dict[str, tuple[dict[str, Any], Step]]
         "jobs-empty": ({"jobs": []}, keys()),
         "jobs-filter": ({}, keys("slash", *"status:failed", "enter")),
         "jobs-group": ({}, _expanded_group),
+        "jobs-columns": ({}, keys("C")),
+        "group-detail": ({}, _group_detail),
         "detail": ({}, keys("j", "j", "j", "enter")),
         "help": ({}, keys("question_mark")),
         "confirm-cancel": ({}, keys("j", "ctrl+d")),
@@ -187,6 +213,9 @@ def shots(inputs: Path, results: Path) -> dict[str, tuple[dict[str, Any], Step]]
         "results": ({}, push("batchtui.tui.screens.results", "ResultsScreen", path=results)),
         "validate": ({}, push("batchtui.tui.screens.validate", "ValidateScreen", path=inputs)),
         "compose": ({}, push("batchtui.tui.screens.compose", "ComposeScreen")),
+        "submit-confirm": ({}, _submit_confirmation),
+        "requests": ({}, push("batchtui.tui.screens.requests", "RequestsScreen", path=inputs)),
+        "start": ({}, push("batchtui.tui.screens.start", "StartScreen")),
     }
     return {name: (options, step) for name, (options, step) in plan.items() if step is not None}
 

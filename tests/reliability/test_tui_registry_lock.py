@@ -318,16 +318,15 @@ async def test_every_key_of_every_screen_answers_as_fast_with_the_registry_locke
 
     assert len(free) >= 40 and free.keys() == locked.keys(), sorted(free)
     # A key is answered within 1.5x its time with the registry free: its fastest locked
-    # round against its slowest free one, and no less than the 95th percentile of every
-    # free key's time in this run. On a shared machine one key's time swings from a
-    # millisecond to half a second between rounds; a key waiting on the lock takes the
-    # whole lock (10 s) in every round instead, far past either.
-    every_free = sorted(seconds for times in free.values() for seconds in times)
-    noise = every_free[int(0.95 * (len(every_free) - 1))]
+    # round against its slowest free one, and no less than the slowest free key of this
+    # run. On a shared machine one key's time swings from a millisecond to half a second
+    # between rounds (a 95th-percentile floor still failed on a 70 ms key); a key waiting
+    # on the lock takes the whole lock (10 s) in every round instead, far past either.
+    noise = max(seconds for times in free.values() for seconds in times)
     slow = {
         case: (round(min(locked[case]), 4), round(max(free[case]), 4))
         for case in free
-        if min(locked[case]) > 1.5 * max(max(free[case]), noise)
+        if min(locked[case]) > 1.5 * noise
     }
     assert not slow, (slow, round(noise, 4))
     assert noise < EVERY_KEY_LOCK_SECONDS / 1.5 / 2  # so a key stuck on the lock still fails

@@ -317,9 +317,8 @@ async def test_every_key_of_every_screen_answers_as_fast_with_the_registry_locke
     registry.close()
 
     assert len(free) >= 40 and free.keys() == locked.keys(), sorted(free)
-    # A key is answered within 1.5x its time with the registry free: its fastest locked
-    # round against its slowest free one, and no less than the slowest free key of this
-    # run. On a shared machine one key's time swings from a millisecond to half a second
+    # With the registry locked, every key's fastest round is answered within 1.5x the
+    # slowest key of the free rounds of this run. On a shared machine one key's time swings from a millisecond to half a second
     # between rounds (a 95th-percentile floor still failed on a 70 ms key); a key waiting
     # on the lock takes the whole lock (10 s) in every round instead, far past either.
     noise = max(seconds for times in free.values() for seconds in times)

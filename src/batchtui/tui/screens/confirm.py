@@ -18,6 +18,10 @@ from batchtui.core.terminal_text import inert
 class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True only on an explicit yes (`y`, or enter on the Yes button)."""
 
+    # Enter on the focused button answers; the safe answer has focus. A selector, not a
+    # query in on_mount: a question asked by a worker can be popped before it mounts.
+    AUTO_FOCUS: ClassVar[str | None] = "#no"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
@@ -36,10 +40,6 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Yes (y)", variant="error", id="yes")
                 yield Button("No (n)", variant="primary", id="no")
-
-    def on_mount(self) -> None:
-        # Enter on the focused button answers; the safe answer has focus.
-        self.query_one("#no", Button).focus()
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

@@ -224,8 +224,24 @@ async def press_timed(app: BatchtuiApp, key: str) -> float:
     return time.perf_counter() - started
 
 
+async def mounted(app: BatchtuiApp) -> None:
+    """Until every widget of the screen on top has mounted: popping a screen from outside
+    while its widgets still mount (no key can do that so soon) crashes Textual's own
+    widgets (a Select's label, found missing in CI)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    screen = app.screen
+    while any(
+        not widget.is_mounted and widget.is_attached
+        for widget in screen.walk_children(with_self=True)
+    ):
+        assert loop.time() < deadline, f"{screen!r} did not mount in 30 s"
+        await asyncio.sleep(0.01)
+
+
 async def back_to_the_job_list(app: BatchtuiApp) -> None:
     while len(app.screen_stack) > 1:
+        await mounted(app)
         app.pop_screen()
         await answered(app)
 
@@ -318,9 +334,10 @@ async def test_every_key_of_every_screen_answers_as_fast_with_the_registry_locke
 
     assert len(free) >= 40 and free.keys() == locked.keys(), sorted(free)
     # With the registry locked, every key's fastest round is answered within 1.5x the
-    # slowest key of the free rounds of this run. On a shared machine one key's time swings from a millisecond to half a second
-    # between rounds (a 95th-percentile floor still failed on a 70 ms key); a key waiting
-    # on the lock takes the whole lock (10 s) in every round instead, far past either.
+    # slowest key of the free rounds of this run. On a shared machine one key's time
+    # swings from a millisecond to half a second between rounds (a 95th-percentile floor
+    # still failed on a 70 ms key); a key waiting on the lock takes the whole lock (10 s)
+    # in every round instead, far past either.
     noise = max(seconds for times in free.values() for seconds in times)
     slow = {
         case: (round(min(locked[case]), 4), round(max(free[case]), 4))

@@ -60,7 +60,12 @@ class TestCA:
     key_file: Path
 
     @classmethod
-    def create(cls, directory: Path, hostnames: tuple[str, ...] = GOOGLE_HOSTNAMES) -> TestCA:
+    def create(
+        cls,
+        directory: Path,
+        hostnames: tuple[str, ...] = GOOGLE_HOSTNAMES,
+        patterns: tuple[str, ...] = GOOGLE_PATTERNS,
+    ) -> TestCA:
         directory.mkdir(parents=True, exist_ok=True)
         now = datetime.datetime.now(datetime.UTC)
         valid_from, valid_to = now - datetime.timedelta(days=1), now + datetime.timedelta(days=7)
@@ -95,7 +100,7 @@ class TestCA:
             .sign(ca_key, hashes.SHA256())
         )
         leaf_key = ec.generate_private_key(ec.SECP256R1())
-        names = [*dict.fromkeys((*hostnames, *GOOGLE_PATTERNS))]
+        names = [*dict.fromkeys((*hostnames, *patterns))]
         leaf_cert = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))

@@ -186,9 +186,10 @@ async def test_polls_back_off_on_failure_and_report_a_problem_once(tmp_path: Pat
     registry.close()
 
 
-async def test_a_poll_takes_the_lease_and_release_gives_it_back(
-    start_simulator, tmp_path: Path
-) -> None:
+async def _running_jobs(
+    start_simulator, tmp_path: Path, count: int
+) -> tuple[Config, Registry, list[Job]]:
+    """`count` one-line jobs submitted to a slow simulator (they stay running)."""
     from batchtui.core.service import JobService
 
     simulator = start_simulator(phase_seconds=30)
@@ -201,7 +202,14 @@ async def test_a_poll_takes_the_lease_and_release_gives_it_back(
         '"body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}}\n'
     )
     async with JobService(config, registry) as service:
-        running = await service.submit(source, "sim", name="running")
+        jobs = [await service.submit(source, "sim", name=f"job {n}") for n in range(count)]
+    return config, registry, jobs
+
+
+async def test_a_poll_takes_the_lease_and_release_gives_it_back(
+    start_simulator, tmp_path: Path
+) -> None:
+    config, registry, (running,) = await _running_jobs(start_simulator, tmp_path, 1)
     await _guard_this_loop()
     events = Events()
     monitor = JobMonitor(events, config=config, registry=registry)
@@ -220,19 +228,7 @@ async def test_a_poll_takes_the_lease_and_release_gives_it_back(
 async def test_due_jobs_of_a_profile_are_polled_together_under_its_list_lease(
     start_simulator, tmp_path: Path
 ) -> None:
-    from batchtui.core.service import JobService
-
-    simulator = start_simulator(phase_seconds=30)
-    profile = Profile(name="sim", base_url=simulator.url, api_key="sk-lease-0123456789")
-    config = Config(path=tmp_path / "c.toml", profiles={"sim": profile})
-    registry = Registry(tmp_path / "registry.sqlite3")
-    source = tmp_path / "input.jsonl"
-    source.write_text(
-        '{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", '
-        '"body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}}\n'
-    )
-    async with JobService(config, registry) as service:
-        submitted = [await service.submit(source, "sim", name=f"job {n}") for n in range(3)]
+    config, registry, submitted = await _running_jobs(start_simulator, tmp_path, 3)
     await _guard_this_loop()
     events = Events()
     monitor = JobMonitor(events, config=config, registry=registry)
@@ -243,7 +239,8 @@ async def test_due_jobs_of_a_profile_are_polled_together_under_its_list_lease(
     await monitor.poll_many(due)
     assert monitor.polling == set()
     assert len(events.snapshots) == published + 1  # one snapshot for the three answers
-    assert all(monitor.schedule.next_wait(job.id) == profile.poll_interval for job in due)
+    interval = config.profiles["sim"].poll_interval
+    assert all(monitor.schedule.next_wait(job.id) == interval for job in due)
     assert all(monitor.snapshot.jobs[job.id].timestamps.get("created_at") for job in due)
     holder = partial(asyncio.to_thread, registry.list_lease_holder, "sim")
     assert await holder() == monitor.lease_holder

@@ -232,3 +232,20 @@ async def test_a_remap_onto_a_taken_key_says_which_binding_lost_it(tmp_path: Pat
             f"{app.config.path}: [keys] jobs.compose = 'o': o was Results (jobs.results), "
             "which has no key there now"
         ]
+
+
+def test_no_keys_table_imports_no_screen_to_check_it() -> None:
+    """Reading a config without `[keys]` is part of every start-up: it must not import
+    every screen module to learn their binding ids."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from batchtui.tui.keymap import checked_keymap;"
+        "print(checked_keymap({}, where='c.toml'));"
+        "print('batchtui.tui.screens.compose' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["({},", "[])", "False"]

@@ -95,6 +95,8 @@ def checked_keymap(
 ) -> tuple[dict[str, str], list[str]]:
     """(the entries to apply, one warning per entry skipped or taking another binding's
     key, each naming `[keys] ID`). `known`: other bindings to check against (tests)."""
+    if not remaps:  # the common case: no need to import every screen to learn their ids
+        return {}, []
     check_taken_keys = known is None
     known = known_bindings() if known is None else known
     good: dict[str, str] = {}

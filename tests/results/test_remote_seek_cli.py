@@ -97,3 +97,11 @@ def test_tail_of_a_local_results_file(run, tmp_path: Path) -> None:
     assert ids(done.stdout) == ["r-48", "r-49"]
     refused = run("results", str(path), "--tail", "2", "--from", "3", check=False)
     assert refused.returncode != 0 and "--tail" in refused.stderr
+
+
+def test_tail_of_a_local_file_names_the_line_of_a_bad_record(run, tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    good = {"id": "b0", "custom_id": "r-0", "response": {"status_code": 200, "body": {}}}
+    path.write_text(json.dumps(good) + "\nnot json\n" + json.dumps(good) + "\n")
+    done = run("results", str(path), "--tail", "2", check=False)
+    assert f"{path}:2: result line is not valid JSON" in done.stdout

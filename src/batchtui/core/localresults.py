@@ -101,6 +101,34 @@ def page_of_files(
         results.close()
 
 
+def tail_of_files(paths: list[Path], count: int) -> list[ResultRecord]:
+    """The last `count` records of local results files, read and located as `page_of_files`
+    reads every page (blank lines are no records: the window widens past them)."""
+    from collections import deque
+
+    from batchtui.core.resultfile import ResultSet
+
+    if count <= 0:
+        return []
+    for path in paths:
+        _refuse_binary(path)
+    results = ResultSet(paths, persist_index=True)
+    try:
+        results.scan()
+        total = sum(file.index.line_count for file in results.files)
+    except OSError as error:
+        raise InputFileError(f"{paths[0]}: cannot read: {error.strerror or error}") from None
+    finally:
+        results.close()
+    margin = count
+    while True:
+        start = max(total - margin, 0)
+        last = deque(page_of_files(paths, start=start), maxlen=count)
+        if len(last) == count or start == 0:
+            return list(last)
+        margin *= 4
+
+
 def _located(record: ResultRecord, path: Path, line: int) -> ResultRecord:
     """A line that is no result at all says where it is, as every bad input does."""
     if record.ok or record.error_code not in NOT_RESULTS:

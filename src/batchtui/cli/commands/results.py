@@ -242,13 +242,18 @@ def _print_all(records: Iterator[ResultRecord], printer: Printer) -> None:
 def run(args: argparse.Namespace) -> int:
     from batchtui.cli.targets import find_job_or_group
     from batchtui.core.families import has_retries
-    from batchtui.core.localresults import local_result_paths, page_of_files, results_on_disk
+    from batchtui.core.localresults import (
+        local_result_paths,
+        page_of_files,
+        results_on_disk,
+        tail_of_files,
+    )
 
     if args.head is not None and args.head < 0:
         raise UsageError(f"--head {args.head}: must be 0 or more")
     if args.start < 0:
         raise UsageError(f"--from {args.start}: must be 0 or more")
-    from batchtui.cli.commands.seek import local_tail, tail_count
+    from batchtui.cli.commands.seek import tail_count
 
     tail = tail_count(args)
     if tail is not None and tail < 0:
@@ -263,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
         printer = Printer(args)
         if tail is not None and not args.errors:
             printer.kept = None
-            _print_all(iter(local_tail([path], tail)), printer)
+            _print_all(iter(tail_of_files([path], tail)), printer)
         else:
             _print_all(page_of_files([path], **_page(args)), printer)
             printer.flush()
@@ -286,7 +291,7 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(target, Job) and results_on_disk(target):
             if seekable and tail is not None:
                 printer.kept = None
-                _print_all(iter(local_tail(local_result_paths(target), tail)), printer)
+                _print_all(iter(tail_of_files(local_result_paths(target), tail)), printer)
             else:
                 _print_all(page_of_files(local_result_paths(target), **_page(args)), printer)
         elif not (isinstance(target, Job) and seekable and _seek(context, target, args, printer)):

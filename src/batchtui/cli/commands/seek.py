@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 from contextlib import aclosing
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from batchtui.cli.context import CommandContext, warn
@@ -43,21 +42,6 @@ def note(message: str) -> None:
 
 def tail_count(args: argparse.Namespace) -> int | None:
     return LAST_PAGE if getattr(args, "last", False) else getattr(args, "tail", None)
-
-
-def local_tail(paths: list[Path], count: int) -> list[ResultRecord]:
-    """The last `count` records of local results files read one after the other."""
-    from batchtui.core.lineindex import LineIndex
-    from batchtui.core.resultfile import parse_record
-
-    found: list[bytes] = []
-    for path in reversed(paths):
-        if len(found) >= count:
-            break
-        with LineIndex(path) as index:
-            lines = [line for line in index.tail_lines(count + 1) if line.strip()]
-        found = lines[-(count - len(found)) :] + found
-    return [parse_record(line) for line in found[-count:]] if count else []
 
 
 def _place(window: LineWindow) -> str:

@@ -2,7 +2,9 @@
 
 The validator run is the full one `submit` and `validate` make (schema, duplicates, one
 url and model, limits, and the token estimate) in one streaming pass, start-up included;
-the baseline is `python3 -c` looping `json.loads` over the same file's lines.
+the baseline is `python3 -c` looping `json.loads` over the same file's lines. On a file of
+at least 64 MB the command reads regions of it on up to 4 cores (`core.formats.parallel`,
+as many as this process may use), to the same report; the bare loop has one.
 
     .venv/bin/python benchmarks/validate/run.py               # 50,000 lines, ~190 MB
     .venv/bin/python benchmarks/validate/run.py --lines 2000  # quick smoke run
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -129,6 +132,7 @@ def main() -> int:
             f"file: {size_mb:.1f} MB, {summary['lines']:,} lines, ok={summary['ok']}, "
             f"~{summary['estimate']['input_tokens']:,} input tokens"
         )
+        print(f"cores this process may use: {len(os.sched_getaffinity(0))}")
         print(f"bare json.loads loop (process):  {bare_seconds:.3f} s, peak RSS {bare_rss:.1f} MB")
         print(
             f"batchtui validate (process):     {validate_seconds:.3f} s, "

@@ -36,6 +36,7 @@ from batchtui.core.errors import BatchtuiError
 from batchtui.core.models import Job, JobGroup, ResultRecord
 from batchtui.core.preview import RemotePreview
 from batchtui.core.remote_output import RangeNotHonoured, RemoteOutput
+from batchtui.core.remote_scan import RemoteScan
 from batchtui.core.result_search import (
     SearchError,
     SearchPattern,
@@ -279,6 +280,9 @@ class ResultsScreen(Screen):
         self._landing: int | None = None  # byte of the record to show once downloaded
         self._loading_more = False
         self._status_note = ""
+        # The background scan making remote numbers exact: whether to run it, its progress.
+        self.index_remote = True
+        self._index_note = ""
         self.ascii_only = False
 
     # --- layout -------------------------------------------------------------------------
@@ -526,10 +530,39 @@ class ResultsScreen(Screen):
             return None
         try:
             self._seeker = await service.remote_output(self.job)
+            if self.index_remote:  # indexed by an earlier scan: exact from the first jump
+                await RemoteScan(self._seeker).load_saved()
         except RangeNotHonoured as exc:
             self._no_range = str(exc)
             return None
         return self._seeker
+
+    @work(group="results-index", exclusive=True, exit_on_error=False)
+    async def index_remote_output(self, seeker: RemoteOutput) -> None:
+        """Stream the remote output once into its line index (windows indexed in threads),
+        showing how far; then the window shown is numbered exactly. A failure keeps the ≈
+        numbers and says why."""
+
+        def on_progress(done: int, total: int) -> None:
+            self._index_note = f"indexing {done * 100 // max(total, 1)}%"
+            self._update_title()
+
+        try:
+            await RemoteScan(seeker).run(on_progress)
+        except BatchtuiError as exc:
+            self._index_note = f"indexing stopped (numbers stay ≈): {exc}"
+            self._update_title()
+            return
+        self._index_note = ""
+        source = self.source
+        stale = isinstance(source, WindowBuffer) and not source.exact and source.offsets
+        if stale and seeker is self._seeker:
+            assert isinstance(source, WindowBuffer)
+            source.renumber(await seeker.line_number(source.offsets[0]))
+            self.table.rows_changed()
+            self._show_window_note(source)
+            self._show_current()
+        self._update_title()
 
     @work(group="results-seek", exclusive=True)
     async def seek(self, row: int | None) -> None:
@@ -543,6 +576,8 @@ class ResultsScreen(Screen):
                 else:
                     window = await seeker.lines_near(row, PREVIEW_PAGE)
                 self._show_window(WindowBuffer(f"job {self.job.id}" if self.job else "", window))
+                if self.index_remote and not seeker.indexed:
+                    self.index_remote_output(seeker)
                 return
         except RangeNotHonoured as exc:
             self._seeker = None
@@ -562,10 +597,13 @@ class ResultsScreen(Screen):
         if not window.window.at_end:
             wanted = 0
         self.table.center_on(max(wanted, 0))
+        self._show_window_note(window)
+        self._show_current()
+
+    def _show_window_note(self, window: WindowBuffer) -> None:
         estimated = "" if window.exact else " (≈: placed by byte offset; d downloads for exact)"
         self._status_note = f"records {window.number(0)}–{window.number(window.count - 1)}"
         self._status_note += estimated
-        self._show_current()
         self._update_title()
 
     async def _stream_to(self, row: int | None) -> None:
@@ -634,6 +672,8 @@ class ResultsScreen(Screen):
         if isinstance(source, WindowBuffer) and row is not None:
             self._landing = source.offset(row)  # found by byte: numbered exactly once indexed
         self._seeker = self._preview = None
+        self.workers.cancel_group(self, "results-index")  # the download's index is exact
+        self._index_note = ""
         self._status_note = f"downloaded to {paths[0].parent}"
         self.notify(self._status_note, title="Download", markup=False)
         self.open_local(paths)
@@ -644,6 +684,7 @@ class ResultsScreen(Screen):
             await preview.aclose()
 
     async def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "results-index")
         await self._close_preview()
 
     @work(group="results-export", exclusive=True)
@@ -792,8 +833,10 @@ class ResultsScreen(Screen):
         title.append(inert(self._label(), single_line=True))
         source = self.source
         if isinstance(source, WindowBuffer):
-            total = self._seeker.estimated_lines() if self._seeker is not None else None
-            title.append(f" · ≈{total:,} records" if total else "")
+            seeker = self._seeker
+            total = seeker.estimated_lines() if seeker is not None else None
+            about = "" if seeker is not None and seeker.indexed else "≈"
+            title.append(f" · {about}{total:,} records" if total else "")
         elif source is not None:
             more = "" if source.complete else "+"
             title.append(f" · {source.count:,}{more} records")
@@ -806,8 +849,9 @@ class ResultsScreen(Screen):
         if self.search_text:
             filters.append(f"containing “{inert(self.search_text, single_line=True)}”")
         status = Text("filter: " + ", ".join(filters) if filters else "")
-        if self._status_note:
-            status.append(("  " if filters else "") + inert(self._status_note, single_line=True))
+        for note in (self._status_note, self._index_note):
+            if note:
+                status.append(("  " if status.plain else "") + inert(note, single_line=True))
         status_line = self.query_one("#results-status", Static)
         status_line.update(status)
         status_line.set_class(bool(status.plain), "-shown")

@@ -142,18 +142,18 @@ def _searchable_text(job: Job) -> Iterable[str | None]:
 
 @dataclass(frozen=True)
 class FilterTerm:
-    value: str  # lower-cased
+    value: str  # casefolded (as the registry's search columns are)
     field: str | None = None  # None: any searchable field
     negate: bool = False
 
     def matches(self, job: Job) -> bool:
         values = FILTER_FIELDS[self.field](job) if self.field else _searchable_text(job)
         if self.field in EXACT_FILTER_FIELDS:
-            found = any(self.value == candidate.lower() for candidate in values if candidate)
+            found = any(self.value == candidate.casefold() for candidate in values if candidate)
         elif self.field == "status":  # a status or the start of one: `status:fail`
             found = any(candidate.startswith(self.value) for candidate in values if candidate)
         else:
-            found = any(self.value in candidate.lower() for candidate in values if candidate)
+            found = any(self.value in candidate.casefold() for candidate in values if candidate)
         return found != self.negate
 
 
@@ -212,9 +212,9 @@ def parse_filter(text: str) -> JobFilter:
                 problems.append(f"archived:{value} means nothing (archived:yes, all or no)")
             continue
         if sep and field_name.lower() in FILTER_FIELDS:
-            term = FilterTerm(value=value.lower(), field=field_name.lower(), negate=negate)
+            term = FilterTerm(value=value.casefold(), field=field_name.lower(), negate=negate)
         else:
-            term = FilterTerm(value=word.lower(), negate=negate)
+            term = FilterTerm(value=word.casefold(), negate=negate)
         if term.value:
             terms.append(term)
         if term.field == "status" and not any(s.value.startswith(term.value) for s in JobStatus):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_shell_fixtures import NOW, ago, make_app, sample_jobs, settle
 
 from batchtui.core.models import Job, JobGroup, RequestCounts
 from batchtui.core.status import JobStatus
@@ -13,6 +12,7 @@ from batchtui.tui.screens.confirm import ConfirmScreen
 from batchtui.tui.screens.detail import DetailScreen
 from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.widgets.job_table import JobTable
+from helpers.shell import NOW, ago, make_app, sample_jobs, settle
 
 GROUP_ID = "bg-group1"
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_shell_fixtures import NOW, RecordingApp, make_app, sample_jobs, settle
 
 from batchtui.core.config import Config
 from batchtui.core.jobs.listing import DEFAULT_PAGE_ROWS
@@ -22,6 +21,7 @@ from batchtui.tui.screens.confirm import ConfirmScreen
 from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.widgets.header import AppHeader
 from batchtui.tui.widgets.job_table import JobTable, columns_for_width
+from helpers.shell import NOW, RecordingApp, make_app, sample_jobs, settle
 
 MANY = 1_500
 

@@ -17,7 +17,7 @@ from batchtui.core.resultfile import RecordBuffer, ResultSet
 from batchtui.core.status import JobStatus
 from batchtui.tui.screens.results import ResultsScreen
 from batchtui.tui.widgets.record_view import MATCH_STYLE, RecordDetail
-from conftest import ViewerApp, result_line, wait_for, write_jsonl
+from helpers.viewer import ViewerApp, result_line, wait_for, write_jsonl
 
 
 def status(screen: ResultsScreen) -> str:

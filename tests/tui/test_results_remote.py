@@ -23,7 +23,7 @@ from batchtui.core.resultfile import RecordBuffer, ResultSet
 from batchtui.core.service import JobService
 from batchtui.tui.screens import results as results_module
 from batchtui.tui.screens.results import ResultsScreen
-from conftest import ViewerApp, wait_for
+from helpers.viewer import ViewerApp, wait_for
 
 PROFILE = "sim"
 

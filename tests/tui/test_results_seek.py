@@ -10,7 +10,7 @@ from test_results_remote import finished_job, service, viewer
 
 from batchtui.core.resultfile import ResultSet, WindowBuffer
 from batchtui.tui.screens.results import ResultsScreen
-from conftest import wait_for
+from helpers.viewer import wait_for
 
 __all__ = ["service"]  # the fixture
 

@@ -11,7 +11,7 @@ from textual.widgets import Input, Static
 from batchtui.core import lineindex
 from batchtui.tui.screens.results import ResultsScreen
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
-from conftest import (
+from helpers.viewer import (
     ANSI_THEME,
     DEFAULT_THEME,
     ViewerApp,

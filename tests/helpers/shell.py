@@ -1,4 +1,4 @@
-"""Deterministic registries and apps for the shell's tests (imported by test_shell_*/test_jobs_*).
+"""Deterministic registries and apps for the shell's tests (the job list, detail, profiles).
 
 Every time is fixed: the registry's clock and the app's `now` are the same frozen NOW,
 so snapshots never contain real-time text.

@@ -11,13 +11,16 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.screen import Screen
 
 from batchtui.core.registry import loop_guard
 from batchtui.core.registry.async_registry import AsyncRegistry
+
+if TYPE_CHECKING:
+    from batchtui.tui.screens.results import ResultsScreen
 
 DEFAULT_THEME = "textual-dark"
 ANSI_THEME = "ansi-dark"
@@ -135,3 +138,41 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 5
             raise AssertionError("condition not met in time")
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+# --- the result viewer on a local file ---
+
+
+def make_app(path: Path, input_path: Path | None = None, theme: str = DEFAULT_THEME) -> ViewerApp:
+    from batchtui.tui.screens.results import ResultsScreen
+
+    return ViewerApp(lambda: ResultsScreen(path=path, input_path=input_path), theme=theme)
+
+
+def screen_of(app: ViewerApp) -> ResultsScreen:
+    from batchtui.tui.screens.results import ResultsScreen
+
+    assert isinstance(app.screen, ResultsScreen)
+    return app.screen
+
+
+async def ready(pilot: Any, *, prompts: bool = False) -> ResultsScreen:
+    screen = screen_of(pilot.app)
+    await wait_for(
+        pilot,
+        lambda: (
+            screen.source is not None
+            and screen.source.complete
+            and (not prompts or screen._inputs is not None)
+        ),
+    )
+    return screen
+
+
+def detail_text(screen: ResultsScreen) -> str:
+    from textual.widgets import Static
+
+    from batchtui.tui.widgets.record_view import RecordDetail
+
+    detail = screen.query_one(RecordDetail)
+    return "\n".join(str(static.render()) for static in detail.query(Static) if static.display)

@@ -319,24 +319,3 @@ async def test_a_remote_preview_search_says_it_covers_what_is_loaded(
         assert "match 1 of 1" in status(screen) and "loaded so far" in status(screen)
         await search(pilot, screen, "question 7$")  # not loaded yet
         assert "pattern not found" in status(screen) and "d to download" in status(screen)
-
-
-async def test_o_on_a_group_with_retries_says_they_are_not_merged(tmp_path: Path):
-    from batchtui.core.jobs.monitor import JobsSnapshot
-    from batchtui.tui.screens.results import open_group_results
-
-    group = JobGroup(id="bg-reviews", name="reviews", profile="demo", shard_count=2)
-    shards = [shard_job(tmp_path, 1, range(1, 11)), shard_job(tmp_path, 2, range(11, 21))]
-    retry = shards[0].model_copy(
-        update={"id": "bt-retry1", "group_id": None, "shard_index": None, "parent_id": "bt-shard1"}
-    )
-    snapshot = JobsSnapshot(
-        jobs={job.id: job for job in [*shards, retry]}, groups={group.id: group}, loading=False
-    )
-    app = ViewerApp(lambda: ResultsScreen(path=shards[0].output_path))
-    async with app.run_test(size=(80, 24)) as pilot:
-        open_group_results(app, snapshot, group.id)
-        await pilot.pause()
-        screen = await ready(pilot)
-        assert screen.group is group and screen.source.count == 20
-        assert "retries not merged" in status(screen)

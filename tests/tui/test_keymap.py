@@ -11,7 +11,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 from textual.widgets._footer import FooterKey
 
-from batchtui.tui.keymap import checked_keymap, key_problem, known_bindings
+from batchtui.core.keymap_check import key_problem
+from batchtui.tui.keymap import checked_keymap, known_bindings
 from batchtui.tui.screens.compose import ComposeScreen
 from batchtui.tui.screens.detail import DetailScreen
 from batchtui.tui.screens.help import BUILTIN_KEYS, HelpScreen, help_sections

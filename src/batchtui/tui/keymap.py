@@ -87,11 +87,6 @@ def live_rows() -> list[BindingRow]:
     return sorted(rows.values())
 
 
-def key_problem(key: str) -> str | None:
-    """Why `key` is no key Textual knows; None when it is one (see `core.keymap_check`)."""
-    return keymap_check.key_problem(key)
-
-
 def checked_keymap(
     remaps: Mapping[str, str], *, where: str, known: Mapping[str, Binding] | None = None
 ) -> tuple[dict[str, str], list[str]]:

@@ -18,6 +18,7 @@ from batchtui.core.registry import Registry
 from batchtui.core.status import JobStatus
 from batchtui.tui.screens.columns import ColumnsScreen
 from batchtui.tui.screens.confirm import ConfirmScreen
+from batchtui.tui.screens.help import help_sections
 from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.widgets.header import AppHeader
 from batchtui.tui.widgets.job_table import JobTable, columns_for_width
@@ -235,6 +236,10 @@ async def test_archive_key_unarchives_rows_that_are_all_archived(tmp_path: Path)
         await pilot.press("a")
         await settle(pilot)
         assert {"bt-test01", "bt-test03"} <= set(table.job_ids())
+        # The help says the key does both.
+        keys = dict(dict(help_sections(app))["Job list"])
+        assert keys["H"].startswith("Archive/unarchive: ")
+        assert "on archived rows, show them again" in keys["H"]
 
 
 async def test_forget_and_clean_ask_first_and_refuse_running_jobs(tmp_path: Path) -> None:

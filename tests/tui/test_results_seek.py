@@ -6,17 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_results_remote import finished_job, quick_retries, service, sim_config, viewer
-
 from batchtui.core.models import Job
 from batchtui.core.registry import Registry
 from batchtui.core.resultfile import ResultSet, WindowBuffer
 from batchtui.core.service import JobService
 from batchtui.tui.screens.results import ResultsScreen
-from conftest import ViewerApp, wait_for
+from helpers.remote import finished_job, quick_retries, sim_config, viewer
+from helpers.viewer import ViewerApp, wait_for
 from results.relay import Relay
-
-__all__ = ["service"]  # the fixture
 
 RECORDS = 1500  # about 700 KB: a jump to 1,200 lies past the lines sampled first
 
@@ -93,8 +90,6 @@ async def test_goto_and_last_page_on_a_remote_output(service, tmp_path: Path, mo
 async def test_goto_without_range_streams_to_the_record_and_says_so(
     start_simulator, tmp_path: Path
 ) -> None:
-    from test_results_remote import quick_retries, sim_config
-
     from batchtui.core.registry import Registry
     from batchtui.core.service import JobService
 

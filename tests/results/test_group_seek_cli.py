@@ -111,6 +111,23 @@ async def test_from_and_tail_read_only_the_shards_that_hold_them(run, relay, gro
     assert "shard 4" in across.stderr and "shard 3" in across.stderr
 
 
+async def test_an_index_a_scan_saved_makes_the_seek_exact(run, relay, group) -> None:
+    from batchtui.core.remote_scan import RemoteScan
+
+    with Registry.open_default() as registry:
+        async with JobService(
+            sim_config(relay.url), registry, provider_factory=quick_retries
+        ) as service:
+            last = service.shards(registry.get_group(group))[-1]
+            await RemoteScan(await service.remote_output(last)).run()  # as the viewer does
+    deep = run("results", group, "--from", "56", "--head", "2", "--json")
+    assert ids(deep.stdout) == ["e-056", "e-057"]
+    assert "≈" not in deep.stderr
+    tail = run("results", group, "--tail", "2", "--json")
+    assert ids(tail.stdout) == ["e-058", "e-059"]
+    assert "from record 13 of 15" in tail.stderr  # numbered exactly
+
+
 async def test_a_shard_without_counts_is_read_through_and_said(run, relay, group) -> None:
     with Registry.open_default() as registry:
         shard = registry.group_jobs(group)[1]

@@ -4,10 +4,12 @@ before it. Real HTTP to the project's simulator, through the real JobService."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from batchtui.core.models import Job
 from batchtui.core.registry import Registry
+from batchtui.core.remote_scan import unfinished_bytes
 from batchtui.core.resultfile import ResultSet, WindowBuffer
 from batchtui.core.service import JobService
 from batchtui.tui.screens.results import ResultsScreen
@@ -121,12 +123,34 @@ async def test_the_background_index_turns_approximate_numbers_exact(
                 sim_config(relay.url), registry, provider_factory=quick_retries
             ) as opened:
                 job = await finished_job(opened, tmp_path, [f"q {n}" for n in range(RECORDS)])
-                relay.rate = 300_000  # bytes a second: the scan takes a few seconds
+                relay.rate = 200_000  # bytes a second: the scan takes a few seconds
+                await check_closing_stops_the_scan(opened, job, relay)
                 await check_index_switch(opened, job)
                 relay.rate = None
                 await check_saved_index(opened, job)
     finally:
         relay.close()
+
+
+async def check_closing_stops_the_scan(service: JobService, job: Job, relay: Relay) -> None:
+    """Leaving the viewer mid-scan stops the stream; what was indexed is kept to resume."""
+    async with viewer(service, job).run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, ResultsScreen)
+        await wait_for(pilot, lambda: screen.source is not None and screen.source.count, 20)
+        await pilot.press("colon")
+        await pilot.press(*"1200", "enter")
+        await wait_for(pilot, lambda: screen._seeker is not None, 20)
+        key = screen._seeker.key
+        assert key is not None
+        await wait_for(pilot, lambda: unfinished_bytes(key) > 0, 30)  # a window indexed
+        assert not screen._seeker.indexed
+    reached = unfinished_bytes(key)
+    assert reached > 0
+    before = relay.to_client
+    await asyncio.sleep(0.5)
+    assert relay.to_client - before < 64 * 1024  # at most a chunk already under way
+    assert unfinished_bytes(key) == reached
 
 
 async def check_index_switch(service: JobService, job: Job) -> None:

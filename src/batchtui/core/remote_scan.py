@@ -65,6 +65,13 @@ class _Progress:
 _UNFINISHED: LRU[str, _Progress] = LRU(4)
 
 
+def unfinished_bytes(key: str) -> int:
+    """How far a stopped scan of the output named `key` got in this process: the byte the
+    next scan resumes at (0: none to resume)."""
+    state = _UNFINISHED.get(key)
+    return 0 if state is None else state.index.scanned_bytes
+
+
 def saved_index_path(key: str) -> Path:
     """Where the index of the remote output named `key` is saved."""
     from batchtui.core.paths import data_dir

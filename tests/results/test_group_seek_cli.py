@@ -144,6 +144,36 @@ async def test_a_shard_without_counts_is_read_through_and_said(run, relay, group
     assert ids(near.stdout) == ["e-003"] and not near.stderr
 
 
+async def test_failures_in_error_files_keep_the_groups_order(
+    run, relay, tmp_path, monkeypatch
+) -> None:
+    """Each shard's records are its output's, then its error file's: --from and --tail land
+    where the full listing has them."""
+    from batchtui.core.formats import limits as limits_module
+
+    add_profile(run, relay.url)
+    small = Limits(name="Small", max_requests=10, max_file_bytes=10**6, max_line_bytes=10**4)
+    monkeypatch.setattr(limits_module, "OPENAI_LIMITS", small)
+    path = write_chat_input(tmp_path / "input.jsonl", 20, failing={3, 10, 15, 18})
+    with Registry.open_default() as registry:
+        async with JobService(
+            sim_config(relay.url), registry, provider_factory=quick_retries
+        ) as service:
+            submission = await service.submit_group(service.plan_submit(path, PROFILE))
+            shards = [await until_terminal(service, shard) for shard in submission.shards]
+    assert len(shards) == 3 and all(shard.error_file_id for shard in shards)
+    group = submission.group.id
+    everything = ids(run("results", group, "--json").stdout)
+    assert sorted(everything) == [f"req-{n:03d}" for n in range(20)]
+    assert everything[-2:] == ["req-015", "req-018"]  # the last shard's failures come last
+    for start in range(0, 20, 3):
+        page = run("results", group, "--from", str(start), "--head", "3", "--json")
+        assert ids(page.stdout) == everything[start : start + 3], start
+    for count in (1, 2, 3, 8):
+        tail = run("results", group, "--tail", str(count), "--json")
+        assert ids(tail.stdout) == everything[-count:], count
+
+
 async def test_retries_merged_in_say_why_they_read_everything(run, relay, tmp_path) -> None:
     add_profile(run, relay.url)
     path = write_chat_input(tmp_path / "input.jsonl", 12, failing={4, 11})

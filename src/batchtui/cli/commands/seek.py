@@ -237,8 +237,8 @@ async def _print_group_from(
 async def _print_group_tail(
     service: JobService, sent: list[Job], count: int, printer: RecordPrinter
 ) -> None:
-    """The last `count` records of the group: the last shards' outputs read from their
-    ends, back only as far as needed."""
+    """The last `count` records of the group in its order (each shard's output, then its
+    error file): the last files read from their ends, back only as far as needed."""
     from batchtui.core.localresults import results_on_disk, tail_of_files
     from batchtui.core.resultfile import parse_record
 
@@ -249,21 +249,24 @@ async def _print_group_tail(
             break
         if results_on_disk(shard):
             records = tail_of_files(_local_paths(shard), wanted)
-        else:
-            output = await _opened(service, shard)
+            pieces.append(records)
+            wanted -= len(records)
+            continue
+        for kind in ("error", "output") if shard.error_file_id else ("output",):
+            if wanted <= 0:
+                break
+            output = await _opened(service, shard, kind)
             window = await output.last_lines(wanted)
             records = [parse_record(line) for line in window.lines if line.strip()]
-            if not window.at_start:  # the shard has more: the records before are its own
-                wanted = len(records)
-            others = "; its error file's records are not among them" if shard.error_file_id else ""
             note(
-                f"the last {len(records):,} records of shard {shard.shard_index or '?'} "
-                f"(job {shard.id}), from record {_place(window)} of {_total(output)} (read "
-                f"from the end of the file, {output.bytes_fetched:,} bytes; not downloaded)"
-                f"{others}"
+                f"the last {len(records):,} records of shard {shard.shard_index or '?'}'s "
+                f"{kind} (job {shard.id}), from record {_place(window)} of {_total(output)} "
+                f"(read from the end of the file, {output.bytes_fetched:,} bytes; not "
+                "downloaded)"
             )
-        pieces.append(records)
-        wanted -= len(records)
+            pieces.append(records)
+            # Fewer than asked but not from the file's start: the records before are its own.
+            wanted = wanted - len(records) if window.at_start else 0
     for records in reversed(pieces):
         for record in records:
             printer.print(record)

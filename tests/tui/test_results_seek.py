@@ -199,3 +199,37 @@ async def check_saved_index(service: JobService, job: Job) -> None:
         assert screen.source.exact
         await wait_for(pilot, lambda: row_number(screen) == 1299)
         assert "≈" not in status_text(screen) and "indexing" not in status_text(screen)
+
+
+async def test_a_scan_that_fails_keeps_the_approximate_numbers_and_says_why(
+    simulator, tmp_path: Path
+) -> None:
+    relay = Relay(int(simulator.url.split(":")[2].split("/")[0]))
+    try:
+        with Registry.open_default() as registry:
+            async with JobService(
+                sim_config(relay.url), registry, provider_factory=quick_retries
+            ) as opened:
+                job = await finished_job(opened, tmp_path, [f"q {n}" for n in range(RECORDS)])
+                relay.rate = 100_000
+                async with viewer(opened, job).run_test(size=(100, 30)) as pilot:
+                    screen = pilot.app.screen
+                    assert isinstance(screen, ResultsScreen)
+                    await wait_for(pilot, lambda: screen.source is not None, 20)
+                    await wait_for(pilot, lambda: screen.source.count > 0, 20)
+                    await pilot.press("colon")
+                    await pilot.press(*"1200", "enter")
+                    await wait_for(pilot, lambda: screen._seeker is not None, 30)
+                    key = screen._seeker.key
+                    await wait_for(pilot, lambda: unfinished_bytes(key) > 0, 30)  # streaming
+                    assert "indexing" in status_text(screen)
+                    window = screen.source
+                    relay.close()  # the network goes away mid-scan
+                    await wait_for(pilot, lambda: "indexing stopped" in status_text(screen), 30)
+                    status = status_text(screen)
+                    assert len(status.splitlines()) == 1 and "≈" in status
+                    assert isinstance(window, WindowBuffer) and not window.exact
+                    assert screen.source is window and screen._seeker is not None
+                    assert not screen._seeker.indexed
+    finally:
+        relay.close()

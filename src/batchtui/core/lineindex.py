@@ -137,7 +137,8 @@ def index_path_for(path: Path) -> Path:
 
 
 class LineIndex:
-    """Where the lines of one local file start, and the lines read on demand.
+    """Where the lines of one local file start, and the lines read on demand (or, made
+    `unbacked`, of a remote file fed to it window by window, its lines read elsewhere).
 
     Line `n` (0-based) ends just after the `n+1`-th newline; a last line without a
     newline counts, an empty file has no lines, CR before LF is dropped from what is

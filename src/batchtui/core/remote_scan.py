@@ -62,7 +62,8 @@ class _Progress:
 
 
 # Scans left unfinished in this process, by output key, to resume from where they stopped.
-_UNFINISHED: LRU[str, _Progress] = LRU(4)
+# Two at most: an index holds at most 32 MB of checkpoints (`lineindex.MAX_CHECKPOINTS`).
+_UNFINISHED: LRU[str, _Progress] = LRU(2)
 
 
 def unfinished_bytes(key: str) -> int:

@@ -15,7 +15,7 @@ from batchtui.core.errors import BatchtuiError
 from batchtui.core.lineindex import LineIndex
 from batchtui.core.providers.openai import OpenAIProvider
 from batchtui.core.remote_output import RemoteOutput
-from batchtui.core.remote_scan import RemoteScan
+from batchtui.core.remote_scan import RemoteScan, prune_saved_indexes
 from providers.helpers import FAST_RETRY
 
 from .relay import Relay
@@ -185,3 +185,18 @@ async def test_a_failed_scan_leaves_the_numbers_approximate_and_says_why(uploade
 def _written(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_only_the_most_recent_saved_indexes_are_kept(tmp_path: Path) -> None:
+    import os
+
+    for n in range(10):
+        path = tmp_path / f"{n:02d}.idx"
+        path.write_bytes(b"x")
+        os.utime(path, ns=(n * 10**9, n * 10**9))
+    (tmp_path / "other.txt").write_text("not an index")
+    assert prune_saved_indexes(tmp_path, keep=4) == 6
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "06.idx", "07.idx", "08.idx", "09.idx", "other.txt"
+    ]  # fmt: skip
+    assert prune_saved_indexes(tmp_path / "missing") == 0

@@ -31,6 +31,9 @@ from batchtui.core.lineindex import (
 )
 from batchtui.core.remote_output import RemoteOutput
 
+# Saved indexes kept (the most recently written): most are a few MB at most.
+KEPT_INDEXES = 64
+
 # (bytes indexed, bytes in the file)
 ScanProgress = Callable[[int, int], None]
 
@@ -71,6 +74,22 @@ def unfinished_bytes(key: str) -> int:
     next scan resumes at (0: none to resume)."""
     state = _UNFINISHED.get(key)
     return 0 if state is None else state.index.scanned_bytes
+
+
+def prune_saved_indexes(directory: Path, keep: int = KEPT_INDEXES) -> int:
+    """Delete all but the `keep` most recently written indexes in `directory`; how many
+    went. An index is cheap to build again; a folder of them must not grow forever."""
+    try:
+        found = [(entry.stat().st_mtime_ns, entry) for entry in directory.glob("*.idx")]
+    except OSError:
+        return 0
+    found.sort(key=lambda item: item[0], reverse=True)
+    removed = 0
+    for _mtime, entry in found[keep:]:
+        with contextlib.suppress(OSError):
+            entry.unlink()
+            removed += 1
+    return removed
 
 
 def saved_index_path(key: str) -> Path:
@@ -150,7 +169,8 @@ class RemoteScan:
             if self.save_to is not None:
                 with contextlib.suppress(OSError):
                     self.save_to.parent.mkdir(parents=True, exist_ok=True)
-                await asyncio.to_thread(index.save, self.save_to)
+                if await asyncio.to_thread(index.save, self.save_to):
+                    await asyncio.to_thread(prune_saved_indexes, self.save_to.parent)
             self._forget()
             self.output.index = index
             return index

@@ -182,6 +182,8 @@ async def print_group_remote(
 
     async with context.service() as service:
         sent = [shard for shard in service.shards(group) if shard.remote_id is not None]
+        if not sent:
+            return False  # the caller's read says there is nothing to read
         try:
             if tail is not None:
                 await _print_group_tail(service, sent, tail, printer)

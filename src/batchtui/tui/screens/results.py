@@ -31,7 +31,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from batchtui.core.downloads import TransferMeter
 from batchtui.core.errors import BatchtuiError
@@ -286,6 +286,7 @@ class ResultsScreen(Screen):
         # The background scan making remote numbers exact: whether to run it, its progress.
         self.index_remote = True
         self._index_note = ""
+        self._indexing: Worker[None] | None = None
         self.ascii_only = False
         # A job (or group) with retries: every member's results merged, as the CLI prints.
         self._merged: MergedSource | None = None
@@ -647,8 +648,9 @@ class ResultsScreen(Screen):
                 else:
                     window = await seeker.lines_near(row, PREVIEW_PAGE)
                 self._show_window(WindowBuffer(f"job {self.job.id}" if self.job else "", window))
-                if self.index_remote and not seeker.indexed:
-                    self.index_remote_output(seeker)
+                running = self._indexing is not None and not self._indexing.is_finished
+                if self.index_remote and not seeker.indexed and not running:
+                    self._indexing = self.index_remote_output(seeker)
                 return
         except RangeNotHonoured as exc:
             self._seeker = None

@@ -9,18 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from batchtui.core.jobview import STATUS_RANK
+from batchtui.core.jobview import ENDED_WORST_FIRST, STATUS_RANK
 from batchtui.core.models import Job, JobGroup, RequestCounts
 from batchtui.core.status import JobStatus
 
-# When every shard has ended but not the same way, the group reads as the worst outcome.
-ENDED_WORST_FIRST = (
-    JobStatus.FAILED,
-    JobStatus.EXPIRED,
-    JobStatus.NOT_SUBMITTED,
-    JobStatus.CANCELLED,
-    JobStatus.COMPLETED,
-)
 _END_TIMESTAMPS = ("completed_at", "failed_at", "expired_at", "cancelled_at")
 
 

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from batchtui.core.groups import ENDED_WORST_FIRST, group_as_job
 from batchtui.core.jobview import (
+    ENDED_WORST_FIRST,
     EXACT_FILTER_FIELDS,
     STATUS_RANK,
     ArchivedScope,
@@ -221,6 +221,8 @@ class JobPage:
         """This page with `job` as a poll or an action just returned it."""
         from dataclasses import replace
 
+        from batchtui.core.groups import group_as_job
+
         if job.group_id in self.groups:
             shards = dict(self.shards)
             group_shards = [job if shard.id == job.id else shard for shard in shards[job.group_id]]
@@ -244,6 +246,8 @@ class JobPage:
         shown: int,
         counts: dict[JobStatus, int],
     ) -> JobPage:
+        from batchtui.core.groups import group_as_job
+
         rows: list[Job] = []
         for key, is_group in keys:
             if is_group and key in groups:

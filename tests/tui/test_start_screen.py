@@ -22,6 +22,7 @@ from pathlib import Path
 
 from textual.app import App
 
+from batchtui.tui.app import BatchtuiApp
 from batchtui.tui.screens.start import StartScreen
 
 PROBE = """
@@ -50,8 +51,9 @@ AFTER_FIRST_PAINT = (
     "batchtui.demo",
 )
 # batchtui's own modules on the way to the first paint today: the entry point, the app, the
-# first screen and a few light helpers. More is a regression to look at.
-MAX_OWN_MODULES = 20
+# first screen with the job list's header, table and cells, and the first page's reader
+# (stdlib sqlite3, the page SQL, TOML for `[ui] columns`). More is a regression to look at.
+MAX_OWN_MODULES = 36
 
 
 class Terminal:
@@ -131,6 +133,8 @@ def test_the_job_list_takes_the_first_screens_place_and_q_quits(tmp_path: Path) 
 
 
 class Host(App[None]):
+    CSS_PATH = Path(BatchtuiApp.CSS_PATH)
+
     def on_mount(self) -> None:
         self.push_screen(StartScreen())
 

@@ -144,15 +144,52 @@ def test_another_programs_database_or_garbage_is_no_page(tmp_path: Path) -> None
     assert read_first_page(garbage, limit=20) is None
 
 
-def test_a_group_on_the_first_page_is_left_to_the_job_list(tmp_path: Path) -> None:
-    path = registry_with(tmp_path / "registry.sqlite3", listed_jobs(5))
-    group = JobGroup(id="bg-1", name="split", profile="bench", shard_count=1, created_at=NOW)
-    shard = listed_jobs(1)[0].model_copy(
-        update={"id": "bt-shard", "group_id": "bg-1", "shard_index": 1, "created_at": NOW}
-    )
+def add_group(path: Path, group_id: str, created_at: datetime, statuses: list[JobStatus]) -> None:
+    """A split file: one group, a shard per status (some counted, some not yet)."""
+    group = JobGroup(
+        id=group_id, name=f"split {group_id}", profile="bench", shard_count=len(statuses),
+        created_at=created_at,
+    )  # fmt: skip
+    shards = [
+        Job(
+            id=f"{group_id}-{index}",
+            name=f"split shard {index}",
+            profile="bench",
+            kind="openai",
+            tag=f"{group_id}-{index}",
+            status=status,
+            model="gpt-4o-mini" if index else "publishers/google/models/gemini-2.5-flash",
+            input_lines=100,
+            request_counts=RequestCounts(total=100 * (index % 2), completed=index * 7),
+            timestamps={
+                "created_at": created_at + timedelta(minutes=index),
+                "in_progress_at": created_at + timedelta(minutes=index + 1),
+                **({"failed_at": created_at + timedelta(hours=1)} if status.is_terminal else {}),
+            },
+            last_error="refresh: no answer" if index == 2 else None,
+            group_id=group_id,
+            shard_index=index + 1,
+            created_at=created_at,
+            updated_at=created_at + timedelta(minutes=10 * index),
+        )
+        for index, status in enumerate(statuses)
+    ]
     with Registry(path) as registry:
-        registry.add_group(group, [shard])
-    assert read_first_page(path, limit=20) is None
+        registry.add_group(group, shards)
+
+
+def test_a_groups_row_sums_its_shards_as_the_job_list_does(tmp_path: Path) -> None:
+    path = registry_with(tmp_path / "registry.sqlite3", listed_jobs(12))
+    running = [JobStatus.COMPLETED, JobStatus.IN_PROGRESS, JobStatus.FAILED]
+    add_group(path, "bg-running", NOW - timedelta(hours=3, minutes=30), running)
+    add_group(path, "bg-ended", NOW - timedelta(hours=8, minutes=30), [JobStatus.FAILED] * 2)
+    expected = default_page(path, 20)
+    page = read_first_page(path, limit=20)
+    assert page is not None and page.groups == {"bg-running", "bg-ended"}
+    assert [row.id for row in page.rows] == [row.id for row in expected.rows]
+    assert page.counts == expected.counts
+    for listed, job in zip(page.rows, expected.rows, strict=True):
+        assert row_cells(listed, NOW) == row_cells(job, NOW), job.id
 
 
 def test_ui_columns_are_read_from_the_toml_alone(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from test_shell_fixtures import NOW, FrozenClock
 from textual.app import App
 from textual.widgets import Static
 
-from batchtui.core.models import Job, RequestCounts
+from batchtui.core.models import Job, JobGroup, RequestCounts
 from batchtui.core.paths import config_path, registry_path
 from batchtui.core.registry import Registry
 from batchtui.core.registry.schema import SCHEMA_VERSION
@@ -51,10 +51,32 @@ def jobs(count: int) -> list[Job]:
 
 @pytest.fixture
 def registry_of_jobs() -> Iterator[Path]:
-    """60 jobs in the registry the app reads by default, and a config with a profile."""
+    """60 jobs and a group in the registry the app reads by default, and a config with a
+    profile."""
     path = registry_path()
+    moment = NOW - timedelta(hours=2, minutes=30)  # the third row
+    group = JobGroup(id="bg-split", name="split file", profile="bench", shard_count=2,
+                     created_at=moment)  # fmt: skip
+    shards = [
+        Job(
+            id=f"bt-shard{index}",
+            name=f"split file shard {index}",
+            profile="bench",
+            kind="openai",
+            tag=f"shard-{index}",
+            status=status,
+            input_lines=500,
+            request_counts=RequestCounts(total=500 if index == 1 else 0, completed=120),
+            group_id="bg-split",
+            shard_index=index,
+            created_at=moment,
+            updated_at=moment,
+        )
+        for index, status in ((1, JobStatus.IN_PROGRESS), (2, JobStatus.PENDING))
+    ]
     with Registry(path) as registry:
         registry.add_jobs(jobs(60))
+        registry.add_group(group, shards)
     config = config_path()
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text('[profiles.bench]\nkind = "openai"\n')
@@ -111,7 +133,7 @@ def counts_line(screen: Any) -> str:
 async def test_the_first_screens_rows_are_the_job_lists(registry_of_jobs: Path, width: int) -> None:
     async with Host().run_test(size=(width, 24)) as pilot:
         start = await first_rows(pilot)
-        assert start.table.display and start.table.row_count == 60
+        assert start.table.display and start.table.row_count == 61
         shown = rows_of(start.table), labels_of(start.table), counts_line(start)
     app = BatchtuiApp(now=FrozenClock(), poll=False)
     async with app.run_test(size=(width, 24)) as pilot:
@@ -128,6 +150,7 @@ async def test_the_first_screens_rows_are_the_job_lists(registry_of_jobs: Path, 
             rows = [[*row[:-1], ""] for row in rows]
         assert (rows, labels_of(listed), counts_line(app.screen)) == shown
     assert shown[0][0][1:3] == ["rows-59", "bt-r0059"]  # newest first, id beside the name
+    assert shown[0][2][1:4] == ["▸ split file", "bg-split", "▶ in_progress"]  # folded group
 
 
 def test_first_screen_with_jobs_80x24(snap_compare, registry_of_jobs: Path) -> None:
@@ -181,7 +204,7 @@ async def test_the_job_list_takes_over_with_the_same_cursor_and_scroll(
         await pilot.press(*["j"] * 25, "k")
         selected, row = start.selected_job_id, start.table.cursor_row
         scrolled = start.table.scroll_offset
-        assert row == 24 and selected == "bt-r0035" and scrolled.y > 0
+        assert row == 24 and selected == "bt-r0036" and scrolled.y > 0
         header = counts_line(start)
         app.handover.set()
         for _ in range(300):
@@ -195,6 +218,6 @@ async def test_the_job_list_takes_over_with_the_same_cursor_and_scroll(
         assert table.selected_job_id == selected and table.cursor_row == row
         assert table.scroll_offset == scrolled
         assert counts_line(jobs_screen) == header
-        assert rows_of(table)[:60] == rows_of(start.table)
+        assert rows_of(table)[:61] == rows_of(start.table)
         await pilot.press("j")
-        assert table.selected_job_id == "bt-r0034"  # the job list's keys from here on
+        assert table.selected_job_id == "bt-r0035"  # the job list's keys from here on

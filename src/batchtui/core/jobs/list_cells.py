@@ -147,6 +147,12 @@ def mark_cell(marked: bool, *, ascii_only: bool = False) -> Cell:
     return Cell("*" if ascii_only else "●", "bold")
 
 
+def group_label(name: str, *, expanded: bool, ascii_only: bool = False) -> str:
+    """The name cell of a group's row: folded or unfolded, then the group's name."""
+    glyph = ("-" if expanded else "+") if ascii_only else ("▾" if expanded else "▸")
+    return f"{glyph} {inert(name, single_line=True)}"
+
+
 def row_cells(
     job: ListedRow,
     now: datetime,

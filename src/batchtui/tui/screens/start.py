@@ -8,8 +8,8 @@ the registry store, the provider kinds and the job list itself (pydantic models,
 the config) are imported after that, in a thread, and the app then covers this screen with
 the job list showing the same rows, the cursor on the same job
 (`BatchtuiApp._leave_the_start_screen`). When the file cannot be read at once (missing,
-locked, another schema version, groups on the first page) the frame says it is loading,
-as the job list does until its own read. `q` quits.
+locked, another schema version) the frame says it is loading, as the job list does until
+its own read. `q` quits.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from batchtui.core.jobs.list_cells import group_label
 from batchtui.core.jobview import STATUS_RANK
 from batchtui.tui.widgets.header import AppHeader, HeaderState
 from batchtui.tui.widgets.job_table import JobTable
@@ -136,7 +137,7 @@ class StartScreen(Screen[None]):
 
         def the_rest() -> None:
             if len(page.rows) > screenful:
-                self.table.sync(page.rows, now)  # type: ignore[arg-type]
+                self._sync(page, page.rows, now)
             self.call_after_refresh(self.settled.set)
 
         self.call_after_refresh(the_rest)
@@ -155,10 +156,20 @@ class StartScreen(Screen[None]):
         table = self.table
         table.wanted_columns = columns
         table.fit_columns()
-        table.sync(rows, now)  # type: ignore[arg-type]
+        self._sync(page, rows, now)
         self.query_one("#empty-hint", Static).display = False
         table.display = True
         table.focus()
+
+    def _sync(self, page: FirstPage, rows: Sequence[ListedJob], now: datetime) -> None:
+        """`rows` in the table, groups folded and labelled as the job list shows them."""
+        groups = {row.id: False for row in rows if row.id in page.groups}
+        labels = {
+            row.id: group_label(row.name, expanded=False, ascii_only=self.ascii_only)
+            for row in rows
+            if row.id in groups
+        }
+        self.table.sync(rows, now, labels=labels, groups=groups)  # type: ignore[arg-type]
 
     @property
     def selected_job_id(self) -> str | None:

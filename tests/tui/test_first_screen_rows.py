@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_shell_fixtures import NOW, FrozenClock
 from textual.app import App
 from textual.widgets import Static
 
@@ -26,6 +25,7 @@ from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.screens.start import StartScreen
 from batchtui.tui.widgets.header import AppHeader
 from batchtui.tui.widgets.job_table import JobTable
+from helpers.shell import NOW, FrozenClock
 
 STATUSES = (JobStatus.COMPLETED, JobStatus.IN_PROGRESS, JobStatus.FAILED, JobStatus.CANCELLED)
 

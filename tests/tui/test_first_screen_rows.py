@@ -221,3 +221,26 @@ async def test_the_job_list_takes_over_with_the_same_cursor_and_scroll(
         assert rows_of(table)[:61] == rows_of(start.table)
         await pilot.press("j")
         assert table.selected_job_id == "bt-r0035"  # the job list's keys from here on
+
+
+@pytest.mark.parametrize(
+    ("moves", "opened", "row"),
+    [(0, "DetailScreen", "bt-r0059"), (2, "GroupDetailScreen", "bg-split")],
+)
+async def test_enter_on_the_first_screen_opens_the_row_once_the_job_list_is_in(
+    registry_of_jobs: Path, moves: int, opened: str, row: str
+) -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        start = await first_rows(pilot)
+        await pilot.press(*["j"] * moves, "enter")
+        assert app.screen is start  # nothing to open yet: the job list is not loaded
+        app.handover.set()
+        for _ in range(300):
+            if type(app.screen).__name__ == opened:
+                break
+            await pilot.pause(0.01)
+        assert type(app.screen).__name__ == opened
+        shown = getattr(app.screen, "job_id", None) or getattr(app.screen, "group_id", None)
+        assert shown == row
+        assert isinstance(app.screen_stack[-2], JobsScreen)

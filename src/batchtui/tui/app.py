@@ -440,6 +440,8 @@ class BatchtuiApp(App[int]):
         if selected is not None and selected in table.job_ids():
             table.move_cursor(row=table.get_row_index(selected), animate=False, scroll=False)
             table.scroll_to(scrolled.x, scrolled.y, animate=False, immediate=True)
+        if start.chosen is not None:  # enter pressed on the first screen
+            screen.action_detail(start.chosen)
 
     def load(self) -> None:
         self.run_worker(self._load, group="load", exclusive=True, exit_on_error=False)

@@ -19,11 +19,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Static
 
 from batchtui.core.jobs.list_cells import group_label
 from batchtui.core.jobview import STATUS_RANK
@@ -79,6 +80,8 @@ class StartScreen(Screen[None]):
         self.reading = reading
         self.now = now or (lambda: datetime.now(UTC))
         self.page: FirstPage | None = None
+        # enter on a row: the job list opens its detail once it covers this screen.
+        self.chosen: str | None = None
         # Set once the first page is painted, or known not to come: the app imports the
         # job list after it, so the rows need not share the interpreter with the imports.
         self.settled = asyncio.Event()
@@ -170,6 +173,12 @@ class StartScreen(Screen[None]):
             if row.id in groups
         }
         self.table.sync(rows, now, labels=labels, groups=groups)  # type: ignore[arg-type]
+
+    @on(DataTable.RowSelected)
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.chosen = None if event.row_key.value is None else str(event.row_key.value)
+        self.query_one(StatusLine).show("the job opens once the job list is in")
 
     @property
     def selected_job_id(self) -> str | None:

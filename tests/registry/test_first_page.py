@@ -114,7 +114,7 @@ def test_a_missing_file_is_no_page(tmp_path: Path) -> None:
     assert not (tmp_path / "registry.sqlite3").exists()  # read-only: nothing created
 
 
-def test_a_locked_file_is_no_page_and_no_wait(tmp_path: Path) -> None:
+def test_a_locked_file_is_no_page_until_the_lock_is_gone(tmp_path: Path) -> None:
     path = registry_with(tmp_path / "registry.sqlite3", listed_jobs(5))
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("BEGIN EXCLUSIVE")

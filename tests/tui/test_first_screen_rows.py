@@ -109,7 +109,7 @@ class TerminalApp(BatchtuiApp):
 
 
 async def first_rows(pilot: Any) -> StartScreen:
-    for _ in range(200):
+    for _ in range(1000):
         for screen in pilot.app.screen_stack:
             if isinstance(screen, StartScreen) and screen.settled.is_set():
                 return screen
@@ -137,7 +137,7 @@ async def test_the_first_screens_rows_are_the_job_lists(registry_of_jobs: Path, 
         shown = rows_of(start.table), labels_of(start.table), counts_line(start)
     app = BatchtuiApp(now=FrozenClock(), poll=False)
     async with app.run_test(size=(width, 24)) as pilot:
-        for _ in range(200):
+        for _ in range(1000):
             if isinstance(app.screen, JobsScreen) and app.screen.table.row_count:
                 break
             await pilot.pause(0.01)
@@ -207,7 +207,7 @@ async def test_the_job_list_takes_over_with_the_same_cursor_and_scroll(
         assert row == 24 and selected == "bt-r0036" and scrolled.y > 0
         header = counts_line(start)
         app.handover.set()
-        for _ in range(300):
+        for _ in range(1000):
             if isinstance(app.screen, JobsScreen):
                 break
             await pilot.pause(0.01)
@@ -236,7 +236,7 @@ async def test_enter_on_the_first_screen_opens_the_row_once_the_job_list_is_in(
         await pilot.press(*["j"] * moves, "enter")
         assert app.screen is start  # nothing to open yet: the job list is not loaded
         app.handover.set()
-        for _ in range(300):
+        for _ in range(1000):
             if type(app.screen).__name__ == opened:
                 break
             await pilot.pause(0.01)

@@ -25,6 +25,7 @@ from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.screens.start import StartScreen
 from batchtui.tui.widgets.header import AppHeader
 from batchtui.tui.widgets.job_table import JobTable
+from batchtui.tui.widgets.status_line import StatusLine
 from helpers.shell import NOW, FrozenClock
 
 STATUSES = (JobStatus.COMPLETED, JobStatus.IN_PROGRESS, JobStatus.FAILED, JobStatus.CANCELLED)
@@ -206,6 +207,8 @@ async def test_the_job_list_takes_over_with_the_same_cursor_and_scroll(
         scrolled = start.table.scroll_offset
         assert row == 24 and selected == "bt-r0036" and scrolled.y > 0
         header = counts_line(start)
+        app.activity_signal.publish("what the app said meanwhile")
+        assert start.query_one(StatusLine).message == "what the app said meanwhile"
         app.handover.set()
         for _ in range(1000):
             if isinstance(app.screen, JobsScreen):
@@ -218,6 +221,7 @@ async def test_the_job_list_takes_over_with_the_same_cursor_and_scroll(
         assert table.selected_job_id == selected and table.cursor_row == row
         assert table.scroll_offset == scrolled
         assert counts_line(jobs_screen) == header
+        assert jobs_screen.query_one(StatusLine).message == "what the app said meanwhile"
         assert rows_of(table)[:61] == rows_of(start.table)
         await pilot.press("j")
         assert table.selected_job_id == "bt-r0035"  # the job list's keys from here on

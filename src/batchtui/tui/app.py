@@ -363,6 +363,7 @@ class BatchtuiApp(App[int]):
                 read_jobs=own_registry,
                 reading=self.first_page if own_registry else None,
                 now=self.now,
+                activity=self.activity_signal,
             )
         from batchtui.tui.screens.jobs import JobsScreen
 

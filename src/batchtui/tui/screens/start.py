@@ -33,6 +33,8 @@ from batchtui.tui.widgets.job_table import JobTable
 from batchtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
+    from textual.signal import Signal
+
     from batchtui.core.jobview import PollHealth
     from batchtui.core.models import Job
     from batchtui.core.registry.first_page import FirstPage, ListedJob
@@ -70,11 +72,15 @@ class StartScreen(Screen[None]):
         read_jobs: bool = True,
         reading: FirstPageRead | None = None,
         now: Callable[[], datetime] | None = None,
+        activity: Signal[str] | None = None,
     ) -> None:
         """`reading`: the first page as the entry point started reading it (else this
         screen starts it); `read_jobs=False`: the frame alone (the demo reads another
-        registry); `now`: the app's clock (the ages and durations of the rows)."""
+        registry); `now`: the app's clock (the ages and durations of the rows);
+        `activity`: what the app says meanwhile (a config warning), shown on the status
+        line as on the job list's."""
         super().__init__()
+        self.activity = activity
         self.ascii_only = ascii_only
         self.read_jobs = read_jobs
         self.reading = reading
@@ -102,10 +108,8 @@ class StartScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(AppHeader).show(HeaderState(loading=True), self.now())
         self.table.display = False
-        # What the app says meanwhile (a config warning) shows here, as on the job list.
-        activity = getattr(self.app, "activity_signal", None)
-        if activity is not None:
-            activity.subscribe(self, self.query_one(StatusLine).show)
+        if self.activity is not None:
+            self.activity.subscribe(self, self.query_one(StatusLine).show)
         if not self.read_jobs:
             self.settled.set()
             return

@@ -102,7 +102,7 @@ class TerminalApp(BatchtuiApp):
         self.handover = asyncio.Event()
 
     def get_default_screen(self) -> Any:
-        return StartScreen(ascii_only=self.ascii_only, now=self.now)
+        return StartScreen(ascii_only=self.ascii_only, now=self.now, activity=self.activity_signal)
 
     async def _leave_the_start_screen(self) -> None:
         await self.handover.wait()

@@ -208,6 +208,7 @@ async def test_the_job_list_takes_over_with_the_same_cursor_and_scroll(
         assert row == 24 and selected == "bt-r0036" and scrolled.y > 0
         header = counts_line(start)
         app.activity_signal.publish("what the app said meanwhile")
+        await pilot.pause()
         assert start.query_one(StatusLine).message == "what the app said meanwhile"
         app.handover.set()
         for _ in range(1000):

@@ -174,7 +174,10 @@ async def test_failures_in_error_files_keep_the_groups_order(
         assert ids(tail.stdout) == everything[-count:], count
 
 
-async def test_retries_merged_in_say_why_they_read_everything(run, relay, tmp_path) -> None:
+async def test_retries_merged_in_say_why_they_read_everything(
+    run, relay, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # planning a retry downloads the parent's results here
     add_profile(run, relay.url)
     path = write_chat_input(tmp_path / "input.jsonl", 12, failing={4, 11})
     with Registry.open_default() as registry:

@@ -525,14 +525,16 @@ class BatchtuiApp(App[int]):
 
         self.push_screen(ResultsScreen(job=job, path=path))
 
-    def action_compose(self) -> None:
+    async def action_compose(self) -> None:
         from batchtui.tui.screens.compose import ComposeScreen
+        from batchtui.tui.typeahead import open_screen
 
-        self.push_screen(ComposeScreen())
+        await open_screen(self, ComposeScreen())
 
-    def action_validate(self) -> None:
+    async def action_validate(self) -> None:
         from batchtui.tui.screens.confirm import PromptScreen
         from batchtui.tui.screens.validate import ValidateScreen
+        from batchtui.tui.typeahead import open_screen
 
         def open_validator(answer: str | None) -> None:
             if answer is None:
@@ -540,7 +542,8 @@ class BatchtuiApp(App[int]):
             path = Path(answer).expanduser() if answer.strip() else None
             self.push_screen(ValidateScreen(path=path))
 
-        self.push_screen(
+        await open_screen(
+            self,
             PromptScreen(
                 "Validate a JSONL file",
                 placeholder="path/to/requests.jsonl (empty: pick a file)",

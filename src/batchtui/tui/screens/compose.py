@@ -37,6 +37,7 @@ from batchtui.core.errors import BatchtuiError
 from batchtui.core.terminal_text import inert
 from batchtui.tui.scrolling import half_page, to_edge
 from batchtui.tui.shell import shell
+from batchtui.tui.typeahead import focus_now
 from batchtui.tui.widgets.form_input import FormInput
 from batchtui.tui.widgets.progress import WorkProgress
 
@@ -222,7 +223,8 @@ class ComposeScreen(Screen):
             yield widget
 
     def on_mount(self) -> None:
-        self.query_one("#compose-dataset", Input).focus()
+        # Now, not queued: the keys typed right after `n` land in the dataset field.
+        focus_now(self.query_one("#compose-dataset", Input))
         if self.dataset is not None:
             self.query_one("#compose-output", Input).value = str(default_output(self.dataset))
         self._schedule_preview()

@@ -32,6 +32,7 @@ from batchtui.core.jobview import (
 )
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
+from batchtui.tui.typeahead import focus_now, input_key, opens_input
 from batchtui.tui.widgets.header import AppHeader, HeaderState
 from batchtui.tui.widgets.job_table import JobTable
 from batchtui.tui.widgets.progress import WorkProgress, show_transfer
@@ -62,10 +63,10 @@ class JobsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "detail", "Detail", id="jobs.detail", tooltip="Every field of the job"),
         Binding("o", "results", "Results", id="jobs.results", tooltip="Read the job's answers"),
-        Binding(
+        input_key(
             "slash", "filter", "Filter", id="jobs.filter", tooltip="status:failed, profile:x, text"
         ),
-        Binding("n", "app.compose", "New", id="jobs.compose", tooltip="Compose a batch"),
+        input_key("n", "compose", "New", id="jobs.compose", tooltip="Compose a batch"),
         Binding("c", "copy_id", "Copy id", show=False, id="jobs.copy"),
         Binding("ctrl+d", "cancel_job", "Cancel job", show=False, id="jobs.cancel"),
         Binding("d", "download", "Download", show=False, id="jobs.download"),
@@ -78,7 +79,7 @@ class JobsScreen(Screen[None]):
             tooltip="Resubmit the failed and unfinished requests as a new job (asks first)",
         ),
         Binding("r", "app.refresh", "Refresh now", show=False, id="jobs.refresh"),
-        Binding("v", "app.validate", "Validate a file", show=False, id="jobs.validate"),
+        input_key("v", "validate", "Validate a file", show=False, id="jobs.validate"),
         Binding(
             "P",
             "app.profiles",
@@ -490,10 +491,19 @@ class JobsScreen(Screen[None]):
 
         self.app.push_screen(ColumnsScreen(current), chosen)
 
+    @opens_input
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        focus_now(box)
+
+    @opens_input
+    async def action_compose(self) -> None:
+        await self.app.run_action("app.compose")
+
+    @opens_input
+    async def action_validate(self) -> None:
+        await self.app.run_action("app.validate")
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)

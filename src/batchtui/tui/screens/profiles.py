@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
+from batchtui.tui.typeahead import input_key, open_screen, opens_input
 from batchtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -48,8 +49,10 @@ class ProfilesScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "Add", id="profiles.add", tooltip="A new profile (the form)"),
-        Binding("e", "edit", "Edit", id="profiles.edit", tooltip="Change the profile (enter too)"),
+        input_key("a", "add", "Add", id="profiles.add", tooltip="A new profile (the form)"),
+        input_key(
+            "e", "edit", "Edit", id="profiles.edit", tooltip="Change the profile (enter too)"
+        ),
         Binding("t", "test", "Test", id="profiles.test", tooltip="One cheap authenticated call"),
         Binding("x", "remove", "Remove", id="profiles.remove", tooltip="Asks first"),
         Binding("d", "default", "Default", id="profiles.default", tooltip="Used without --profile"),
@@ -133,24 +136,26 @@ class ProfilesScreen(Screen[None]):
 
     # --- keys ---------------------------------------------------------------------------
 
-    def action_add(self) -> None:
+    @opens_input
+    async def action_add(self) -> None:
         from batchtui.tui.screens.profile_form import ProfileFormScreen
 
         if shell(self).config is None:
             self.say("config.toml is unreadable: fix it first (the header says where)")
             return
-        self.app.push_screen(ProfileFormScreen(), self._after_form)
+        await open_screen(self.app, ProfileFormScreen(), self._after_form)
 
-    def action_edit(self) -> None:
+    @opens_input
+    async def action_edit(self) -> None:
         from batchtui.tui.screens.profile_form import ProfileFormScreen
 
         profile = self._selected()
         if profile is not None:
-            self.app.push_screen(ProfileFormScreen(profile), self._after_form)
+            await open_screen(self.app, ProfileFormScreen(profile), self._after_form)
 
     @on(DataTable.RowSelected)
-    def _enter(self) -> None:
-        self.action_edit()
+    async def _enter(self) -> None:
+        await self.action_edit()
 
     def _after_form(self, name: str | None) -> None:
         self.show_profiles(select=name)

@@ -55,6 +55,7 @@ from batchtui.core.resultfile import (
 )
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
+from batchtui.tui.typeahead import focus_now, input_key, opens_input
 from batchtui.tui.widgets.line_viewer import CursorView
 from batchtui.tui.widgets.progress import WorkProgress
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
@@ -112,7 +113,7 @@ class ResultsScreen(Screen):
             tooltip="Show only failed records",
             id="results.toggle-errors",
         ),
-        Binding(
+        input_key(
             "slash",
             "search",
             "Search",
@@ -135,7 +136,7 @@ class ResultsScreen(Screen):
             tooltip="Previous match, wrapping",
             id="results.search-previous",
         ),
-        Binding(
+        input_key(
             "ampersand",
             "filter",
             "Filter",
@@ -143,7 +144,7 @@ class ResultsScreen(Screen):
             tooltip="Show only records containing a text (empty: all)",
             id="results.filter",
         ),
-        Binding(
+        input_key(
             "colon,ctrl+g", "goto", "Go to", tooltip="Go to record number N", id="results.goto"
         ),
         Binding(
@@ -851,8 +852,7 @@ class ResultsScreen(Screen):
     def _open_input(self, input_id: str) -> None:
         for widget in self.query(Input):
             widget.set_class(widget.id == input_id, "-open")
-        field = self.query_one(f"#{input_id}", Input)
-        field.focus()
+        focus_now(self.query_one(f"#{input_id}", Input))
 
     def _close_inputs(self) -> bool:
         opened = [widget for widget in self.query(Input) if widget.has_class("-open")]
@@ -881,11 +881,13 @@ class ResultsScreen(Screen):
         self.errors_only = not self.errors_only
         self._apply_filter()
 
+    @opens_input
     def action_search(self) -> None:
         search = self.query_one("#search-input", Input)
         search.value = self.search.text if self.search is not None else ""
         self._open_input("search-input")
 
+    @opens_input
     def action_filter(self) -> None:
         field = self.query_one("#filter-input", Input)
         field.value = self.search_text
@@ -1017,6 +1019,7 @@ class ResultsScreen(Screen):
         finally:
             path.unlink(missing_ok=True)
 
+    @opens_input
     def action_goto(self) -> None:
         self.query_one("#goto-input", Input).value = ""
         self._open_input("goto-input")

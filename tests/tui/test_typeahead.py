@@ -1,0 +1,182 @@
+"""Keys typed in one burst right after a key that opens an input all land in that input.
+
+`pilot.press` waits for the app to go idle after every key, which is exactly what a fast
+typist over SSH, tmux (one read for the whole burst) or a paste does not do. `burst` posts
+every key to the app at once, as the terminal driver does when they arrive in one read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_profiles_screen import config_app
+from test_results_viewer import in_tmp, make_app, ready  # noqa: F401
+from test_shell_fixtures import make_app as make_shell_app
+from test_shell_fixtures import settle
+from textual import events
+from textual.app import App
+from textual.keys import _character_to_key
+from textual.widgets import Input
+
+from batchtui.tui.screens.compose import ComposeScreen
+from batchtui.tui.screens.jobs import JobsScreen
+from batchtui.tui.screens.profile_form import ProfileFormScreen
+from batchtui.tui.screens.profiles import ProfilesScreen
+from batchtui.tui.screens.results import ResultsScreen
+from batchtui.tui.screens.validate import ValidateScreen
+from batchtui.tui.widgets.job_table import JobTable
+from conftest import wait_for
+
+NAMED = {"enter", "escape"}
+
+
+def burst(app: App, *keys: str) -> None:
+    """Every key at once: `keys` are characters, or the names in NAMED."""
+    for key in keys:
+        if key in NAMED:
+            app.post_message(events.Key(key, "\r" if key == "enter" else "\x1b"))
+        else:
+            name = key if key.isalnum() else _character_to_key(key)
+            app.post_message(events.Key(name, key))
+
+
+def notes(app: App) -> list[str]:
+    return [str(note.message) for note in app._notifications]
+
+
+def assert_nothing_else_ran(screen: ResultsScreen) -> None:
+    """None of the list's own keys in the burst acted (e: pager, d: download, y/c: copy, ...)."""
+    assert not any("pager" in n or "local file" in n or "copied" in n for n in notes(screen.app))
+    assert screen.last_clipboard_write == ""
+    assert screen.detail.mode == "text"
+    assert not screen.errors_only
+
+
+# --- the result viewer ------------------------------------------------------------------
+
+
+async def test_search_typed_in_one_burst_searches_for_all_of_it(in_tmp):  # noqa: F811
+    output, _ = in_tmp
+    async with make_app(output).run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        # e (pager), c and y (copy), d (download) are keys of the record list.
+        burst(pilot.app, "/", *r"e.*city 6\d", "enter")
+        await wait_for(pilot, lambda: screen.matches is not None)
+        assert screen.search is not None and screen.search.text == r"e.*city 6\d"
+        assert list(screen.matches) == [19, 20, 21, 22]  # city 60, 63, 66, 69
+        assert screen.table.current_source_row() == 19
+        assert not screen.query_one("#search-input", Input).has_class("-open")
+        assert_nothing_else_ran(screen)
+
+
+async def test_a_slash_typed_in_the_search_is_text(in_tmp):  # noqa: F811
+    output, _ = in_tmp
+    async with make_app(output).run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        burst(pilot.app, "/", *"city 6/&:", "enter")
+        await wait_for(pilot, lambda: screen.matches is not None)
+        assert screen.search is not None and screen.search.text == "city 6/&:"
+
+
+async def test_escape_in_the_burst_cancels_the_search(in_tmp):  # noqa: F811
+    output, _ = in_tmp
+    async with make_app(output).run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        burst(pilot.app, "/", *"edcy", "escape")
+        await pilot.pause()
+        await pilot.pause()
+        assert pilot.app.screen is screen
+        assert screen.search is None
+        assert not screen.query_one("#search-input", Input).has_class("-open")
+        assert screen.table.has_focus
+        assert_nothing_else_ran(screen)
+
+
+async def test_filter_typed_in_one_burst_filters(in_tmp):  # noqa: F811
+    output, _ = in_tmp
+    async with make_app(output).run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        # n (next match), d (download), e (pager): "Invalid value" is in every failed record.
+        burst(pilot.app, "&", *"Invalid value", "enter")
+        await wait_for(pilot, lambda: screen.search_text == "Invalid value")
+        failed = [n - 1 for n in range(1, 61) if n % 7 == 3]
+        await wait_for(pilot, lambda: screen.table.row_count() == len(failed))
+        assert screen.table.current_source_row() == failed[0]
+        assert_nothing_else_ran(screen)
+
+
+async def test_goto_typed_in_one_burst_goes_there(in_tmp):  # noqa: F811
+    output, _ = in_tmp
+    async with make_app(output).run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        burst(pilot.app, ":", "4", "2", "enter")
+        await wait_for(pilot, lambda: screen.table.current_source_row() == 41)
+        assert not screen.query_one("#goto-input", Input).has_class("-open")
+
+
+# --- the job list and the screens its keys open ------------------------------------------
+
+
+async def test_job_filter_typed_in_one_burst_filters(tmp_path: Path) -> None:
+    app = make_shell_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        # a (show archived), d (download), e, l, s, t, u, f, i are the list's keys or not:
+        # all of them are the filter's text.
+        burst(app, "/", *"status:failed", "enter")
+        await settle(pilot)
+        assert screen.query_one("#filter", Input).value == "status:failed"
+        assert screen.query_one(JobTable).job_ids() == ["bt-test03"]
+        assert screen.query_one(JobTable).has_focus
+        assert not screen.show_archived
+        assert app.notes == []
+
+
+async def test_new_batch_typed_in_one_burst_fills_the_dataset(tmp_path: Path) -> None:
+    app = make_shell_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        burst(app, "n", *"data.csv")
+        await pilot.pause()
+        assert isinstance(app.screen, ComposeScreen)
+        assert app.screen.query_one("#compose-dataset", Input).value == "data.csv"
+        assert app.notes == []
+
+
+async def test_validate_typed_in_one_burst_validates_that_file(tmp_path: Path) -> None:
+    app = make_shell_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        burst(app, "v", *"cases.jsonl", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ValidateScreen))
+        assert app.screen.path == Path("cases.jsonl")
+
+
+async def test_add_profile_typed_in_one_burst_fills_the_name(tmp_path: Path) -> None:
+    app = config_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await app.run_action("profiles")
+        await settle(pilot)
+        assert isinstance(app.screen, ProfilesScreen)
+        # d would make a profile the default, t test one, x remove one.
+        burst(app, "a", *"dtx")
+        await pilot.pause()
+        assert isinstance(app.screen, ProfileFormScreen)
+        first = next(field for field in app.screen.query(Input) if not field.disabled)
+        assert first.value == "dtx"
+        assert first.has_focus
+
+
+async def test_keys_that_open_inputs_are_text_in_the_job_filter(tmp_path: Path) -> None:
+    app = make_shell_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        # n (new batch), v (validate) and / (filter) open inputs from the list, not from here.
+        burst(app, "/", *"nv/")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.query_one("#filter", Input).value == "nv/"

@@ -24,8 +24,9 @@ from batchtui.tui.screens.profile_form import ProfileFormScreen
 from batchtui.tui.screens.profiles import ProfilesScreen
 from batchtui.tui.screens.results import ResultsScreen
 from batchtui.tui.screens.validate import ValidateScreen
+from batchtui.tui.widgets.file_picker import FilePicker
 from batchtui.tui.widgets.job_table import JobTable
-from conftest import wait_for
+from conftest import ViewerApp, wait_for, write_jsonl
 
 NAMED = {"enter", "escape"}
 
@@ -180,3 +181,21 @@ async def test_keys_that_open_inputs_are_text_in_the_job_filter(tmp_path: Path) 
         await pilot.pause()
         assert app.screen is screen
         assert screen.query_one("#filter", Input).value == "nv/"
+
+
+async def test_path_typed_in_one_burst_on_the_validate_screen(tmp_path: Path) -> None:
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"custom_id": "a"}])
+    app = ViewerApp(lambda: ValidateScreen(bad))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ValidateScreen)
+        await wait_for(pilot, lambda: screen.report is not None)
+        field = screen.query_one("#validate-path", Input)
+        shown = notes(app)
+        # s (submit), r (validate again), o (pick a file), g (first problem): the path's text.
+        burst(app, "p", *"/srog")
+        await pilot.pause()
+        assert app.screen is screen and not isinstance(app.screen, FilePicker)
+        # Focusing the field selects its path (Textual's select_on_focus): typing replaces it.
+        assert field.has_focus and field.value == "/srog"
+        assert notes(app) == shown

@@ -26,6 +26,7 @@ from batchtui.core.resultfile import LineIndex
 from batchtui.core.terminal_text import inert
 from batchtui.tui.scrolling import half_page, to_edge
 from batchtui.tui.shell import shell
+from batchtui.tui.typeahead import focus_now, input_key, opens_input
 from batchtui.tui.widgets.line_viewer import LineViewer
 from batchtui.tui.widgets.progress import WorkProgress
 
@@ -131,7 +132,7 @@ class ValidateScreen(Screen):
         Binding("o,ctrl+o", "pick", "Open", id="validate.open", tooltip="Pick a file to validate"),
         Binding("s", "submit", "Submit", id="validate.submit", tooltip="Submit this file (asks)"),
         Binding("r", "revalidate", "Re-validate", id="validate.again", tooltip="Validate it again"),
-        Binding("p", "focus_path", "Path", id="validate.path", tooltip="Type the file's path"),
+        input_key("p", "focus_path", "Path", id="validate.path", tooltip="Type the file's path"),
         Binding("g", "edge(False)", "First", show=False, id="validate.top"),
         Binding("G", "edge(True)", "Last", show=False, id="validate.bottom"),
         Binding("ctrl+u", "half_page(-1)", "Half page up", show=False, id="validate.half-up"),
@@ -426,8 +427,9 @@ class ValidateScreen(Screen):
     def action_half_page(self, direction: int) -> None:
         half_page(self._scrolled(), direction)
 
+    @opens_input
     def action_focus_path(self) -> None:
-        self.query_one("#validate-path", Input).focus()
+        focus_now(self.query_one("#validate-path", Input))
 
     @on(Input.Submitted, "#validate-path")
     def _path_submitted(self, event: Input.Submitted) -> None:

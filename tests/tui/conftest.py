@@ -14,18 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Input
 
 from batchtui.core.registry import loop_guard
 from batchtui.core.registry.async_registry import AsyncRegistry
+from batchtui.tui.typeahead import TypeAheadApp
 
 DEFAULT_THEME = "textual-dark"
 ANSI_THEME = "ansi-dark"
 
 
-class ViewerApp(App):
+class ViewerApp(TypeAheadApp):
     """Pushes the screen `make_screen` builds; `service`, `registry`, `config` as the shell has."""
 
     def __init__(

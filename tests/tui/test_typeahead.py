@@ -70,6 +70,20 @@ async def test_search_typed_in_one_burst_searches_for_all_of_it(in_tmp):  # noqa
         assert_nothing_else_ran(screen)
 
 
+async def test_keys_before_the_slash_and_after_enter_act_on_the_list(in_tmp):  # noqa: F811
+    output, _ = in_tmp
+    async with make_app(output).run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        # j j j move to record 4 first; the m after enter shows Markdown, not searched for.
+        burst(pilot.app, "j", "j", "j", "/", *"city 6", "enter", "m")
+        await wait_for(pilot, lambda: screen.matches is not None)
+        assert screen.search is not None and screen.search.text == "city 6"
+        assert list(screen.matches) == [1, 19, 20, 21, 22]
+        assert screen.table.current_source_row() == 19  # the first match from record 4 on
+        assert screen.detail.mode == "markdown"
+        assert screen.table.has_focus
+
+
 async def test_a_slash_typed_in_the_search_is_text(in_tmp):  # noqa: F811
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:
@@ -199,3 +213,16 @@ async def test_path_typed_in_one_burst_on_the_validate_screen(tmp_path: Path) ->
         # Focusing the field selects its path (Textual's select_on_focus): typing replaces it.
         assert field.has_focus and field.value == "/srog"
         assert notes(app) == shown
+
+
+async def test_a_key_after_enter_in_the_job_filter_acts_on_the_list(tmp_path: Path) -> None:
+    app = make_shell_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one(JobTable)
+        burst(app, "/", *"bt-test0", "enter", "S")  # S sorts by status
+        await settle(pilot)
+        assert screen.query_one("#filter", Input).value == "bt-test0"
+        assert table.has_focus
+        assert str(table.columns["status"].label) == "Status ▼"  # type: ignore[index]

@@ -32,6 +32,7 @@ from batchtui.core.terminal_text import inert, locale_is_utf8
 from batchtui.tui.screens.start import StartScreen
 from batchtui.tui.shell import Transfer
 from batchtui.tui.theme import THEME_ENV, choose_theme
+from batchtui.tui.typeahead import TypeAheadApp
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
@@ -94,7 +95,7 @@ class _DriverTerminal:
         pass
 
 
-class BatchtuiApp(App[int]):
+class BatchtuiApp(TypeAheadApp[int]):
     # Absolute: Textual resolves a relative CSS_PATH from the file of the (sub)class.
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "batchtui"

@@ -32,7 +32,7 @@ from batchtui.core.jobview import (
 )
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
-from batchtui.tui.typeahead import focus_now, input_key, opens_input
+from batchtui.tui.typeahead import PromptInput, focus_now, input_key, open_in_turn, opens_input
 from batchtui.tui.widgets.header import AppHeader, HeaderState
 from batchtui.tui.widgets.job_table import JobTable
 from batchtui.tui.widgets.progress import WorkProgress, show_transfer
@@ -157,7 +157,9 @@ class JobsScreen(Screen[None]):
         yield AppHeader(ascii_only=shell(self).ascii_only, id="header")
         yield JobTable(ascii_only=shell(self).ascii_only, id="jobs")
         yield Static(id="empty-hint")
-        yield Input(placeholder="filter: text, status:failed, profile:NAME, !word", id="filter")
+        yield PromptInput(
+            placeholder="filter: text, status:failed, profile:NAME, !word", id="filter"
+        )
         yield WorkProgress(id="transfer")
         yield StatusLine(id="status-line")
         yield Footer()
@@ -493,17 +495,20 @@ class JobsScreen(Screen[None]):
 
     @opens_input
     def action_filter(self) -> None:
+        open_in_turn(self, self._open_filter)
+
+    def _open_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
         focus_now(box)
 
     @opens_input
-    async def action_compose(self) -> None:
-        await self.app.run_action("app.compose")
+    def action_compose(self) -> None:
+        open_in_turn(self, lambda: self.app.run_action("app.compose"))
 
     @opens_input
-    async def action_validate(self) -> None:
-        await self.app.run_action("app.validate")
+    def action_validate(self) -> None:
+        open_in_turn(self, lambda: self.app.run_action("app.validate"))
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)

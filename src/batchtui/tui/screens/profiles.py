@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
-from batchtui.tui.typeahead import input_key, open_screen, opens_input
+from batchtui.tui.typeahead import input_key, open_in_turn, open_screen, opens_input
 from batchtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -137,25 +137,29 @@ class ProfilesScreen(Screen[None]):
     # --- keys ---------------------------------------------------------------------------
 
     @opens_input
-    async def action_add(self) -> None:
+    def action_add(self) -> None:
         from batchtui.tui.screens.profile_form import ProfileFormScreen
 
         if shell(self).config is None:
             self.say("config.toml is unreadable: fix it first (the header says where)")
             return
-        await open_screen(self.app, ProfileFormScreen(), self._after_form)
+        open_in_turn(self, lambda: open_screen(self.app, ProfileFormScreen(), self._after_form))
 
     @opens_input
-    async def action_edit(self) -> None:
+    def action_edit(self) -> None:
+        self._edit()
+
+    def _edit(self) -> None:
         from batchtui.tui.screens.profile_form import ProfileFormScreen
 
         profile = self._selected()
         if profile is not None:
-            await open_screen(self.app, ProfileFormScreen(profile), self._after_form)
+            form = ProfileFormScreen(profile)
+            open_in_turn(self, lambda: open_screen(self.app, form, self._after_form))
 
     @on(DataTable.RowSelected)
-    async def _enter(self) -> None:
-        await self.action_edit()
+    def _enter(self) -> None:
+        self._edit()
 
     def _after_form(self, name: str | None) -> None:
         self.show_profiles(select=name)

@@ -55,7 +55,13 @@ from batchtui.core.resultfile import (
 )
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
-from batchtui.tui.typeahead import focus_now, input_key, opens_input
+from batchtui.tui.typeahead import (
+    PromptInput,
+    focus_now,
+    input_key,
+    open_in_turn,
+    opens_input,
+)
 from batchtui.tui.widgets.line_viewer import CursorView
 from batchtui.tui.widgets.progress import WorkProgress
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
@@ -292,14 +298,14 @@ class ResultsScreen(Screen):
         yield Static(RecordTable.header_text(80), id="results-columns")
         yield RecordTable(ascii_only=self.ascii_only, id="results-table")
         yield RecordDetail(ascii_only=self.ascii_only, id="results-detail")
-        yield Input(
+        yield PromptInput(
             placeholder="search: a regex, case-insensitive unless it has capitals (enter: find)",
             id="search-input",
         )
-        yield Input(
+        yield PromptInput(
             placeholder="filter: text to keep (enter: filter, empty: all)", id="filter-input"
         )
-        yield Input(placeholder="record number", type="integer", id="goto-input")
+        yield PromptInput(placeholder="record number", type="integer", id="goto-input")
         yield Footer()
 
     @property
@@ -883,12 +889,18 @@ class ResultsScreen(Screen):
 
     @opens_input
     def action_search(self) -> None:
+        open_in_turn(self, self._open_search)
+
+    def _open_search(self) -> None:
         search = self.query_one("#search-input", Input)
         search.value = self.search.text if self.search is not None else ""
         self._open_input("search-input")
 
     @opens_input
     def action_filter(self) -> None:
+        open_in_turn(self, self._open_filter)
+
+    def _open_filter(self) -> None:
         field = self.query_one("#filter-input", Input)
         field.value = self.search_text
         self._open_input("filter-input")
@@ -1021,6 +1033,9 @@ class ResultsScreen(Screen):
 
     @opens_input
     def action_goto(self) -> None:
+        open_in_turn(self, self._open_goto)
+
+    def _open_goto(self) -> None:
         self.query_one("#goto-input", Input).value = ""
         self._open_input("goto-input")
 

@@ -26,7 +26,7 @@ from batchtui.core.resultfile import LineIndex
 from batchtui.core.terminal_text import inert
 from batchtui.tui.scrolling import half_page, to_edge
 from batchtui.tui.shell import shell
-from batchtui.tui.typeahead import focus_now, input_key, opens_input
+from batchtui.tui.typeahead import focus_now, input_key, open_in_turn, opens_input
 from batchtui.tui.widgets.line_viewer import LineViewer
 from batchtui.tui.widgets.progress import WorkProgress
 
@@ -429,7 +429,7 @@ class ValidateScreen(Screen):
 
     @opens_input
     def action_focus_path(self) -> None:
-        focus_now(self.query_one("#validate-path", Input))
+        open_in_turn(self, lambda: focus_now(self.query_one("#validate-path", Input)))
 
     @on(Input.Submitted, "#validate-path")
     def _path_submitted(self, event: Input.Submitted) -> None:

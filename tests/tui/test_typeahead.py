@@ -32,10 +32,12 @@ NAMED = {"enter", "escape"}
 
 
 def burst(app: App, *keys: str) -> None:
-    """Every key at once: `keys` are characters, or the names in NAMED."""
+    """Every key at once: `keys` are characters, the names in NAMED, or ctrl+KEY."""
     for key in keys:
         if key in NAMED:
             app.post_message(events.Key(key, "\r" if key == "enter" else "\x1b"))
+        elif key.startswith("ctrl+"):
+            app.post_message(events.Key(key, None))
         else:
             name = key if key.isalnum() else _character_to_key(key)
             app.post_message(events.Key(name, key))
@@ -226,3 +228,29 @@ async def test_a_key_after_enter_in_the_job_filter_acts_on_the_list(tmp_path: Pa
         assert screen.query_one("#filter", Input).value == "bt-test0"
         assert table.has_focus
         assert str(table.columns["status"].label) == "Status ▼"  # type: ignore[index]
+
+
+async def test_open_key_typed_in_one_burst_types_in_the_picker(tmp_path: Path) -> None:
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"custom_id": "a"}])
+    app = ViewerApp(lambda: ValidateScreen(bad))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.report is not None)
+        shown = notes(app)
+        burst(app, "o", *"srg")  # s, r, g: the validate screen's keys
+        await pilot.pause()
+        assert isinstance(app.screen, FilePicker)
+        field = app.screen.query_one("#picker-path", Input)
+        assert field.has_focus and field.value.endswith("srg")
+        assert notes(app) == shown
+
+
+async def test_ctrl_g_in_the_search_field_goes_to_a_record(in_tmp):  # noqa: F811
+    output, _ = in_tmp
+    async with make_app(output).run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        # A printable opening key is text in the field; ctrl+g is not text: it opens go-to.
+        burst(pilot.app, "/", *"ab", "ctrl+g", *"42", "enter")
+        await wait_for(pilot, lambda: screen.table.current_source_row() == 41)
+        assert screen.query_one("#search-input", Input).value == "ab"
+        assert screen.search is None

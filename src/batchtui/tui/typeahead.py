@@ -39,6 +39,7 @@ class TypeAheadApp(App[Result]):
     """An app that can hold the keys arriving while an input is on its way (`open_in_turn`)."""
 
     _held_keys: list[events.Event] | None = None
+    routing_key: events.Key | None = None  # the key being routed (its priority bindings run)
 
     async def on_event(self, event: events.Event) -> None:
         held = self._held_keys
@@ -46,7 +47,14 @@ class TypeAheadApp(App[Result]):
         if held is not None and keyboard:
             held.append(event)
             return
-        await super().on_event(event)
+        await self._route(event)
+
+    async def _route(self, event: events.Event) -> None:
+        self.routing_key = event if isinstance(event, events.Key) else None
+        try:
+            await super().on_event(event)
+        finally:
+            self.routing_key = None
 
     def hold_keys(self) -> None:
         if self._held_keys is None:
@@ -59,7 +67,7 @@ class TypeAheadApp(App[Result]):
             if self._held_keys is not None:
                 self._held_keys[:0] = held[index:]
                 return
-            await super().on_event(event)
+            await self._route(event)
 
 
 def input_key(
@@ -77,12 +85,14 @@ def typing_in_a_field(app: App[Any]) -> bool:
 
 
 def opens_input(action: Action) -> Action:
-    """An `input_key` binding's action: stands down while a field has the focus, so the key
-    is typed there (a priority binding would otherwise take `/` out of a search for `a/b`)."""
+    """An `input_key` binding's action: a printable key stands down while a field has the
+    focus, so it is typed there (a priority `/` would otherwise cut a search for `a/b`)."""
 
     @functools.wraps(action)
     def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if typing_in_a_field(self.app):
+        app = self.app
+        key = getattr(app, "routing_key", None)
+        if typing_in_a_field(app) and (key is None or key.is_printable):
             raise SkipAction()
         return action(self, *args, **kwargs)
 

@@ -37,7 +37,7 @@ from batchtui.core.errors import BatchtuiError
 from batchtui.core.terminal_text import inert
 from batchtui.tui.scrolling import half_page, to_edge
 from batchtui.tui.shell import shell
-from batchtui.tui.typeahead import focus_now
+from batchtui.tui.typeahead import focus_now, input_key, open_in_turn, open_screen, opens_input
 from batchtui.tui.widgets.form_input import FormInput
 from batchtui.tui.widgets.progress import WorkProgress
 
@@ -85,7 +85,9 @@ class ComposeScreen(Screen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="compose.back", tooltip="Leave (nothing is written)"),
-        Binding("ctrl+o", "pick", "Dataset", id="compose.dataset", tooltip="Pick the dataset file"),
+        input_key(
+            "ctrl+o", "pick", "Dataset", id="compose.dataset", tooltip="Pick the dataset file"
+        ),
         Binding("ctrl+s", "write", "Write", id="compose.write", tooltip="Write the JSONL file"),
         Binding(
             "ctrl+t",
@@ -461,6 +463,7 @@ class ComposeScreen(Screen):
         self.workers.cancel_group(self, "compose-write")
         self.app.pop_screen()
 
+    @opens_input
     def action_pick(self) -> None:
         from batchtui.tui.widgets.file_picker import FilePicker
 
@@ -469,4 +472,5 @@ class ComposeScreen(Screen):
                 self.query_one("#compose-dataset", Input).value = str(path)
                 self.query_one("#compose-template", Input).focus()
 
-        self.app.push_screen(FilePicker(self.dataset, title="Dataset"), picked)
+        picker = FilePicker(self.dataset, title="Dataset")
+        open_in_turn(self, lambda: open_screen(self.app, picker, picked))

@@ -26,7 +26,7 @@ from batchtui.core.resultfile import LineIndex
 from batchtui.core.terminal_text import inert
 from batchtui.tui.scrolling import half_page, to_edge
 from batchtui.tui.shell import shell
-from batchtui.tui.typeahead import focus_now, input_key, open_in_turn, opens_input
+from batchtui.tui.typeahead import focus_now, input_key, open_in_turn, open_screen, opens_input
 from batchtui.tui.widgets.line_viewer import LineViewer
 from batchtui.tui.widgets.progress import WorkProgress
 
@@ -129,7 +129,9 @@ class ValidateScreen(Screen):
         Binding(
             "escape", "back", "Back", id="validate.back", tooltip="Close the line view, or leave"
         ),
-        Binding("o,ctrl+o", "pick", "Open", id="validate.open", tooltip="Pick a file to validate"),
+        input_key(
+            "o,ctrl+o", "pick", "Open", id="validate.open", tooltip="Pick a file to validate"
+        ),
         Binding("s", "submit", "Submit", id="validate.submit", tooltip="Submit this file (asks)"),
         Binding("r", "revalidate", "Re-validate", id="validate.again", tooltip="Validate it again"),
         input_key("p", "focus_path", "Path", id="validate.path", tooltip="Type the file's path"),
@@ -376,6 +378,7 @@ class ValidateScreen(Screen):
         self.workers.cancel_group(self, "validate")
         self.app.pop_screen()
 
+    @opens_input
     def action_pick(self) -> None:
         from batchtui.tui.widgets.file_picker import FilePicker
 
@@ -385,7 +388,8 @@ class ValidateScreen(Screen):
                 self.validate(path)
                 self.query_one(DataTable).focus()
 
-        self.app.push_screen(FilePicker(self.path, title="Validate which file"), picked)
+        picker = FilePicker(self.path, title="Validate which file")
+        open_in_turn(self, lambda: open_screen(self.app, picker, picked))
 
     def action_submit(self) -> None:
         """Submit the validated file to the profile it was checked for (asks once first)."""

@@ -32,7 +32,7 @@ from batchtui.core.terminal_text import inert, locale_is_utf8
 from batchtui.tui.screens.start import StartScreen
 from batchtui.tui.shell import Transfer
 from batchtui.tui.theme import THEME_ENV, choose_theme
-from batchtui.tui.typeahead import TypeAheadApp
+from batchtui.tui.typeahead import TypeAheadApp, open_screen
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
@@ -528,14 +528,12 @@ class BatchtuiApp(TypeAheadApp[int]):
 
     async def action_compose(self) -> None:
         from batchtui.tui.screens.compose import ComposeScreen
-        from batchtui.tui.typeahead import open_screen
 
         await open_screen(self, ComposeScreen())
 
     async def action_validate(self) -> None:
         from batchtui.tui.screens.confirm import PromptScreen
         from batchtui.tui.screens.validate import ValidateScreen
-        from batchtui.tui.typeahead import open_screen
 
         def open_validator(answer: str | None) -> None:
             if answer is None:

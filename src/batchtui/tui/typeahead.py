@@ -6,7 +6,7 @@ turn in the app's queue. By the time a plain `/` binding had opened its input, t
 fast burst (`/foo` typed over SSH, delivered by tmux in one read, or pasted) had gone to the
 list underneath and fired its keys there (`e` opened the pager, `d` downloaded).
 
-So a key that opens an input is a priority binding (`input_key`): it acts as it arrives. Its
+So a key that opens an input is a priority binding (as tab is): it acts as it arrives. Its
 action (`opens_input`, which lets the key be typed as text while a field has the focus) calls
 `open_in_turn`: the app (a `TypeAheadApp`) holds the keys arriving after it, the input opens
 once the keys typed before it have acted on the list (a chain of callbacks that follows them
@@ -70,13 +70,6 @@ class TypeAheadApp(App[Result]):
             await self._route(event)
 
 
-def input_key(
-    key: str, action: str, description: str, *, id: str, tooltip: str = "", show: bool = True
-) -> Binding:
-    """The binding of a key that opens an input: acts as the key arrives (priority)."""
-    return Binding(key, action, description, show=show, priority=True, id=id, tooltip=tooltip)
-
-
 def typing_in_a_field(app: App[Any]) -> bool:
     """Whether the focus is in a text field, where a printable key is text, not a command."""
     from textual.widgets import TextArea  # only the profile form has one: loaded with it
@@ -85,8 +78,9 @@ def typing_in_a_field(app: App[Any]) -> bool:
 
 
 def opens_input(action: Action) -> Action:
-    """An `input_key` binding's action: a printable key stands down while a field has the
-    focus, so it is typed there (a priority `/` would otherwise cut a search for `a/b`)."""
+    """The action of a key that opens an input (a priority binding: it acts as the key
+    arrives). A printable key stands down while a field has the focus, so it is typed there
+    (a priority `/` would otherwise cut a search for `a/b` short)."""
 
     @functools.wraps(action)
     def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -107,7 +101,7 @@ def focus_now(field: Widget) -> None:
 def open_in_turn(screen: Screen[Any], opener: Callable[[], Any]) -> None:
     """Run `opener` (which shows and focuses an input, or awaits `open_screen`) once the keys
     typed before the opening key have acted, and route the keys typed after it to what it
-    focused. In an app that cannot hold keys, `opener` runs at once."""
+    focused. In an app that cannot hold keys, `opener` runs in the app's turn, keys unheld."""
     app = screen.app
     if not isinstance(app, TypeAheadApp):
         app.call_later(opener)
@@ -171,8 +165,10 @@ class PromptInput(Input):
 
         async def submit_then_follow() -> None:
             # Here, in this input's queue, the keys typed before enter have been inserted.
-            await self.action_submit()
-            _after_queued_keys(self, lambda: None)  # behind the Submitted message
+            try:
+                await self.action_submit()
+            finally:
+                _after_queued_keys(self, lambda: None)  # behind the Submitted message
 
         if not self.call_later(submit_then_follow):
             app.call_later(app.release_keys)

@@ -37,7 +37,7 @@ from batchtui.core.errors import BatchtuiError
 from batchtui.core.terminal_text import inert
 from batchtui.tui.scrolling import half_page, to_edge
 from batchtui.tui.shell import shell
-from batchtui.tui.typeahead import focus_now, input_key, open_in_turn, open_screen, opens_input
+from batchtui.tui.typeahead import focus_now, open_in_turn, open_screen, opens_input
 from batchtui.tui.widgets.form_input import FormInput
 from batchtui.tui.widgets.progress import WorkProgress
 
@@ -85,8 +85,14 @@ class ComposeScreen(Screen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="compose.back", tooltip="Leave (nothing is written)"),
-        input_key(
-            "ctrl+o", "pick", "Dataset", id="compose.dataset", tooltip="Pick the dataset file"
+        # Priority, keys that open an input: they act as they arrive (see tui/typeahead.py).
+        Binding(
+            "ctrl+o",
+            "pick",
+            "Dataset",
+            id="compose.dataset",
+            tooltip="Pick the dataset file",
+            priority=True,
         ),
         Binding("ctrl+s", "write", "Write", id="compose.write", tooltip="Write the JSONL file"),
         Binding(

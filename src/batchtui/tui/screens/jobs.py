@@ -32,7 +32,7 @@ from batchtui.core.jobview import (
 )
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
-from batchtui.tui.typeahead import PromptInput, focus_now, input_key, open_in_turn, opens_input
+from batchtui.tui.typeahead import PromptInput, focus_now, open_in_turn, opens_input
 from batchtui.tui.widgets.header import AppHeader, HeaderState
 from batchtui.tui.widgets.job_table import JobTable
 from batchtui.tui.widgets.progress import WorkProgress, show_transfer
@@ -63,10 +63,16 @@ class JobsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "detail", "Detail", id="jobs.detail", tooltip="Every field of the job"),
         Binding("o", "results", "Results", id="jobs.results", tooltip="Read the job's answers"),
-        input_key(
-            "slash", "filter", "Filter", id="jobs.filter", tooltip="status:failed, profile:x, text"
+        # Priority, keys that open an input: they act as they arrive (see tui/typeahead.py).
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="jobs.filter",
+            tooltip="status:failed, profile:x, text",
+            priority=True,
         ),
-        input_key("n", "compose", "New", id="jobs.compose", tooltip="Compose a batch"),
+        Binding("n", "compose", "New", id="jobs.compose", tooltip="Compose a batch", priority=True),
         Binding("c", "copy_id", "Copy id", show=False, id="jobs.copy"),
         Binding("ctrl+d", "cancel_job", "Cancel job", show=False, id="jobs.cancel"),
         Binding("d", "download", "Download", show=False, id="jobs.download"),
@@ -79,7 +85,7 @@ class JobsScreen(Screen[None]):
             tooltip="Resubmit the failed and unfinished requests as a new job (asks first)",
         ),
         Binding("r", "app.refresh", "Refresh now", show=False, id="jobs.refresh"),
-        input_key("v", "validate", "Validate a file", show=False, id="jobs.validate"),
+        Binding("v", "validate", "Validate a file", show=False, id="jobs.validate", priority=True),
         Binding(
             "P",
             "app.profiles",

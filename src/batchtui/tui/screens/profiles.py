@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
-from batchtui.tui.typeahead import input_key, open_in_turn, open_screen, opens_input
+from batchtui.tui.typeahead import open_in_turn, open_screen, opens_input
 from batchtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -49,9 +49,17 @@ class ProfilesScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        input_key("a", "add", "Add", id="profiles.add", tooltip="A new profile (the form)"),
-        input_key(
-            "e", "edit", "Edit", id="profiles.edit", tooltip="Change the profile (enter too)"
+        # Priority, keys that open an input: they act as they arrive (see tui/typeahead.py).
+        Binding(
+            "a", "add", "Add", id="profiles.add", tooltip="A new profile (the form)", priority=True
+        ),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            id="profiles.edit",
+            tooltip="Change the profile (enter too)",
+            priority=True,
         ),
         Binding("t", "test", "Test", id="profiles.test", tooltip="One cheap authenticated call"),
         Binding("x", "remove", "Remove", id="profiles.remove", tooltip="Asks first"),

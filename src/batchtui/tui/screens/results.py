@@ -55,13 +55,7 @@ from batchtui.core.resultfile import (
 )
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
-from batchtui.tui.typeahead import (
-    PromptInput,
-    focus_now,
-    input_key,
-    open_in_turn,
-    opens_input,
-)
+from batchtui.tui.typeahead import PromptInput, focus_now, open_in_turn, opens_input
 from batchtui.tui.widgets.line_viewer import CursorView
 from batchtui.tui.widgets.progress import WorkProgress
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
@@ -119,12 +113,14 @@ class ResultsScreen(Screen):
             tooltip="Show only failed records",
             id="results.toggle-errors",
         ),
-        input_key(
+        # Priority, keys that open an input: they act as they arrive (see tui/typeahead.py).
+        Binding(
             "slash",
             "search",
             "Search",
             tooltip="Find a regex in answers and prompts (smart case); n/N: next/previous",
             id="results.search",
+            priority=True,
         ),
         Binding(
             "n",
@@ -142,16 +138,22 @@ class ResultsScreen(Screen):
             tooltip="Previous match, wrapping",
             id="results.search-previous",
         ),
-        input_key(
+        Binding(
             "ampersand",
             "filter",
             "Filter",
             show=False,
             tooltip="Show only records containing a text (empty: all)",
             id="results.filter",
+            priority=True,
         ),
-        input_key(
-            "colon,ctrl+g", "goto", "Go to", tooltip="Go to record number N", id="results.goto"
+        Binding(
+            "colon,ctrl+g",
+            "goto",
+            "Go to",
+            tooltip="Go to record number N",
+            id="results.goto",
+            priority=True,
         ),
         Binding(
             "y,c",

@@ -26,7 +26,7 @@ from batchtui.core.resultfile import LineIndex
 from batchtui.core.terminal_text import inert
 from batchtui.tui.scrolling import half_page, to_edge
 from batchtui.tui.shell import shell
-from batchtui.tui.typeahead import focus_now, input_key, open_in_turn, open_screen, opens_input
+from batchtui.tui.typeahead import focus_now, open_in_turn, open_screen, opens_input
 from batchtui.tui.widgets.line_viewer import LineViewer
 from batchtui.tui.widgets.progress import WorkProgress
 
@@ -129,12 +129,25 @@ class ValidateScreen(Screen):
         Binding(
             "escape", "back", "Back", id="validate.back", tooltip="Close the line view, or leave"
         ),
-        input_key(
-            "o,ctrl+o", "pick", "Open", id="validate.open", tooltip="Pick a file to validate"
+        # Priority, keys that open an input: they act as they arrive (see tui/typeahead.py).
+        Binding(
+            "o,ctrl+o",
+            "pick",
+            "Open",
+            id="validate.open",
+            tooltip="Pick a file to validate",
+            priority=True,
         ),
         Binding("s", "submit", "Submit", id="validate.submit", tooltip="Submit this file (asks)"),
         Binding("r", "revalidate", "Re-validate", id="validate.again", tooltip="Validate it again"),
-        input_key("p", "focus_path", "Path", id="validate.path", tooltip="Type the file's path"),
+        Binding(
+            "p",
+            "focus_path",
+            "Path",
+            id="validate.path",
+            tooltip="Type the file's path",
+            priority=True,
+        ),
         Binding("g", "edge(False)", "First", show=False, id="validate.top"),
         Binding("G", "edge(True)", "Last", show=False, id="validate.bottom"),
         Binding("ctrl+u", "half_page(-1)", "Half page up", show=False, id="validate.half-up"),

@@ -254,3 +254,13 @@ async def test_ctrl_g_in_the_search_field_goes_to_a_record(in_tmp):  # noqa: F81
         await wait_for(pilot, lambda: screen.table.current_source_row() == 41)
         assert screen.query_one("#search-input", Input).value == "ab"
         assert screen.search is None
+
+
+def test_help_keys_lists_every_binding_the_tui_declares() -> None:
+    # `batchtui help keys` reads the bindings from the source (no Textual on the CLI path):
+    # an opening key declared another way than Binding(...) would be missing from it.
+    from batchtui.cli.help_topics import tui_keys
+    from batchtui.tui.keymap import known_bindings
+
+    listed = tui_keys()
+    assert [key for key in known_bindings() if f"[id {key}]" not in listed] == []

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_tui_tmux import BATCHTUI, base_env
-from test_view_tmux import result_line, write_jsonl
 
-from helpers.tmux import Tmux, tmux_server
+from helpers.cli import BATCHTUI
+from helpers.tmux import Tmux, base_env, tmux_server
+from helpers.viewer import result_line, write_jsonl
 
 pytestmark = [pytest.mark.tmux, pytest.mark.slow]
 

@@ -171,3 +171,30 @@ def test_a_page_query_reads_through_the_indexes_it_needs(filled: Registry) -> No
     assert "TEMP B-TREE" not in plan(default).split("SCAN g")[0]  # no sort of every job
     own_counts, _groups = pages.status_counts_sql(ArchivedScope.HIDDEN)
     assert "COVERING INDEX jobs_top_status" in plan(own_counts)
+
+
+def test_a_polled_row_moves_the_counts_as_the_next_read_will(filled: Registry) -> None:
+    """A poll's answer changes the page at once: the header's counts must agree with its
+    rows until the registry is read again (and agree with that read)."""
+    page = filled.job_page(parse_filter(""), SortOrder(), ArchivedScope.HIDDEN, offset=0, limit=5)
+    row = next(job for job in page.rows if not job.is_terminal and job.id not in page.groups)
+    polled = row.model_copy(update={"status": JobStatus.COMPLETED})
+    moved = page.with_job(polled)
+    assert moved.counts[row.status] == page.counts.get(row.status, 0) - 1
+    assert moved.counts[JobStatus.COMPLETED] == page.counts.get(JobStatus.COMPLETED, 0) + 1
+    filled.update_job(polled.id, status=JobStatus.COMPLETED)
+    reread = filled.job_page(parse_filter(""), SortOrder(), ArchivedScope.HIDDEN, offset=0, limit=5)
+    assert reread.counts == moved.counts
+    # A shard's poll moves its group's row, and the counts with it.
+    grouped = filled.job_page(
+        parse_filter("grouped 1"), SortOrder(), ArchivedScope.HIDDEN, offset=0, limit=5
+    )
+    shard = next(s for s in grouped.shards["bg-g1"] if s.status is JobStatus.IN_PROGRESS)
+    done = grouped.with_job(shard.model_copy(update={"status": JobStatus.COMPLETED}))
+    [group_row] = [top for top in done.rows if top.id == "bg-g1"]
+    assert group_row.status is JobStatus.COMPLETED
+    assert sum(done.counts.values()) == sum(grouped.counts.values())
+    assert done.counts != grouped.counts
+    # A job off the page leaves the page as it was.
+    off_page = polled.model_copy(update={"id": "bt-elsewhere"})
+    assert moved.with_job(off_page) is moved

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_results_remote import finished_job, service, viewer
-
 from batchtui.core.resultfile import ResultSet, WindowBuffer
 from batchtui.tui.screens.results import ResultsScreen
-from conftest import wait_for
-
-__all__ = ["service"]  # the fixture
+from helpers.remote import finished_job, quick_retries, sim_config, viewer
+from helpers.viewer import wait_for
 
 RECORDS = 1500  # about 700 KB: a jump to 1,200 lies past the lines sampled first
 
@@ -78,8 +75,6 @@ async def test_goto_and_last_page_on_a_remote_output(service, tmp_path: Path, mo
 async def test_goto_without_range_streams_to_the_record_and_says_so(
     start_simulator, tmp_path: Path
 ) -> None:
-    from test_results_remote import quick_retries, sim_config
-
     from batchtui.core.registry import Registry
     from batchtui.core.service import JobService
 

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_profiles_screen import config_app
-from test_results_viewer import in_tmp, make_app, ready  # noqa: F401
-from test_shell_fixtures import make_app as make_shell_app
-from test_shell_fixtures import settle
 from textual import events
 from textual.app import App
 from textual.keys import _character_to_key
@@ -26,7 +22,9 @@ from batchtui.tui.screens.results import ResultsScreen
 from batchtui.tui.screens.validate import ValidateScreen
 from batchtui.tui.widgets.file_picker import FilePicker
 from batchtui.tui.widgets.job_table import JobTable
-from conftest import ViewerApp, wait_for, write_jsonl
+from helpers.shell import make_app as make_shell_app
+from helpers.shell import settle
+from helpers.viewer import ViewerApp, make_app, ready, wait_for, write_jsonl
 
 NAMED = {"enter", "escape"}
 
@@ -58,7 +56,7 @@ def assert_nothing_else_ran(screen: ResultsScreen) -> None:
 # --- the result viewer ------------------------------------------------------------------
 
 
-async def test_search_typed_in_one_burst_searches_for_all_of_it(in_tmp):  # noqa: F811
+async def test_search_typed_in_one_burst_searches_for_all_of_it(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
@@ -72,7 +70,7 @@ async def test_search_typed_in_one_burst_searches_for_all_of_it(in_tmp):  # noqa
         assert_nothing_else_ran(screen)
 
 
-async def test_keys_before_the_slash_and_after_enter_act_on_the_list(in_tmp):  # noqa: F811
+async def test_keys_before_the_slash_and_after_enter_act_on_the_list(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
@@ -86,7 +84,7 @@ async def test_keys_before_the_slash_and_after_enter_act_on_the_list(in_tmp):  #
         assert screen.table.has_focus
 
 
-async def test_a_slash_typed_in_the_search_is_text(in_tmp):  # noqa: F811
+async def test_a_slash_typed_in_the_search_is_text(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
@@ -95,7 +93,7 @@ async def test_a_slash_typed_in_the_search_is_text(in_tmp):  # noqa: F811
         assert screen.search is not None and screen.search.text == "city 6/&:"
 
 
-async def test_escape_in_the_burst_cancels_the_search(in_tmp):  # noqa: F811
+async def test_escape_in_the_burst_cancels_the_search(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
@@ -109,7 +107,7 @@ async def test_escape_in_the_burst_cancels_the_search(in_tmp):  # noqa: F811
         assert_nothing_else_ran(screen)
 
 
-async def test_filter_typed_in_one_burst_filters(in_tmp):  # noqa: F811
+async def test_filter_typed_in_one_burst_filters(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
@@ -122,7 +120,7 @@ async def test_filter_typed_in_one_burst_filters(in_tmp):  # noqa: F811
         assert_nothing_else_ran(screen)
 
 
-async def test_goto_typed_in_one_burst_goes_there(in_tmp):  # noqa: F811
+async def test_goto_typed_in_one_burst_goes_there(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
@@ -172,7 +170,7 @@ async def test_validate_typed_in_one_burst_validates_that_file(tmp_path: Path) -
 
 
 async def test_add_profile_typed_in_one_burst_fills_the_name(tmp_path: Path) -> None:
-    app = config_app(tmp_path)
+    app = make_shell_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await app.run_action("profiles")
@@ -245,7 +243,7 @@ async def test_open_key_typed_in_one_burst_types_in_the_picker(tmp_path: Path) -
         assert notes(app) == shown
 
 
-async def test_ctrl_g_in_the_search_field_goes_to_a_record(in_tmp):  # noqa: F811
+async def test_ctrl_g_in_the_search_field_goes_to_a_record(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)

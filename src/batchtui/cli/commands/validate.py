@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from batchtui.cli.context import CommandContext
     from batchtui.cli.estimates import estimate_view
     from batchtui.core.formats import validate_file
+    from batchtui.core.formats.parallel import usable_workers
     from batchtui.core.providers.kinds import limits_for_kind
 
     path = Path(args.file)
@@ -43,7 +44,11 @@ def run(args: argparse.Namespace) -> int:
             prices = load_price_table()
         limits = limits_for_kind(profile.kind if profile else None)
         report = validate_file(
-            path, limits=limits, estimate=True, context_window=prices.context_window
+            path,
+            limits=limits,
+            estimate=True,
+            context_window=prices.context_window,
+            workers=usable_workers(),
         )
         if not args.json:
             _print_problems(path, report)

@@ -169,15 +169,33 @@ def validate_file(
     estimate: bool = False,
     fast_path: bool = True,
     context_window: ContextWindowLookup | None = None,
+    workers: int = 1,
 ) -> ValidationReport:
     """Validate a batch input file. Raises `InputFileError` only when it cannot be read.
 
     With `estimate`, the report's `estimate` holds the token estimate, made in the same pass.
+    `workers` above 1 lets a large file be read on that many processes (`parallel`: only
+    from a process with one thread), with neither progress nor cancel, to the same report.
     """
     file_path = Path(path)
     try:
         with open(file_path, "rb") as stream:
             size = os.fstat(stream.fileno()).st_size
+            if workers > 1 and progress is None and cancel is None and fast_path:
+                from batchtui.core.formats.parallel import validate_in_regions
+
+                report = validate_in_regions(
+                    file_path,
+                    stream,
+                    size,
+                    workers=workers,
+                    limits=limits,
+                    max_problems=max_problems,
+                    estimate=estimate,
+                    context_window=context_window,
+                )
+                report.path = file_path
+                return report
             report = validate_stream(
                 stream,
                 total_bytes=size,
@@ -357,7 +375,15 @@ class _Validator:
         progress: ProgressCallback | None,
         cancel: CancelCheck | None,
         chunk_bytes: int,
-    ) -> None:
+        *,
+        after_line: int = 0,
+    ) -> int:
+        """Check every line of `stream`, the first numbered `after_line + 1`; returns the
+        number of the last. A stream that starts the file (`after_line` 0) is first sniffed
+        for binary content; one that continues it (`parallel`) is not, as a single pass
+        does not sniff past the file's start either."""
+        if after_line:
+            return self._read_lines(stream, total_bytes, progress, cancel, chunk_bytes, after_line)
         head = _read_up_to(stream, BINARY_SNIFF_BYTES)
         if b"\x00" in head and not head.startswith(UTF16_BOMS):
             # JSONL in UTF-8 never holds a NUL byte: one problem, not one per "line".
@@ -370,14 +396,25 @@ class _Validator:
             )
             self.binary = True
             self.report.bytes = len(head) + _drain(stream, chunk_bytes, cancel)
-            return
-        stream = _Prefixed(head, stream)
+            return 0
+        return self._read_lines(
+            _Prefixed(head, stream), total_bytes, progress, cancel, chunk_bytes, 0
+        )
+
+    def _read_lines(
+        self,
+        stream: BinaryIO,
+        total_bytes: int | None,
+        progress: ProgressCallback | None,
+        cancel: CancelCheck | None,
+        chunk_bytes: int,
+        line_no: int,
+    ) -> int:
         max_line = self.limits.max_line_bytes
         check_line = self._check_line
         carry: list[bytes] = []  # pieces of a line that spans chunks
         carry_bytes = 0
         carry_too_long = False  # the carried line passed max_line: its bytes are dropped
-        line_no = 0
         bytes_read = 0
         while True:
             if cancel is not None and cancel():
@@ -423,7 +460,8 @@ class _Validator:
                 self._line_too_long(line_no, carry_bytes)
             else:
                 check_line(b"".join(carry), line_no)
-        self.report.bytes = bytes_read
+        self.report.bytes += bytes_read
+        return line_no
 
     def _check_lines(self, data: bytes, pos: int, stop: int, line_no: int) -> int:
         """Check the whole lines of `data[pos:stop]` (`stop` is the last one's newline);

@@ -218,19 +218,30 @@ class JobPage:
         return own + [shard for shards in self.shards.values() for shard in shards]
 
     def with_job(self, job: Job) -> JobPage:
-        """This page with `job` as a poll or an action just returned it."""
+        """This page with `job` as a poll or an action just returned it; the counts follow
+        a row of the page whose status changed (others wait for the next read)."""
         from dataclasses import replace
 
+        shards = self.shards
         if job.group_id in self.groups:
             shards = dict(self.shards)
             group_shards = [job if shard.id == job.id else shard for shard in shards[job.group_id]]
             shards[job.group_id] = group_shards
             row = group_as_job(self.groups[job.group_id], group_shards)
-            rows = tuple(row if top.id == row.id else top for top in self.rows)
-            return replace(self, rows=rows, shards=shards)
-        if any(top.id == job.id for top in self.rows):
-            return replace(self, rows=tuple(job if top.id == job.id else top for top in self.rows))
-        return self
+        else:
+            row = job
+        old = next((top for top in self.rows if top.id == row.id), None)
+        if old is None:
+            return self if shards is self.shards else replace(self, shards=shards)
+        rows = tuple(row if top.id == row.id else top for top in self.rows)
+        counts = self.counts
+        if old.status != row.status:
+            counts = dict(counts)
+            counts[old.status] = counts.get(old.status, 0) - 1
+            if counts[old.status] <= 0:
+                del counts[old.status]
+            counts[row.status] = counts.get(row.status, 0) + 1
+        return replace(self, rows=rows, shards=shards, counts=counts)
 
     @classmethod
     def assemble(

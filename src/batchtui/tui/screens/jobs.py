@@ -6,7 +6,8 @@ window around the cursor, so the screen costs the same with 100 jobs or 100,000.
 group (a file split into shards) is one row with its summed progress; `right` or enter
 shows its shards under it, `left` folds them. `space` marks rows: cancel, download,
 archive, forget and clean then act on every marked row, else on the row under the cursor.
-Archived jobs are hidden unless `a` (or `archived:all` in the filter) shows them.
+Archived jobs are hidden unless `a` (or `archived:all` in the filter) shows them; `H` on
+rows that are all archived unarchives them.
 """
 
 from __future__ import annotations
@@ -115,10 +116,10 @@ class JobsScreen(Screen[None]):
         Binding(
             "H",
             "archive",
-            "Archive",
+            "Archive/unarchive",
             show=False,
             id="jobs.archive",
-            tooltip="Hide from the default list (asks first)",
+            tooltip="Hide from the default list; on archived rows, show them again (asks first)",
         ),
         Binding(
             "F",

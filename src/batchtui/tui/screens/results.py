@@ -5,7 +5,9 @@ the first rows show as soon as the first window is scanned, and the rest of the 
 is never held in memory. A job whose results are not downloaded is previewed from the
 provider, a page at a time, more as the cursor nears the end; `:N` and `G` past the pages
 read jump there with Range reads (numbered ≈ until downloaded); `d` downloads it. A group
-reads every shard's records as one list, as `batchtui results GROUP` prints them.
+reads every shard's records as one list, as `batchtui results GROUP` prints them. A job or
+group with retries shows one record per request, merged by the same core function as
+`batchtui results` (its members downloaded first when needed), and says so in its title.
 
 Like less: `/` searches a regex (smart case) in answers and prompts in a worker thread
 (escape cancels), `n`/`N` go to the next/previous match with wrap-around, `&` filters,
@@ -33,6 +35,7 @@ from textual.worker import get_current_worker
 
 from batchtui.core.downloads import TransferMeter
 from batchtui.core.errors import BatchtuiError
+from batchtui.core.merged_source import MergedSource
 from batchtui.core.models import Job, JobGroup, ResultRecord
 from batchtui.core.preview import RemotePreview
 from batchtui.core.remote_output import RangeNotHonoured, RemoteOutput
@@ -289,6 +292,9 @@ class ResultsScreen(Screen):
         self._loading_more = False
         self._status_note = ""
         self.ascii_only = False
+        # A job (or group) with retries: every member's results merged, as the CLI prints.
+        self._merged: MergedSource | None = None
+        self._leaving = threading.Event()
 
     # --- layout -------------------------------------------------------------------------
 
@@ -326,6 +332,16 @@ class ResultsScreen(Screen):
         self.table.focus()
         self._status_note = self.initial_note
         self._update_title()
+        if self.path is None and shell(self).registry is not None:
+            self.open_owner()  # merged with its retries when it has any
+        else:
+            self._open_own_results()
+        if self.input_path is not None:
+            self.index_inputs(self.input_path)
+        self._update_title()
+
+    def _open_own_results(self) -> None:
+        """The file, or the job's (group's) own output: on disk, else previewed remotely."""
         local = self._local_paths()
         if local:
             self.open_local(local)
@@ -337,8 +353,6 @@ class ResultsScreen(Screen):
             preview = "remote preview: records load as you scroll (d downloads)"
             self._status_note = "; ".join(note for note in (self.initial_note, preview) if note)
             self.load_more()
-        if self.input_path is not None:
-            self.index_inputs(self.input_path)
         self._update_title()
 
     def _local_paths(self) -> list[Path]:
@@ -392,6 +406,63 @@ class ResultsScreen(Screen):
                 self.post_message(self.ScanDone())
         except OSError as exc:
             self.post_message(self.Failed(f"{paths[0]}: cannot read: {exc.strerror or exc}"))
+
+    @work(group="results-merge", exclusive=True)
+    async def open_owner(self) -> None:
+        """A job or group with retries is read as `batchtui results` prints it: merged by
+        custom_id (`families.merged_results`); without any, its own output."""
+        from batchtui.core.families import has_retries
+
+        registry = shell(self).registry
+        target = self.group if self.group is not None else self.job
+        assert registry is not None and target is not None
+        try:
+            retried = await registry.run(has_retries, target)
+        except BatchtuiError:
+            retried = False  # a group with no shard sent: its own (empty) list says so
+        if retried and shell(self).service is not None:
+            await self._open_merged(target)
+        else:
+            self._open_own_results()
+
+    async def _open_merged(self, target: Job | JobGroup) -> None:
+        from batchtui.core.families import merged_results
+
+        service = shell(self).service
+        assert service is not None
+        progress = self.progress
+        meter = TransferMeter()
+
+        def on_progress(done: int, total: int | None) -> None:
+            progress.show_transfer("downloading", done, total, meter.update(done))
+
+        self._status_note = "merging the results of the retries…"
+        self._update_title()
+        progress.start("merging", None)
+        cancel = self._leaving.is_set
+        source: MergedSource | None = None
+        try:
+            merged = await merged_results(service, target, progress=on_progress, cancel=cancel)
+            try:
+                source = await asyncio.to_thread(MergedSource.build, merged, cancel)
+            finally:
+                if source is None or self._leaving.is_set():
+                    merged.close()
+        except (BatchtuiError, OSError) as exc:
+            if not self._leaving.is_set():
+                self._fail(f"retries not merged: {exc}")
+            return
+        finally:
+            progress.finish()
+        if source is None or self._leaving.is_set():
+            return
+        self.source = self._merged = source
+        self.table.show(source)
+        self._status_note = "; ".join(merged.notes)
+        if merged.requests is not None and merged.requests.path != self.input_path:
+            self.input_path = merged.requests.path  # the first job's input has every prompt
+            self.index_inputs(self.input_path)
+        self._rows_grew()
 
     @work(thread=True, exclusive=True, group="results-inputs")
     def index_inputs(self, path: Path) -> None:
@@ -653,7 +724,11 @@ class ResultsScreen(Screen):
             await preview.aclose()
 
     async def on_unmount(self) -> None:
+        self._leaving.set()
         await self._close_preview()
+        merged, self._merged = self._merged, None
+        if merged is not None:
+            merged.close()
 
     @work(group="results-export", exclusive=True)
     async def export(self) -> None:
@@ -808,6 +883,9 @@ class ResultsScreen(Screen):
             title.append(f" · {source.count:,}{more} records")
             if self._filtering:
                 title.append(f" · {self.table.row_count():,} shown")
+        if self._merged is not None:
+            retries = self._merged.retries
+            title.append(f" · merged with {retries} {'retry' if retries == 1 else 'retries'}")
         self.query_one("#results-title", Static).update(title)
         filters = []
         if self.errors_only:
@@ -1048,6 +1126,9 @@ class ResultsScreen(Screen):
         self.detail.set_mode("text" if self.detail.mode == "json" else "json")
 
     def action_download(self) -> None:
+        if self._merged is not None:
+            self.notify("Already downloaded: the results and their retries'.", markup=False)
+            return
         if self.group is not None:
             shell(self).actions.download_group(self.group.id)
             return
@@ -1185,11 +1266,6 @@ async def _push_group_results(app: App[object], snapshot: JobsSnapshot, group: J
     known = list(snapshot.jobs.values())
     try:
         shards = await registry.group_jobs(group.id) if registry is not None else []
-        retried = [
-            child
-            for shard in shards
-            for child in (await registry.child_jobs(shard.id) if registry is not None else [])
-        ]
     except BatchtuiError as exc:
         app.notify(inert(str(exc), single_line=True), severity="error", markup=False)
         return
@@ -1207,13 +1283,8 @@ async def _push_group_results(app: App[object], snapshot: JobsSnapshot, group: J
             markup=False,
         )
         return
-    screen = ResultsScreen(group=group, shards=sent)
-    shard_ids = {shard.id for shard in sent}
-    if retried or any(job.parent_id in shard_ids for job in known):
-        # Said, not hidden: `results GROUP` and `x` merge retries by custom_id; this list
-        # is each shard's own records.
-        screen.initial_note = "shards' own records, retries not merged (x exports them merged)"
-    app.push_screen(screen)
+    # Shards with retries are merged by the viewer itself, as `results GROUP` prints them.
+    app.push_screen(ResultsScreen(group=group, shards=sent))
 
 
 def group_result_paths(shards: list[Job]) -> list[Path]:

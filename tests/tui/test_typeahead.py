@@ -84,6 +84,28 @@ async def test_keys_before_the_slash_and_after_enter_act_on_the_list(in_tmp):
         assert screen.table.has_focus
 
 
+async def test_a_search_then_a_filter_in_one_burst(in_tmp):
+    output, _ = in_tmp
+    async with make_app(output).run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        burst(pilot.app, "/", *"city 6", "enter", "&", *"city", "enter")
+        await wait_for(pilot, lambda: screen.matches is not None and screen.search_text != "")
+        assert screen.search is not None and screen.search.text == "city 6"
+        assert screen.search_text == "city"
+        assert screen.table.has_focus
+
+
+async def test_a_paste_right_after_the_slash_is_the_search(in_tmp):
+    output, _ = in_tmp
+    async with make_app(output).run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        pilot.app.post_message(events.Key("slash", "/"))
+        pilot.app.post_message(events.Paste("city 6"))
+        burst(pilot.app, "enter")
+        await wait_for(pilot, lambda: screen.matches is not None)
+        assert screen.search is not None and screen.search.text == "city 6"
+
+
 async def test_a_slash_typed_in_the_search_is_text(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:

@@ -52,10 +52,11 @@ def test_job_filter_typed_in_one_burst_filters_the_demo_list(tmux: Tmux) -> None
     tmux.start(f"{BATCHTUI} --demo", base_env())
     tmux.wait_for(lambda text: "demo-chat" in text and "demo-gemini" in text, timeout=20)
 
-    # d (download), e, m, o (results), c (copy the id), h, a (show archived), t: all text.
-    sent = tmux.run("send-keys", "-t", tmux.session, "/demo-chat", "Enter")
+    # d (download), e, m, o (results), c (copy the id), h, a (show archived), t: all text;
+    # the S after enter sorts the list by status, as it would typed on its own.
+    sent = tmux.run("send-keys", "-t", tmux.session, "/demo-chat", "Enter", "S")
     assert sent.returncode == 0, sent.stderr
-    screen = tmux.wait_for("filter demo-chat (1 of 5)")
+    screen = tmux.wait_for(lambda text: "filter demo-chat (1 of 5)" in text and "Status ▼" in text)
     # Then one more key: the list answers it, so every key of the burst has been handled.
     tmux.run("send-keys", "-t", tmux.session, "?")
     tmux.wait_for("batchtui keys")

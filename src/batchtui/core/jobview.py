@@ -103,6 +103,15 @@ STATUS_RANK: dict[JobStatus, int] = {
     )
 }
 
+# When every shard of a group has ended but not the same way, the group reads as the worst.
+ENDED_WORST_FIRST = (
+    JobStatus.FAILED,
+    JobStatus.EXPIRED,
+    JobStatus.NOT_SUBMITTED,
+    JobStatus.CANCELLED,
+    JobStatus.COMPLETED,
+)
+
 
 def counts_by_status(jobs: Iterable[Job]) -> list[tuple[JobStatus, int]]:
     """Statuses present among `jobs`, in STATUS_RANK order, with their counts."""

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from batchtui.core.groups import ENDED_WORST_FIRST, group_as_job
 from batchtui.core.jobview import (
+    ENDED_WORST_FIRST,
     EXACT_FILTER_FIELDS,
     STATUS_RANK,
     ArchivedScope,
@@ -222,6 +222,8 @@ class JobPage:
         a row of the page whose status changed (others wait for the next read)."""
         from dataclasses import replace
 
+        from batchtui.core.groups import group_as_job
+
         shards = self.shards
         if job.group_id in self.groups:
             shards = dict(self.shards)
@@ -255,6 +257,8 @@ class JobPage:
         shown: int,
         counts: dict[JobStatus, int],
     ) -> JobPage:
+        from batchtui.core.groups import group_as_job
+
         rows: list[Job] = []
         for key, is_group in keys:
             if is_group and key in groups:

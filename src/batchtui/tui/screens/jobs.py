@@ -22,6 +22,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from batchtui.core.jobs.list_cells import group_label
 from batchtui.core.jobs.listing import PageRequest
 from batchtui.core.jobview import (
     STATUS_RANK,
@@ -31,7 +32,6 @@ from batchtui.core.jobview import (
     SortOrder,
     parse_filter,
 )
-from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
 from batchtui.tui.typeahead import PromptInput, focus_now, open_in_turn, opens_input
 from batchtui.tui.widgets.header import AppHeader, HeaderState
@@ -268,7 +268,6 @@ class JobsScreen(Screen[None]):
 
     def _sync_table(self, page: JobPage, now: datetime, *, refresh_times: bool) -> None:
         ascii_only = shell(self).ascii_only
-        open_glyph, closed_glyph = ("-", "+") if ascii_only else ("▾", "▸")
         middle, last = ("|-", "`-") if ascii_only else ("├", "└")
         rows: list[Job] = []
         labels: dict[str, str] = {}
@@ -281,8 +280,7 @@ class JobsScreen(Screen[None]):
             shards = page.shards.get(top.id, [])
             expanded = top.id in self.expanded
             groups[top.id] = expanded
-            glyph = open_glyph if expanded else closed_glyph
-            labels[top.id] = f"{glyph} {inert(top.name, single_line=True)}"
+            labels[top.id] = group_label(top.name, expanded=expanded, ascii_only=ascii_only)
             if not expanded:
                 continue
             for position, shard in enumerate(shards, start=1):

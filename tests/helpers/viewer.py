@@ -13,11 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App
 from textual.screen import Screen
 
 from batchtui.core.registry import loop_guard
 from batchtui.core.registry.async_registry import AsyncRegistry
+from batchtui.tui.typeahead import TypeAheadApp
 
 if TYPE_CHECKING:
     from batchtui.tui.screens.results import ResultsScreen
@@ -26,7 +26,7 @@ DEFAULT_THEME = "textual-dark"
 ANSI_THEME = "ansi-dark"
 
 
-class ViewerApp(App):
+class ViewerApp(TypeAheadApp):
     """Pushes the screen `make_screen` builds; `service`, `registry`, `config` as the shell has."""
 
     def __init__(

@@ -130,6 +130,7 @@ BINDINGS: tuple[tuple[str, str, str, str], ...] = (
     ("batchtui.tui.screens.validate.ValidateScreen", "validate.submit", "s", "Submit"),
     ("batchtui.tui.screens.validate.ValidateScreen", "validate.top", "g", "First"),
     ("batchtui.tui.screens.welcome.WelcomeScreen", "welcome.close", "escape", "Close"),
+    ("batchtui.tui.typeahead.PromptInput", "prompt.submit", "enter", "Submit"),
     ("batchtui.tui.view_app.ViewApp", "view.quit", "q", "Quit"),
     ("batchtui.tui.widgets.file_picker.FilePicker", "picker.cancel", "escape", "Cancel"),
     ("batchtui.tui.widgets.file_picker.FilePicker", "picker.parent", "backspace", "Parent folder"),

@@ -35,6 +35,7 @@ from batchtui.core.terminal_text import inert, locale_is_utf8
 from batchtui.tui.screens.start import StartScreen
 from batchtui.tui.shell import Transfer
 from batchtui.tui.theme import THEME_ENV, choose_theme
+from batchtui.tui.typeahead import TypeAheadApp, open_screen
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
@@ -102,7 +103,7 @@ class _DriverTerminal:
         pass
 
 
-class BatchtuiApp(App[int]):
+class BatchtuiApp(TypeAheadApp[int]):
     # Absolute: Textual resolves a relative CSS_PATH from the file of the (sub)class.
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "batchtui"
@@ -572,12 +573,12 @@ class BatchtuiApp(App[int]):
 
         self.push_screen(ResultsScreen(job=job, path=path))
 
-    def action_compose(self) -> None:
+    async def action_compose(self) -> None:
         from batchtui.tui.screens.compose import ComposeScreen
 
-        self.push_screen(ComposeScreen())
+        await open_screen(self, ComposeScreen())
 
-    def action_validate(self) -> None:
+    async def action_validate(self) -> None:
         from batchtui.tui.screens.confirm import PromptScreen
         from batchtui.tui.screens.validate import ValidateScreen
 
@@ -587,7 +588,8 @@ class BatchtuiApp(App[int]):
             path = Path(answer).expanduser() if answer.strip() else None
             self.push_screen(ValidateScreen(path=path))
 
-        self.push_screen(
+        await open_screen(
+            self,
             PromptScreen(
                 "Validate a JSONL file",
                 placeholder="path/to/requests.jsonl (empty: pick a file)",

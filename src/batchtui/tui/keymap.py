@@ -35,6 +35,7 @@ def _import_every_module_with_bindings() -> None:
     import batchtui.tui.screens.start
     import batchtui.tui.screens.validate
     import batchtui.tui.screens.welcome
+    import batchtui.tui.typeahead
     import batchtui.tui.view_app
     import batchtui.tui.widgets.file_picker
     import batchtui.tui.widgets.job_table

@@ -33,6 +33,7 @@ from batchtui.core.jobview import (
     parse_filter,
 )
 from batchtui.tui.shell import shell
+from batchtui.tui.typeahead import PromptInput, focus_now, open_in_turn, opens_input
 from batchtui.tui.widgets.header import AppHeader, HeaderState
 from batchtui.tui.widgets.job_table import JobTable
 from batchtui.tui.widgets.progress import WorkProgress, show_transfer
@@ -63,10 +64,16 @@ class JobsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "detail", "Detail", id="jobs.detail", tooltip="Every field of the job"),
         Binding("o", "results", "Results", id="jobs.results", tooltip="Read the job's answers"),
+        # Priority, keys that open an input: they act as they arrive (see tui/typeahead.py).
         Binding(
-            "slash", "filter", "Filter", id="jobs.filter", tooltip="status:failed, profile:x, text"
+            "slash",
+            "filter",
+            "Filter",
+            id="jobs.filter",
+            tooltip="status:failed, profile:x, text",
+            priority=True,
         ),
-        Binding("n", "app.compose", "New", id="jobs.compose", tooltip="Compose a batch"),
+        Binding("n", "compose", "New", id="jobs.compose", tooltip="Compose a batch", priority=True),
         Binding("c", "copy_id", "Copy id", show=False, id="jobs.copy"),
         Binding("ctrl+d", "cancel_job", "Cancel job", show=False, id="jobs.cancel"),
         Binding("d", "download", "Download", show=False, id="jobs.download"),
@@ -79,7 +86,7 @@ class JobsScreen(Screen[None]):
             tooltip="Resubmit the failed and unfinished requests as a new job (asks first)",
         ),
         Binding("r", "app.refresh", "Refresh now", show=False, id="jobs.refresh"),
-        Binding("v", "app.validate", "Validate a file", show=False, id="jobs.validate"),
+        Binding("v", "validate", "Validate a file", show=False, id="jobs.validate", priority=True),
         Binding(
             "P",
             "app.profiles",
@@ -157,7 +164,9 @@ class JobsScreen(Screen[None]):
         yield AppHeader(ascii_only=shell(self).ascii_only, id="header")
         yield JobTable(ascii_only=shell(self).ascii_only, id="jobs")
         yield Static(id="empty-hint")
-        yield Input(placeholder="filter: text, status:failed, profile:NAME, !word", id="filter")
+        yield PromptInput(
+            placeholder="filter: text, status:failed, profile:NAME, !word", id="filter"
+        )
         yield WorkProgress(id="transfer")
         yield StatusLine(id="status-line")
         yield Footer()
@@ -489,10 +498,22 @@ class JobsScreen(Screen[None]):
 
         self.app.push_screen(ColumnsScreen(current), chosen)
 
+    @opens_input
     def action_filter(self) -> None:
+        open_in_turn(self, self._open_filter)
+
+    def _open_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        focus_now(box)
+
+    @opens_input
+    def action_compose(self) -> None:
+        open_in_turn(self, lambda: self.app.run_action("app.compose"))
+
+    @opens_input
+    def action_validate(self) -> None:
+        open_in_turn(self, lambda: self.app.run_action("app.validate"))
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)

@@ -59,6 +59,7 @@ from batchtui.core.resultfile import (
 )
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
+from batchtui.tui.typeahead import PromptInput, focus_now, open_in_turn, opens_input
 from batchtui.tui.widgets.line_viewer import CursorView
 from batchtui.tui.widgets.progress import WorkProgress
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
@@ -116,12 +117,14 @@ class ResultsScreen(Screen):
             tooltip="Show only failed records",
             id="results.toggle-errors",
         ),
+        # Priority, keys that open an input: they act as they arrive (see tui/typeahead.py).
         Binding(
             "slash",
             "search",
             "Search",
             tooltip="Find a regex in answers and prompts (smart case); n/N: next/previous",
             id="results.search",
+            priority=True,
         ),
         Binding(
             "n",
@@ -146,9 +149,15 @@ class ResultsScreen(Screen):
             show=False,
             tooltip="Show only records containing a text (empty: all)",
             id="results.filter",
+            priority=True,
         ),
         Binding(
-            "colon,ctrl+g", "goto", "Go to", tooltip="Go to record number N", id="results.goto"
+            "colon,ctrl+g",
+            "goto",
+            "Go to",
+            tooltip="Go to record number N",
+            id="results.goto",
+            priority=True,
         ),
         Binding(
             "y,c",
@@ -302,14 +311,14 @@ class ResultsScreen(Screen):
         yield Static(RecordTable.header_text(80), id="results-columns")
         yield RecordTable(ascii_only=self.ascii_only, id="results-table")
         yield RecordDetail(ascii_only=self.ascii_only, id="results-detail")
-        yield Input(
+        yield PromptInput(
             placeholder="search: a regex, case-insensitive unless it has capitals (enter: find)",
             id="search-input",
         )
-        yield Input(
+        yield PromptInput(
             placeholder="filter: text to keep (enter: filter, empty: all)", id="filter-input"
         )
-        yield Input(placeholder="record number", type="integer", id="goto-input")
+        yield PromptInput(placeholder="record number", type="integer", id="goto-input")
         yield Footer()
 
     @property
@@ -975,8 +984,7 @@ class ResultsScreen(Screen):
     def _open_input(self, input_id: str) -> None:
         for widget in self.query(Input):
             widget.set_class(widget.id == input_id, "-open")
-        field = self.query_one(f"#{input_id}", Input)
-        field.focus()
+        focus_now(self.query_one(f"#{input_id}", Input))
 
     def _close_inputs(self) -> bool:
         opened = [widget for widget in self.query(Input) if widget.has_class("-open")]
@@ -1005,12 +1013,20 @@ class ResultsScreen(Screen):
         self.errors_only = not self.errors_only
         self._apply_filter()
 
+    @opens_input
     def action_search(self) -> None:
+        open_in_turn(self, self._open_search)
+
+    def _open_search(self) -> None:
         search = self.query_one("#search-input", Input)
         search.value = self.search.text if self.search is not None else ""
         self._open_input("search-input")
 
+    @opens_input
     def action_filter(self) -> None:
+        open_in_turn(self, self._open_filter)
+
+    def _open_filter(self) -> None:
         field = self.query_one("#filter-input", Input)
         field.value = self.search_text
         self._open_input("filter-input")
@@ -1141,7 +1157,11 @@ class ResultsScreen(Screen):
         finally:
             path.unlink(missing_ok=True)
 
+    @opens_input
     def action_goto(self) -> None:
+        open_in_turn(self, self._open_goto)
+
+    def _open_goto(self) -> None:
         self.query_one("#goto-input", Input).value = ""
         self._open_input("goto-input")
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/screenshots.py [--size 100x30] [--theme textual-dark] [--out DIR]
 
-Uses the shell tests' deterministic registry (tests/tui/test_shell_fixtures.py) and
+Uses the shell tests' deterministic registry (tests/helpers/shell.py) and
 `App.run_test` + `save_screenshot`, so no terminal is needed and the pictures only
 change when the screens do. Screens of the result viewer, validator and composer are
 imported lazily and skipped (with a note) when not present.
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "tui"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 Step = Callable[[Any, Any], Awaitable[None]]
 
@@ -105,11 +105,10 @@ def _optional(module: str, name: str) -> Any | None:
 
 async def _expanded_group(app: Any, pilot: Any) -> None:
     """Add a job group of three shards (one done, one running, one validating), expand it."""
-    from test_shell_fixtures import NOW, ago, settle
-
     from batchtui.core.models import Job, JobGroup, RequestCounts
     from batchtui.core.status import JobStatus
     from batchtui.tui.widgets.job_table import JobTable
+    from helpers.shell import NOW, ago, settle
 
     group = JobGroup(
         id="bg-7hx2qa",
@@ -170,7 +169,7 @@ async def _submit_confirmation(app: Any, pilot: Any) -> None:
 
 
 async def settle_later(pilot: Any) -> None:
-    from test_shell_fixtures import settle
+    from helpers.shell import settle
 
     await settle(pilot)
     await pilot.pause(0.5)
@@ -223,7 +222,7 @@ def shots(inputs: Path, results: Path) -> dict[str, tuple[dict[str, Any], Step]]
 async def take(
     name: str, options: dict[str, Any], step: Step, size: tuple[int, int], out: Path, work: Path
 ) -> None:
-    from test_shell_fixtures import make_app, settle
+    from helpers.shell import make_app, settle
 
     # Relative to the working folder (`work`): the profiles screen shows the config's path.
     app_dir = Path(name)

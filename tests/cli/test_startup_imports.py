@@ -56,3 +56,12 @@ def test_listing_jobs_reads_no_config_and_no_retry_or_event_loop_machinery() -> 
     assert "batchtui.core.registry.store" in loaded  # it did read the registry
     for heavy in ("batchtui.core.config", "tenacity", "asyncio", "httpx", "textual"):
         assert heavy not in loaded, heavy
+
+
+def test_a_bare_batchtui_parses_with_the_global_options_alone() -> None:
+    """The TUI's start skips every command's parser, and means what the whole parser means."""
+    from batchtui.cli.parser import build_parser
+
+    bare = build_parser(with_commands=False)
+    assert vars(bare.parse_args([])) == vars(build_parser().parse_args([]))
+    assert bare._subparsers is None

@@ -7,36 +7,26 @@ sleeping, and kills the server at the end.
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from batchtui.demo import SAMPLES
-from helpers.tmux import Tmux, tmux_server
+from helpers.cli import BATCHTUI
+from helpers.tmux import Tmux, base_env, tmux_server
 
 pytestmark = [
     pytest.mark.tmux,
     pytest.mark.slow,
 ]
 
-BATCHTUI = Path(sys.executable).with_name("batchtui")
-
 
 @pytest.fixture
 def tmux() -> Iterator[Tmux]:
     with tmux_server() as session:
         yield session
-
-
-def base_env() -> dict[str, str]:
-    names = ("BATCHTUI_CONFIG", "BATCHTUI_DATA_DIR", "BATCHTUI_STATE_DIR", "PATH", "HOME")
-    env = {name: os.environ[name] for name in names if name in os.environ}
-    env.update(TERM="xterm-256color", LANG="C.UTF-8")
-    return env
 
 
 def test_demo_job_completes_by_itself_then_results_then_quit(tmux: Tmux) -> None:

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_tui_tmux import BATCHTUI, base_env
 
 from batchtui.simulator import SimulatorHandle
-from helpers.tmux import Tmux, tmux_server
+from helpers.cli import BATCHTUI
+from helpers.tmux import Tmux, base_env, tmux_server
 
 pytestmark = [pytest.mark.tmux, pytest.mark.slow]
 

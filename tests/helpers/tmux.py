@@ -3,6 +3,7 @@ text on the screen (polling `capture-pane` with a timeout, never a fixed sleep).
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import time
@@ -70,3 +71,11 @@ def tmux_server() -> Iterator[Tmux]:
         yield session
     finally:
         session.run("kill-server")
+
+
+def base_env() -> dict[str, str]:
+    """The test's isolated batchtui paths, PATH and HOME, a 256-colour UTF-8 terminal."""
+    names = ("BATCHTUI_CONFIG", "BATCHTUI_DATA_DIR", "BATCHTUI_STATE_DIR", "PATH", "HOME")
+    env = {name: os.environ[name] for name in names if name in os.environ}
+    env.update(TERM="xterm-256color", LANG="C.UTF-8")
+    return env

@@ -37,6 +37,9 @@ class Relay:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            if self._closed:
+                client.close()
+                return
             server = socket.create_connection(("127.0.0.1", self.target_port))
             self._sockets += [client, server]
             threading.Thread(target=self._pipe, args=(client, server, False), daemon=True).start()
@@ -58,7 +61,11 @@ class Relay:
 
     def close(self) -> None:
         self._closed = True
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
         self._listener.close()
         for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a pipe blocked on it: both ends see EOF
             with contextlib.suppress(OSError):
                 sock.close()

@@ -141,7 +141,7 @@ TUI_CHILD = textwrap.dedent(
     import asyncio, json, sys
     from pathlib import Path
     sys.path.insert(0, sys.argv[5])
-    from test_shell_fixtures import RecordingApp, settle
+    from helpers.shell import RecordingApp, settle
     from batchtui.core.config import Config, Profile, Settings
     from batchtui.core.registry import Registry
 
@@ -184,7 +184,7 @@ def test_the_tui_download_toast_says_the_files_are_there_and_why_not_recorded(
     script = (
         f'mount --bind {quoted} {quoted} && mount -o remount,bind,ro {quoted} || exit 99; exec "$@"'
     )
-    tui_tests = Path(__file__).parents[1] / "tui"
+    tui_tests = Path(__file__).parents[1]
     done = subprocess.run(
         ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh",
          sys.executable, "-c", TUI_CHILD, simulator.url, str(registry_path), job_id,

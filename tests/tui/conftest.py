@@ -1,60 +1,23 @@
-"""A small app hosting one viewer screen, and deterministic data for it.
+"""Fixtures of the TUI tests: the registry's loop guard, a steady cursor, sample files and
+a job service on the simulator (`service`).
 
-The app provides the part of `tui.shell.Shell` the viewer screens use (`service`,
-`registry`, `config`, `ascii_only`), so they are tested on their own. Every test here
-runs with the registry's loop guard on: a blocking registry call on the event loop fails it.
+Every test here runs with the registry's loop guard on: a blocking registry call on the
+event loop fails it. The shared apps and data are in `helpers.viewer`, `helpers.remote`
+and `helpers.shell` (imported by package name, never as `conftest` or a test module).
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from textual.app import App
-from textual.screen import Screen
 from textual.widgets import Input
 
-from batchtui.core.registry import loop_guard
-from batchtui.core.registry.async_registry import AsyncRegistry
-
-DEFAULT_THEME = "textual-dark"
-ANSI_THEME = "ansi-dark"
-
-
-class ViewerApp(App):
-    """Pushes the screen `make_screen` builds; `service`, `registry`, `config` as the shell has."""
-
-    def __init__(
-        self,
-        make_screen: Callable[[], Screen],
-        *,
-        service: Any = None,
-        registry: Any = None,
-        config: Any = None,
-        theme: str = DEFAULT_THEME,
-        ascii_only: bool = False,
-    ) -> None:
-        super().__init__()
-        self.make_screen = make_screen
-        self.service = service
-        # The screens get what the real app gives them: the registry's async face.
-        self.registry = AsyncRegistry(registry) if registry is not None else None
-        self.config = config
-        self.ascii_only = ascii_only
-        self.initial_theme = theme
-        self.animation_level = "none"
-
-    def on_mount(self) -> None:
-        loop_guard.guard(asyncio.get_running_loop())
-        self.theme = self.initial_theme
-        self.push_screen(self.make_screen())
-
-    def on_unmount(self) -> None:
-        loop_guard.unguard(asyncio.get_running_loop())
+from batchtui.core.registry import Registry, loop_guard
+from batchtui.core.service import JobService
+from helpers.remote import quick_retries, sim_config
+from helpers.viewer import input_line, result_line, write_jsonl
 
 
 @pytest.fixture(autouse=True)
@@ -75,75 +38,6 @@ def _steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Input, "cursor_blink", False)
 
 
-def result_line(n: int) -> dict[str, Any]:
-    """Record n of a deterministic results file: every 7th failed, every 5th cut short."""
-    custom_id = f"req-{n:05d}"
-    if n % 7 == 3:
-        return {
-            "id": f"batch_req_{n}",
-            "custom_id": custom_id,
-            "response": {
-                "status_code": 400,
-                "request_id": f"req_{n}",
-                "body": {
-                    "error": {
-                        "message": f"Invalid value for 'max_tokens' in request {n}.",
-                        "type": "invalid_request_error",
-                        "param": "max_tokens",
-                        "code": "invalid_value",
-                    }
-                },
-            },
-            "error": None,
-        }
-    finish = "length" if n % 5 == 4 else "stop"
-    content = f"Answer {n}: the **capital** of country {n} is city {n * 3}.\n\n- one\n- two"
-    return {
-        "id": f"batch_req_{n}",
-        "custom_id": custom_id,
-        "response": {
-            "status_code": 200,
-            "request_id": f"req_{n}",
-            "body": {
-                "id": f"chatcmpl-{n}",
-                "object": "chat.completion",
-                "created": 1711475054,
-                "model": "gpt-4o-mini",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": content},
-                        "finish_reason": finish,
-                    }
-                ],
-                "usage": {"prompt_tokens": 20 + n % 9, "completion_tokens": 15, "total_tokens": 35},
-            },
-        },
-        "error": None,
-    }
-
-
-def input_line(n: int) -> dict[str, Any]:
-    return {
-        "custom_id": f"req-{n:05d}",
-        "method": "POST",
-        "url": "/v1/chat/completions",
-        "body": {
-            "model": "gpt-4o-mini",
-            "messages": [
-                {"role": "system", "content": "Answer in one sentence."},
-                {"role": "user", "content": f"What is the capital of country {n}?"},
-            ],
-            "max_tokens": 50,
-        },
-    }
-
-
-def write_jsonl(path: Path, lines: list[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def results_file(tmp_path: Path) -> Path:
     return write_jsonl(tmp_path / "output.jsonl", [result_line(n) for n in range(1, 61)])
@@ -154,14 +48,17 @@ def inputs_file(tmp_path: Path) -> Path:
     return write_jsonl(tmp_path / "input.jsonl", [input_line(n) for n in range(1, 61)])
 
 
-async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Let workers run until `condition()` holds (or fail after `timeout` seconds)."""
-    import asyncio
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, results_file: Path, inputs_file: Path):
+    # Relative paths keep the tmp directory's random name out of snapshots.
+    monkeypatch.chdir(tmp_path)
+    return Path("output.jsonl"), Path("input.jsonl")
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
-    await pilot.pause()
+
+@pytest.fixture
+async def service(simulator) -> AsyncIterator[JobService]:
+    with Registry.open_default() as registry:
+        async with JobService(
+            sim_config(simulator.url), registry, provider_factory=quick_retries
+        ) as opened:
+            yield opened

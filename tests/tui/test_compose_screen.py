@@ -16,7 +16,7 @@ from batchtui.core.status import JobStatus
 from batchtui.tui.screens.compose import ComposeScreen
 from batchtui.tui.screens.confirm import ConfirmScreen
 from batchtui.tui.widgets.file_picker import FilePicker
-from conftest import ANSI_THEME, DEFAULT_THEME, ViewerApp, wait_for
+from helpers.viewer import ANSI_THEME, DEFAULT_THEME, ViewerApp, wait_for
 
 DATASET = "id,question\nq1,What is 2+2?\nq2,Name a prime.\nq3,Why is the sky blue?\n"
 

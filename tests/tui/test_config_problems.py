@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from test_shell_fixtures import RecordingApp, sample_jobs, settle
-
 from batchtui.core.registry import Registry
 from batchtui.tui.widgets.header import AppHeader
 from batchtui.tui.widgets.job_table import JobTable
-from conftest import wait_for
+from helpers.shell import RecordingApp, sample_jobs, settle
+from helpers.viewer import wait_for
 
 GOOD_CONFIG = """
 [profiles.lab]

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from rich.color import Color as RichColor
 from rich.segment import Segment
-from test_shell_fixtures import make_app, settle
 from textual.containers import VerticalScroll
 from textual.widgets import DirectoryTree, Input, Static
 
@@ -22,7 +21,8 @@ from batchtui.tui.widgets.file_picker import FilePicker
 from batchtui.tui.widgets.job_table import JobTable
 from batchtui.tui.widgets.record_view import RecordTable
 from batchtui.tui.widgets.status_line import StatusLine
-from conftest import ViewerApp, result_line, wait_for, write_jsonl
+from helpers.shell import make_app, settle
+from helpers.viewer import ViewerApp, result_line, wait_for, write_jsonl
 
 DEFAULT = RichColor.default()
 
@@ -212,7 +212,7 @@ async def test_ctrl_c_names_q_and_ctrl_z_is_bound_to_suspend(tmp_path: Path) -> 
 async def test_profile_filter_is_exact_and_a_bogus_status_lists_the_valid_ones(
     tmp_path: Path,
 ) -> None:
-    from test_shell_fixtures import sample_jobs
+    from helpers.shell import sample_jobs
 
     jobs = sample_jobs()
     jobs[0] = jobs[0].model_copy(update={"profile": "demo-gateway"})
@@ -236,9 +236,8 @@ async def test_profile_filter_is_exact_and_a_bogus_status_lists_the_valid_ones(
 async def test_elapsed_of_an_ended_job_stays_when_a_download_touches_it(tmp_path: Path) -> None:
     import asyncio
 
-    from test_shell_fixtures import NOW, ago, other_update, sample_jobs
-
     from batchtui.core.status import JobStatus
+    from helpers.shell import NOW, ago, other_update, sample_jobs
 
     job = sample_jobs()[0].model_copy(
         update={

@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from test_shell_fixtures import make_app, sample_jobs, settle
 from textual.geometry import Region
 from textual.widgets import Static
 
 from batchtui.tui.screens.detail import DetailScreen
 from batchtui.tui.widgets.fields import LABEL_WIDTH, VALUE_COLUMN
 from batchtui.tui.widgets.status_line import StatusLine
+from helpers.shell import make_app, sample_jobs, settle
 
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 LONG_PATH = "/scratch/projects/llm-evaluation/datasets/2026-11/" + "reviews-" * 6 + "in.jsonl"

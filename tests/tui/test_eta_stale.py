@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_shell_fixtures import make_app, settle
-
 from batchtui.tui.screens.detail import DetailScreen
 from batchtui.tui.widgets.job_table import JobTable
 from batchtui.tui.widgets.status_line import StatusLine
+from helpers.shell import make_app, settle
 
 RUNNING = "bt-test02"  # summaries-large: 1234 of 5000, profile prod
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_job_groups import GROUP_ID, group_app, table_of
-from test_shell_fixtures import settle
 from textual.widgets import DataTable, Static
 
 from batchtui.tui.screens.confirm import ConfirmScreen
 from batchtui.tui.screens.detail import DetailScreen
 from batchtui.tui.screens.group_detail import GroupDetailScreen
 from batchtui.tui.screens.jobs import JobsScreen
+from helpers.shell import GROUP_ID, group_app, settle, table_of
 
 
 def summary_text(app) -> str:

@@ -5,64 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_shell_fixtures import NOW, ago, make_app, sample_jobs, settle
 
-from batchtui.core.models import Job, JobGroup, RequestCounts
+from batchtui.core.models import RequestCounts
 from batchtui.core.status import JobStatus
 from batchtui.tui.screens.confirm import ConfirmScreen
 from batchtui.tui.screens.detail import DetailScreen
 from batchtui.tui.screens.jobs import JobsScreen
-from batchtui.tui.widgets.job_table import JobTable
-
-GROUP_ID = "bg-group1"
-
-
-def shard(index: int, status: JobStatus, done: int) -> Job:
-    return Job(
-        id=f"bt-shard{index}",
-        name=f"reviews [{index}/3]",
-        profile="demo",
-        kind="openai",
-        tag=f"00000000-0000-0000-0001-{index:012d}",
-        status=status,
-        remote_id=f"batch_s{index}" if status is not JobStatus.NOT_SUBMITTED else None,
-        model="gpt-4o-mini",
-        input_lines=40_000,
-        request_counts=RequestCounts(total=40_000, completed=done),
-        created_at=ago(minutes=10),
-        updated_at=NOW,
-        timestamps={"created_at": ago(minutes=10), "in_progress_at": ago(minutes=9)},
-        group_id=GROUP_ID,
-        shard_index=index,
-    )
-
-
-def group_app(tmp_path: Path, **options: object):
-    app = make_app(tmp_path, **options)
-    group = JobGroup(
-        id=GROUP_ID,
-        name="reviews",
-        profile="demo",
-        input_lines=120_000,
-        shard_count=3,
-        created_at=ago(minutes=10),
-    )
-    shards = [
-        shard(1, JobStatus.COMPLETED, 40_000),
-        shard(2, JobStatus.IN_PROGRESS, 10_000),
-        shard(3, JobStatus.VALIDATING, 0),
-    ]
-    assert app.sync_registry is not None
-    app.sync_registry.add_group(group, shards)
-    return app
-
-
-def table_of(app) -> JobTable:
-    return app.screen.query_one(JobTable)
-
-
-def name_cell(table: JobTable, row: str) -> str:
-    return table.get_cell(row, "name").plain
+from helpers.shell import (
+    GROUP_ID,
+    group_app,
+    name_cell,
+    sample_jobs,
+    settle,
+    table_of,
+)
 
 
 async def test_a_group_is_one_row_that_expands_to_its_shards(tmp_path: Path) -> None:

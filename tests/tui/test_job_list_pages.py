@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_shell_fixtures import NOW, RecordingApp, make_app, sample_jobs, settle
 
 from batchtui.core.config import Config
 from batchtui.core.jobs.listing import DEFAULT_PAGE_ROWS
@@ -19,9 +18,11 @@ from batchtui.core.registry import Registry
 from batchtui.core.status import JobStatus
 from batchtui.tui.screens.columns import ColumnsScreen
 from batchtui.tui.screens.confirm import ConfirmScreen
+from batchtui.tui.screens.help import help_sections
 from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.widgets.header import AppHeader
 from batchtui.tui.widgets.job_table import JobTable, columns_for_width
+from helpers.shell import NOW, RecordingApp, make_app, sample_jobs, settle
 
 MANY = 1_500
 
@@ -186,6 +187,59 @@ async def test_marks_and_archive_then_the_archived_filter(tmp_path: Path) -> Non
         await settle(pilot)
         assert sorted(table.job_ids()) == ["bt-test01", "bt-test03"]
         assert "archived only" in header_text(app)
+
+
+async def test_archive_key_unarchives_rows_that_are_all_archived(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    assert app.sync_registry is not None
+    for job_id in ("bt-test01", "bt-test03"):
+        app.sync_registry.update_job(job_id, archived_at=NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = table_of(app)
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        assert "bt-test01" not in table.job_ids()
+        await pilot.press("a")
+        await settle(pilot)
+        # A mix of archived and not: `H` archives the one that is not, and only it.
+        table.move_cursor(row=table.get_row_index("bt-test01"))
+        await pilot.press("space")
+        table.move_cursor(row=table.get_row_index("bt-test05"))
+        await pilot.press("space")
+        await pilot.press("H")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == "Archive 1 jobs?"
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, JobsScreen)
+        assert (await app.registry.get_job("bt-test05")).archived_at is None  # type: ignore[union-attr]
+
+        # Marked rows all archived: the same key asks to unarchive them.
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not screen.marked
+        for job_id in ("bt-test01", "bt-test03"):
+            table.move_cursor(row=table.get_row_index(job_id))
+            await pilot.press("space")
+        await pilot.press("H")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == "Unarchive 2 jobs?"
+        await pilot.press("y")
+        await settle(pilot)
+        for job_id in ("bt-test01", "bt-test03"):
+            assert (await app.registry.get_job(job_id)).archived_at is None  # type: ignore[union-attr]
+        assert any("Unarchived 2 jobs" in note for note in app.notes)
+        # Shown in the default list again once `a` hides archived jobs.
+        await pilot.press("a")
+        await settle(pilot)
+        assert {"bt-test01", "bt-test03"} <= set(table.job_ids())
+        # The help says the key does both.
+        keys = dict(dict(help_sections(app))["Job list"])
+        assert keys["H"].startswith("Archive/unarchive: ")
+        assert "on archived rows, show them again" in keys["H"]
 
 
 async def test_forget_and_clean_ask_first_and_refuse_running_jobs(tmp_path: Path) -> None:

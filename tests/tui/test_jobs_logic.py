@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from test_shell_fixtures import NOW, ago, sample_jobs
 
 from batchtui.core.errors import ConfigError
 from batchtui.core.jobview import (
@@ -28,6 +27,7 @@ from batchtui.core.profile_form import parse_headers
 from batchtui.core.status import JobStatus
 from batchtui.core.terminal_text import locale_is_utf8
 from batchtui.tui.theme import ANSI_THEME, DEFAULT_THEME, choose_theme
+from helpers.shell import NOW, ago, sample_jobs
 
 
 def names(jobs: list) -> list[str]:

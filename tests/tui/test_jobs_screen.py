@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from test_shell_fixtures import NOW, make_app, other_update, sample_jobs, settle
 from textual.widgets import Input
 
 from batchtui.core.models import Job, RequestCounts
@@ -18,6 +17,7 @@ from batchtui.tui.screens.detail import DetailScreen
 from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.widgets.header import AppHeader
 from batchtui.tui.widgets.job_table import JobTable
+from helpers.shell import NOW, make_app, other_update, sample_jobs, settle
 
 NEWEST_FIRST = ["bt-test04", "bt-test02", "bt-test01", "bt-test03", "bt-test06", "bt-test05"]
 

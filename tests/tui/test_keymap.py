@@ -7,17 +7,18 @@ import ast
 from pathlib import Path
 
 import pytest
-from test_shell_fixtures import RecordingApp, make_app, make_config, make_registry, settle
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 from textual.widgets._footer import FooterKey
 
-from batchtui.tui.keymap import checked_keymap, key_problem, known_bindings
+from batchtui.core.keymap_check import key_problem
+from batchtui.tui.keymap import checked_keymap, known_bindings
 from batchtui.tui.screens.compose import ComposeScreen
 from batchtui.tui.screens.detail import DetailScreen
 from batchtui.tui.screens.help import BUILTIN_KEYS, HelpScreen, help_sections
 from batchtui.tui.screens.validate import ValidateScreen
-from conftest import ViewerApp, input_line, wait_for
+from helpers.shell import RecordingApp, make_app, make_config, make_registry, settle
+from helpers.viewer import ViewerApp, input_line, wait_for
 
 TUI = Path(__file__).resolve().parents[2] / "src" / "batchtui" / "tui"
 

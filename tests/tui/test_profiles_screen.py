@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_shell_fixtures import FrozenClock, RecordingApp, make_app, make_registry, settle
 from textual.widgets import DataTable, Input, Select, Static
 
 from batchtui.core.config import load_config
@@ -14,7 +13,8 @@ from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.screens.profile_form import ProfileFormScreen
 from batchtui.tui.screens.profiles import ProfilesScreen
 from batchtui.tui.widgets.status_line import StatusLine
-from conftest import wait_for
+from helpers.shell import FrozenClock, RecordingApp, make_app, make_registry, settle
+from helpers.viewer import wait_for
 
 CONFIG = """\
 # my batchtui settings

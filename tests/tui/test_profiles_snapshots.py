@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from test_shell_fixtures import FrozenClock, RecordingApp, iter_themes, make_registry, settle
 
 from batchtui.core.config import parse_config
 from batchtui.tui.screens.profile_form import ProfileFormScreen
+from helpers.shell import FrozenClock, RecordingApp, iter_themes, make_registry, settle
 
 THEMES = list(iter_themes())
 CONFIG_PATH = Path("/home/me/.config/batchtui/config.toml")

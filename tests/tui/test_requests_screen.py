@@ -11,7 +11,7 @@ from textual.widgets import Static
 from batchtui.tui.screens.requests import RequestsScreen
 from batchtui.tui.view_app import ViewApp
 from batchtui.tui.widgets.line_viewer import LineViewer
-from conftest import input_line, wait_for
+from helpers.viewer import input_line, wait_for
 
 
 @pytest.fixture

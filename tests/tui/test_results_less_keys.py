@@ -9,15 +9,22 @@ from pathlib import Path
 
 import pytest
 from rich.segment import Segment
-from test_results_remote import finished_job, service  # noqa: F401
-from test_results_viewer import detail_text, in_tmp, make_app, ready, screen_of  # noqa: F401
 
 from batchtui.core.models import Job, JobGroup
 from batchtui.core.resultfile import RecordBuffer, ResultSet
 from batchtui.core.status import JobStatus
 from batchtui.tui.screens.results import ResultsScreen
 from batchtui.tui.widgets.record_view import MATCH_STYLE, RecordDetail
-from conftest import ViewerApp, result_line, wait_for, write_jsonl
+from helpers.remote import finished_job
+from helpers.viewer import (
+    ViewerApp,
+    detail_text,
+    make_app,
+    ready,
+    result_line,
+    wait_for,
+    write_jsonl,
+)
 
 
 def status(screen: ResultsScreen) -> str:
@@ -33,7 +40,7 @@ async def search(pilot, screen: ResultsScreen, text: str) -> None:
     await wait_for(pilot, lambda: screen.matches is not None or screen.search is None)
 
 
-async def test_search_jumps_counts_and_wraps(in_tmp):  # noqa: F811
+async def test_search_jumps_counts_and_wraps(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
@@ -57,7 +64,7 @@ async def test_search_jumps_counts_and_wraps(in_tmp):  # noqa: F811
         assert table.current_source_row() == expected[0]
 
 
-async def test_search_from_past_the_last_match_wraps_to_the_first(in_tmp):  # noqa: F811
+async def test_search_from_past_the_last_match_wraps_to_the_first(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
@@ -67,7 +74,7 @@ async def test_search_from_past_the_last_match_wraps_to_the_first(in_tmp):  # no
         assert "match 1 of 4" in status(screen) and "wrapped" in status(screen)
 
 
-async def test_search_finds_text_only_in_the_prompt(in_tmp):  # noqa: F811
+async def test_search_finds_text_only_in_the_prompt(in_tmp):
     output, inputs = in_tmp
     async with make_app(output, inputs).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot, prompts=True)
@@ -87,7 +94,7 @@ def matched_text(text) -> str:
     )
 
 
-async def test_highlight_in_the_row_and_the_answer(in_tmp):  # noqa: F811
+async def test_highlight_in_the_row_and_the_answer(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(100, 24)) as pilot:
         screen = await ready(pilot)
@@ -101,7 +108,7 @@ async def test_highlight_in_the_row_and_the_answer(in_tmp):  # noqa: F811
         assert matched_text(body) == "capital"
 
 
-async def test_invalid_regex_is_one_line_and_nothing_breaks(in_tmp):  # noqa: F811
+async def test_invalid_regex_is_one_line_and_nothing_breaks(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
@@ -145,7 +152,7 @@ async def test_escape_cancels_a_running_search(tmp_path: Path):
         assert screen.matches is None
 
 
-async def test_copy_writes_osc52_wrapped_for_tmux(in_tmp, monkeypatch):  # noqa: F811
+async def test_copy_writes_osc52_wrapped_for_tmux(in_tmp, monkeypatch):
     output, _ = in_tmp
     monkeypatch.setenv("TMUX", "/tmp/tmux-1000/default,99,0")
     monkeypatch.delenv("STY", raising=False)
@@ -168,7 +175,7 @@ async def test_copy_writes_osc52_wrapped_for_tmux(in_tmp, monkeypatch):  # noqa:
         )
 
 
-async def test_e_without_a_terminal_to_hand_over_says_so(in_tmp, tmp_path):  # noqa: F811
+async def test_e_without_a_terminal_to_hand_over_says_so(in_tmp, tmp_path):
     output, _ = in_tmp
     before = set(Path(tempfile.gettempdir()).glob("batchtui-req-*"))
     async with make_app(output).run_test(size=(80, 24)) as pilot:
@@ -181,7 +188,7 @@ async def test_e_without_a_terminal_to_hand_over_says_so(in_tmp, tmp_path):  # n
     assert set(Path(tempfile.gettempdir()).glob("batchtui-req-*")) == before
 
 
-async def test_half_pages_and_ends(in_tmp):  # noqa: F811
+async def test_half_pages_and_ends(in_tmp):
     output, _ = in_tmp
     async with make_app(output).run_test(size=(80, 24)) as pilot:
         screen = await ready(pilot)
@@ -211,7 +218,7 @@ async def test_half_pages_and_ends(in_tmp):  # noqa: F811
         assert detail.scroll_y == 0
 
 
-def test_snapshot_highlighted_match(snap_compare, in_tmp):  # noqa: F811
+def test_snapshot_highlighted_match(snap_compare, in_tmp):
     output, inputs = in_tmp
 
     async def run_before(pilot) -> None:
@@ -257,7 +264,7 @@ async def test_a_group_reads_every_shard_as_one_list(tmp_path: Path):
 
 
 @pytest.mark.usefixtures("simulator")
-async def test_a_group_not_downloaded_streams_every_shard(service, tmp_path: Path):  # noqa: F811
+async def test_a_group_not_downloaded_streams_every_shard(service, tmp_path: Path):
     first = await finished_job(service, tmp_path, ["one", "two"])
     second = await finished_job(service, tmp_path, ["three"])
     group = JobGroup(id="bg-remote", name="remote", profile=first.profile, shard_count=2)
@@ -290,7 +297,7 @@ async def test_a_group_not_downloaded_streams_every_shard(service, tmp_path: Pat
 
 @pytest.mark.usefixtures("simulator")
 async def test_a_remote_preview_search_says_it_covers_what_is_loaded(
-    service,  # noqa: F811
+    service,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ):
@@ -312,24 +319,3 @@ async def test_a_remote_preview_search_says_it_covers_what_is_loaded(
         assert "match 1 of 1" in status(screen) and "loaded so far" in status(screen)
         await search(pilot, screen, "question 7$")  # not loaded yet
         assert "pattern not found" in status(screen) and "d to download" in status(screen)
-
-
-async def test_o_on_a_group_with_retries_says_they_are_not_merged(tmp_path: Path):
-    from batchtui.core.jobs.monitor import JobsSnapshot
-    from batchtui.tui.screens.results import open_group_results
-
-    group = JobGroup(id="bg-reviews", name="reviews", profile="demo", shard_count=2)
-    shards = [shard_job(tmp_path, 1, range(1, 11)), shard_job(tmp_path, 2, range(11, 21))]
-    retry = shards[0].model_copy(
-        update={"id": "bt-retry1", "group_id": None, "shard_index": None, "parent_id": "bt-shard1"}
-    )
-    snapshot = JobsSnapshot(
-        jobs={job.id: job for job in [*shards, retry]}, groups={group.id: group}, loading=False
-    )
-    app = ViewerApp(lambda: ResultsScreen(path=shards[0].output_path))
-    async with app.run_test(size=(80, 24)) as pilot:
-        open_group_results(app, snapshot, group.id)
-        await pilot.pause()
-        screen = await ready(pilot)
-        assert screen.group is group and screen.source.count == 20
-        assert "retries not merged" in status(screen)

@@ -6,75 +6,17 @@ Real HTTP to the project's simulator, through the real JobService and registry.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from batchtui.core.config import Config, Profile, Settings
+from batchtui.core.config import Settings
 from batchtui.core.downloads import results_dir
-from batchtui.core.models import Job
-from batchtui.core.providers.http import RetryPolicy
-from batchtui.core.providers.openai import OpenAIProvider
 from batchtui.core.registry import Registry
 from batchtui.core.resultfile import RecordBuffer, ResultSet
 from batchtui.core.service import JobService
 from batchtui.tui.screens import results as results_module
 from batchtui.tui.screens.results import ResultsScreen
-from conftest import ViewerApp, wait_for
-
-PROFILE = "sim"
-
-
-def quick_retries(profile: Profile) -> OpenAIProvider:
-    return OpenAIProvider.from_profile(profile, retry=RetryPolicy(attempts=2, initial_wait=0.01))
-
-
-def sim_config(url: str) -> Config:
-    profile = Profile(name=PROFILE, kind="openai", base_url=url, api_key="sk-test-tui", timeout=5)
-    return Config(
-        path=Path(os.environ["BATCHTUI_CONFIG"]), exists=True, profiles={PROFILE: profile}
-    )
-
-
-@pytest.fixture
-async def service(simulator) -> AsyncIterator[JobService]:
-    with Registry.open_default() as registry:
-        async with JobService(
-            sim_config(simulator.url), registry, provider_factory=quick_retries
-        ) as opened:
-            yield opened
-
-
-async def finished_job(service: JobService, tmp_path: Path, prompts: list[str]) -> Job:
-    path = tmp_path / "input.jsonl"
-    path.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "custom_id": f"req-{n}",
-                    "method": "POST",
-                    "url": "/v1/chat/completions",
-                    "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": p}]},
-                }
-            )
-            + "\n"
-            for n, p in enumerate(prompts)
-        )
-    )
-    job = await service.submit(path, PROFILE)
-    deadline = asyncio.get_running_loop().time() + 15
-    while not job.is_terminal:
-        assert asyncio.get_running_loop().time() < deadline, f"stuck in {job.status}"
-        await asyncio.sleep(0.05)
-        job = await service.refresh(job)
-    return job
-
-
-def viewer(service: JobService, job: Job) -> ViewerApp:
-    return ViewerApp(lambda: ResultsScreen(job=job), service=service, registry=service.registry)
+from helpers.remote import finished_job, quick_retries, sim_config, viewer
+from helpers.viewer import wait_for
 
 
 async def test_preview_pages_then_download(service, tmp_path: Path, monkeypatch):

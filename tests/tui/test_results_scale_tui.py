@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from test_shell_fixtures import make_app, settle
 from textual.widgets import Label, Static
 
 from batchtui.core.models import Job
@@ -16,6 +15,7 @@ from batchtui.tui.screens.confirm import ConfirmScreen
 from batchtui.tui.screens.detail import DetailScreen
 from batchtui.tui.shell import Transfer
 from batchtui.tui.widgets.progress import WorkProgress
+from helpers.shell import make_app, settle
 
 
 def chat_requests(tmp_path: Path, count: int) -> Path:

@@ -4,15 +4,18 @@ before it. Real HTTP to the project's simulator, through the real JobService."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from test_results_remote import finished_job, service, viewer
-
+from batchtui.core.models import Job
+from batchtui.core.registry import Registry
+from batchtui.core.remote_scan import unfinished_bytes
 from batchtui.core.resultfile import ResultSet, WindowBuffer
+from batchtui.core.service import JobService
 from batchtui.tui.screens.results import ResultsScreen
-from conftest import wait_for
-
-__all__ = ["service"]  # the fixture
+from helpers.remote import finished_job, quick_retries, sim_config, viewer
+from helpers.viewer import ViewerApp, wait_for
+from results.relay import Relay
 
 RECORDS = 1500  # about 700 KB: a jump to 1,200 lies past the lines sampled first
 
@@ -27,11 +30,22 @@ def row_number(screen: ResultsScreen) -> int:
     return int(record.custom_id.removeprefix("req-"))
 
 
+def approximate_viewer(service: JobService, job: Job) -> ViewerApp:
+    """The viewer without its background index scan: numbers stay ≈ until a download."""
+
+    def make() -> ResultsScreen:
+        screen = ResultsScreen(job=job)
+        screen.index_remote = False
+        return screen
+
+    return ViewerApp(make, service=service, registry=service.registry)
+
+
 async def test_goto_and_last_page_on_a_remote_output(service, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)  # `d` downloads into ./batchtui-<id>/
     job = await finished_job(service, tmp_path, [f"question {n}" for n in range(RECORDS)])
     assert job.output_path is None
-    async with viewer(service, job).run_test(size=(100, 30)) as pilot:
+    async with approximate_viewer(service, job).run_test(size=(100, 30)) as pilot:
         screen = pilot.app.screen
         assert isinstance(screen, ResultsScreen)
         await wait_for(pilot, lambda: screen.source is not None and screen.source.count >= 100)
@@ -78,8 +92,6 @@ async def test_goto_and_last_page_on_a_remote_output(service, tmp_path: Path, mo
 async def test_goto_without_range_streams_to_the_record_and_says_so(
     start_simulator, tmp_path: Path
 ) -> None:
-    from test_results_remote import quick_retries, sim_config
-
     from batchtui.core.registry import Registry
     from batchtui.core.service import JobService
 
@@ -99,3 +111,129 @@ async def test_goto_without_range_streams_to_the_record_and_says_so(
                 await wait_for(pilot, lambda: row_number(screen) == 229)  # exact: streamed
                 assert not isinstance(screen.source, WindowBuffer)
                 assert "streaming from the start" in status_text(screen)
+
+
+async def test_the_background_index_turns_approximate_numbers_exact(
+    simulator, tmp_path: Path
+) -> None:
+    relay = Relay(int(simulator.url.split(":")[2].split("/")[0]))
+    try:
+        with Registry.open_default() as registry:
+            async with JobService(
+                sim_config(relay.url), registry, provider_factory=quick_retries
+            ) as opened:
+                job = await finished_job(opened, tmp_path, [f"q {n}" for n in range(RECORDS)])
+                relay.rate = 200_000  # bytes a second: the scan takes a few seconds
+                await check_closing_stops_the_scan(opened, job, relay)
+                await check_index_switch(opened, job)
+                relay.rate = None
+                await check_saved_index(opened, job)
+    finally:
+        relay.close()
+
+
+async def check_closing_stops_the_scan(service: JobService, job: Job, relay: Relay) -> None:
+    """Leaving the viewer mid-scan stops the stream; what was indexed is kept to resume."""
+    async with viewer(service, job).run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, ResultsScreen)
+        await wait_for(pilot, lambda: screen.source is not None and screen.source.count, 20)
+        await pilot.press("colon")
+        await pilot.press(*"1200", "enter")
+        await wait_for(pilot, lambda: screen._seeker is not None, 20)
+        key = screen._seeker.key
+        assert key is not None
+        await wait_for(pilot, lambda: unfinished_bytes(key) > 0, 30)  # a window indexed
+        assert not screen._seeker.indexed
+    reached = unfinished_bytes(key)
+    assert reached > 0
+    before = last = relay.to_client
+    for _ in range(30):  # until nothing moves for 0.2 s (a running scan moves 40 KB in that)
+        await asyncio.sleep(0.2)
+        if relay.to_client == last:
+            break
+        last = relay.to_client
+    assert relay.to_client - before < 128 * 1024  # a chunk or two already under way, no more
+    assert unfinished_bytes(key) == reached
+
+
+async def check_index_switch(service: JobService, job: Job) -> None:
+    """`:1200` shows ≈ numbers and the scan's progress, then exact numbers in place."""
+    async with viewer(service, job).run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, ResultsScreen)
+        await wait_for(pilot, lambda: screen.source is not None and screen.source.count, 20)
+        await pilot.press("colon")
+        await pilot.press(*"1200", "enter")
+        await wait_for(pilot, lambda: isinstance(screen.source, WindowBuffer), 20)
+        window = screen.source
+        assert isinstance(window, WindowBuffer) and not window.exact
+        await wait_for(pilot, lambda: "indexing" in status_text(screen), 20)
+        assert "≈" in status_text(screen)
+        assert "≈" in str(screen.query_one("#results-title").render())
+
+        await wait_for(pilot, lambda: window.exact, 30)
+        assert screen.source is window  # renumbered in place, the cursor where it was
+        await wait_for(pilot, lambda: "indexing" not in status_text(screen))
+        assert "≈" not in status_text(screen)
+        assert "≈" not in str(screen.query_one("#results-title").render())
+        assert f"{RECORDS:,} records" in str(screen.query_one("#results-title").render())
+        row = screen.table.current_source_row()
+        assert row is not None
+        assert window.number(row) == str(row_number(screen) + 1)  # req-N is record N + 1
+        assert "≈" not in screen.table.row_text(screen.table.cursor, 80).plain
+        await wait_for(pilot, lambda: "≈" not in screen.detail._where)
+
+        await pilot.press("colon")
+        await pilot.press(*"1400", "enter")  # now exact at once
+        await wait_for(pilot, lambda: screen.source is not window)
+        await wait_for(pilot, lambda: row_number(screen) == 1399)
+        assert isinstance(screen.source, WindowBuffer) and screen.source.exact
+
+
+async def check_saved_index(service: JobService, job: Job) -> None:
+    """A second open takes the saved index: the first jump is exact, no scan runs."""
+    async with viewer(service, job).run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, ResultsScreen)
+        await wait_for(pilot, lambda: screen.source is not None and screen.source.count)
+        await pilot.press("colon")
+        await pilot.press(*"1300", "enter")
+        await wait_for(pilot, lambda: isinstance(screen.source, WindowBuffer))
+        assert screen.source.exact
+        await wait_for(pilot, lambda: row_number(screen) == 1299)
+        assert "≈" not in status_text(screen) and "indexing" not in status_text(screen)
+
+
+async def test_a_scan_that_fails_keeps_the_approximate_numbers_and_says_why(
+    simulator, tmp_path: Path
+) -> None:
+    relay = Relay(int(simulator.url.split(":")[2].split("/")[0]))
+    try:
+        with Registry.open_default() as registry:
+            async with JobService(
+                sim_config(relay.url), registry, provider_factory=quick_retries
+            ) as opened:
+                job = await finished_job(opened, tmp_path, [f"q {n}" for n in range(RECORDS)])
+                relay.rate = 100_000
+                async with viewer(opened, job).run_test(size=(100, 30)) as pilot:
+                    screen = pilot.app.screen
+                    assert isinstance(screen, ResultsScreen)
+                    await wait_for(pilot, lambda: screen.source is not None, 20)
+                    await wait_for(pilot, lambda: screen.source.count > 0, 20)
+                    await pilot.press("colon")
+                    await pilot.press(*"1200", "enter")
+                    await wait_for(pilot, lambda: screen._seeker is not None, 30)
+                    key = screen._seeker.key
+                    await wait_for(pilot, lambda: unfinished_bytes(key) > 0, 30)  # streaming
+                    assert "indexing" in status_text(screen)
+                    window = screen.source
+                    relay.close()  # the network goes away mid-scan
+                    await wait_for(pilot, lambda: "indexing stopped" in status_text(screen), 30)
+                    status = status_text(screen)
+                    assert len(status.splitlines()) == 1 and "≈" in status
+                    assert isinstance(window, WindowBuffer) and not window.exact
+                    assert screen.source is window and screen._seeker is not None
+                    assert not screen._seeker.indexed
+    finally:
+        relay.close()

@@ -9,53 +9,21 @@ import pytest
 from textual.widgets import Input, Static
 
 from batchtui.core import lineindex
-from batchtui.tui.screens.results import ResultsScreen
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
-from conftest import (
+from helpers.viewer import (
     ANSI_THEME,
     DEFAULT_THEME,
-    ViewerApp,
+    detail_text,
     input_line,
+    make_app,
+    ready,
     result_line,
+    screen_of,
     wait_for,
     write_jsonl,
 )
 
 ERROR_NUMBERS = [n for n in range(1, 61) if n % 7 == 3]
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, results_file: Path, inputs_file: Path):
-    # Relative paths keep the tmp directory's random name out of snapshots.
-    monkeypatch.chdir(tmp_path)
-    return Path("output.jsonl"), Path("input.jsonl")
-
-
-def make_app(path: Path, input_path: Path | None = None, theme: str = DEFAULT_THEME) -> ViewerApp:
-    return ViewerApp(lambda: ResultsScreen(path=path, input_path=input_path), theme=theme)
-
-
-def screen_of(app: ViewerApp) -> ResultsScreen:
-    assert isinstance(app.screen, ResultsScreen)
-    return app.screen
-
-
-async def ready(pilot, *, prompts: bool = False) -> ResultsScreen:
-    screen = screen_of(pilot.app)
-    await wait_for(
-        pilot,
-        lambda: (
-            screen.source is not None
-            and screen.source.complete
-            and (not prompts or screen._inputs is not None)
-        ),
-    )
-    return screen
-
-
-def detail_text(screen: ResultsScreen) -> str:
-    detail = screen.query_one(RecordDetail)
-    return "\n".join(str(static.render()) for static in detail.query(Static) if static.display)
 
 
 @pytest.mark.parametrize("theme", [DEFAULT_THEME, ANSI_THEME])

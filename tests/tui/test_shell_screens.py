@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_shell_fixtures import FrozenClock, RecordingApp, make_app, other_update, settle
 from textual.widgets import Input, Static, TextArea
 
 from batchtui.core.config import load_config
@@ -23,6 +22,7 @@ from batchtui.tui.screens.help import HelpScreen
 from batchtui.tui.screens.jobs import JobsScreen
 from batchtui.tui.screens.welcome import WelcomeScreen
 from batchtui.tui.widgets.fields import VALUE_COLUMN
+from helpers.shell import FrozenClock, RecordingApp, make_app, other_update, settle
 
 
 def detail_text(app: BatchtuiApp) -> str:
@@ -233,7 +233,7 @@ async def test_theme_from_config_and_unknown_theme_falls_back(
 
 
 async def test_detail_of_a_cluster_job_shows_its_script_and_log_tail(tmp_path: Path) -> None:
-    from test_shell_fixtures import sample_jobs
+    from helpers.shell import sample_jobs
 
     folder = tmp_path / "batchtui-jobs" / "20261206-101500-abc123"
     (folder / "log").mkdir(parents=True)

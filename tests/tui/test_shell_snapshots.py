@@ -1,6 +1,6 @@
 """Snapshots of the shell's screens, in the default theme and the 16-colour ANSI theme.
 
-Data and clocks are frozen (see test_shell_fixtures), so the pictures never drift.
+Data and clocks are frozen (see helpers.shell), so the pictures never drift.
 Regenerate after an intended change:
 `pytest tests/tui/test_shell_snapshots.py --snapshot-update`.
 """
@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from test_shell_fixtures import iter_themes, make_app, settle
+
+from helpers.shell import iter_themes, make_app, settle
 
 THEMES = list(iter_themes())
 

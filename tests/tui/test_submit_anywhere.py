@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-from test_shell_fixtures import RecordingApp, make_app, settle
 from textual.widgets import Input
 
 from batchtui.core.models import Job
@@ -17,7 +16,8 @@ from batchtui.tui.screens.confirm import ConfirmScreen, PromptScreen
 from batchtui.tui.screens.detail import DetailScreen
 from batchtui.tui.screens.validate import ValidateScreen
 from batchtui.tui.widgets.file_picker import FilePicker
-from conftest import ViewerApp, input_line, wait_for
+from helpers.shell import RecordingApp, make_app, settle
+from helpers.viewer import ViewerApp, input_line, wait_for
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ import json
 import os
 from pathlib import Path
 
-from test_shell_fixtures import RecordingApp, sample_jobs, settle
-
 from batchtui.core.status import JobStatus
-from conftest import wait_for
+from helpers.shell import RecordingApp, sample_jobs, settle
+from helpers.viewer import wait_for
 
 
 def write_config(text: str) -> Path:

@@ -77,10 +77,9 @@ def test_the_app_and_the_demo_do_not_import_each_other() -> None:
 
 
 async def test_a_failed_demo_submit_is_reported_not_swallowed() -> None:
-    from test_shell_fixtures import RecordingApp
-
     from batchtui.demo import DemoRun
-    from conftest import wait_for
+    from helpers.shell import RecordingApp
+    from helpers.viewer import wait_for
 
     class DemoWhoseSimulatorsStop(DemoRun):
         """The real demo, its simulators gone before the samples are sent."""

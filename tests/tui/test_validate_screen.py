@@ -11,7 +11,7 @@ from textual.widgets import DataTable, DirectoryTree, Input, Static
 from batchtui.tui.screens.validate import ValidateScreen
 from batchtui.tui.widgets.file_picker import FilePicker
 from batchtui.tui.widgets.line_viewer import LineViewer
-from conftest import ANSI_THEME, DEFAULT_THEME, ViewerApp, input_line, wait_for
+from helpers.viewer import ANSI_THEME, DEFAULT_THEME, ViewerApp, input_line, wait_for
 
 
 def bad_file(directory: Path) -> Path:

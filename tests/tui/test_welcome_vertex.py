@@ -6,11 +6,11 @@ import json
 import os
 from pathlib import Path
 
-from test_shell_fixtures import make_app, settle
 from textual.widgets import Input, Select, Static
 
 from batchtui.core.config import load_config
 from batchtui.tui.screens.jobs import JobsScreen
+from helpers.shell import make_app, settle
 
 VERTEX_FIELDS = ("project", "location", "bucket", "credentials")
 

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None, *, job_hooks: JobHooks | None = None) ->
     from batchtui.cli.parser import build_parser
 
     try:
-        args = build_parser(kind_flags="profile" in argv).parse_args(argv)
+        args = build_parser(kind_flags="profile" in argv, with_commands=bool(argv)).parse_args(argv)
     except SystemExit as exit_request:  # --help, --version, usage errors
         return _exit_code(exit_request)
     args.job_hooks = job_hooks

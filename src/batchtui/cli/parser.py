@@ -22,10 +22,12 @@ def _handler(parser: argparse.ArgumentParser, target: str) -> None:
     parser.set_defaults(handler=target)
 
 
-def build_parser(*, kind_flags: bool = True) -> Parser:
+def build_parser(*, kind_flags: bool = True, with_commands: bool = True) -> Parser:
     """The whole parser. `kind_flags=False` leaves out `profile add`'s per-kind flags, which
     need the kind table: `main` asks for them only when the command line names `profile`,
-    so `--help` and every other command start without importing it."""
+    so `--help` and every other command start without importing it. `with_commands=False`:
+    the global options alone, for a bare `batchtui` (the TUI's first paint need not wait
+    for every command's parser)."""
     parser = Parser(
         prog=PROG,
         description="LLM batch inference from the terminal. Without a command, opens the TUI.",
@@ -54,6 +56,9 @@ def build_parser(*, kind_flags: bool = True) -> Parser:
         "--no-mouse", action="store_true", help="TUI without mouse, for terminal-native selection"
     )
     _handler(parser, "tui:run")
+    if not with_commands:
+        parser.set_defaults(command=None)
+        return parser
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     _add_profile(commands, kind_flags=kind_flags)

@@ -2,25 +2,22 @@
 
 The CLI's `jobs` and the TUI's job list show a group as one row; `group_as_job` gives that
 row a `Job` so every renderer of jobs (status glyph, progress bar, ETA) works unchanged.
+The rules read only what a shard row holds, so the TUI's first screen (no pydantic yet)
+sums its rows' shards with them too; the models are imported where a `Job` is built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from batchtui.core.jobview import STATUS_RANK
-from batchtui.core.models import Job, JobGroup, RequestCounts
+from batchtui.core.jobview import ENDED_WORST_FIRST, STATUS_RANK
 from batchtui.core.status import JobStatus
 
-# When every shard has ended but not the same way, the group reads as the worst outcome.
-ENDED_WORST_FIRST = (
-    JobStatus.FAILED,
-    JobStatus.EXPIRED,
-    JobStatus.NOT_SUBMITTED,
-    JobStatus.CANCELLED,
-    JobStatus.COMPLETED,
-)
+if TYPE_CHECKING:
+    from batchtui.core.models import Job, JobGroup, RequestCounts
+
 _END_TIMESTAMPS = ("completed_at", "failed_at", "expired_at", "cancelled_at")
 
 
@@ -35,14 +32,23 @@ def group_status(shards: Sequence[Job]) -> JobStatus:
     return next(status for status in ENDED_WORST_FIRST if status in ended)
 
 
-def group_counts(shards: Iterable[Job]) -> RequestCounts:
-    """Summed request counts; a shard the provider has not counted yet counts its lines."""
+def summed_counts(shards: Iterable[Job]) -> tuple[int, int, int]:
+    """(total, completed, failed) over the shards; a shard the provider has not counted yet
+    counts its lines."""
     total = completed = failed = 0
     for shard in shards:
         counts = shard.request_counts
         total += max(counts.total, shard.input_lines or 0)
         completed += counts.completed
         failed += counts.failed
+    return total, completed, failed
+
+
+def group_counts(shards: Iterable[Job]) -> RequestCounts:
+    """Summed request counts (`summed_counts`)."""
+    from batchtui.core.models import RequestCounts
+
+    total, completed, failed = summed_counts(shards)
     return RequestCounts(total=total, completed=completed, failed=failed)
 
 
@@ -56,10 +62,9 @@ def _latest(values: Iterable[datetime | None]) -> datetime | None:
     return max(known) if known else None
 
 
-def group_as_job(group: JobGroup, shards: Sequence[Job]) -> Job:
-    """A read-only `Job` standing for the whole group (keyed by the group's id)."""
-    first = shards[0] if shards else None
-    status = group_status(shards)
+def group_timestamps(status: JobStatus, shards: Sequence[Job]) -> dict[str, datetime]:
+    """The group's times: its first shard's creation and start, and once it has ended,
+    its last shard's end of each kind."""
     timestamps: dict[str, datetime | None] = {
         "created_at": _earliest(s.timestamps.get("created_at") for s in shards),
         "in_progress_at": _earliest(s.timestamps.get("in_progress_at") for s in shards),
@@ -67,7 +72,24 @@ def group_as_job(group: JobGroup, shards: Sequence[Job]) -> Job:
     if status.is_terminal:
         for key in _END_TIMESTAMPS:
             timestamps[key] = _latest(s.timestamps.get(key) for s in shards)
-    problems = [shard.last_error for shard in shards if shard.last_error]
+    return {key: value for key, value in timestamps.items() if value is not None}
+
+
+def group_problem(shards: Sequence[Job]) -> str | None:
+    """The first shard's problem, if any has one."""
+    return next((shard.last_error for shard in shards if shard.last_error), None)
+
+
+def group_updated_at(created_at: datetime, shards: Sequence[Job]) -> datetime:
+    return _latest(shard.updated_at for shard in shards) or created_at
+
+
+def group_as_job(group: JobGroup, shards: Sequence[Job]) -> Job:
+    """A read-only `Job` standing for the whole group (keyed by the group's id)."""
+    from batchtui.core.models import Job
+
+    first = shards[0] if shards else None
+    status = group_status(shards)
     return Job(
         id=group.id,
         name=group.name,
@@ -83,10 +105,10 @@ def group_as_job(group: JobGroup, shards: Sequence[Job]) -> Job:
         input_lines=group.input_lines,
         estimated_input_tokens=group.estimated_input_tokens,
         request_counts=group_counts(shards),
-        timestamps={key: value for key, value in timestamps.items() if value is not None},
-        last_error=problems[0] if problems else None,
+        timestamps=group_timestamps(status, shards),
+        last_error=group_problem(shards),
         created_at=group.created_at,
-        updated_at=_latest(shard.updated_at for shard in shards) or group.created_at,
+        updated_at=group_updated_at(group.created_at, shards),
     )
 
 

@@ -1,4 +1,4 @@
-"""Keeping the registry small and tidy: which jobs `forget` and `archive` act on.
+"""Keeping the registry small and tidy: which jobs `forget`, `archive` and unarchive act on.
 
 Nothing here touches a provider: forgetting a job drops the local record only, so a job
 still running is never forgotten or archived by a rule (it would be lost from view while
@@ -48,6 +48,13 @@ def archive_jobs(registry: Registry, jobs: Iterable[Job], *, when: datetime | No
         registry.update_job(job.id, archived_at=when)
         done.append(job.id)
     return done
+
+
+def archive_verb(jobs: Iterable[Job]) -> str:
+    """What archiving these jobs means: "unarchive" when every one is archived already
+    (the TUI's one key does both), else "archive"."""
+    jobs = list(jobs)
+    return "unarchive" if jobs and all(job.archived_at for job in jobs) else "archive"
 
 
 def rows_to_jobs(registry: Registry, row_ids: Iterable[str]) -> list[Job]:

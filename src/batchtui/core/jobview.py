@@ -103,6 +103,15 @@ STATUS_RANK: dict[JobStatus, int] = {
     )
 }
 
+# When every shard of a group has ended but not the same way, the group reads as the worst.
+ENDED_WORST_FIRST = (
+    JobStatus.FAILED,
+    JobStatus.EXPIRED,
+    JobStatus.NOT_SUBMITTED,
+    JobStatus.CANCELLED,
+    JobStatus.COMPLETED,
+)
+
 
 def counts_by_status(jobs: Iterable[Job]) -> list[tuple[JobStatus, int]]:
     """Statuses present among `jobs`, in STATUS_RANK order, with their counts."""
@@ -142,18 +151,18 @@ def _searchable_text(job: Job) -> Iterable[str | None]:
 
 @dataclass(frozen=True)
 class FilterTerm:
-    value: str  # lower-cased
+    value: str  # casefolded (as the registry's search columns are)
     field: str | None = None  # None: any searchable field
     negate: bool = False
 
     def matches(self, job: Job) -> bool:
         values = FILTER_FIELDS[self.field](job) if self.field else _searchable_text(job)
         if self.field in EXACT_FILTER_FIELDS:
-            found = any(self.value == candidate.lower() for candidate in values if candidate)
+            found = any(self.value == candidate.casefold() for candidate in values if candidate)
         elif self.field == "status":  # a status or the start of one: `status:fail`
             found = any(candidate.startswith(self.value) for candidate in values if candidate)
         else:
-            found = any(self.value in candidate.lower() for candidate in values if candidate)
+            found = any(self.value in candidate.casefold() for candidate in values if candidate)
         return found != self.negate
 
 
@@ -212,9 +221,9 @@ def parse_filter(text: str) -> JobFilter:
                 problems.append(f"archived:{value} means nothing (archived:yes, all or no)")
             continue
         if sep and field_name.lower() in FILTER_FIELDS:
-            term = FilterTerm(value=value.lower(), field=field_name.lower(), negate=negate)
+            term = FilterTerm(value=value.casefold(), field=field_name.lower(), negate=negate)
         else:
-            term = FilterTerm(value=word.lower(), negate=negate)
+            term = FilterTerm(value=word.casefold(), negate=negate)
         if term.value:
             terms.append(term)
         if term.field == "status" and not any(s.value.startswith(term.value) for s in JobStatus):

@@ -107,6 +107,13 @@ class LRU(Generic[K, V]):
                 if self._weigh is not None:
                     self._weight -= self._weigh(evicted)
 
+    def pop(self, key: K) -> V | None:
+        with self._lock:
+            value = self._data.pop(key, None)
+            if value is not None and self._weigh is not None:
+                self._weight -= self._weigh(value)
+            return value
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
@@ -130,7 +137,8 @@ def index_path_for(path: Path) -> Path:
 
 
 class LineIndex:
-    """Where the lines of one local file start, and the lines read on demand.
+    """Where the lines of one local file start, and the lines read on demand (or, made
+    `unbacked`, of a remote file fed to it window by window, its lines read elsewhere).
 
     Line `n` (0-based) ends just after the `n+1`-th newline; a last line without a
     newline counts, an empty file has no lines, CR before LF is dropped from what is
@@ -157,8 +165,48 @@ class LineIndex:
         except OSError as exc:
             raise InputFileError(f"{self.path}: cannot open: {exc.strerror or exc}") from None
         stat = os.fstat(self._fd)
-        self.size = stat.st_size
-        self._mtime_ns = stat.st_mtime_ns
+        self._setup(
+            stat.st_size,
+            stat.st_mtime_ns,
+            window=window,
+            cache_lines=cache_lines,
+            cache_bytes=cache_bytes,
+            persist=persist,
+            persist_min_bytes=persist_min_bytes,
+            min_dense_line=min_dense_line,
+            sparse_gap=sparse_gap,
+        )
+
+    @classmethod
+    def unbacked(cls, label: str, size: int, *, fingerprint: bytes | None = None) -> LineIndex:
+        """An index of a file that is not on disk (a remote output streamed once), built
+        window by window with `feed`, saved and loaded like any other. Its lines are read
+        by the caller, from the checkpoints (`checkpoint_before`), not by this object.
+        `fingerprint` (see `fingerprint_of`) is what a saved index must match to load."""
+        index = cls.__new__(cls)
+        index.path = Path(label)
+        index._fd = -1
+        index._setup(size, 0, persist=True, persist_min_bytes=0)
+        index._fingerprint = fingerprint
+        return index
+
+    def _setup(
+        self,
+        size: int,
+        mtime_ns: int,
+        *,
+        window: int = WINDOW_BYTES,
+        cache_lines: int = 4096,
+        cache_bytes: int = CACHE_BYTES,
+        persist: bool = False,
+        persist_min_bytes: int = PERSIST_MIN_BYTES,
+        min_dense_line: int = MIN_DENSE_LINE,
+        sparse_gap: int = SPARSE_GAP,
+    ) -> None:
+        self.size = size
+        self._mtime_ns = mtime_ns
+        self._fingerprint: bytes | None = None
+        self._dense = True  # whether the next window gives each line a checkpoint
         self._window = max(1, window)
         self._min_dense_line = max(1, min_dense_line, self.size // MAX_CHECKPOINTS)
         self._gap = max(1, sparse_gap, self.size // MAX_CHECKPOINTS)
@@ -241,32 +289,46 @@ class LineIndex:
         position = self._scanned
         last_report = 0.0
         buffer = bytearray(self._window)
-        dense = True
         while position < self.size and not self._complete:
             if cancel is not None and cancel():
                 return False
-            wanted = min(self._window, self.size - position)
-            if position == 0:
-                wanted = min(wanted, FIRST_WINDOW_BYTES)
-            view = memoryview(buffer)[:wanted]
+            view = memoryview(buffer)[: self.window_at(position)]
             got = os.preadv(self._fd, [view], position)
             if got <= 0:  # truncated under us: what we have is all there is
                 break
-            lines_before = self._lines
-            index_window(self, buffer, got, position, dense)
+            self.feed(buffer, got)
             position += got
-            # Long lines get a checkpoint each; short ones are only counted.
-            dense = (self._lines - lines_before) * self._min_dense_line <= got
             now = time.monotonic()
             if progress is not None and now - last_report >= PROGRESS_INTERVAL:
                 last_report = now
                 progress(position, self.size)
-        with self._lock:
-            self._scanned = position
-            self._complete = True
+        self.finish(position)
         if progress is not None:
             progress(self.size, self.size)
         return True
+
+    def window_at(self, position: int) -> int:
+        """How many bytes the window starting at `position` holds: a scan of the file and a
+        stream of it (`feed`) cut the same windows, so both build the same index."""
+        wanted = min(self._window, self.size - position)
+        return min(wanted, FIRST_WINDOW_BYTES) if position == 0 else wanted
+
+    def feed(self, buffer: bytes | bytearray, length: int) -> None:
+        """Index the next window, `buffer[:length]`, which starts where the last one ended
+        (`scanned_bytes`) and is `window_at` that place long unless it ends the file."""
+        lines_before = self._lines
+        index_window(self, buffer, length, self._scanned, self._dense)
+        # Long lines get a checkpoint each; short ones are only counted.
+        self._dense = (self._lines - lines_before) * self._min_dense_line <= length
+
+    def finish(self, position: int | None = None, *, fingerprint: bytes | None = None) -> None:
+        """Every window was fed (or the file ended early at `position`): the index is whole.
+        An unbacked index is given the `fingerprint` of the bytes it was fed."""
+        with self._lock:
+            self._scanned = self.size if position is None else position
+            self._complete = True
+            if fingerprint is not None:
+                self._fingerprint = fingerprint
 
     def _add_window(
         self, lines: int, end: int, scanned: int, next_cp: int, cp_line: array, cp_off: array
@@ -283,14 +345,36 @@ class LineIndex:
     # --- saving and loading -------------------------------------------------------------
 
     def fingerprint(self) -> bytes:
-        """A hash of the file's size and its first and last 64 KB."""
-        digest = hashlib.blake2b(digest_size=32)
-        digest.update(self.size.to_bytes(8, "little"))
-        digest.update(os.pread(self._fd, FINGERPRINT_BYTES, 0))
-        if self.size > FINGERPRINT_BYTES:
-            tail = max(FINGERPRINT_BYTES, self.size - FINGERPRINT_BYTES)
-            digest.update(os.pread(self._fd, self.size - tail, tail))
-        return digest.digest()
+        """A hash of the file's size and its first and last 64 KB (see `fingerprint_of`)."""
+        if self._fd < 0:
+            return self._fingerprint or b""
+        start, stop = fingerprint_tail(self.size)
+        head = os.pread(self._fd, FINGERPRINT_BYTES, 0)
+        return fingerprint_of(self.size, head, os.pread(self._fd, stop - start, start))
+
+    def checkpoint_before(self, line: int) -> tuple[int, int]:
+        """(line number, byte offset) of the last checkpoint at or before line `line`."""
+        with self._lock:
+            k = max(bisect.bisect_right(self._cp_line, line) - 1, 0)
+            return self._cp_line[k], self._cp_off[k]
+
+    def checkpoint_at_offset(self, offset: int) -> tuple[int, int]:
+        """(line number, byte offset) of the last checkpoint at or before byte `offset`."""
+        with self._lock:
+            k = max(bisect.bisect_right(self._cp_off, offset) - 1, 0)
+            return self._cp_line[k], self._cp_off[k]
+
+    def layout(self) -> tuple[int, int, int, bytes, bytes]:
+        """What the index found: (newlines, end of the last, gap, checkpoint lines, their
+        offsets), to compare two indexes of the same bytes."""
+        with self._lock:
+            return (
+                self._lines,
+                self._end,
+                self._gap,
+                self._cp_line.tobytes(),
+                self._cp_off.tobytes(),
+            )
 
     def save(self, path: Path | None = None) -> bool:
         """Write the complete index beside the file (atomically); False when not worth it
@@ -535,6 +619,22 @@ class LineIndex:
 
 def _strip_cr(line: bytes) -> bytes:
     return line[:-1] if line.endswith(b"\r") else line
+
+
+def fingerprint_tail(size: int) -> tuple[int, int]:
+    """The byte range of a `size`-byte file hashed after its first 64 KB (may be empty)."""
+    return min(size, max(FINGERPRINT_BYTES, size - FINGERPRINT_BYTES)), size
+
+
+def fingerprint_of(size: int, head: bytes, tail: bytes) -> bytes:
+    """The hash a saved index is matched by: the size, the first 64 KB (`head`) and the
+    bytes of `fingerprint_tail(size)` (`tail`)."""
+    digest = hashlib.blake2b(digest_size=32)
+    digest.update(size.to_bytes(8, "little"))
+    digest.update(head[:FINGERPRINT_BYTES])
+    if tail:
+        digest.update(tail)
+    return digest.digest()
 
 
 def index_window(index: LineIndex, buffer: bytearray, length: int, base: int, dense: bool) -> None:

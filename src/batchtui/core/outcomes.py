@@ -177,11 +177,37 @@ class Outcomes:
             else:
                 yield self._record_at(where, custom_id)
 
-    def _record_at(self, where: int, custom_id: str) -> ResultRecord:
-        rows = self.sets[where >> _ROW_BITS]
-        record = parse_record(rows.raw(where & ((1 << _ROW_BITS) - 1), cache=False))
+    def placements(self) -> Iterable[tuple[int, int]]:
+        """(input line or -1, winner or -1) of each record `records()` gives, in its order:
+        what a viewer keeps to read any one of them again with `record_of`."""
+        if self.requests is None:
+            for where, _ in self._by_id.values():
+                yield -1, where
+            return
+        for line, _custom_id in self.request_ids():
+            yield line, self._winner[line]
+
+    def record_of(self, line: int, where: int) -> ResultRecord:
+        """The record of one placement, as `records()` gives it."""
+        if where != -1:
+            return self._record_at(where, None)
+        assert self.requests is not None  # only joined requests can lack a winner
+        return no_result(custom_id_of(self.requests.lines.read_line(line)) or "")
+
+    def raw_of(self, where: int) -> bytes:
+        """The winning result line at `where`."""
+        return self.sets[where >> _ROW_BITS].raw(where & ((1 << _ROW_BITS) - 1), cache=False)
+
+    @staticmethod
+    def set_of(where: int) -> tuple[int, int]:
+        """(result set, row in it) of a winner."""
+        return where >> _ROW_BITS, where & ((1 << _ROW_BITS) - 1)
+
+    def _record_at(self, where: int, custom_id: str | None) -> ResultRecord:
+        raw = self.raw_of(where)
+        record = parse_record(raw)
         if record.custom_id is None:
-            record = record.model_copy(update={"custom_id": custom_id})
+            record = record.model_copy(update={"custom_id": custom_id or custom_id_of(raw)})
         return record
 
 

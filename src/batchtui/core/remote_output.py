@@ -6,9 +6,10 @@ on the next newline, the last page comes from a Range counted from the end (`byt
 jump to a percentage or byte offset reads only around it. Windows are cached in memory up
 to a bound. Line numbers far from the start are estimated from the bytes and lines seen so
 far (`LineWindow.exact` is False: callers show them with "≈") until a download or an index
-of the whole file makes them exact. A source that answers Range with the whole file (a
-gateway that does not pass it through) raises `RangeNotHonoured` at once, without reading
-that body: callers then stream from the start and say so.
+of the whole file (`index`, see `remote_scan`) makes them exact. A source that answers
+Range with the whole file (a gateway that does not pass it through) raises
+`RangeNotHonoured` at once, without reading that body: callers then stream from the start
+and say so.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from batchtui.core.errors import BatchtuiError, ProviderError
-from batchtui.core.lineindex import LRU
+from batchtui.core.lineindex import LRU, LineIndex
 
 BLOCK_BYTES = 64 << 10
 CACHE_BYTES = 8 << 20
@@ -108,8 +109,12 @@ class RemoteOutput:
         block_bytes: int = BLOCK_BYTES,
         cache_bytes: int = CACHE_BYTES,
         max_page_bytes: int = MAX_PAGE_BYTES,
+        key: str | None = None,
     ) -> None:
         self.source = source
+        self.key = key  # names the remote file across sessions (its saved index)
+        # The line index of the whole file, once a scan built or loaded it: exact numbers.
+        self.index: LineIndex | None = None
         self.block_bytes = max(1, block_bytes)
         self.max_page_bytes = max(self.block_bytes, max_page_bytes)
         self.size: int | None = None
@@ -136,6 +141,24 @@ class RemoteOutput:
         return self.size
 
     @property
+    def indexed(self) -> bool:
+        """Line numbers are exact everywhere: a complete index of this file is attached."""
+        index = self.index
+        return index is not None and index.complete and index.size == self.size
+
+    async def line_number(self, offset: int) -> int:
+        """The exact number (0-based) of the line starting at byte `offset` (`indexed`)."""
+        assert self.index is not None
+        line, start = self.index.checkpoint_at_offset(offset)
+        if start >= offset:
+            return line
+        return line + (await self._read(start, offset)).count(b"\n")
+
+    async def read_bytes(self, start: int, end: int) -> bytes:
+        """Bytes `start` to `end - 1` of the file (cached like every read)."""
+        return await self._read(start, end)
+
+    @property
     def mean_line_bytes(self) -> float | None:
         """Bytes per line in what was read so far; None before any whole line was seen."""
         if self._sampled_lines:
@@ -145,7 +168,10 @@ class RemoteOutput:
         return self._bytes_seen / self._lines_seen
 
     def estimated_lines(self) -> int | None:
-        """About how many lines the file has."""
+        """About how many lines the file has (exactly when `indexed`)."""
+        if self.indexed:
+            assert self.index is not None
+            return self.index.line_count
         mean = self.mean_line_bytes
         if mean is None or self.size is None:
             return None
@@ -170,16 +196,20 @@ class RemoteOutput:
         if offset > 0:
             start = await self._next_line_start(offset)
         lines, end, offsets = await self._lines_from(start, count)
-        exact = start == 0
-        first = 0 if exact else self.estimate_line(start)
+        exact = start == 0 or self.indexed
+        first = 0 if start == 0 else self.estimate_line(start)
+        if start and exact:
+            first = await self.line_number(start)
         return LineWindow(lines, start, end, first, exact, end >= size, offsets)
 
     async def lines_after(self, window: LineWindow, count: int) -> LineWindow:
         """The `count` lines following `window` (numbered on from it)."""
         size = await self.total_size()
         lines, end, offsets = await self._lines_from(window.end, count)
-        first = window.first_line + len(window.lines)
-        return LineWindow(lines, window.end, end, first, window.exact, end >= size, offsets)
+        first, exact = window.first_line + len(window.lines), window.exact
+        if not exact and self.indexed:  # the index arrived since `window` was read
+            first, exact = await self.line_number(window.end), True
+        return LineWindow(lines, window.end, end, first, exact, end >= size, offsets)
 
     async def lines_at_fraction(self, fraction: float, count: int) -> LineWindow:
         """`count` lines from about `fraction` (0 to 1) of the way into the file."""
@@ -193,6 +223,8 @@ class RemoteOutput:
         """
         if line <= 0:
             return await self.lines_at(0, count)
+        if self.indexed:
+            return await self._indexed_lines(line, count)
         if self._prefix is None:
             self._prefix = (await self._lines_from(0, 1 << 30, budget=SAMPLE_BYTES))[2]
         if line < len(self._prefix):  # within the lines read from the start: exact
@@ -206,6 +238,18 @@ class RemoteOutput:
         if mean is None:
             raise self._too_long(0)
         return await self.lines_at(int(line * mean), count)
+
+    async def _indexed_lines(self, line: int, count: int) -> LineWindow:
+        """`count` lines from line `line`, found from the index's checkpoint before it."""
+        assert self.index is not None
+        if line >= self.index.line_count:
+            return await self.last_lines(count)
+        at, start = self.index.checkpoint_before(line)
+        skip = line - at  # lines between the checkpoint and `line` (sparse checkpoints)
+        lines, end, offsets = await self._lines_from(start, skip + count)
+        first_offset = offsets[skip] if skip < len(offsets) else end
+        size = await self.total_size()
+        return LineWindow(lines[skip:], first_offset, end, line, True, end >= size, offsets[skip:])
 
     async def last_lines(self, count: int) -> LineWindow:
         """The last `count` lines, read backwards from the end (a `bytes=-N` first)."""
@@ -231,9 +275,9 @@ class RemoteOutput:
             raise self._too_long(begin)
         start = begin + len(body) - (sum(map(len, lines)) + len(lines) - 1) if lines else size
         self._sample(pieces, sum(len(piece) + 1 for piece in pieces))
-        exact = start == 0
+        exact = start == 0 or self.indexed
         first = 0
-        if not exact:
+        if start:
             first = max((self.estimated_lines() or len(lines)) - len(lines), 0)
         stripped = [_strip_cr(line) for line in lines]
         return LineWindow(stripped, start, size, first, exact, True, _offsets(start, lines))

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from batchtui.core.lineindex import PROGRESS_INTERVAL, CancelCheck, ScanProgress
+from batchtui.core.merged_source import MergedSource
 from batchtui.core.models import ResultRecord
 from batchtui.core.resultfile import (
     LineIndex,
@@ -200,6 +201,8 @@ def search_rows(
         rows = _search_result_set(source, test, announce, progress, cancel)
     elif isinstance(source, RecordBuffer):
         rows = _search_buffer(source, test, announce, cancel)
+    elif isinstance(source, MergedSource):
+        rows = _search_merged(source, test, announce, cancel)
     else:
         raise TypeError(f"cannot search a {type(source).__name__}")
     return rows
@@ -224,6 +227,26 @@ def _search_buffer(
         if row % 256 == 0 and cancel is not None and cancel():
             return None
         if test.by_record(record):
+            rows.append(row)
+            announce.offer(row)
+    return rows
+
+
+def _search_merged(
+    source: MergedSource, test: _LineTest, announce: _FirstFound, cancel: CancelCheck | None
+) -> array | None:
+    """A job merged with its retries: each row's winning line, pre-checked as a file's are."""
+    rows = array("q")
+    needle = test.pattern.needle
+    for row in range(source.count):
+        if row % CANCEL_EVERY == 0 and cancel is not None and cancel():
+            return None
+        raw = source.raw(row)
+        if raw and needle is not None and needle not in raw.lower():
+            matched = test.by_prompt_only(raw)
+        else:
+            matched = test.by_record(source.record(row))
+        if matched:
             rows.append(row)
             announce.offer(row)
     return rows

@@ -428,6 +428,11 @@ class WindowBuffer(RecordBuffer):
         """Where row `row`'s line starts in the remote file."""
         return self.offsets[row]
 
+    def renumber(self, first_line: int) -> None:
+        """Number the rows exactly from `first_line` (the line of the first row), once an
+        index of the whole file tells where they are."""
+        self.first_line, self.exact = first_line, True
+
     def number(self, row: int) -> str:
         """Row `row`'s record number (1-based) as shown: "≈15,003" when estimated."""
         return f"{'' if self.exact else '≈'}{self.first_line + row + 1}"

@@ -1,9 +1,11 @@
 """The batchtui app: navigation, theme, bindings and the command palette.
 
-First paint comes before any file or network work, and before most imports: on a terminal
-the first screen is `StartScreen` (Textual alone); the job list, the job monitor and what
-they need (pydantic models, the config, the provider kinds) are imported in a thread once
-it is painted, then the job list covers it (tests, headless, get the job list at once).
+First paint comes before most imports: on a terminal the first screen is `StartScreen`
+(Textual and light modules), which shows the job list's first page read straight from the
+registry file; the job list, the job monitor and what they need (pydantic models, the
+config, the provider kinds) are imported in a thread once it is painted, then the job list
+covers it with the same rows once its own first read is in (tests, headless, get the job
+list at once).
 The job monitor (config, registry, polls; Textual-free, in `core.jobs.monitor`) loads next,
 then re-reads the registry every couple of seconds (only when it changed) and polls running
 jobs in async workers, each on its own backoff schedule. The actions screens share live in
@@ -13,6 +15,7 @@ jobs in async workers, each on its own backoff schedule. The actions screens sha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -32,6 +35,7 @@ from batchtui.core.terminal_text import inert, locale_is_utf8
 from batchtui.tui.screens.start import StartScreen
 from batchtui.tui.shell import Transfer
 from batchtui.tui.theme import THEME_ENV, choose_theme
+from batchtui.tui.typeahead import TypeAheadApp, open_screen
 
 if TYPE_CHECKING:
     from batchtui.core.config import Config
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
     from batchtui.core.models import Job
     from batchtui.core.registry import Registry
     from batchtui.core.registry.async_registry import AsyncRegistry
+    from batchtui.core.registry.read_ahead import FirstPageRead
     from batchtui.core.service import JobService
     from batchtui.core.unattended import Notifier
     from batchtui.tui.controller import ShellActions
@@ -51,6 +56,10 @@ log = logging.getLogger("batchtui.tui")
 EXIT_AFTER_FIRST_PAINT_ENV = "BATCHTUI_EXIT_AFTER_FIRST_PAINT"
 DEBUG_LOG_NAME = "tui-debug.log"
 DEFAULT_EXECUTOR_THREADS = 64
+# How long the first screen waits for its rows before the job list's imports start, and how
+# long the job list's own first read may take before it covers the first screen anyway.
+FIRST_ROWS_WAIT_SECONDS = 1.0
+HANDOVER_WAIT_SECONDS = 3.0
 
 
 def _import_for_the_job_list() -> None:
@@ -94,7 +103,7 @@ class _DriverTerminal:
         pass
 
 
-class BatchtuiApp(App[int]):
+class BatchtuiApp(TypeAheadApp[int]):
     # Absolute: Textual resolves a relative CSS_PATH from the file of the (sub)class.
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "batchtui"
@@ -149,8 +158,10 @@ class BatchtuiApp(App[int]):
         theme: str | None = None,
         refresh_seconds: float | None = None,
         poll: bool = True,
+        first_page: FirstPageRead | None = None,
     ) -> None:
         super().__init__()
+        self.first_page = first_page  # the registry's first page, read as the process began
         self.demo = demo
         self.demo_factory = demo_factory
         self.debug_enabled = debug
@@ -177,6 +188,7 @@ class BatchtuiApp(App[int]):
         self._monitor: JobMonitor | None = None
         self._actions: ShellActions | None = None
         self._timers_started = False
+        self._start_left = False  # the job list covers the first screen
         # `[keys]` of config.toml as applied (checked entries only), and what was said about it.
         self.key_remaps: dict[str, str] = {}
         self._keymap_warned: set[str] = set()
@@ -345,7 +357,15 @@ class BatchtuiApp(App[int]):
 
     def get_default_screen(self) -> Screen[Any]:
         if not self.is_headless:
-            return StartScreen(ascii_only=self.ascii_only)
+            # A demo, or a registry given, is not the file the first screen would read.
+            own_registry = self.demo is None and self._given == (None, None)
+            return StartScreen(
+                ascii_only=self.ascii_only,
+                read_jobs=own_registry,
+                reading=self.first_page if own_registry else None,
+                now=self.now,
+                activity=self.activity_signal,
+            )
         from batchtui.tui.screens.jobs import JobsScreen
 
         return JobsScreen()
@@ -388,15 +408,42 @@ class BatchtuiApp(App[int]):
         self.load()
 
     async def _show_the_job_list(self) -> None:
-        """Import what the job list needs (in a thread: the first screen keeps answering
-        `q`), show it over the first screen (which stays under it, never shown again: the
-        job list is never popped), then load the jobs."""
+        """Import what the job list needs (in a thread, once the first screen's rows are
+        painted: the first screen keeps answering its keys), then load the jobs; the job
+        list covers the first screen once its first read is in (`_load`), or after
+        `HANDOVER_WAIT_SECONDS` if that read waits on a locked file."""
+        start = self.screen
+        if isinstance(start, StartScreen):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(start.settled.wait(), FIRST_ROWS_WAIT_SECONDS)
         await asyncio.to_thread(_import_for_the_job_list)
-        from batchtui.tui.screens.jobs import JobsScreen
-
-        await self.push_screen(JobsScreen())
         self._listen_to_notices()
         self.load()
+        await asyncio.sleep(HANDOVER_WAIT_SECONDS)
+        await self._leave_the_start_screen()
+
+    async def _leave_the_start_screen(self) -> None:
+        """Show the job list over the first screen (which stays under it, never shown
+        again: the job list is never popped), its cursor on the job the first screen's
+        cursor was on, scrolled alike, so the rows do not move."""
+        start = self.screen_stack[0] if self.screen_stack else None
+        if self._start_left or not isinstance(start, StartScreen):
+            return
+        self._start_left = True
+        from batchtui.tui.screens.jobs import JobsScreen
+        from batchtui.tui.widgets.status_line import StatusLine
+
+        selected, scrolled = start.selected_job_id, start.table.scroll_offset
+        screen = JobsScreen()
+        await self.push_screen(screen)
+        if said := start.query_one(StatusLine).message:
+            screen.query_one(StatusLine).show(said)
+        table = screen.table
+        if selected is not None and selected in table.job_ids():
+            table.move_cursor(row=table.get_row_index(selected), animate=False, scroll=False)
+            table.scroll_to(scrolled.x, scrolled.y, animate=False, immediate=True)
+        if start.chosen is not None:  # enter pressed on the first screen
+            screen.action_detail(start.chosen)
 
     def load(self) -> None:
         self.run_worker(self._load, group="load", exclusive=True, exit_on_error=False)
@@ -412,6 +459,7 @@ class BatchtuiApp(App[int]):
                 monitor.report_problem("demo", f"the demo cannot start: {exc}")
                 return
         await monitor.load()
+        await self._leave_the_start_screen()
         if not self._timers_started:
             self._timers_started = True
             config = monitor.config
@@ -525,12 +573,12 @@ class BatchtuiApp(App[int]):
 
         self.push_screen(ResultsScreen(job=job, path=path))
 
-    def action_compose(self) -> None:
+    async def action_compose(self) -> None:
         from batchtui.tui.screens.compose import ComposeScreen
 
-        self.push_screen(ComposeScreen())
+        await open_screen(self, ComposeScreen())
 
-    def action_validate(self) -> None:
+    async def action_validate(self) -> None:
         from batchtui.tui.screens.confirm import PromptScreen
         from batchtui.tui.screens.validate import ValidateScreen
 
@@ -540,7 +588,8 @@ class BatchtuiApp(App[int]):
             path = Path(answer).expanduser() if answer.strip() else None
             self.push_screen(ValidateScreen(path=path))
 
-        self.push_screen(
+        await open_screen(
+            self,
             PromptScreen(
                 "Validate a JSONL file",
                 placeholder="path/to/requests.jsonl (empty: pick a file)",
@@ -655,12 +704,14 @@ def run_tui(
     demo_factory: Callable[[], DemoSession] | None = None,
     no_mouse: bool = False,
     debug: bool = False,
+    first_page: FirstPageRead | None = None,
 ) -> int:
     """Run the TUI until the user quits; the return value is the process exit code.
 
     `demo`: run this demo session now (`--demo`); `demo_factory`: how the welcome screen
-    and the palette start one later."""
-    app = BatchtuiApp(demo=demo, demo_factory=demo_factory, debug=debug)
+    and the palette start one later; `first_page`: the registry's first page, its read
+    started by the entry point before Textual was imported."""
+    app = BatchtuiApp(demo=demo, demo_factory=demo_factory, debug=debug, first_page=first_page)
     return run_app(app, no_mouse=no_mouse, debug=debug)
 
 

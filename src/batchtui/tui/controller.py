@@ -480,8 +480,8 @@ class ShellActions:
     def housekeep_rows(
         self, verb: str, row_ids: list[str], done: Callable[[list[str]], None]
     ) -> None:
-        """`archive`, `forget` or `clean` the jobs the rows stand for, as the CLI does, after
-        one question; `done(row_ids)` once they are."""
+        """`archive` (unarchive when all are archived), `forget` or `clean` the jobs the rows
+        stand for, as the CLI does, after one question; `done(row_ids)` once they are."""
         self.app.run_worker(
             self._housekeep_rows(verb, row_ids, done), group="housekeeping", exit_on_error=False
         )
@@ -493,6 +493,11 @@ class ShellActions:
         from batchtui.core.housekeeping import refuse_running
 
         jobs = await self._jobs_of_rows(row_ids)
+        if verb == "archive":  # on rows all archived already, the same key unarchives
+            from batchtui.core.housekeeping import archive_verb
+
+            verb = archive_verb(jobs)
+            jobs = [job for job in jobs if (job.archived_at is None) == (verb == "archive")]
         if not jobs:
             return
         try:
@@ -504,11 +509,17 @@ class ShellActions:
             return
         details = {
             "archive": "Hidden from the default list; `a` shows archived jobs.",
+            "unarchive": "Shown in the default list again.",
             "forget": "Removed from the registry only: the provider keeps its batches.",
             "clean": "Deletes their remote input, output and error files and local leftovers "
             "(never your input file or downloaded results).",
         }
-        work = {"archive": self._archive, "forget": self._forget, "clean": self._clean}[verb]
+        work = {
+            "archive": self._archive,
+            "unarchive": self._unarchive,
+            "forget": self._forget,
+            "clean": self._clean,
+        }[verb]
 
         def go() -> None:
             self.app.run_worker(
@@ -532,6 +543,20 @@ class ShellActions:
         )
         if not isinstance(archived, Failed):
             self._finish(f"archived {len(archived)} jobs", row_ids, done)
+
+    async def _unarchive(
+        self, jobs: list[Job], row_ids: list[str], done: Callable[[list[str]], None]
+    ) -> None:
+        """What `batchtui archive --undo` does: the same core call, with no date."""
+        from batchtui.core.housekeeping import archive_jobs
+
+        registry = self.app.registry
+        assert registry is not None
+        shown = await self.attempt(
+            "unarchive", "registry", registry.run(archive_jobs, jobs, when=None)
+        )
+        if not isinstance(shown, Failed):
+            self._finish(f"unarchived {len(shown)} jobs", row_ids, done)
 
     async def _forget(
         self, jobs: list[Job], row_ids: list[str], done: Callable[[list[str]], None]

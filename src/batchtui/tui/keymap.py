@@ -1,23 +1,21 @@
-"""`[keys]` of config.toml in the TUI: each entry checked against every binding's id and
-Textual's key names, then given to Textual's keymap; a bad entry is skipped with one line
-naming it."""
+"""`[keys]` of config.toml in the TUI: each entry checked (`core.keymap_check`) against
+every live binding and Textual's key names, then given to Textual's keymap; a bad entry is
+skipped with one line naming it. Also writes those bindings down for the CLI."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from functools import cache
 
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.keys import REPLACED_KEYS, Keys, _normalize_key_list, key_to_character
+from textual.keys import _normalize_key_list
 
-MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
-# Named keys Textual decodes (the last part of each of its `Keys`), and its aliases.
-KEY_NAMES = frozenset(
-    {key.value.rpartition("+")[2] for key in Keys}
-    | {"space", "enter", "tab", "escape", "backspace", "delete", "newline"}
-)
+from batchtui.core import keymap_check
+from batchtui.core.keymap_check import BindingRow
+
+# Names Textual accepts besides its `Keys` (its `_normalize_key_list` and aliases).
+ALIASES = frozenset({"space", "enter", "tab", "escape", "backspace", "delete", "newline"})
 
 
 def _import_every_module_with_bindings() -> None:
@@ -37,6 +35,7 @@ def _import_every_module_with_bindings() -> None:
     import batchtui.tui.screens.start
     import batchtui.tui.screens.validate
     import batchtui.tui.screens.welcome
+    import batchtui.tui.typeahead
     import batchtui.tui.view_app
     import batchtui.tui.widgets.file_picker
     import batchtui.tui.widgets.job_table
@@ -74,20 +73,19 @@ def _subclasses(base: type) -> list[type]:
     return found
 
 
-def key_problem(key: str) -> str | None:
-    """Why `key` (one key such as "ctrl+k", "f5", "?" or "question_mark") is no key; None
-    when it is one."""
-    if not key:
-        return "an empty key"
-    *modifiers, base = key.split("+") if len(key) > 1 else [key]
-    for modifier in modifiers:
-        if modifier not in MODIFIERS:
-            return f"unknown modifier {modifier!r} (known: {', '.join(sorted(MODIFIERS))})"
-    if len(base) == 1 or base in KEY_NAMES:
-        return None
-    if key_to_character(REPLACED_KEYS.get(base, base)) is not None:
-        return None  # a character's name: question_mark, slash, ...
-    return f"unknown key {base!r}"
+def live_rows() -> list[BindingRow]:
+    """Every binding of the TUI's classes as `core.keymap_check` reads them: one row per id
+    (or per action, for the few without an id) of each class, its keys normalised."""
+    rows: dict[tuple[str, str], BindingRow] = {}
+    for node_class, bindings in bindings_by_class().items():
+        owner = f"{node_class.__module__}.{node_class.__qualname__}"
+        for binding in bindings:
+            group = (owner, binding.id or f"!{binding.action}")
+            keys = _normalize_key_list(binding.key)
+            if group in rows:
+                keys = f"{rows[group].keys},{keys}"
+            rows[group] = BindingRow(owner, binding.id or "", keys, binding.description)
+    return sorted(rows.values())
 
 
 def checked_keymap(
@@ -97,51 +95,36 @@ def checked_keymap(
     key, each naming `[keys] ID`). `known`: other bindings to check against (tests)."""
     if not remaps:  # the common case: no need to import every screen to learn their ids
         return {}, []
-    check_taken_keys = known is None
-    known = known_bindings() if known is None else known
-    good: dict[str, str] = {}
-    problems: list[str] = []
-    for binding_id, value in remaps.items():
-        entry = f"{where}: [keys] {binding_id}"
-        if binding_id not in known:
-            match = difflib.get_close_matches(binding_id, list(known), n=1)
-            hint = f" (did you mean {match[0]!r}?)" if match else ""
-            problems.append(f"{entry}: no key binding has this id{hint}; ignored")
-            continue
-        keys = [key.strip() for key in value.split(",")]
-        problem = next((p for key in keys if (p := key_problem(key)) is not None), None)
-        if problem is not None:
-            problems.append(f"{entry} = {value!r}: {problem}; ignored")
-            continue
-        good[binding_id] = ",".join(keys)
-    if check_taken_keys:
-        problems += _taken_keys(good, where)
-    return good, problems
+    if known is None:
+        return keymap_check.check_keymap(remaps, live_rows(), where=where)
+    rows = [BindingRow("", binding_id, b.key, b.description) for binding_id, b in known.items()]
+    return keymap_check.check_keymap(remaps, rows, where=where, check_taken_keys=False)
 
 
-def _taken_keys(remaps: Mapping[str, str], where: str) -> list[str]:
-    """A remap onto a key another binding of the same screen keeps: that one loses it."""
-    problems = []
-    for bindings in bindings_by_class().values():
-        keys_of = {
-            binding.id: _key_set(remaps.get(binding.id or "", binding.key)) for binding in bindings
-        }
-        for binding in bindings:
-            if binding.id not in remaps:
-                continue
-            for other in bindings:
-                taken = keys_of[binding.id] & keys_of[other.id]
-                if other.id != binding.id and taken:
-                    problems.append(
-                        f"{where}: [keys] {binding.id} = {remaps[binding.id]!r}: "
-                        f"{', '.join(sorted(taken))} was {other.description} ({other.id}), "
-                        "which has no key there now"
-                    )
-    return problems
+def binding_table_text() -> str:
+    """The source of `core/binding_table.py`: the live bindings and Textual's key names,
+    written down for the CLI (`scripts/binding_table.py --write` saves it)."""
+    import textual.keys as keys
 
-
-def _key_set(keys: str) -> set[str]:
-    return set(_normalize_key_list(keys).split(","))
+    key_names = {key.value.rpartition("+")[2] for key in keys.Keys} | ALIASES
+    bindings = "".join(f"    {tuple(row)!r},\n" for row in live_rows())
+    return (
+        f'"""The TUI\'s bindings and Textual\'s key names as data: generated, do not edit.\n'
+        "\n"
+        "Written by `scripts/binding_table.py --write` from the Bindings the TUI declares and\n"
+        "from textual.keys, so `batchtui doctor` checks `[keys]` without importing Textual;\n"
+        "tests/tui/test_binding_table.py fails when it is out of date.\n"
+        '"""\n'
+        "\n"
+        '# (class, binding id or "", default keys, description): one row per id of a class.\n'
+        f"BINDINGS: tuple[tuple[str, str, str, str], ...] = (\n{bindings})\n"
+        "# The named keys Textual decodes (the last part of each of its `Keys`), and aliases.\n"
+        f"KEY_NAMES = frozenset({sorted(key_names)!r})\n"
+        f"KEY_NAME_REPLACEMENTS = {keys.KEY_NAME_REPLACEMENTS!r}\n"
+        f"REPLACED_KEYS = {keys.REPLACED_KEYS!r}\n"
+        f"KEY_TO_UNICODE_NAME = {keys.KEY_TO_UNICODE_NAME!r}\n"
+        f"ASCII_KEY_NAMES = {keys.ASCII_KEY_NAMES!r}\n"
+    )
 
 
 def remapped(binding: Binding, remaps: Mapping[str, str]) -> Binding:

@@ -7,15 +7,15 @@ import logging
 from pathlib import Path
 from typing import ClassVar
 
-from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from batchtui.tui.screens.results import ResultsScreen
 from batchtui.tui.theme import choose_theme
+from batchtui.tui.typeahead import TypeAheadApp
 
 
-class ViewApp(App[int]):
+class ViewApp(TypeAheadApp[int]):
     """Hosts one `ResultsScreen`; provides the part of the shell it reads (nothing to do
     with jobs: no service, no registry, no config)."""
 

@@ -4,7 +4,8 @@ The terminal (TERM, colours, locale, the theme the TUI will pick), tmux's clipbo
 settings for OSC 52 copies, the proxy and certificate variables, and where batchtui keeps
 its config, registry, logs and downloads (and whether the registry sits on NFS). It reads
 and reports; it changes nothing and never prints a key. It exits 2 (a config error) when
-config.toml cannot be read or used, after naming the file and line.
+config.toml cannot be read or used, after naming the file and line, and when a `[keys]`
+entry cannot be applied (each named by file, table and entry; checked without Textual).
 """
 
 from __future__ import annotations
@@ -227,6 +228,17 @@ def config_findings(config: Config | None, error: ConfigError | None) -> list[Fi
     return [Finding("config", "warning", "config.toml", warning) for warning in config.warnings]
 
 
+def keys_findings(config: Config | None) -> list[Finding]:
+    """Each `[keys]` entry the TUI would skip or that takes another binding's key, checked
+    against the bindings written down in `core.binding_table` (no Textual on this path)."""
+    if config is None or not config.keys:
+        return []
+    from batchtui.core.keymap_check import check_keymap, table_bindings
+
+    _good, problems = check_keymap(config.keys, table_bindings(), where=str(config.path))
+    return [Finding("config", "[keys]", "config.toml", problem) for problem in problems]
+
+
 def _usable_theme(config: Config | None) -> str | None:
     from batchtui.core.themes import KNOWN_THEMES
 
@@ -257,6 +269,7 @@ def collect(
         *network_findings(env),
         *path_findings(),
         *config_findings(config, error),
+        *keys_findings(config),
         *profile_findings(config, error),
     ]
 
@@ -264,12 +277,23 @@ def collect(
 def run(args: argparse.Namespace) -> int:
     """Every finding, then the config error's code (2) when config.toml cannot be used: every
     other command would refuse it too, so a script's `batchtui doctor` check must fail."""
+    from batchtui.core.errors import ConfigError
+
     loaded = load()
     findings = collect(loaded=loaded)
     error = loaded[1]
     status = error.exit_code if error is not None else 0
     if error is not None:
         print(f"batchtui: error: {inert(str(error), single_line=True)}", file=sys.stderr)
+    bad_keys = sum(finding.name == "[keys]" for finding in findings)
+    if bad_keys and loaded[0] is not None:
+        status = ConfigError.exit_code
+        print(
+            f"batchtui: error: {inert(str(loaded[0].path), single_line=True)}: {bad_keys} "
+            "[keys] entr" + ("y" if bad_keys == 1 else "ies") + " the TUI cannot apply "
+            "(each named under config)",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps([asdict(finding) for finding in findings], indent=2))
         return status

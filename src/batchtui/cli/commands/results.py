@@ -228,6 +228,20 @@ def _seek(context: CommandContext, job: Job, args: argparse.Namespace, printer: 
     return False
 
 
+def _seek_group(
+    context: CommandContext, group: JobGroup, args: argparse.Namespace, printer: Printer
+) -> bool:
+    """Print by seeking in the shard(s) holding the records asked for; False where every
+    shard must be read instead (said why)."""
+    from batchtui.cli.commands.seek import print_group_remote
+
+    kept, printer.kept = printer.kept, None
+    if run_async(print_group_remote(context, group, args, printer, printer.tail)):
+        return True
+    printer.kept = kept
+    return False
+
+
 def _page(args: argparse.Namespace) -> dict[str, Any]:
     return {"start": args.start, "head": args.head, "errors_only": args.errors}
 
@@ -282,6 +296,12 @@ def run(args: argparse.Namespace) -> int:
     with CommandContext(args) as context:
         target = find_job_or_group(context, args.source)
         if has_retries(context.registry, target):
+            if not args.errors and (tail is not None or args.start > 0):
+                warn(
+                    f"{target.id} has retries merged in: record numbers count one merged record "
+                    "per request (the latest success), which seeking in one file cannot place: "
+                    "reading every try's results instead"
+                )
             printer = Printer(args, skip=args.start)
             run_async(_print_merged(context, target, printer, args.errors))
             printer.flush()
@@ -294,6 +314,12 @@ def run(args: argparse.Namespace) -> int:
                 _print_all(iter(tail_of_files(local_result_paths(target), tail)), printer)
             else:
                 _print_all(page_of_files(local_result_paths(target), **_page(args)), printer)
+        elif (
+            isinstance(target, JobGroup)
+            and seekable
+            and _seek_group(context, target, args, printer)
+        ):
+            pass
         elif not (isinstance(target, Job) and seekable and _seek(context, target, args, printer)):
             printer.skip = args.start
             run_async(_print_job_results(context, target, args, printer))

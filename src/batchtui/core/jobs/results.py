@@ -174,7 +174,7 @@ async def remote_output(ctx: JobContext, job: Job, kind: str = "output") -> Remo
             f"profile {job.profile!r}: this provider's {kind} cannot be read in parts "
             "(inline answers, shards of unknown size): streaming from the start instead"
         )
-    return RemoteOutput(source)
+    return RemoteOutput(source, key=f"{job.profile}:{file_id}")
 
 
 def _watched(ctx: JobContext, progress: ProgressCallback | None) -> ProgressCallback | None:

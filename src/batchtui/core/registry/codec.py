@@ -69,6 +69,18 @@ GROUP_COLUMNS = (
     "created_at",
 )
 
+# Casefolded copies of the text the job list filters and sorts by in SQL, where lower()
+# folds ASCII only: written with every row (`job_row_stored`), never read into a model.
+JOB_FOLDED = {
+    "name": "name_fold",
+    "profile": "profile_fold",
+    "model": "model_fold",
+    "remote_id": "remote_id_fold",
+}
+GROUP_FOLDED = {"name": "name_fold", "profile": "profile_fold"}
+JOB_STORED_COLUMNS = JOB_COLUMNS + tuple(JOB_FOLDED.values())
+GROUP_STORED_COLUMNS = GROUP_COLUMNS + tuple(GROUP_FOLDED.values())
+
 HISTORY_COLUMNS = (
     "job_id",
     "at",
@@ -259,6 +271,21 @@ def job_to_row(job: Job) -> JobRow:
         None if job.archived_at is None else encode_datetime(job.archived_at),
         1 if counts.known else 0,
     )
+
+
+def folded(text: str | None) -> str | None:
+    """`text` as the job list compares it: casefolded (`ß` is `ss`, `É` is `é`)."""
+    return None if text is None else text.casefold()
+
+
+def job_row_stored(job: Job) -> JobRow:
+    """Values in `JOB_STORED_COLUMNS` order: the row and its folded copies."""
+    return job_to_row(job) + tuple(folded(getattr(job, field)) for field in JOB_FOLDED)
+
+
+def group_row_stored(group: JobGroup) -> JobRow:
+    """Values in `GROUP_STORED_COLUMNS` order."""
+    return group_to_row(group) + tuple(folded(getattr(group, field)) for field in GROUP_FOLDED)
 
 
 def row_to_job(row: JobRow) -> Job:

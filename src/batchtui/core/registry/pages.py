@@ -2,6 +2,9 @@
 sorted, counted and cut into pages inside SQLite, so a list shows a window of a registry
 of any size without reading every job.
 
+Text is compared casefolded, as `jobview` compares it in Python: through the copies the
+registry keeps beside the text (`*_fold` columns; SQLite's lower() folds ASCII only).
+
 A group's row stands for its shards as `groups.group_as_job` does: the most active status
 of a running shard, once all have ended the worst end; its model and kind are its first
 shard's. It matches a filter when it or any of its shards does, and it is archived when
@@ -15,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from batchtui.core.groups import ENDED_WORST_FIRST, group_as_job
 from batchtui.core.jobview import (
+    ENDED_WORST_FIRST,
     EXACT_FILTER_FIELDS,
     STATUS_RANK,
     ArchivedScope,
@@ -40,6 +43,9 @@ _FIELD_COLUMNS = {
     "id": ("id", "remote_id"),
     "kind": ("kind",),
 }
+# The casefolded copy of a column; the others hold ASCII batchtui writes (ids, statuses).
+_FOLDED = {"name": "name_fold", "profile": "profile_fold", "model": "model_fold",
+           "remote_id": "remote_id_fold"}  # fmt: skip
 
 
 def _rank_case(column: str, order: tuple[str, ...]) -> str:
@@ -78,12 +84,16 @@ def _term_sql(term: FilterTerm, alias: str) -> Sql:
     params: list[object] = []
     for column in columns:
         value = f"COALESCE({alias}.{column}, '')"
+        if column in _FOLDED:
+            folded = f"COALESCE({alias}.{_FOLDED[column]}, '')"
+        else:
+            folded = f"lower({value})"
         if term.field in EXACT_FILTER_FIELDS:
-            tests.append(f"lower({value}) = ?")
+            tests.append(f"{folded} = ?")
         elif term.field == "status":
             tests.append(f"substr({value}, 1, {len(term.value)}) = ?")
         else:
-            tests.append(f"instr(lower({value}), ?) > 0")
+            tests.append(f"instr({folded}, ?) > 0")
         params.append(term.value)
     found = "(" + " OR ".join(tests) + ")"
     return Sql(f"NOT {found}" if term.negate else found, tuple(params))
@@ -114,7 +124,8 @@ _GROUP_SCOPE = {
 def job_rows(scope: ArchivedScope) -> str:
     """Jobs of their own (no group) in `scope`, as top-level rows."""
     return (
-        "SELECT id, 0 AS is_group, name, profile, model, kind, remote_id, status, created_at "
+        "SELECT id, 0 AS is_group, name, profile, model, kind, remote_id, status, created_at, "
+        "name_fold, profile_fold, model_fold, remote_id_fold "
         f"FROM jobs WHERE group_id IS NULL{_JOB_SCOPE[scope]}"
     )
 
@@ -125,14 +136,16 @@ def group_rows(scope: ArchivedScope) -> str:
         f"SELECT g.id AS id, 1 AS is_group, g.name AS name, g.profile AS profile, "
         f"{_FIRST_SHARD.format(column='model')} AS model, "
         f"{_FIRST_SHARD.format(column='kind')} AS kind, NULL AS remote_id, "
-        f"{_GROUP_STATUS} AS status, g.created_at AS created_at "
+        f"{_GROUP_STATUS} AS status, g.created_at AS created_at, g.name_fold AS name_fold, "
+        f"g.profile_fold AS profile_fold, {_FIRST_SHARD.format(column='model_fold')} AS "
+        "model_fold, NULL AS remote_id_fold "
         f"FROM groups g WHERE {_GROUP_SCOPE[scope]}"
     )
 
 
 def top_rows(scope: ArchivedScope) -> str:
     """A sub-select of every top-level row in `scope`: (id, is_group, name, profile, model,
-    kind, remote_id, status, created_at)."""
+    kind, remote_id, status, created_at, and the folded copies of name to remote_id)."""
     return f"{job_rows(scope)} UNION ALL {group_rows(scope)}"
 
 
@@ -156,19 +169,20 @@ def order_by(order: SortOrder) -> str:
         return "created_at, id" if order.reverse else newest
     direction = " DESC" if order.reverse else ""
     if order.field == SortField.NAME:
-        return f"lower(name){direction}, {newest}"
+        return f"name_fold{direction}, {newest}"
     return f"{_rank_case('status', _BY_RANK)}{direction}, {newest}"
 
 
 def page_sql(
     job_filter: JobFilter, order: SortOrder, scope: ArchivedScope, offset: int, limit: int
 ) -> Sql:
-    if not job_filter.terms and order.field == SortField.AGE:
-        # Unfiltered by age: a compound ORDER BY SQLite merges from the index, reading
-        # only the rows up to the page instead of sorting the whole registry.
+    if not job_filter.terms and order.field in (SortField.AGE, SortField.NAME):
+        # Unfiltered by age or name: a compound ORDER BY SQLite merges from the index,
+        # reading only the rows up to the page instead of sorting the whole registry.
+        keys = "id, is_group, created_at, name_fold"
         return Sql(
-            f"SELECT id, is_group FROM (SELECT id, is_group, created_at FROM ({job_rows(scope)}) "
-            f"UNION ALL SELECT id, is_group, created_at FROM ({group_rows(scope)}) "
+            f"SELECT id, is_group FROM (SELECT {keys} FROM ({job_rows(scope)}) "
+            f"UNION ALL SELECT {keys} FROM ({group_rows(scope)}) "
             f"ORDER BY {order_by(order)} LIMIT ? OFFSET ?)",
             (limit, offset),
         )
@@ -222,6 +236,8 @@ class JobPage:
         a row of the page whose status changed (others wait for the next read)."""
         from dataclasses import replace
 
+        from batchtui.core.groups import group_as_job
+
         shards = self.shards
         if job.group_id in self.groups:
             shards = dict(self.shards)
@@ -255,6 +271,8 @@ class JobPage:
         shown: int,
         counts: dict[JobStatus, int],
     ) -> JobPage:
+        from batchtui.core.groups import group_as_job
+
         rows: list[Job] = []
         for key, is_group in keys:
             if is_group and key in groups:

@@ -188,6 +188,31 @@ def _v10_list_leases(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v11_casefolded_search(conn: sqlite3.Connection) -> None:
+    # The job list filters and sorts in SQL, whose lower() folds ASCII only: `É`, `ß`, `İ`
+    # compared unlike Python's casefold(). The registry now writes casefolded copies of the
+    # text it searches with every row; the rows already there get theirs here, through a
+    # function that exists for this migration only (the schema never calls it).
+    conn.create_function("batchtui_v11_fold", 1, _fold)
+    for table, columns in (
+        ("jobs", ("name", "profile", "model", "remote_id")),
+        ("groups", ("name", "profile")),
+    ):
+        for column in columns:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}_fold TEXT")
+        copies = ", ".join(f"{column}_fold = batchtui_v11_fold({column})" for column in columns)
+        conn.execute(f"UPDATE {table} SET {copies}")
+    # Top-level rows of the default scope by name, ties newest first (`pages.order_by`).
+    conn.execute(
+        "CREATE INDEX jobs_top_name ON jobs "
+        "(group_id, archived_at, name_fold, created_at DESC, id DESC)"
+    )
+
+
+def _fold(text: str | None) -> str | None:
+    return None if text is None else str(text).casefold()
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_jobs_and_history,
     _v2_change_counter,
@@ -199,6 +224,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v8_unknown_request_counts,
     _v9_job_list_pages,
     _v10_list_leases,
+    _v11_casefolded_search,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The first version with the `meta` change counter.

@@ -32,16 +32,17 @@ if TYPE_CHECKING:
 
 _JOB_SELECT = f"SELECT {', '.join(codec.JOB_COLUMNS)} FROM jobs"
 _JOB_INSERT = (
-    f"INSERT INTO jobs ({', '.join(codec.JOB_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in codec.JOB_COLUMNS)})"
+    f"INSERT INTO jobs ({', '.join(codec.JOB_STORED_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in codec.JOB_STORED_COLUMNS)})"
 )
 _JOB_UPDATE = (
-    f"UPDATE jobs SET {', '.join(f'{column} = ?' for column in codec.JOB_COLUMNS[1:])} WHERE id = ?"
+    f"UPDATE jobs SET {', '.join(f'{column} = ?' for column in codec.JOB_STORED_COLUMNS[1:])} "
+    "WHERE id = ?"
 )
 _GROUP_SELECT = f"SELECT {', '.join(codec.GROUP_COLUMNS)} FROM groups"
 _GROUP_INSERT = (
-    f"INSERT INTO groups ({', '.join(codec.GROUP_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in codec.GROUP_COLUMNS)})"
+    f"INSERT INTO groups ({', '.join(codec.GROUP_STORED_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in codec.GROUP_STORED_COLUMNS)})"
 )
 _HISTORY_SELECT = f"SELECT {', '.join(codec.HISTORY_COLUMNS)} FROM status_history"
 _HISTORY_INSERT = (
@@ -104,7 +105,7 @@ class Registry:
     def add_job(self, job: Job, *, note: str | None = None) -> Job:
         """Insert a job (provider strings capped: `limits`) and its first history row."""
         job = codec.cap_job(job, self.limits)
-        row = codec.job_to_row(job)
+        row = codec.job_row_stored(job)
 
         def insert(conn: sqlite3.Connection) -> None:
             if conn.execute("SELECT 1 FROM jobs WHERE id = ?", (job.id,)).fetchall():
@@ -121,7 +122,7 @@ class Registry:
         capped = [codec.cap_job(job, self.limits) for job in jobs]
 
         def insert(conn: sqlite3.Connection) -> int:
-            conn.executemany(_JOB_INSERT, [codec.job_to_row(job) for job in capped])
+            conn.executemany(_JOB_INSERT, [codec.job_row_stored(job) for job in capped])
             for job in capped:
                 self._add_history(conn, job, note)
             return len(capped)
@@ -154,11 +155,11 @@ class Registry:
         def insert(conn: sqlite3.Connection) -> None:
             if conn.execute("SELECT 1 FROM groups WHERE id = ?", (group.id,)).fetchall():
                 raise RegistryError(f"registry {self.path} already has a group {group.id}")
-            conn.execute(_GROUP_INSERT, codec.group_to_row(group))
+            conn.execute(_GROUP_INSERT, codec.group_row_stored(group))
             for shard in shards:
                 if conn.execute("SELECT 1 FROM jobs WHERE id = ?", (shard.id,)).fetchall():
                     raise RegistryError(f"registry {self.path} already has a job {shard.id}")
-                conn.execute(_JOB_INSERT, codec.job_to_row(codec.cap_job(shard, self.limits)))
+                conn.execute(_JOB_INSERT, codec.job_row_stored(codec.cap_job(shard, self.limits)))
                 self._add_history(conn, shard, note)
 
         self._db.write(insert)
@@ -441,7 +442,7 @@ class Registry:
                     self._add_history(conn, found, "found by its tag (sync)")
                     return self._apply_remote(conn, own.id, batch)[0], "recovered"
             job = codec.cap_job(new_job(self._unused_job_id(conn)), self.limits)
-            conn.execute(_JOB_INSERT, codec.job_to_row(job))
+            conn.execute(_JOB_INSERT, codec.job_row_stored(job))
             self._add_history(conn, job, note)
             return self._apply_remote(conn, job.id, batch)[0], "adopted"
 
@@ -642,7 +643,7 @@ class Registry:
         return self._decode(rows[0])
 
     def _store(self, conn: sqlite3.Connection, job: Job) -> None:
-        row = codec.job_to_row(job)
+        row = codec.job_row_stored(job)
         conn.execute(_JOB_UPDATE, (*row[1:], row[0]))
 
     def _add_history(self, conn: sqlite3.Connection, job: Job, note: str | None) -> None:

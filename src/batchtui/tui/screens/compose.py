@@ -37,6 +37,7 @@ from batchtui.core.errors import BatchtuiError
 from batchtui.core.terminal_text import inert
 from batchtui.tui.scrolling import half_page, to_edge
 from batchtui.tui.shell import shell
+from batchtui.tui.typeahead import focus_now, open_in_turn, open_screen, opens_input
 from batchtui.tui.widgets.form_input import FormInput
 from batchtui.tui.widgets.progress import WorkProgress
 
@@ -84,7 +85,15 @@ class ComposeScreen(Screen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="compose.back", tooltip="Leave (nothing is written)"),
-        Binding("ctrl+o", "pick", "Dataset", id="compose.dataset", tooltip="Pick the dataset file"),
+        # Priority, keys that open an input: they act as they arrive (see tui/typeahead.py).
+        Binding(
+            "ctrl+o",
+            "pick",
+            "Dataset",
+            id="compose.dataset",
+            tooltip="Pick the dataset file",
+            priority=True,
+        ),
         Binding("ctrl+s", "write", "Write", id="compose.write", tooltip="Write the JSONL file"),
         Binding(
             "ctrl+t",
@@ -222,7 +231,8 @@ class ComposeScreen(Screen):
             yield widget
 
     def on_mount(self) -> None:
-        self.query_one("#compose-dataset", Input).focus()
+        # Now, not queued: the keys typed right after `n` land in the dataset field.
+        focus_now(self.query_one("#compose-dataset", Input))
         if self.dataset is not None:
             self.query_one("#compose-output", Input).value = str(default_output(self.dataset))
         self._schedule_preview()
@@ -459,6 +469,7 @@ class ComposeScreen(Screen):
         self.workers.cancel_group(self, "compose-write")
         self.app.pop_screen()
 
+    @opens_input
     def action_pick(self) -> None:
         from batchtui.tui.widgets.file_picker import FilePicker
 
@@ -467,4 +478,5 @@ class ComposeScreen(Screen):
                 self.query_one("#compose-dataset", Input).value = str(path)
                 self.query_one("#compose-template", Input).focus()
 
-        self.app.push_screen(FilePicker(self.dataset, title="Dataset"), picked)
+        picker = FilePicker(self.dataset, title="Dataset")
+        open_in_turn(self, lambda: open_screen(self.app, picker, picked))

@@ -6,7 +6,8 @@ window around the cursor, so the screen costs the same with 100 jobs or 100,000.
 group (a file split into shards) is one row with its summed progress; `right` or enter
 shows its shards under it, `left` folds them. `space` marks rows: cancel, download,
 archive, forget and clean then act on every marked row, else on the row under the cursor.
-Archived jobs are hidden unless `a` (or `archived:all` in the filter) shows them.
+Archived jobs are hidden unless `a` (or `archived:all` in the filter) shows them; `H` on
+rows that are all archived unarchives them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from batchtui.core.jobs.list_cells import group_label
 from batchtui.core.jobs.listing import PageRequest
 from batchtui.core.jobview import (
     STATUS_RANK,
@@ -30,8 +32,8 @@ from batchtui.core.jobview import (
     SortOrder,
     parse_filter,
 )
-from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
+from batchtui.tui.typeahead import PromptInput, focus_now, open_in_turn, opens_input
 from batchtui.tui.widgets.header import AppHeader, HeaderState
 from batchtui.tui.widgets.job_table import JobTable
 from batchtui.tui.widgets.progress import WorkProgress, show_transfer
@@ -62,10 +64,16 @@ class JobsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "detail", "Detail", id="jobs.detail", tooltip="Every field of the job"),
         Binding("o", "results", "Results", id="jobs.results", tooltip="Read the job's answers"),
+        # Priority, keys that open an input: they act as they arrive (see tui/typeahead.py).
         Binding(
-            "slash", "filter", "Filter", id="jobs.filter", tooltip="status:failed, profile:x, text"
+            "slash",
+            "filter",
+            "Filter",
+            id="jobs.filter",
+            tooltip="status:failed, profile:x, text",
+            priority=True,
         ),
-        Binding("n", "app.compose", "New", id="jobs.compose", tooltip="Compose a batch"),
+        Binding("n", "compose", "New", id="jobs.compose", tooltip="Compose a batch", priority=True),
         Binding("c", "copy_id", "Copy id", show=False, id="jobs.copy"),
         Binding("ctrl+d", "cancel_job", "Cancel job", show=False, id="jobs.cancel"),
         Binding("d", "download", "Download", show=False, id="jobs.download"),
@@ -78,7 +86,7 @@ class JobsScreen(Screen[None]):
             tooltip="Resubmit the failed and unfinished requests as a new job (asks first)",
         ),
         Binding("r", "app.refresh", "Refresh now", show=False, id="jobs.refresh"),
-        Binding("v", "app.validate", "Validate a file", show=False, id="jobs.validate"),
+        Binding("v", "validate", "Validate a file", show=False, id="jobs.validate", priority=True),
         Binding(
             "P",
             "app.profiles",
@@ -108,10 +116,10 @@ class JobsScreen(Screen[None]):
         Binding(
             "H",
             "archive",
-            "Archive",
+            "Archive/unarchive",
             show=False,
             id="jobs.archive",
-            tooltip="Hide from the default list (asks first)",
+            tooltip="Hide from the default list; on archived rows, show them again (asks first)",
         ),
         Binding(
             "F",
@@ -156,7 +164,9 @@ class JobsScreen(Screen[None]):
         yield AppHeader(ascii_only=shell(self).ascii_only, id="header")
         yield JobTable(ascii_only=shell(self).ascii_only, id="jobs")
         yield Static(id="empty-hint")
-        yield Input(placeholder="filter: text, status:failed, profile:NAME, !word", id="filter")
+        yield PromptInput(
+            placeholder="filter: text, status:failed, profile:NAME, !word", id="filter"
+        )
         yield WorkProgress(id="transfer")
         yield StatusLine(id="status-line")
         yield Footer()
@@ -258,7 +268,6 @@ class JobsScreen(Screen[None]):
 
     def _sync_table(self, page: JobPage, now: datetime, *, refresh_times: bool) -> None:
         ascii_only = shell(self).ascii_only
-        open_glyph, closed_glyph = ("-", "+") if ascii_only else ("▾", "▸")
         middle, last = ("|-", "`-") if ascii_only else ("├", "└")
         rows: list[Job] = []
         labels: dict[str, str] = {}
@@ -271,8 +280,7 @@ class JobsScreen(Screen[None]):
             shards = page.shards.get(top.id, [])
             expanded = top.id in self.expanded
             groups[top.id] = expanded
-            glyph = open_glyph if expanded else closed_glyph
-            labels[top.id] = f"{glyph} {inert(top.name, single_line=True)}"
+            labels[top.id] = group_label(top.name, expanded=expanded, ascii_only=ascii_only)
             if not expanded:
                 continue
             for position, shard in enumerate(shards, start=1):
@@ -490,10 +498,22 @@ class JobsScreen(Screen[None]):
 
         self.app.push_screen(ColumnsScreen(current), chosen)
 
+    @opens_input
     def action_filter(self) -> None:
+        open_in_turn(self, self._open_filter)
+
+    def _open_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        focus_now(box)
+
+    @opens_input
+    def action_compose(self) -> None:
+        open_in_turn(self, lambda: self.app.run_action("app.compose"))
+
+    @opens_input
+    def action_validate(self) -> None:
+        open_in_turn(self, lambda: self.app.run_action("app.validate"))
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)

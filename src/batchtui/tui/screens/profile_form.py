@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from batchtui.tui.typeahead import focus_now
 from batchtui.tui.widgets.profile_form import ProfileForm
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class ProfileFormScreen(Screen[str | None]):
         # The first field to type in (an edit's name is fixed).
         fields = [field for field in self.query(Input) if not field.disabled]
         if fields:
-            fields[0].focus()
+            focus_now(fields[0])  # now: the keys typed after `a` or `e` land in it
 
     @on(ProfileForm.Saved)
     def _saved(self, event: ProfileForm.Saved) -> None:

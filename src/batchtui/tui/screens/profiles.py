@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
+from batchtui.tui.typeahead import open_in_turn, open_screen, opens_input
 from batchtui.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -48,8 +49,18 @@ class ProfilesScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add", "Add", id="profiles.add", tooltip="A new profile (the form)"),
-        Binding("e", "edit", "Edit", id="profiles.edit", tooltip="Change the profile (enter too)"),
+        # Priority, keys that open an input: they act as they arrive (see tui/typeahead.py).
+        Binding(
+            "a", "add", "Add", id="profiles.add", tooltip="A new profile (the form)", priority=True
+        ),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            id="profiles.edit",
+            tooltip="Change the profile (enter too)",
+            priority=True,
+        ),
         Binding("t", "test", "Test", id="profiles.test", tooltip="One cheap authenticated call"),
         Binding("x", "remove", "Remove", id="profiles.remove", tooltip="Asks first"),
         Binding("d", "default", "Default", id="profiles.default", tooltip="Used without --profile"),
@@ -133,24 +144,30 @@ class ProfilesScreen(Screen[None]):
 
     # --- keys ---------------------------------------------------------------------------
 
+    @opens_input
     def action_add(self) -> None:
         from batchtui.tui.screens.profile_form import ProfileFormScreen
 
         if shell(self).config is None:
             self.say("config.toml is unreadable: fix it first (the header says where)")
             return
-        self.app.push_screen(ProfileFormScreen(), self._after_form)
+        open_in_turn(self, lambda: open_screen(self.app, ProfileFormScreen(), self._after_form))
 
+    @opens_input
     def action_edit(self) -> None:
+        self._edit()
+
+    def _edit(self) -> None:
         from batchtui.tui.screens.profile_form import ProfileFormScreen
 
         profile = self._selected()
         if profile is not None:
-            self.app.push_screen(ProfileFormScreen(profile), self._after_form)
+            form = ProfileFormScreen(profile)
+            open_in_turn(self, lambda: open_screen(self.app, form, self._after_form))
 
     @on(DataTable.RowSelected)
     def _enter(self) -> None:
-        self.action_edit()
+        self._edit()
 
     def _after_form(self, name: str | None) -> None:
         self.show_profiles(select=name)

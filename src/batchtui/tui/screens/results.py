@@ -5,7 +5,9 @@ the first rows show as soon as the first window is scanned, and the rest of the 
 is never held in memory. A job whose results are not downloaded is previewed from the
 provider, a page at a time, more as the cursor nears the end; `:N` and `G` past the pages
 read jump there with Range reads (numbered ≈ until downloaded); `d` downloads it. A group
-reads every shard's records as one list, as `batchtui results GROUP` prints them.
+reads every shard's records as one list, as `batchtui results GROUP` prints them. A job or
+group with retries shows one record per request, merged by the same core function as
+`batchtui results` (its members downloaded first when needed), and says so in its title.
 
 Like less: `/` searches a regex (smart case) in answers and prompts in a worker thread
 (escape cancels), `n`/`N` go to the next/previous match with wrap-around, `&` filters,
@@ -29,13 +31,15 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from batchtui.core.downloads import TransferMeter
 from batchtui.core.errors import BatchtuiError
+from batchtui.core.merged_source import MergedSource
 from batchtui.core.models import Job, JobGroup, ResultRecord
 from batchtui.core.preview import RemotePreview
 from batchtui.core.remote_output import RangeNotHonoured, RemoteOutput
+from batchtui.core.remote_scan import RemoteScan
 from batchtui.core.result_search import (
     SearchError,
     SearchPattern,
@@ -55,6 +59,7 @@ from batchtui.core.resultfile import (
 )
 from batchtui.core.terminal_text import inert
 from batchtui.tui.shell import shell
+from batchtui.tui.typeahead import PromptInput, focus_now, open_in_turn, opens_input
 from batchtui.tui.widgets.line_viewer import CursorView
 from batchtui.tui.widgets.progress import WorkProgress
 from batchtui.tui.widgets.record_view import RecordDetail, RecordTable
@@ -112,12 +117,14 @@ class ResultsScreen(Screen):
             tooltip="Show only failed records",
             id="results.toggle-errors",
         ),
+        # Priority, keys that open an input: they act as they arrive (see tui/typeahead.py).
         Binding(
             "slash",
             "search",
             "Search",
             tooltip="Find a regex in answers and prompts (smart case); n/N: next/previous",
             id="results.search",
+            priority=True,
         ),
         Binding(
             "n",
@@ -142,9 +149,15 @@ class ResultsScreen(Screen):
             show=False,
             tooltip="Show only records containing a text (empty: all)",
             id="results.filter",
+            priority=True,
         ),
         Binding(
-            "colon,ctrl+g", "goto", "Go to", tooltip="Go to record number N", id="results.goto"
+            "colon,ctrl+g",
+            "goto",
+            "Go to",
+            tooltip="Go to record number N",
+            id="results.goto",
+            priority=True,
         ),
         Binding(
             "y,c",
@@ -279,7 +292,14 @@ class ResultsScreen(Screen):
         self._landing: int | None = None  # byte of the record to show once downloaded
         self._loading_more = False
         self._status_note = ""
+        # The background scan making remote numbers exact: whether to run it, its progress.
+        self.index_remote = True
+        self._index_note = ""
+        self._indexing: Worker[None] | None = None
         self.ascii_only = False
+        # A job (or group) with retries: every member's results merged, as the CLI prints.
+        self._merged: MergedSource | None = None
+        self._leaving = threading.Event()
 
     # --- layout -------------------------------------------------------------------------
 
@@ -291,14 +311,14 @@ class ResultsScreen(Screen):
         yield Static(RecordTable.header_text(80), id="results-columns")
         yield RecordTable(ascii_only=self.ascii_only, id="results-table")
         yield RecordDetail(ascii_only=self.ascii_only, id="results-detail")
-        yield Input(
+        yield PromptInput(
             placeholder="search: a regex, case-insensitive unless it has capitals (enter: find)",
             id="search-input",
         )
-        yield Input(
+        yield PromptInput(
             placeholder="filter: text to keep (enter: filter, empty: all)", id="filter-input"
         )
-        yield Input(placeholder="record number", type="integer", id="goto-input")
+        yield PromptInput(placeholder="record number", type="integer", id="goto-input")
         yield Footer()
 
     @property
@@ -317,6 +337,16 @@ class ResultsScreen(Screen):
         self.table.focus()
         self._status_note = self.initial_note
         self._update_title()
+        if self.path is None and shell(self).registry is not None:
+            self.open_owner()  # merged with its retries when it has any
+        else:
+            self._open_own_results()
+        if self.input_path is not None:
+            self.index_inputs(self.input_path)
+        self._update_title()
+
+    def _open_own_results(self) -> None:
+        """The file, or the job's (group's) own output: on disk, else previewed remotely."""
         local = self._local_paths()
         if local:
             self.open_local(local)
@@ -328,8 +358,6 @@ class ResultsScreen(Screen):
             preview = "remote preview: records load as you scroll (d downloads)"
             self._status_note = "; ".join(note for note in (self.initial_note, preview) if note)
             self.load_more()
-        if self.input_path is not None:
-            self.index_inputs(self.input_path)
         self._update_title()
 
     def _local_paths(self) -> list[Path]:
@@ -383,6 +411,63 @@ class ResultsScreen(Screen):
                 self.post_message(self.ScanDone())
         except OSError as exc:
             self.post_message(self.Failed(f"{paths[0]}: cannot read: {exc.strerror or exc}"))
+
+    @work(group="results-merge", exclusive=True)
+    async def open_owner(self) -> None:
+        """A job or group with retries is read as `batchtui results` prints it: merged by
+        custom_id (`families.merged_results`); without any, its own output."""
+        from batchtui.core.families import has_retries
+
+        registry = shell(self).registry
+        target = self.group if self.group is not None else self.job
+        assert registry is not None and target is not None
+        try:
+            retried = await registry.run(has_retries, target)
+        except BatchtuiError:
+            retried = False  # a group with no shard sent: its own (empty) list says so
+        if retried and shell(self).service is not None:
+            await self._open_merged(target)
+        else:
+            self._open_own_results()
+
+    async def _open_merged(self, target: Job | JobGroup) -> None:
+        from batchtui.core.families import merged_results
+
+        service = shell(self).service
+        assert service is not None
+        progress = self.progress
+        meter = TransferMeter()
+
+        def on_progress(done: int, total: int | None) -> None:
+            progress.show_transfer("downloading", done, total, meter.update(done))
+
+        self._status_note = "merging the results of the retries…"
+        self._update_title()
+        progress.start("merging", None)
+        cancel = self._leaving.is_set
+        source: MergedSource | None = None
+        try:
+            merged = await merged_results(service, target, progress=on_progress, cancel=cancel)
+            try:
+                source = await asyncio.to_thread(MergedSource.build, merged, cancel)
+            finally:
+                if source is None or self._leaving.is_set():
+                    merged.close()
+        except (BatchtuiError, OSError) as exc:
+            if not self._leaving.is_set():
+                self._fail(f"retries not merged: {exc}")
+            return
+        finally:
+            progress.finish()
+        if source is None or self._leaving.is_set():
+            return
+        self.source = self._merged = source
+        self.table.show(source)
+        self._status_note = "; ".join(merged.notes)
+        if merged.requests is not None and merged.requests.path != self.input_path:
+            self.input_path = merged.requests.path  # the first job's input has every prompt
+            self.index_inputs(self.input_path)
+        self._rows_grew()
 
     @work(thread=True, exclusive=True, group="results-inputs")
     def index_inputs(self, path: Path) -> None:
@@ -526,10 +611,39 @@ class ResultsScreen(Screen):
             return None
         try:
             self._seeker = await service.remote_output(self.job)
+            if self.index_remote:  # indexed by an earlier scan: exact from the first jump
+                await RemoteScan(self._seeker).load_saved()
         except RangeNotHonoured as exc:
             self._no_range = str(exc)
             return None
         return self._seeker
+
+    @work(group="results-index", exclusive=True, exit_on_error=False)
+    async def index_remote_output(self, seeker: RemoteOutput) -> None:
+        """Stream the remote output once into its line index (windows indexed in threads),
+        showing how far; then the window shown is numbered exactly. A failure keeps the ≈
+        numbers and says why."""
+
+        def on_progress(done: int, total: int) -> None:
+            self._index_note = f"indexing {done * 100 // max(total, 1)}%"
+            self._update_title()
+
+        try:
+            await RemoteScan(seeker).run(on_progress)
+        except BatchtuiError as exc:
+            self._index_note = f"indexing stopped (numbers stay ≈): {exc}"
+            self._update_title()
+            return
+        self._index_note = ""
+        source = self.source
+        stale = isinstance(source, WindowBuffer) and not source.exact and source.offsets
+        if stale and seeker is self._seeker:
+            assert isinstance(source, WindowBuffer)
+            source.renumber(await seeker.line_number(source.offsets[0]))
+            self.table.rows_changed()
+            self._show_window_note(source)
+            self._show_current()
+        self._update_title()
 
     @work(group="results-seek", exclusive=True)
     async def seek(self, row: int | None) -> None:
@@ -543,6 +657,9 @@ class ResultsScreen(Screen):
                 else:
                     window = await seeker.lines_near(row, PREVIEW_PAGE)
                 self._show_window(WindowBuffer(f"job {self.job.id}" if self.job else "", window))
+                running = self._indexing is not None and not self._indexing.is_finished
+                if self.index_remote and not seeker.indexed and not running:
+                    self._indexing = self.index_remote_output(seeker)
                 return
         except RangeNotHonoured as exc:
             self._seeker = None
@@ -562,10 +679,13 @@ class ResultsScreen(Screen):
         if not window.window.at_end:
             wanted = 0
         self.table.center_on(max(wanted, 0))
+        self._show_window_note(window)
+        self._show_current()
+
+    def _show_window_note(self, window: WindowBuffer) -> None:
         estimated = "" if window.exact else " (≈: placed by byte offset; d downloads for exact)"
         self._status_note = f"records {window.number(0)}–{window.number(window.count - 1)}"
         self._status_note += estimated
-        self._show_current()
         self._update_title()
 
     async def _stream_to(self, row: int | None) -> None:
@@ -634,6 +754,8 @@ class ResultsScreen(Screen):
         if isinstance(source, WindowBuffer) and row is not None:
             self._landing = source.offset(row)  # found by byte: numbered exactly once indexed
         self._seeker = self._preview = None
+        self.workers.cancel_group(self, "results-index")  # the download's index is exact
+        self._index_note = ""
         self._status_note = f"downloaded to {paths[0].parent}"
         self.notify(self._status_note, title="Download", markup=False)
         self.open_local(paths)
@@ -644,7 +766,12 @@ class ResultsScreen(Screen):
             await preview.aclose()
 
     async def on_unmount(self) -> None:
+        self._leaving.set()
+        self.workers.cancel_group(self, "results-index")
         await self._close_preview()
+        merged, self._merged = self._merged, None
+        if merged is not None:
+            merged.close()
 
     @work(group="results-export", exclusive=True)
     async def export(self) -> None:
@@ -792,13 +919,18 @@ class ResultsScreen(Screen):
         title.append(inert(self._label(), single_line=True))
         source = self.source
         if isinstance(source, WindowBuffer):
-            total = self._seeker.estimated_lines() if self._seeker is not None else None
-            title.append(f" · ≈{total:,} records" if total else "")
+            seeker = self._seeker
+            total = seeker.estimated_lines() if seeker is not None else None
+            about = "" if seeker is not None and seeker.indexed else "≈"
+            title.append(f" · {about}{total:,} records" if total else "")
         elif source is not None:
             more = "" if source.complete else "+"
             title.append(f" · {source.count:,}{more} records")
             if self._filtering:
                 title.append(f" · {self.table.row_count():,} shown")
+        if self._merged is not None:
+            retries = self._merged.retries
+            title.append(f" · merged with {retries} {'retry' if retries == 1 else 'retries'}")
         self.query_one("#results-title", Static).update(title)
         filters = []
         if self.errors_only:
@@ -806,8 +938,9 @@ class ResultsScreen(Screen):
         if self.search_text:
             filters.append(f"containing “{inert(self.search_text, single_line=True)}”")
         status = Text("filter: " + ", ".join(filters) if filters else "")
-        if self._status_note:
-            status.append(("  " if filters else "") + inert(self._status_note, single_line=True))
+        for note in (self._status_note, self._index_note):
+            if note:
+                status.append(("  " if status.plain else "") + inert(note, single_line=True))
         status_line = self.query_one("#results-status", Static)
         status_line.update(status)
         status_line.set_class(bool(status.plain), "-shown")
@@ -851,8 +984,7 @@ class ResultsScreen(Screen):
     def _open_input(self, input_id: str) -> None:
         for widget in self.query(Input):
             widget.set_class(widget.id == input_id, "-open")
-        field = self.query_one(f"#{input_id}", Input)
-        field.focus()
+        focus_now(self.query_one(f"#{input_id}", Input))
 
     def _close_inputs(self) -> bool:
         opened = [widget for widget in self.query(Input) if widget.has_class("-open")]
@@ -881,12 +1013,20 @@ class ResultsScreen(Screen):
         self.errors_only = not self.errors_only
         self._apply_filter()
 
+    @opens_input
     def action_search(self) -> None:
+        open_in_turn(self, self._open_search)
+
+    def _open_search(self) -> None:
         search = self.query_one("#search-input", Input)
         search.value = self.search.text if self.search is not None else ""
         self._open_input("search-input")
 
+    @opens_input
     def action_filter(self) -> None:
+        open_in_turn(self, self._open_filter)
+
+    def _open_filter(self) -> None:
         field = self.query_one("#filter-input", Input)
         field.value = self.search_text
         self._open_input("filter-input")
@@ -1017,7 +1157,11 @@ class ResultsScreen(Screen):
         finally:
             path.unlink(missing_ok=True)
 
+    @opens_input
     def action_goto(self) -> None:
+        open_in_turn(self, self._open_goto)
+
+    def _open_goto(self) -> None:
         self.query_one("#goto-input", Input).value = ""
         self._open_input("goto-input")
 
@@ -1028,6 +1172,9 @@ class ResultsScreen(Screen):
         self.detail.set_mode("text" if self.detail.mode == "json" else "json")
 
     def action_download(self) -> None:
+        if self._merged is not None:
+            self.notify("Already downloaded: the results and their retries'.", markup=False)
+            return
         if self.group is not None:
             shell(self).actions.download_group(self.group.id)
             return
@@ -1165,11 +1312,6 @@ async def _push_group_results(app: App[object], snapshot: JobsSnapshot, group: J
     known = list(snapshot.jobs.values())
     try:
         shards = await registry.group_jobs(group.id) if registry is not None else []
-        retried = [
-            child
-            for shard in shards
-            for child in (await registry.child_jobs(shard.id) if registry is not None else [])
-        ]
     except BatchtuiError as exc:
         app.notify(inert(str(exc), single_line=True), severity="error", markup=False)
         return
@@ -1187,13 +1329,8 @@ async def _push_group_results(app: App[object], snapshot: JobsSnapshot, group: J
             markup=False,
         )
         return
-    screen = ResultsScreen(group=group, shards=sent)
-    shard_ids = {shard.id for shard in sent}
-    if retried or any(job.parent_id in shard_ids for job in known):
-        # Said, not hidden: `results GROUP` and `x` merge retries by custom_id; this list
-        # is each shard's own records.
-        screen.initial_note = "shards' own records, retries not merged (x exports them merged)"
-    app.push_screen(screen)
+    # Shards with retries are merged by the viewer itself, as `results GROUP` prints them.
+    app.push_screen(ResultsScreen(group=group, shards=sent))
 
 
 def group_result_paths(shards: list[Job]) -> list[Path]:

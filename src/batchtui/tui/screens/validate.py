@@ -26,6 +26,7 @@ from batchtui.core.resultfile import LineIndex
 from batchtui.core.terminal_text import inert
 from batchtui.tui.scrolling import half_page, to_edge
 from batchtui.tui.shell import shell
+from batchtui.tui.typeahead import focus_now, open_in_turn, open_screen, opens_input
 from batchtui.tui.widgets.line_viewer import LineViewer
 from batchtui.tui.widgets.progress import WorkProgress
 
@@ -128,10 +129,25 @@ class ValidateScreen(Screen):
         Binding(
             "escape", "back", "Back", id="validate.back", tooltip="Close the line view, or leave"
         ),
-        Binding("o,ctrl+o", "pick", "Open", id="validate.open", tooltip="Pick a file to validate"),
+        # Priority, keys that open an input: they act as they arrive (see tui/typeahead.py).
+        Binding(
+            "o,ctrl+o",
+            "pick",
+            "Open",
+            id="validate.open",
+            tooltip="Pick a file to validate",
+            priority=True,
+        ),
         Binding("s", "submit", "Submit", id="validate.submit", tooltip="Submit this file (asks)"),
         Binding("r", "revalidate", "Re-validate", id="validate.again", tooltip="Validate it again"),
-        Binding("p", "focus_path", "Path", id="validate.path", tooltip="Type the file's path"),
+        Binding(
+            "p",
+            "focus_path",
+            "Path",
+            id="validate.path",
+            tooltip="Type the file's path",
+            priority=True,
+        ),
         Binding("g", "edge(False)", "First", show=False, id="validate.top"),
         Binding("G", "edge(True)", "Last", show=False, id="validate.bottom"),
         Binding("ctrl+u", "half_page(-1)", "Half page up", show=False, id="validate.half-up"),
@@ -375,6 +391,7 @@ class ValidateScreen(Screen):
         self.workers.cancel_group(self, "validate")
         self.app.pop_screen()
 
+    @opens_input
     def action_pick(self) -> None:
         from batchtui.tui.widgets.file_picker import FilePicker
 
@@ -384,7 +401,8 @@ class ValidateScreen(Screen):
                 self.validate(path)
                 self.query_one(DataTable).focus()
 
-        self.app.push_screen(FilePicker(self.path, title="Validate which file"), picked)
+        picker = FilePicker(self.path, title="Validate which file")
+        open_in_turn(self, lambda: open_screen(self.app, picker, picked))
 
     def action_submit(self) -> None:
         """Submit the validated file to the profile it was checked for (asks once first)."""
@@ -426,8 +444,9 @@ class ValidateScreen(Screen):
     def action_half_page(self, direction: int) -> None:
         half_page(self._scrolled(), direction)
 
+    @opens_input
     def action_focus_path(self) -> None:
-        self.query_one("#validate-path", Input).focus()
+        open_in_turn(self, lambda: focus_now(self.query_one("#validate-path", Input)))
 
     @on(Input.Submitted, "#validate-path")
     def _path_submitted(self, event: Input.Submitted) -> None:

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Label
 
 from batchtui.core.terminal_text import inert
+from batchtui.tui.typeahead import focus_now
 
 
 class FilePicker(ModalScreen[Path | None]):
@@ -62,7 +63,7 @@ class FilePicker(ModalScreen[Path | None]):
 
     def on_mount(self) -> None:
         # A typed path lands in the path field; tab (or down) moves to the tree.
-        self.query_one("#picker-path", Input).focus()
+        focus_now(self.query_one("#picker-path", Input))  # the keys typed after opening it
 
     @on(DirectoryTree.FileSelected)
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:

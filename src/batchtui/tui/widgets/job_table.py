@@ -12,81 +12,33 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from batchtui.core.jobview import (
-    ESSENTIAL_COLUMNS,
-    JOB_LIST_COLUMNS,
-    SortField,
-    SortOrder,
-    display_model,
-    elapsed,
-    eta_text,
-    format_age,
-    format_duration,
-    progress_text,
+from batchtui.core.jobs.list_cells import (
+    COLUMN_WIDTHS,
+    COLUMNS,
+    Cell,
+    Column,
+    column_label,
+    columns_for_width,
+    mark_cell,
+    row_cells,
 )
-from batchtui.core.terminal_text import inert
+from batchtui.core.jobview import SortOrder
 from batchtui.tui.shell import shell
-from batchtui.tui.widgets.status import status_text, tone_style
+from batchtui.tui.widgets.status import tone_style
 
 if TYPE_CHECKING:
+    from batchtui.core.jobview import PollHealth
     from batchtui.core.models import Job
     from batchtui.core.prices import PriceTable
 
-
-class Column(NamedTuple):
-    key: str
-    label: str
-    width: int
-    sort_field: SortField | None = None
-
-
-# Fixed widths: no width recomputation on every update, and room for the sort arrow.
-COLUMNS: tuple[Column, ...] = (
-    Column("mark", "", 1),
-    Column("name", "Name", 18, SortField.NAME),
-    Column("id", "ID", 10),
-    Column("status", "Status", 15, SortField.STATUS),
-    Column("progress", "Progress", 18),
-    Column("eta", "ETA", 6),
-    Column("elapsed", "Elapsed", 7),
-    Column("created", "Created", 9, SortField.AGE),
-    Column("profile", "Profile", 10),
-    Column("model", "Model", 16),
-    Column("cost", "Cost", 9),
-)
-COLUMN_WIDTHS = {column.key: column.width for column in COLUMNS}
-# Who keeps a place when the width runs short: after id and status, the most telling.
-WIDTH_PRIORITY = (
-    "status", "id", "name", "progress", "elapsed", "eta", "created", "profile", "model", "cost",
-)  # fmt: skip
-CELL_PADDING = 2  # DataTable's cell_padding on both sides
-SCROLLBAR = 2
-
-
-def columns_for_width(width: int, wanted: Collection[str] | None = None) -> list[str]:
-    """The columns a table `width` cells wide shows, in display order: those `wanted` (all
-    when None) that fit, the most telling first; id and status whatever the width."""
-    room = width - SCROLLBAR - COLUMN_WIDTHS["mark"] - CELL_PADDING
-    chosen = set()
-    for key in WIDTH_PRIORITY:
-        if key not in ESSENTIAL_COLUMNS and wanted is not None and key not in wanted:
-            continue
-        cost = COLUMN_WIDTHS[key] + CELL_PADDING
-        if cost <= room or key in ESSENTIAL_COLUMNS:
-            chosen.add(key)
-            room -= cost
-    return ["mark", *(key for key in JOB_LIST_COLUMNS if key in chosen)]
-
-
-def _clip(text: str, width: int, ellipsis: str) -> str:
-    return text if len(text) <= width else text[: width - len(ellipsis)] + ellipsis
+__all__ = ["COLUMNS", "COLUMN_WIDTHS", "Column", "JobTable", "columns_for_width"]
 
 
 class JobTable(DataTable[Text]):
@@ -208,12 +160,14 @@ class JobTable(DataTable[Text]):
         self.sort("id", key=lambda cell: position[cell.plain])
 
     def _label(self, column: Column) -> Text:
-        if column.sort_field is None or column.sort_field != self._sort.field:
-            return Text(column.label)
-        # Natural order is newest/A-Z/active first; the arrow shows which way the list runs.
-        down, up = ("v", "^") if self.ascii_only else ("▼", "▲")
-        arrow = up if self._sort.reverse else down
-        return Text(f"{column.label} {arrow}", style="bold")
+        return self._text(column_label(column, self._sort, ascii_only=self.ascii_only))
+
+    def _text(self, cell: Cell) -> Text:
+        if cell.style is None:
+            return Text(cell.text)
+        if cell.style == "bold":
+            return Text(cell.text, style="bold")
+        return Text(cell.text, style=tone_style(self.app, cell.style))
 
     def sync(
         self,
@@ -282,9 +236,7 @@ class JobTable(DataTable[Text]):
             self.move_cursor(row=target, animate=False)
 
     def mark_glyph(self, marked: bool) -> Text:
-        if not marked:
-            return Text(" ")
-        return Text("*" if self.ascii_only else "●", style="bold")
+        return self._text(mark_cell(marked, ascii_only=self.ascii_only))
 
     def cells_for(
         self, job: Job, now: datetime, *, label: str | None = None, marked: bool = False
@@ -295,31 +247,20 @@ class JobTable(DataTable[Text]):
         return {key: every[key] for key in self.shown_columns}
 
     def _every_cell(self, job: Job, now: datetime, *, label: str | None = None) -> dict[str, Text]:
-        ellipsis = "..." if self.ascii_only else "…"
-        muted = tone_style(self.app, "muted")
-        shown_name = label if label is not None else inert(job.name, single_line=True)
-        name = _clip(shown_name, COLUMN_WIDTHS["name"], ellipsis)
-        model = _clip(
-            inert(display_model(job.model), single_line=True),
-            COLUMN_WIDTHS["model"],
-            ellipsis,
+        cost = self._cost(job) if "cost" in self.shown_columns else ""
+        cells = row_cells(
+            job,
+            now,
+            label=label,
+            ascii_only=self.ascii_only,
+            poll=self._poll_health(job.id),
+            cost=cost,
         )
-        return {
-            "name": Text(name),
-            "status": status_text(self.app, job.status, ascii_only=self.ascii_only),
-            "progress": Text(
-                progress_text(
-                    job.request_counts, width=COLUMN_WIDTHS["progress"], ascii_only=self.ascii_only
-                )
-            ),
-            "eta": Text(eta_text(job, now, shell(self).snapshot.polls.get(job.id))),
-            "elapsed": Text(format_duration(elapsed(job, now))),
-            "created": Text(format_age(job.created_at, now), style=muted),
-            "profile": Text(_clip(job.profile, COLUMN_WIDTHS["profile"], ellipsis)),
-            "model": Text(model),
-            "id": Text(job.id, style=muted),
-            "cost": Text(self._cost(job), style=muted),
-        }
+        return {key: self._text(cell) for key, cell in cells.items()}
+
+    def _poll_health(self, job_id: str) -> PollHealth | None:
+        """How this process's polls of the job went (the ETA says `?` while they fail)."""
+        return shell(self).snapshot.polls.get(job_id)
 
     def _cost(self, job: Job) -> str:
         """Tokens used at batch prices, when the provider (or a download) told them."""

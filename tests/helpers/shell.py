@@ -1,4 +1,4 @@
-"""Deterministic registries and apps for the shell's tests (imported by test_shell_*/test_jobs_*).
+"""Deterministic registries and apps for the shell's tests (the job list, detail, profiles).
 
 Every time is fixed: the registry's clock and the app's `now` are the same frozen NOW,
 so snapshots never contain real-time text.
@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from batchtui.core.config import Config, Profile
-from batchtui.core.models import BatchError, Job, RequestCounts
+from batchtui.core.models import BatchError, Job, JobGroup, RequestCounts
 from batchtui.core.registry import Registry
 from batchtui.core.status import JobStatus
 from batchtui.tui.app import BatchtuiApp
+from batchtui.tui.widgets.job_table import JobTable
 
 NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
 
@@ -194,3 +195,56 @@ def other_update(path: Path, job_id: str, **fields: object) -> None:
     """Another process changing a job (run it in a thread while the app runs)."""
     with Registry(path) as other:
         other.update_job(job_id, **fields)  # type: ignore[arg-type]
+
+
+# --- a job group of three shards, for the job list's and group detail's tests ---
+
+GROUP_ID = "bg-group1"
+
+
+def shard(index: int, status: JobStatus, done: int) -> Job:
+    return Job(
+        id=f"bt-shard{index}",
+        name=f"reviews [{index}/3]",
+        profile="demo",
+        kind="openai",
+        tag=f"00000000-0000-0000-0001-{index:012d}",
+        status=status,
+        remote_id=f"batch_s{index}" if status is not JobStatus.NOT_SUBMITTED else None,
+        model="gpt-4o-mini",
+        input_lines=40_000,
+        request_counts=RequestCounts(total=40_000, completed=done),
+        created_at=ago(minutes=10),
+        updated_at=NOW,
+        timestamps={"created_at": ago(minutes=10), "in_progress_at": ago(minutes=9)},
+        group_id=GROUP_ID,
+        shard_index=index,
+    )
+
+
+def group_app(tmp_path: Path, **options: object):
+    app = make_app(tmp_path, **options)
+    group = JobGroup(
+        id=GROUP_ID,
+        name="reviews",
+        profile="demo",
+        input_lines=120_000,
+        shard_count=3,
+        created_at=ago(minutes=10),
+    )
+    shards = [
+        shard(1, JobStatus.COMPLETED, 40_000),
+        shard(2, JobStatus.IN_PROGRESS, 10_000),
+        shard(3, JobStatus.VALIDATING, 0),
+    ]
+    assert app.sync_registry is not None
+    app.sync_registry.add_group(group, shards)
+    return app
+
+
+def table_of(app) -> JobTable:
+    return app.screen.query_one(JobTable)
+
+
+def name_cell(table: JobTable, row: str) -> str:
+    return table.get_cell(row, "name").plain

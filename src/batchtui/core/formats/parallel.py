@@ -16,16 +16,14 @@ in a process with one thread, and the TUI validates in a worker thread.
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
-import signal
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from batchtui.core.estimate import FileEstimate
+from batchtui.core.forked import Forked, answer_of, can_fork, fork_call, stop
 from batchtui.core.formats.fast_chat import CHAT_URL
 from batchtui.core.formats.limits import Limits
 from batchtui.core.formats.validate import (
@@ -47,7 +45,7 @@ _NEWLINE_SEARCH_BYTES = 4 * 1024 * 1024
 def usable_workers(limit: int = MAX_WORKERS) -> int:
     """Processes validation may use here: the cores this process may run on, at most
     `limit`, and 1 where forking is not safe (no fork, or other threads running)."""
-    if not hasattr(os, "fork") or threading.active_count() > 1:
+    if not can_fork():
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
@@ -150,11 +148,10 @@ class _Settings:
         )
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Child:
-    pid: int
-    reader: int
-    start: int
+    work: Forked
+    stop: int
 
 
 def validate_in_regions(
@@ -194,24 +191,23 @@ def validate_in_regions(
             children.append(child)
         validator = settings.validator()
         last_line = validator.run(Region(stream, 0, stops[0]), None, None, None, CHUNK_BYTES)
+        # Where this process reads on from, in order, when a region is not merged (or no
+        # child could be made for it): every problem is then the one a single pass reports.
+        read_on = stops[0]
         while children:
             child = children.pop(0)
             result = _collect(child)
             if result is None or not _mergeable(validator, result):
-                # From here on, in order: every problem is the one a single pass reports.
                 stop_children(children)
                 children = []
-                validator.run(
-                    Region(stream, child.start, size),
-                    None,
-                    None,
-                    None,
-                    CHUNK_BYTES,
-                    after_line=last_line,
-                )
-                return validator.finish()
+                break
             _merge(validator, result, last_line)
             last_line += len(result.custom_ids)
+            read_on = child.stop
+        if read_on < size:
+            validator.run(
+                Region(stream, read_on, size), None, None, None, CHUNK_BYTES, after_line=last_line
+            )
         return validator.finish()
     finally:
         stop_children(children)
@@ -235,29 +231,15 @@ def _chat_model(stream: BinaryIO, settings: _Settings) -> str | None:
 def _fork_region(
     path: Path, start: int, stop: int, model: str, settings: _Settings
 ) -> _Child | None:
-    """A child process that checks `[start, stop)` of `path` and writes its `RegionResult`
-    to a pipe (nothing when the region is not clean); None when no process can be made."""
-    reader, writer = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(reader)
-        os.close(writer)
-        return None
-    if pid == 0:  # the child: never returns
-        status = 1
-        try:
-            os.close(reader)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            result = _check_region(path, start, stop, model, settings)
-            if result is not None:
-                with os.fdopen(writer, "wb") as out:
-                    out.write(result.to_bytes())
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(writer)
-    return _Child(pid, reader, start)
+    """A child process that checks `[start, stop)` of `path` and sends back its
+    `RegionResult` (nothing when the region is not clean); None when none can be made."""
+
+    def produce() -> bytes | None:
+        result = _check_region(path, start, stop, model, settings)
+        return None if result is None else result.to_bytes()
+
+    work = fork_call(produce)
+    return None if work is None else _Child(work, stop)
 
 
 def _check_region(
@@ -297,22 +279,12 @@ def _check_region(
 
 def _collect(child: _Child) -> RegionResult | None:
     """The child's result, once it has finished."""
-    with os.fdopen(child.reader, "rb") as pipe:
-        data = pipe.read()
-    _, status = os.waitpid(child.pid, 0)
-    if status != 0 or not data:
-        return None
-    return RegionResult.from_bytes(data)
+    data = answer_of(child.work)
+    return None if data is None else RegionResult.from_bytes(data)
 
 
 def stop_children(children: list[_Child]) -> None:
-    for child in children:
-        with contextlib.suppress(OSError):
-            os.kill(child.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            os.close(child.reader)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(child.pid, 0)
+    stop([child.work for child in children])
 
 
 def _mergeable(validator: _Validator, result: RegionResult) -> bool:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from batchtui.core.groups import (
     group_problem,
@@ -27,6 +26,7 @@ from batchtui.core.groups import (
 )
 from batchtui.core.jobview import JOB_LIST_COLUMNS, ArchivedScope, JobFilter, SortOrder
 from batchtui.core.registry import pages
+from batchtui.core.registry.listed import FirstPage, ListedCounts, ListedJob
 from batchtui.core.registry.schema import APPLICATION_ID, SCHEMA_VERSION
 from batchtui.core.status import JobStatus
 
@@ -41,51 +41,6 @@ _ROW_COLUMNS = (
 _JOB_SELECT = f"SELECT {_ROW_COLUMNS} FROM jobs"
 _SHARD_SELECT = f"SELECT {_ROW_COLUMNS}, shard_index, group_id FROM jobs"
 _GROUP_SELECT = "SELECT id, name, profile, created_at FROM groups"
-
-
-# Named tuples, not dataclasses: the first screen waits for this module, and a named tuple
-# costs a tenth of a frozen dataclass to define.
-class ListedCounts(NamedTuple):
-    total: int = 0
-    completed: int = 0
-    failed: int = 0
-    known: bool = True
-
-    @property
-    def done(self) -> int:
-        return self.completed + self.failed
-
-
-class ListedJob(NamedTuple):
-    """What a job list row shows of a job, read without pydantic (see `codec.row_to_job`)."""
-
-    id: str
-    name: str
-    profile: str
-    model: str | None
-    status: JobStatus
-    request_counts: ListedCounts
-    timestamps: Mapping[str, datetime | None]
-    created_at: datetime
-    updated_at: datetime
-    last_error: str | None = None
-    input_lines: int | None = None  # a shard's lines count before the provider counts
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status.is_terminal
-
-
-class FirstPage(NamedTuple):
-    """The default view's first rows (newest first, archived hidden) and its status counts."""
-
-    rows: tuple[ListedJob, ...]
-    counts: dict[JobStatus, int]
-    groups: frozenset[str] = frozenset()  # the rows standing for a group (its shards summed)
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
 
 
 def read_first_page(path: Path, *, limit: int) -> FirstPage | None:

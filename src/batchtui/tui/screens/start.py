@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from batchtui.core.jobview import PollHealth
     from batchtui.core.models import Job
-    from batchtui.core.registry.first_page import FirstPage, ListedJob
+    from batchtui.core.registry.listed import FirstPage, ListedJob
     from batchtui.core.registry.read_ahead import FirstPageRead
 
 LOADING_HINT = "Reading the job registry…"

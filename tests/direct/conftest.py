@@ -98,12 +98,14 @@ def folder_of(job: dict) -> JobFolder:
 
 
 def answers(folder: JobFolder) -> Counter[str]:
-    """How many times each custom_id appears in output.jsonl and errors.jsonl."""
+    """How many times each custom_id appears in output.jsonl and errors.jsonl, in whole
+    lines: a runner may be writing the last one while this reads."""
     seen: Counter[str] = Counter()
     for kind in ("output", "error"):
         path = folder.file(kind)
         if path.exists():
-            for line in path.read_bytes().splitlines():
+            data = path.read_bytes()
+            for line in data[: data.rfind(b"\n") + 1].splitlines():
                 seen[json.loads(line)["custom_id"]] += 1
     return seen
 

@@ -425,6 +425,8 @@ class ResultsScreen(Screen):
             retried = await registry.run(has_retries, target)
         except BatchtuiError:
             retried = False  # a group with no shard sent: its own (empty) list says so
+        if self._leaving.is_set() or not self.is_attached:
+            return  # left while the registry answered: nothing of this screen is there
         if retried and shell(self).service is not None:
             await self._open_merged(target)
         else:
